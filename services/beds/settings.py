@@ -1,0 +1,19 @@
+"""Settings of the beds service (env prefix ``BEDS_``; ``FACILITIES_URL`` is shared)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import ServiceSettings
+
+
+class BedsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="BEDS_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "beds"
+    facilities_url: str = Field(
+        "http://127.0.0.1:8001",
+        validation_alias=AliasChoices("FACILITIES_URL", "facilities_url"),
+        description="Base URL of the facilities service the beds service checks facilities against (env FACILITIES_URL)",
+    )

@@ -1,0 +1,1 @@
+"""What every CareCircle service needs: settings, database, errors, request ids, logs, health, metrics, geo."""

@@ -1,0 +1,70 @@
+"""The app factory every service builds on: middleware, error handlers, health, metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from services.common.handlers import install_error_handlers
+from services.common.health import router as health_router
+from services.common.logging import configure_logging
+from services.common.middleware import ObservabilityMiddleware
+from services.common.responses import FastJSONResponse
+from services.common.settings import ServiceSettings
+from services.common.state import ServiceState
+
+GZIP_MIN_BYTES = 1024
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    version: str,
+    routers: Iterable[APIRouter],
+    on_startup: Callable[[ServiceState], Any] | None = None,
+    on_shutdown: Callable[[ServiceState], Any] | None = None,
+    openapi_tags: list[dict[str, Any]] | None = None,
+) -> FastAPI:
+    """A FastAPI app for one service, owning its engine for its whole life."""
+    configure_logging(settings.log_level, settings.log_json)
+    state = ServiceState.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if on_startup is not None:
+            await _maybe_await(on_startup(state))
+        try:
+            yield
+        finally:
+            if on_shutdown is not None:
+                await _maybe_await(on_shutdown(state))
+            state.engine.dispose()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        default_response_class=FastJSONResponse,
+        openapi_tags=openapi_tags,
+    )
+    app.state.service = state
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)
+    return app
+
+
+async def _maybe_await(value: Any) -> Any:
+    if hasattr(value, "__await__"):
+        return await value
+    return value

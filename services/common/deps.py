@@ -1,0 +1,80 @@
+"""FastAPI dependencies as ``Annotated`` aliases, so routes read like prose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from services.common.errors import Unauthorized
+from services.common.identity import (
+    IDENTITY_HEADER,
+    SIGNATURE_HEADER,
+    Identity,
+    IdentityError,
+    verify_identity,
+)
+from services.common.settings import ServiceSettings
+from services.common.state import ServiceState
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> ServiceSettings:
+    return get_state(request).settings
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for reads; closed (never committed) after the request."""
+    session = get_state(request).read_sessions()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A session for one unit of work; the route commits it before answering.
+
+    Committing inside the route (not after ``yield``) means a failed commit is
+    the answer the client gets, never a 201 for a write that did not land.
+    Anything left uncommitted is rolled back.
+    """
+    session = get_state(request).write_sessions()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+def get_identity(request: Request) -> Identity | None:
+    """The gateway-verified caller, or None for an anonymous caller.
+
+    With no identity secret configured (embedded development) identity headers
+    are ignored. With one, a header that does not verify is refused outright.
+    """
+    settings = get_settings(request)
+    payload = request.headers.get(IDENTITY_HEADER)
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not settings.identity_secret:
+        return None
+    if payload is None and signature is None:
+        return None
+    if not payload or not signature:
+        raise Unauthorized("identity header without its signature (or the reverse)")
+    try:
+        return verify_identity(payload, signature, settings.identity_secret)
+    except IdentityError as exc:
+        raise Unauthorized(f"identity rejected: {exc}") from exc
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+IdentityDep = Annotated[Identity | None, Depends(get_identity)]

@@ -1,0 +1,19 @@
+"""Settings of the coverage service (env prefix ``COVERAGE_``; ``FACILITIES_URL`` is shared)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
+from services.common.settings import ServiceSettings
+
+
+class CoverageSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="COVERAGE_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "coverage"
+    facilities_url: str = Field(
+        "http://127.0.0.1:8001",
+        validation_alias=AliasChoices("FACILITIES_URL", "facilities_url"),
+        description="Base URL of the facilities service, for station snapshots (env FACILITIES_URL)",
+    )

@@ -1,0 +1,7 @@
+"""HTTP routes of the facilities service (thin: parse, call one function, return a schema)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1")
