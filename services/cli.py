@@ -40,7 +40,7 @@ def database_url(service: str) -> str:
 
 @app.command()
 def migrate(
-    service: str = typer.Argument("all", help="facilities, beds, coverage or all"),
+    service: str = typer.Argument("all", help="facilities, beds, coverage, gateway or all"),
     revision: str = typer.Option("head", help="Target revision (head, -1, base, or an id)."),
 ) -> None:
     """Upgrade (or downgrade) a service's database to a revision."""

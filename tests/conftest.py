@@ -142,3 +142,8 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared data not found at {SHARED_DATA}; CI lays ../shared beside the clone")
     return SHARED_DATA
+
+
+@pytest.fixture
+def gateway_db_url(scratch_databases: ScratchDatabases, backend: str) -> Iterator[str]:
+    yield from migrated_database(scratch_databases, backend, "gateway")

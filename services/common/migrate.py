@@ -20,7 +20,13 @@ from services.common.db import is_sqlite, make_engine, normalize_url
 from services.common.spatial import is_spatial_internal
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
-SERVICES = ("facilities", "beds", "coverage")
+SERVICES = ("facilities", "beds", "coverage", "gateway")
+MODELS_MODULES = {
+    "facilities": "services.facilities.models",
+    "beds": "services.beds.models",
+    "coverage": "services.coverage.models",
+    "gateway": "gateway.models",
+}
 
 
 def alembic_config(service: str, url: str) -> Config:
@@ -57,8 +63,8 @@ def is_at_head(service: str, engine: Engine) -> bool:
 
 
 def target_metadata(service: str) -> MetaData:
-    """The service's models' metadata (``services.<service>.models.Base.metadata``)."""
-    models = importlib.import_module(f"services.{service}.models")
+    """The service's models' metadata (``<package>.models.Base.metadata``)."""
+    models = importlib.import_module(MODELS_MODULES[service])
     return models.Base.metadata  # type: ignore[no-any-return]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import shapely
-from geoalchemy2 import Geometry
+from geoalchemy2 import Geography, Geometry
 from geoalchemy2.elements import WKBElement
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import LargeBinary
@@ -23,21 +23,27 @@ RTREE_PREFIX = "rtree_"
 
 
 class GeometryColumn(TypeDecorator[BaseGeometry]):
-    """A WGS84 geometry: PostGIS ``geometry`` on PostgreSQL, WKB BLOB on SQLite."""
+    """A WGS84 geometry: PostGIS ``geometry`` (or ``geography``) on PostgreSQL, WKB BLOB on SQLite.
+
+    ``geography=True`` suits points searched by distance: PostGIS then measures
+    on the spheroid and ``<->`` KNN ordering is in meters.
+    """
 
     impl = LargeBinary
     cache_ok = True
 
-    def __init__(self, geometry_type: str = "GEOMETRY", srid: int = WGS84_SRID) -> None:
+    def __init__(
+        self, geometry_type: str = "GEOMETRY", srid: int = WGS84_SRID, geography: bool = False
+    ) -> None:
         super().__init__()
         self.geometry_type = geometry_type
         self.srid = srid
+        self.geography = geography
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(
-                Geometry(self.geometry_type, srid=self.srid, spatial_index=False)
-            )
+            kind = Geography if self.geography else Geometry
+            return dialect.type_descriptor(kind(self.geometry_type, srid=self.srid, spatial_index=False))
         return dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: BaseGeometry | None, dialect: Dialect) -> Any:
