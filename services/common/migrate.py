@@ -7,7 +7,9 @@ migrates the same way on SQLite (batch mode for ALTER) and PostGIS.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -75,6 +77,19 @@ def include_name(name: str | None, type_: str, _parent: object) -> bool:
     return True
 
 
+def include_object_for(dialect_name: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """Honour ``Index(...).ddl_if(dialect=...)`` in autogenerate (Alembic compares it everywhere)."""
+
+    def include_object(obj: Any, _name: str | None, type_: str, _reflected: bool, _other: Any) -> bool:
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if type_ == "index" and ddl_if is not None and ddl_if.dialect is not None:
+            dialects = {ddl_if.dialect} if isinstance(ddl_if.dialect, str) else set(ddl_if.dialect)
+            return dialect_name in dialects
+        return True
+
+    return include_object
+
+
 def run_env() -> None:
     """Body of every ``migrations/<service>/env.py`` (online mode only)."""
     from alembic import context
@@ -102,6 +117,7 @@ def _run(context: object, connection: Connection, service: str) -> None:
         render_as_batch=is_sqlite(connection.engine),
         compare_type=True,
         include_name=include_name,
+        include_object=include_object_for(connection.dialect.name),
     )
     with ctx.begin_transaction():  # type: ignore[attr-defined]
         ctx.run_migrations()  # type: ignore[attr-defined]

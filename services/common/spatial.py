@@ -31,6 +31,10 @@ class GeometryColumn(TypeDecorator[BaseGeometry]):
 
     impl = LargeBinary
     cache_ok = True
+    # Read by geoalchemy2's CREATE TABLE hooks on PostgreSQL (indexes come from migrations).
+    spatial_index = False
+    dimension = 2
+    use_typmod = None
 
     def __init__(
         self, geometry_type: str = "GEOMETRY", srid: int = WGS84_SRID, geography: bool = False
@@ -40,17 +44,17 @@ class GeometryColumn(TypeDecorator[BaseGeometry]):
         self.srid = srid
         self.geography = geography
 
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
+    def load_dialect_impl(self, dialect: Dialect | None) -> TypeEngine[Any]:
+        if dialect is not None and dialect.name == "postgresql":
             kind = Geography if self.geography else Geometry
             return dialect.type_descriptor(kind(self.geometry_type, srid=self.srid, spatial_index=False))
-        return dialect.type_descriptor(LargeBinary())
+        return LargeBinary() if dialect is None else dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: BaseGeometry | None, dialect: Dialect) -> Any:
         if value is None:
             return None
         wkb = shapely.to_wkb(value)
-        if dialect.name == "postgresql":
+        if dialect is not None and dialect.name == "postgresql":
             return WKBElement(wkb, srid=self.srid)
         return wkb
 

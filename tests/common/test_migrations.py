@@ -13,6 +13,7 @@ from services.common.migrate import (
     downgrade,
     head_revision,
     include_name,
+    include_object_for,
     is_at_head,
     target_metadata,
     upgrade,
@@ -31,7 +32,12 @@ def test_upgrade_head_from_empty_matches_the_models(
         assert is_at_head(service, engine)
         with engine.connect() as conn:
             context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "include_name": include_name}
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_name": include_name,
+                    "include_object": include_object_for(conn.dialect.name),
+                },
             )
             diff = compare_metadata(context, target_metadata(service))
         assert diff == [], f"models and migrations of {service} disagree on {backend}: {diff}"
