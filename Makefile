@@ -1,0 +1,48 @@
+# CareCircle — the two commands that matter: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast venv services fmt lint type migrate up bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## the virtualenv at .venv with pinned dependencies and the `carecircle` script
+
+services:  ## PostgreSQL + PostGIS, Redis, GDAL installed and running (installs when root)
+	bash scripts/ensure_services.sh
+
+test: venv services  ## the whole suite, on SQLite and on PostGIS
+	$(BIN)/python -m pytest
+
+test-fast: venv  ## SQLite only, no outside tools
+	$(BIN)/python -m pytest -m "not slow and not live" -k "not postgis"
+
+demo: venv  ## migrate, load the demo data, start the services and the gateway (Ctrl-C stops)
+	$(BIN)/carecircle demo
+
+migrate: venv
+	$(BIN)/carecircle migrate
+
+up: demo
+
+bench: venv  ## every benchmark, small sizes (see bench/README.md for the full ones)
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
+	for b in bench/*.py; do $(BIN)/python $$b --quick || exit 1; done
+
+fmt: venv
+	$(BIN)/ruff format services gateway tests bench migrations
+
+lint: venv
+	$(BIN)/ruff check services gateway tests bench migrations
+
+type: venv
+	$(BIN)/mypy services/common
+
+clean:
+	rm -rf var .pytest_cache
