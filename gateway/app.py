@@ -13,5 +13,9 @@ VERSION = "0.1.0"
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     return create_service_app(
-        settings, title="CareCircle gateway", description="Public entry", version=VERSION, routers=[]
+        settings,
+        title="CareCircle gateway",
+        description="Public entry",
+        version=VERSION,
+        routers=[],
     )

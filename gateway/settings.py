@@ -1,21 +1,74 @@
-"""Settings of the gateway (env prefix ``GATEWAY_``; upstream URLs are unprefixed)."""
+"""Settings of the gateway (env prefix ``GATEWAY_``; upstream URLs and ``REDIS_URL`` are unprefixed)."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from typing import Any
+
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
 
 
-def _upstream(default: str, env: str) -> str:
-    return Field(default, validation_alias=AliasChoices(env, env.lower()), description=f"env {env}")  # type: ignore[no-any-return]
+def _unprefixed(default: Any, env: str, description: str = "") -> Any:
+    return Field(
+        default,
+        validation_alias=AliasChoices(env, env.lower()),
+        description=f"{description} (env {env})".strip(),
+    )
 
 
 class GatewaySettings(ServiceSettings):
+    """Everything the public entry needs: upstreams, who may call, how often, how patiently."""
+
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "gateway"
-    facilities_url: str = _upstream("http://127.0.0.1:8001", "FACILITIES_URL")
-    beds_url: str = _upstream("http://127.0.0.1:8002", "BEDS_URL")
-    coverage_url: str = _upstream("http://127.0.0.1:8003", "COVERAGE_URL")
+    facilities_url: str = _unprefixed("http://127.0.0.1:8001", "FACILITIES_URL", "facilities service")
+    beds_url: str = _unprefixed("http://127.0.0.1:8002", "BEDS_URL", "beds service")
+    coverage_url: str = _unprefixed("http://127.0.0.1:8003", "COVERAGE_URL", "coverage service")
+    redis_url: str = _unprefixed("", "REDIS_URL", "shared rate-limit counters; empty: in memory")
+
+    # Bearer tokens (people). HS256 with a shared secret and/or RS256 with a public key (PEM).
+    jwt_secret: str = Field("", description="HS256 key for bearer tokens (env GATEWAY_JWT_SECRET)")
+    jwt_public_key: str = Field("", description="RS256 public key, PEM (env GATEWAY_JWT_PUBLIC_KEY)")
+    jwt_issuer: str = Field("carecircle", description="required `iss` claim (env GATEWAY_JWT_ISSUER)")
+    jwt_audience: str = Field("", description="required `aud` claim when set")
+
+    # Rate limits, in the `limits` notation ("N/second", "N/minute"; several joined by ';').
+    rate_limit_anonymous: str = "60/minute"
+    rate_limit_key: str = "600/minute"
+    rate_limit_heavy: str = "10/minute"
+    rate_limit_prefix: str = "cc-gw"
+    trust_forwarded_for: bool = Field(False, description="use X-Forwarded-For's first hop as the client IP")
+
+    # Resilience, per upstream.
+    upstream_timeout_s: float = Field(10.0, gt=0, description="total time for one upstream call")
+    upstream_connect_timeout_s: float = Field(1.0, gt=0)
+    retries: int = Field(2, ge=0, le=5, description="extra attempts for idempotent requests")
+    retry_backoff_s: float = Field(0.05, ge=0, description="first backoff; doubles, with jitter")
+    breaker_fail_max: int = Field(5, ge=1, description="consecutive failures that open a breaker")
+    breaker_reset_s: float = Field(10.0, gt=0, description="seconds open before a half-open probe")
+    pool_size: int = Field(100, ge=1, description="keep-alive connections per upstream")
+    max_write_body_bytes: int = Field(1_048_576, ge=1024, description="largest write body accepted")
+
+    # Aggregated views and the browser.
+    aggregate_timeout_s: float = Field(3.0, gt=0, description="per-part budget of dashboard/nearby")
+    timezone: str = Field("Asia/Shanghai", description="local time for opening hours (open_now)")
+    cors_origins: list[str] = Field(default_factory=list, description="JSON list or comma-separated")
+    api_key_cache_s: float = Field(30.0, ge=0, description="how long a looked-up key is trusted")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    def upstreams(self) -> dict[str, str]:
+        """Upstream name → base URL (no trailing slash)."""
+        return {
+            "facilities": self.facilities_url.rstrip("/"),
+            "beds": self.beds_url.rstrip("/"),
+            "coverage": self.coverage_url.rstrip("/"),
+        }

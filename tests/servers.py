@@ -44,7 +44,9 @@ def wait_until_up(url: str, timeout_s: float = 20.0) -> None:
 def running_app(app: Any, port: int | None = None) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 in a thread; yields its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -58,7 +60,9 @@ def running_app(app: Any, port: int | None = None) -> Iterator[str]:
 
 
 @contextmanager
-def running_process(service: str, env: dict[str, str] | None = None, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def running_process(
+    service: str, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Run ``carecircle serve SERVICE`` as a real process; yields (base URL, process)."""
     port = port or free_port()
     proc_env = {**os.environ, **(env or {})}

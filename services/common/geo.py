@@ -11,9 +11,13 @@ WGS84 = "EPSG:4326"
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius, as used by PostGIS ST_DistanceSphere
 
 
-def haversine_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> NDArray[np.float64]:
+def haversine_m(
+    lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike
+) -> NDArray[np.float64]:
     """Great-circle distance in meters on the mean-radius sphere (vectorised)."""
-    lon1r, lat1r, lon2r, lat2r = (np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2))
+    lon1r, lat1r, lon2r, lat2r = (
+        np.radians(np.asarray(a, dtype=np.float64)) for a in (lon1, lat1, lon2, lat2)
+    )
     dlat = lat2r - lat1r
     dlon = lon2r - lon1r
     a = np.sin(dlat / 2) ** 2 + np.cos(lat1r) * np.cos(lat2r) * np.sin(dlon / 2) ** 2

@@ -14,6 +14,7 @@ from services.common.responses import ProblemResponse
 
 log = logging.getLogger("carecircle.errors")
 
+
 def problem_response(request: Request, error: CareError) -> ProblemResponse:
     request_id = getattr(request.state, "request_id", None)
     return ProblemResponse(

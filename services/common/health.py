@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request, Response
-from services.common.responses import FastJSONResponse
 from sqlalchemy import text
 
 from services.common.migrate import current_revision, head_revision
+from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
 
 log = logging.getLogger(__name__)

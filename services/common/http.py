@@ -23,14 +23,18 @@ def _forward_request_id_sync(request: httpx.Request) -> None:
         request.headers[REQUEST_ID_HEADER] = request_id
 
 
-def async_client(base_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any) -> httpx.AsyncClient:
+def async_client(
+    base_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any
+) -> httpx.AsyncClient:
     """An ``AsyncClient`` that forwards ``X-Request-ID`` on every call."""
     hooks = kwargs.pop("event_hooks", {})
     hooks.setdefault("request", []).append(_forward_request_id)
     return httpx.AsyncClient(base_url=base_url, timeout=timeout_s, event_hooks=hooks, **kwargs)
 
 
-def sync_client(base_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any) -> httpx.Client:
+def sync_client(
+    base_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, **kwargs: Any
+) -> httpx.Client:
     """A blocking ``Client`` that forwards ``X-Request-ID`` (for threadpool routes and CLIs)."""
     hooks = kwargs.pop("event_hooks", {})
     hooks.setdefault("request", []).append(_forward_request_id_sync)

@@ -69,10 +69,15 @@ def sign_identity(identity: Identity, secret: str, now_s: float | None = None) -
     """Headers carrying ``identity``, signed with the shared ``secret``."""
     payload = base64.urlsafe_b64encode(orjson.dumps(asdict(identity))).decode()
     timestamp = str(int(now_s if now_s is not None else time.time()))
-    return {IDENTITY_HEADER: payload, SIGNATURE_HEADER: f"t={timestamp},v1={_mac(secret, payload, timestamp)}"}
+    return {
+        IDENTITY_HEADER: payload,
+        SIGNATURE_HEADER: f"t={timestamp},v1={_mac(secret, payload, timestamp)}",
+    }
 
 
-def verify_identity(payload: str, signature: str, secret: str, now_s: float | None = None) -> Identity:
+def verify_identity(
+    payload: str, signature: str, secret: str, now_s: float | None = None
+) -> Identity:
     """Check the signature and freshness, then decode; raises :class:`IdentityError`."""
     try:
         parts = dict(part.split("=", 1) for part in signature.split(","))

@@ -80,7 +80,9 @@ def include_name(name: str | None, type_: str, _parent: object) -> bool:
 def include_object_for(dialect_name: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
     """Honour ``Index(...).ddl_if(dialect=...)`` in autogenerate (Alembic compares it everywhere)."""
 
-    def include_object(obj: Any, _name: str | None, type_: str, _reflected: bool, _other: Any) -> bool:
+    def include_object(
+        obj: Any, _name: str | None, type_: str, _reflected: bool, _other: Any
+    ) -> bool:
         ddl_if = getattr(obj, "_ddl_if", None)
         if type_ == "index" and ddl_if is not None and ddl_if.dialect is not None:
             dialects = {ddl_if.dialect} if isinstance(ddl_if.dialect, str) else set(ddl_if.dialect)
@@ -95,7 +97,10 @@ def run_env() -> None:
     from alembic import context
 
     config = context.config
-    service = config.attributes.get("service") or Path(config.get_main_option("script_location") or "").name
+    service = (
+        config.attributes.get("service")
+        or Path(config.get_main_option("script_location") or "").name
+    )
     url = config.get_main_option("sqlalchemy.url") or ""
     connection = config.attributes.get("connection")
     if connection is not None:

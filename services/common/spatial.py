@@ -47,7 +47,9 @@ class GeometryColumn(TypeDecorator[BaseGeometry]):
     def load_dialect_impl(self, dialect: Dialect | None) -> TypeEngine[Any]:
         if dialect is not None and dialect.name == "postgresql":
             kind = Geography if self.geography else Geometry
-            return dialect.type_descriptor(kind(self.geometry_type, srid=self.srid, spatial_index=False))
+            return dialect.type_descriptor(
+                kind(self.geometry_type, srid=self.srid, spatial_index=False)
+            )
         return LargeBinary() if dialect is None else dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: BaseGeometry | None, dialect: Dialect) -> Any:

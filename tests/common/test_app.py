@@ -50,7 +50,9 @@ def demo_router() -> APIRouter:
 
 def make_app(database_url: str, service: str = "facilities"):  # type: ignore[no-untyped-def]
     settings = ServiceSettings(service_name=service, database_url=database_url)
-    return create_service_app(settings, title="t", description="t", version="0", routers=[demo_router()])
+    return create_service_app(
+        settings, title="t", description="t", version="0", routers=[demo_router()]
+    )
 
 
 @pytest.fixture
@@ -154,8 +156,12 @@ def test_request_id_is_forwarded_on_outgoing_calls(tmp_path) -> None:  # type: i
                 answer = await http.get("/whoami-request")
             return answer.json()  # type: ignore[no-any-return]
 
-        settings = ServiceSettings(service_name="facilities", database_url=f"sqlite:///{tmp_path / 'a.sqlite3'}")
-        front = create_service_app(settings, title="a", description="a", version="0", routers=[router])
+        settings = ServiceSettings(
+            service_name="facilities", database_url=f"sqlite:///{tmp_path / 'a.sqlite3'}"
+        )
+        front = create_service_app(
+            settings, title="a", description="a", version="0", routers=[router]
+        )
 
         async def call() -> httpx.Response:
             transport = httpx.ASGITransport(app=front)

@@ -1,0 +1,134 @@
+"""``carecircle demo``: migrate, load the demo dataset, run all four processes until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from services.demo.dataset import DemoFiles, build_demo_dataset
+
+DEMO_DIR = Path("var") / "demo"
+ORDER = ("facilities", "beds", "coverage", "gateway")
+
+
+def demo_environment(base_port: int, data_dir: Path) -> dict[str, str]:
+    """Env for every demo process: embedded SQLite files under ``data_dir``, services on consecutive ports."""
+    ports = demo_ports(base_port)
+    env = dict(os.environ)
+    for service in ORDER:
+        env[f"{service.upper()}_DATABASE_URL"] = f"sqlite:///{data_dir / f'{service}.sqlite3'}"
+    for service in ("facilities", "beds", "coverage"):
+        env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
+    return env
+
+
+def demo_ports(base_port: int) -> dict[str, int]:
+    return {
+        "gateway": base_port,
+        "facilities": base_port + 1,
+        "beds": base_port + 2,
+        "coverage": base_port + 3,
+    }
+
+
+def _carecircle(args: Sequence[str], env: dict[str, str]) -> None:
+    command = [sys.executable, "-m", "services.cli", *args]
+    print(f"$ carecircle {' '.join(args)}", flush=True)
+    subprocess.run(command, env=env, check=True)
+
+
+def load_demo_data(files: DemoFiles, env: dict[str, str]) -> None:
+    """Load through the same commands outside users run (``carecircle … import``)."""
+    _carecircle(["migrate", "all"], env)
+    _carecircle(["regions", "import", str(files.regions)], env)
+    _carecircle(["facilities", "import", str(files.facilities)], env)
+
+
+def load_beds(files: DemoFiles, env: dict[str, str]) -> None:
+    """Bed reports are checked against the running facilities service, so they load after it starts."""
+    _carecircle(["beds", "import", str(files.beds)], env)
+
+
+def start(service: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "serve", service, "--port", str(port)],
+        env=env,
+        start_new_session=True,  # Ctrl-C reaches us once; we stop the children ourselves
+    )
+
+
+def wait_healthy(url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run_demo(osm_path: str | None = None, base_port: int = 8000, data_dir: Path = DEMO_DIR) -> None:
+    print(f"Building the demo dataset in {data_dir} …", flush=True)
+    files = build_demo_dataset(data_dir, Path(osm_path) if osm_path else None)
+    env = demo_environment(base_port, data_dir.resolve())
+    ports = demo_ports(base_port)
+    load_demo_data(files, env)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def _stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        for service in ORDER:
+            processes[service] = start(service, ports[service], env)
+            wait_healthy(f"http://127.0.0.1:{ports[service]}/healthz")
+            if service == "facilities":
+                load_beds(files, env)
+        _print_urls(ports, files)
+        while not stopping:
+            dead = [name for name, proc in processes.items() if proc.poll() is not None]
+            if dead:
+                print(
+                    f"{', '.join(dead)} stopped unexpectedly; shutting the demo down",
+                    file=sys.stderr,
+                )
+                break
+            time.sleep(0.5)
+    finally:
+        print("Stopping …", flush=True)
+        stop_all(processes)
+        print("All CareCircle processes stopped.", flush=True)
+
+
+def _print_urls(ports: dict[str, int], files: DemoFiles) -> None:
+    print("\nCareCircle demo is up (Ctrl-C stops everything):", flush=True)
+    for service in ORDER:
+        base = f"http://127.0.0.1:{ports[service]}"
+        print(f"  {service:<11} {base}/docs   {base}/healthz   {base}/readyz   {base}/metrics")
+    gateway = f"http://127.0.0.1:{ports['gateway']}"
+    print(f"\nTry: curl '{gateway}/api/v1/facilities/nearby?lon=24.9415&lat=60.1699&k=5'")
+    print(f"Network: {files.network} (© OpenStreetMap contributors, ODbL)", flush=True)
