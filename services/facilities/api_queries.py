@@ -1,7 +1,355 @@
-"""Read-only query routes: list/search, bounding box, nearby (JSON or GeoJSON)."""
+"""Read-only query routes: list/search, bounding box, nearby (JSON or GeoJSON by Accept).
+
+Routes are plain ``def`` (run in the threadpool with a read session) and answer
+with orjson-rendered dicts: the nearby route is what every mobile app calls, so
+it skips response-model re-validation; the OpenAPI schema still documents the
+exact shape (``NearbyPage``, ``FacilityPage``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import math
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter(prefix="/api/v1")
+from fastapi import APIRouter, Header, Query
+from pydantic import BaseModel, Field
+
+from services.common.deps import ReadSessionDep
+from services.common.errors import InvalidInput
+from services.common.geo import validate_lon_lat
+from services.common.responses import FastJSONResponse
+from services.facilities import crs as crs_mod
+from services.facilities import nearby as ranking
+from services.facilities import queries
+from services.facilities.geojson import GEOJSON, feature_collection, reproject_items, wants_geojson
+from services.facilities.opening_hours import DEFAULT_TZ, local_moment
+from services.facilities.schemas import (
+    FACILITY_TYPES,
+    SERVICES,
+    STATUSES,
+    Crs,
+    FacilityOut,
+    FacilityPage,
+    pad_region_code,
+    services_mask,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["facility queries"])
+
+MAX_K = 1000
+MAX_PAGE = 100
+DEFAULT_K = 20
+MAX_RADIUS_M = 100_000.0
+
+
+class NearbyItem(FacilityOut):
+    distance_m: float = Field(
+        ..., description="Great-circle distance from the query point, meters."
+    )
+    walk_minutes: float = Field(
+        ...,
+        description="distance_m at an elderly walking pace of 1.0 m/s, minutes (0.1 min steps).",
+    )
+
+
+class NearbyPage(BaseModel):
+    items: list[NearbyItem]
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor=` for the next page; null at the end."
+    )
+
+
+_GEOJSON_CONTENT = {
+    GEOJSON: {
+        "schema": {"type": "object", "description": "RFC 7946 FeatureCollection of Point features"},
+        "example": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "id": 42,
+                    "geometry": {"type": "Point", "coordinates": [106.533, 29.601]},
+                    "properties": {
+                        "name": "渝北区龙溪街道社区养老服务站",
+                        "type": "community_station",
+                    },
+                }
+            ],
+            "next_cursor": None,
+        },
+    }
+}
+
+CrsQuery = Annotated[
+    Crs,
+    Query(
+        description="CRS of `lon`/`lat`/`bbox` in and out: wgs84 (default), gcj02 (AMap/Tencent), bd09 (Baidu)."
+    ),
+]
+ListQuery = Annotated[
+    list[str] | None,
+    Query(description="Comma-separated or repeated values."),
+]
+
+
+def _split(values: list[str] | None) -> tuple[str, ...]:
+    if not values:
+        return ()
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _checked(
+    values: list[str] | None, allowed: tuple[str, ...] | dict[str, str], field: str
+) -> tuple[str, ...]:
+    parts = _split(values)
+    for part in parts:
+        if part not in allowed:
+            raise InvalidInput(
+                f"unknown {field} {part!r}; use one of {', '.join(allowed)}", field=field
+            )
+    return parts
+
+
+def _point_wgs84(lon: float, lat: float, crs: str, field: str = "lon") -> tuple[float, float]:
+    try:
+        validate_lon_lat(lon, lat)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="lat" if "lat" in str(exc)[:4] else field) from exc
+    return crs_mod.point_to_wgs84(lon, lat, crs)
+
+
+def _parse_bbox(bbox: str | None, crs: str) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    try:
+        parts = [float(p) for p in bbox.split(",")]
+    except ValueError as exc:
+        raise InvalidInput(
+            "bbox must be min_lon,min_lat,max_lon,max_lat (numbers)", field="bbox"
+        ) from exc
+    if len(parts) != 4 or not all(math.isfinite(p) for p in parts):
+        raise InvalidInput("bbox must be min_lon,min_lat,max_lon,max_lat (4 numbers)", field="bbox")
+    min_lon, min_lat, max_lon, max_lat = parts
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise InvalidInput(
+            "bbox needs -180 ≤ min_lon ≤ max_lon ≤ 180 and -90 ≤ min_lat ≤ max_lat ≤ 90",
+            field="bbox",
+        )
+    if crs == "wgs84":
+        return min_lon, min_lat, max_lon, max_lat
+    # The box's corners in WGS84; the offsets vary smoothly, so the corners' envelope is the box.
+    lons, lats = crs_mod.to_wgs84(
+        [min_lon, min_lon, max_lon, max_lon], [min_lat, max_lat, min_lat, max_lat], crs
+    )
+    return float(lons.min()), float(lats.min()), float(lons.max()), float(lats.max())
+
+
+def _region(region: str | None) -> str | None:
+    if region is None:
+        return None
+    try:
+        return pad_region_code(region)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="region") from exc
+
+
+def encode_list_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id|{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_list_cursor(token: str) -> int:
+    try:
+        kind, value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split("|")
+        if kind != "id":
+            raise ValueError(kind)
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is not a list cursor from this API", field="cursor") from exc
+
+
+@router.get(
+    "/facilities",
+    summary="List and search facilities",
+    response_model=FacilityPage,
+    responses={200: {"content": _GEOJSON_CONTENT}},
+)
+def list_facilities(
+    session: ReadSessionDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="Substring of the name (Chinese or not).",
+            examples=["养老服务站"],
+        ),
+    ] = None,
+    external_id: Annotated[str | None, Query(max_length=128, examples=["CQ-YB-0001"])] = None,
+    source: Annotated[str | None, Query(max_length=64, examples=["civil_affairs"])] = None,
+    region: Annotated[
+        str | None,
+        Query(
+            description="12-digit division code (6-digit adcodes are padded); descendants included.",
+            examples=["500112000000"],
+        ),
+    ] = None,
+    type: Annotated[ListQuery, Query(examples=["community_station,day_care"])] = None,
+    status: Annotated[ListQuery, Query(examples=["active"])] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            description="min_lon,min_lat,max_lon,max_lat in `crs`.",
+            examples=["106.4,29.5,106.7,29.8"],
+        ),
+    ] = None,
+    crs: CrsQuery = "wgs84",
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    """Facilities in id order, filtered; JSON page, or a GeoJSON FeatureCollection with `Accept: application/geo+json`."""
+    filters = queries.FacilityFilter(
+        types=_checked(type, FACILITY_TYPES, "type"),
+        statuses=_checked(status, STATUSES, "status"),
+        region=_region(region),
+        q=q or None,
+        external_id=external_id,
+        source=source,
+        bbox=_parse_bbox(bbox, crs),
+    )
+    after_id = decode_list_cursor(cursor) if cursor else None
+    rows = queries.list_facilities(session, filters, after_id=after_id, limit=limit)
+    items = [queries.facility_dict(row) for row in rows[:limit]]
+    next_cursor = encode_list_cursor(items[-1]["id"]) if len(rows) > limit else None
+    reproject_items(items, crs)
+    if wants_geojson(accept):
+        return FastJSONResponse(
+            feature_collection(items, next_cursor=next_cursor), media_type=GEOJSON
+        )
+    return FastJSONResponse({"items": items, "next_cursor": next_cursor})
+
+
+@router.get(
+    "/facilities/nearby",
+    summary="Facilities near a point, nearest first",
+    response_model=NearbyPage,
+    responses={200: {"content": _GEOJSON_CONTENT}},
+)
+def nearby_facilities(
+    session: ReadSessionDep,
+    lon: Annotated[
+        float, Query(description="Longitude of the user, degrees in `crs`.", examples=[106.5330])
+    ],
+    lat: Annotated[
+        float, Query(description="Latitude of the user, degrees in `crs`.", examples=[29.6010])
+    ],
+    k: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_K,
+            description=f"The k nearest (over all pages). Default {DEFAULT_K} without `radius_m`, all within it otherwise.",
+            examples=[20],
+        ),
+    ] = None,
+    radius_m: Annotated[
+        float | None,
+        Query(
+            gt=0,
+            le=MAX_RADIUS_M,
+            description="Only facilities within this great-circle distance, meters.",
+            examples=[3000],
+        ),
+    ] = None,
+    type: Annotated[ListQuery, Query(examples=["community_station"])] = None,
+    service: Annotated[
+        ListQuery,
+        Query(description="Facilities offering all of these services.", examples=["meal"]),
+    ] = None,
+    status: Annotated[ListQuery, Query(examples=["active"])] = None,
+    min_stars: Annotated[
+        int | None, Query(ge=0, le=5, description="Star rating at least this (unrated excluded).")
+    ] = None,
+    open_now: Annotated[
+        bool,
+        Query(
+            description="Only facilities open at `at` by their weekly hours (unknown hours excluded)."
+        ),
+    ] = False,
+    at: Annotated[
+        datetime | None,
+        Query(
+            description="The moment for `open_now` (ISO 8601); default now. Naive times are wall-clock in `tz`.",
+            examples=["2026-11-25T09:30:00"],
+        ),
+    ] = None,
+    tz: Annotated[
+        str, Query(description="IANA time zone of the opening hours.", examples=[DEFAULT_TZ])
+    ] = DEFAULT_TZ,
+    crs: CrsQuery = "wgs84",
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_PAGE, description="Page size; default min(k, 100).")
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page (same query).")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Any:
+    """Nearest facilities with `distance_m` (great circle) and `walk_minutes` (1.0 m/s); stable cursor paging."""
+    q_lon, q_lat = _point_wgs84(lon, lat, crs)
+    total = k if k is not None else (MAX_K if radius_m is not None else DEFAULT_K)
+    after = None
+    if cursor:
+        try:
+            after = ranking.decode_cursor(cursor)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="cursor") from exc
+    served = after.served if after else 0
+    want = min(limit or min(total, MAX_PAGE), total - served)
+    open_at = None
+    if open_now:
+        try:
+            open_at = local_moment(at, tz)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), field="tz") from exc
+    filters = queries.FacilityFilter(
+        types=_checked(type, FACILITY_TYPES, "type"),
+        statuses=_checked(status, STATUSES, "status"),
+        services_mask=services_mask(_checked(service, SERVICES, "service")),
+        min_stars=min_stars,
+    )
+    items: list[dict[str, Any]] = []
+    next_cursor = None
+    if want > 0:
+        result = queries.nearby(
+            session,
+            queries.NearbyQuery(
+                lon=q_lon,
+                lat=q_lat,
+                want=want,
+                radius_m=radius_m if radius_m is not None else math.inf,
+                filters=filters,
+                after=after,
+                open_at=open_at,
+            ),
+        )
+        walk = ranking.walk_minutes(result.distances_m).tolist()
+        for row, distance_m, minutes in zip(
+            result.rows, result.distances_m.tolist(), walk, strict=True
+        ):
+            item = queries.facility_dict(row)
+            item["distance_m"] = distance_m
+            item["walk_minutes"] = minutes
+            items.append(item)
+        if result.has_more and served + len(items) < total:
+            last = items[-1]
+            next_cursor = ranking.encode_cursor(
+                ranking.Cursor(last["distance_m"], last["id"], served + len(items))
+            )
+    reproject_items(items, crs)
+    if wants_geojson(accept):
+        return FastJSONResponse(
+            feature_collection(items, next_cursor=next_cursor), media_type=GEOJSON
+        )
+    return FastJSONResponse({"items": items, "next_cursor": next_cursor})

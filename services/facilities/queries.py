@@ -1,0 +1,372 @@
+"""Read-only SQL for list/search, bounding box and nearby, on SQLite and PostGIS.
+
+Only reads live here (``repository.py`` owns every write). Statements are raw SQL
+with typed result columns (``text().columns``) so each engine gets the plan it
+needs — PostGIS: ``ORDER BY geog <-> point`` on the GiST index; SQLite: the
+R*Tree ``rtree_facilities`` drives the join — while JSON and timestamps still
+come back as Python values. Exact ordering and distances are decided in
+:mod:`services.facilities.nearby`, never by the database.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Float, bindparam, text
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
+
+from services.common.geo import haversine_m
+from services.common.identity import region_prefix
+from services.facilities import nearby as ranking
+from services.facilities.models import Facility, Region
+from services.facilities.opening_hours import is_open
+from services.facilities.schemas import FACILITY_TYPES
+
+_F = Facility.__table__.c
+# The columns of FacilityOut, in order (``geog``/``name_normalized``/``services_mask`` stay in the DB).
+FACILITY_COLUMNS = (
+    _F.id,
+    _F.external_id,
+    _F.source,
+    _F.name,
+    _F.type,
+    _F.services,
+    _F.operation_mode,
+    _F.operator,
+    _F.star_rating,
+    _F.status,
+    _F.capacity,
+    _F.opening_hours,
+    _F.phone,
+    _F.address,
+    _F.lon,
+    _F.lat,
+    _F.region_code,
+    _F.center_id,
+    _F.verified_on,
+    _F.created_at,
+    _F.updated_at,
+    _F.version,
+)
+_SELECT_LIST = ", ".join(f"f.{c.name}" for c in FACILITY_COLUMNS)
+_PG_POINT = "geography(ST_SetSRID(ST_MakePoint(:qlon, :qlat), 4326))"
+
+# PostGIS ``<->`` on geography is the great-circle distance on a sphere (checked on
+# PostGIS 3.3: it agrees with haversine_m to ~1e-8 relative). Candidates are taken as
+# complete only below the last KNN distance minus this slack, so float differences
+# between the two formulas can never drop or reorder a facility.
+KNN_REL_SLACK = 1e-4
+KNN_ABS_SLACK_M = 0.1
+FIRST_BOX_M = 500.0
+
+
+@dataclass(frozen=True)
+class FacilityFilter:
+    """Conditions every query here understands (all optional; WGS84 for ``bbox``)."""
+
+    types: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    services_mask: int = 0
+    min_stars: int | None = None
+    region: str | None = None
+    q: str | None = None
+    external_id: str | None = None
+    source: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+
+
+@dataclass
+class _Sql:
+    where: list[str] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    expanding: list[str] = field(default_factory=list)
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _where(filters: FacilityFilter, pg: bool) -> _Sql:
+    sql = _Sql()
+    if filters.types:
+        sql.where.append("f.type IN :types")
+        sql.params["types"] = list(filters.types)
+        sql.expanding.append("types")
+    if filters.statuses:
+        sql.where.append("f.status IN :statuses")
+        sql.params["statuses"] = list(filters.statuses)
+        sql.expanding.append("statuses")
+    if filters.services_mask:
+        sql.where.append("(f.services_mask & :smask) = :smask")
+        sql.params["smask"] = filters.services_mask
+    if filters.min_stars is not None:
+        sql.where.append("f.star_rating >= :min_stars")
+        sql.params["min_stars"] = filters.min_stars
+    if filters.region:
+        prefix = region_prefix(filters.region)
+        if len(prefix) == 12:
+            sql.where.append("f.region_code = :region")
+            sql.params["region"] = prefix
+        else:
+            sql.where.append("f.region_code LIKE :region")
+            sql.params["region"] = prefix + "%"
+    if filters.q:
+        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        sql.where.append(f"f.name {'ILIKE' if pg else 'LIKE'} :q ESCAPE '\\'")
+        sql.params["q"] = f"%{escaped}%"
+    if filters.external_id is not None:
+        sql.where.append("f.external_id = :external_id")
+        sql.params["external_id"] = filters.external_id
+    if filters.source is not None:
+        sql.where.append("f.source = :source")
+        sql.params["source"] = filters.source
+    if filters.bbox is not None:
+        _bbox_sql(sql, filters.bbox, pg)
+    return sql
+
+
+def _bbox_sql(sql: _Sql, bbox: tuple[float, float, float, float], pg: bool) -> None:
+    min_lon, min_lat, max_lon, max_lat = bbox
+    sql.params.update(bx0=min_lon, by0=min_lat, bx1=max_lon, by1=max_lat)
+    if pg:
+        c_lon, c_lat, radius_m = ranking.max_corner_distance_m(min_lon, min_lat, max_lon, max_lat)
+        if math.isfinite(radius_m):  # an index-backed circle around the box, then the exact box
+            sql.where.append(
+                "ST_DWithin(f.geog, geography(ST_SetSRID(ST_MakePoint(:bcx, :bcy), 4326)), :bcr, false)"
+            )
+            sql.params.update(bcx=c_lon, bcy=c_lat, bcr=radius_m)
+    else:
+        sql.where.append(
+            "f.id IN (SELECT id FROM rtree_facilities WHERE min_x <= :bx1 AND max_x >= :bx0 "
+            "AND min_y <= :by1 AND max_y >= :by0)"
+        )
+    sql.where.append("f.lon BETWEEN :bx0 AND :bx1 AND f.lat BETWEEN :by0 AND :by1")
+
+
+def _statement(body: str, sql: _Sql, extra_columns: dict[str, Any] | None = None) -> TextClause:
+    stmt = text(body)
+    if sql.expanding:
+        stmt = stmt.bindparams(*(bindparam(name, expanding=True) for name in sql.expanding))
+    extra = extra_columns or {}
+    return stmt.columns(*FACILITY_COLUMNS, **extra)  # type: ignore[return-value]
+
+
+def facility_dict(row: RowMapping) -> dict[str, Any]:
+    """A row as the ``FacilityOut`` JSON object (WGS84)."""
+    out = {column.name: row[column.name] for column in FACILITY_COLUMNS}
+    out["type_label"] = FACILITY_TYPES.get(out["type"], out["type"])
+    if out["services"] is None:
+        out["services"] = []
+    return out
+
+
+# --------------------------------------------------------------------------- list / search
+
+
+def list_facilities(
+    session: Session, filters: FacilityFilter, *, after_id: int | None, limit: int
+) -> list[RowMapping]:
+    """Facilities matching ``filters`` in id order after ``after_id``; at most ``limit`` + 1 rows."""
+    pg = _is_pg(session)
+    sql = _where(filters, pg)
+    if after_id is not None:
+        sql.where.append("f.id > :after_id")
+        sql.params["after_id"] = after_id
+    where = " AND ".join(sql.where) or "1 = 1"
+    body = f"SELECT {_SELECT_LIST} FROM facilities f WHERE {where} ORDER BY f.id LIMIT :lim"
+    sql.params["lim"] = limit + 1
+    return list(session.execute(_statement(body, sql), sql.params).mappings().all())
+
+
+def page_of_facilities(
+    session: Session, filters: FacilityFilter, *, offset: int, limit: int
+) -> tuple[list[RowMapping], int]:
+    """One offset page in id order and the number matched (OGC API items)."""
+    pg = _is_pg(session)
+    sql = _where(filters, pg)
+    where = " AND ".join(sql.where) or "1 = 1"
+    sql.params.update(lim=limit, off=offset)
+    body = f"SELECT {_SELECT_LIST} FROM facilities f WHERE {where} ORDER BY f.id LIMIT :lim OFFSET :off"
+    rows = list(session.execute(_statement(body, sql), sql.params).mappings().all())
+    count_stmt = text(f"SELECT count(*) FROM facilities f WHERE {where}")
+    if sql.expanding:
+        count_stmt = count_stmt.bindparams(*(bindparam(n, expanding=True) for n in sql.expanding))
+    matched = int(session.execute(count_stmt, sql.params).scalar_one())
+    return rows, matched
+
+
+def get_facility(session: Session, facility_id: int) -> RowMapping | None:
+    sql = _Sql(where=["f.id = :fid"], params={"fid": facility_id})
+    body = f"SELECT {_SELECT_LIST} FROM facilities f WHERE f.id = :fid"
+    return session.execute(_statement(body, sql), sql.params).mappings().first()
+
+
+def facilities_extent(session: Session) -> tuple[float, float, float, float] | None:
+    row = session.execute(
+        text("SELECT min(lon), min(lat), max(lon), max(lat) FROM facilities")
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
+
+
+# --------------------------------------------------------------------------- nearby
+
+
+@dataclass(frozen=True)
+class NearbyQuery:
+    """One nearby request in WGS84: the point, the limits and the filters."""
+
+    lon: float
+    lat: float
+    want: int  # items on this page
+    radius_m: float = math.inf
+    filters: FacilityFilter = FacilityFilter()
+    after: ranking.Cursor | None = None
+    open_at: tuple[str, str] | None = None  # (weekday, "HH:MM") when open_now is asked
+
+
+@dataclass(frozen=True)
+class NearbyResult:
+    rows: list[RowMapping]
+    distances_m: np.ndarray
+    has_more: bool
+
+
+def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
+    """The next ``query.want`` facilities by exact great-circle distance (ties by id).
+
+    Widens the candidate search until the set below some distance is provably
+    complete and holds one more than asked (to know whether a next page exists).
+    """
+    fetch = _pg_candidates if _is_pg(session) else _sqlite_candidates
+    need = query.want + 1
+    attempt = 0
+    while True:
+        rows, complete_m, exhausted = fetch(session, query, need, attempt)
+        if query.open_at is not None:
+            weekday, hhmm = query.open_at
+            rows = [r for r in rows if is_open(r["opening_hours"], weekday, hhmm)]
+        ids = np.fromiter((r["id"] for r in rows), dtype=np.int64, count=len(rows))
+        lons = np.fromiter((r["lon"] for r in rows), dtype=np.float64, count=len(rows))
+        lats = np.fromiter((r["lat"] for r in rows), dtype=np.float64, count=len(rows))
+        distances = haversine_m(query.lon, query.lat, lons, lats) if rows else np.zeros(0)
+        within = query.radius_m if exhausted else min(query.radius_m, complete_m)
+        order = ranking.rank(ids, distances, after=query.after, within_m=within)
+        if len(order) >= need or exhausted or complete_m >= query.radius_m:
+            order = order[:need]
+            page = order[: query.want]
+            return NearbyResult([rows[i] for i in page], distances[page], len(order) > query.want)
+        attempt += 1
+
+
+def _pg_candidates(
+    session: Session, query: NearbyQuery, need: int, attempt: int
+) -> tuple[list[RowMapping], float, bool]:
+    """Candidates in KNN order; complete below the last one's distance (minus slack)."""
+    limit = (need + 16) * (4**attempt)
+    sql = _where(query.filters, pg=True)
+    sql.params.update(qlon=query.lon, qlat=query.lat, lim=limit)
+    if math.isfinite(query.radius_m):
+        sql.where.append(f"ST_DWithin(f.geog, {_PG_POINT}, :radius, false)")
+        sql.params["radius"] = query.radius_m * (1 + KNN_REL_SLACK) + KNN_ABS_SLACK_M
+    if query.after is not None and query.after.distance_m > 0:
+        sql.where.append(f"(f.geog <-> {_PG_POINT}) >= :after_d")
+        sql.params["after_d"] = query.after.distance_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M
+    where = " AND ".join(sql.where) or "1 = 1"
+    body = (
+        f"SELECT {_SELECT_LIST}, (f.geog <-> {_PG_POINT}) AS knn_m FROM facilities f "
+        f"WHERE {where} ORDER BY f.geog <-> {_PG_POINT} LIMIT :lim"
+    )
+    stmt = _statement(body, sql, {"knn_m": Float})
+    rows = list(session.execute(stmt, sql.params).mappings().all())
+    if len(rows) < limit:
+        return rows, math.inf, True
+    last_m = float(rows[-1]["knn_m"])
+    return rows, last_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M, False
+
+
+def _sqlite_candidates(
+    session: Session, query: NearbyQuery, need: int, attempt: int
+) -> tuple[list[RowMapping], float, bool]:
+    """Every facility in a box covering a circle; complete up to the circle's radius."""
+    if math.isfinite(query.radius_m):
+        radius_m = query.radius_m
+    else:
+        start_m = (query.after.distance_m if query.after else 0.0) + FIRST_BOX_M
+        radius_m = start_m * (4**attempt)
+    min_lon, max_lon, min_lat, max_lat = ranking.covering_box(query.lon, query.lat, radius_m)
+    whole_world = min_lon <= -180.0 and max_lon >= 180.0 and min_lat <= -90.0 and max_lat >= 90.0
+    sql = _where(query.filters, pg=False)
+    sql.params.update(x0=min_lon, x1=max_lon, y0=min_lat, y1=max_lat)
+    where = " AND ".join(
+        ["r.min_x <= :x1", "r.max_x >= :x0", "r.min_y <= :y1", "r.max_y >= :y0", *sql.where]
+    )
+    # CROSS JOIN keeps the R*Tree as the outer loop (SQLite never reorders it).
+    body = (
+        f"SELECT {_SELECT_LIST} FROM rtree_facilities r CROSS JOIN facilities f ON f.id = r.id "
+        f"WHERE {where}"
+    )
+    rows = list(session.execute(_statement(body, sql), sql.params).mappings().all())
+    exhausted = whole_world or radius_m >= math.pi * 6_371_008.8
+    return rows, radius_m, exhausted
+
+
+# --------------------------------------------------------------------------- regions (OGC)
+
+REGION_COLUMNS = (
+    Region.__table__.c.code,
+    Region.__table__.c.name,
+    Region.__table__.c.level,
+    Region.__table__.c.parent_code,
+    Region.__table__.c.population,
+    Region.__table__.c.elderly_60plus,
+    Region.__table__.c.elderly_65plus,
+    Region.__table__.c.households,
+    Region.__table__.c.year,
+    Region.__table__.c.geom,
+)
+
+
+def page_of_regions(
+    session: Session,
+    *,
+    bbox: tuple[float, float, float, float] | None,
+    offset: int,
+    limit: int,
+    code: str | None = None,
+) -> tuple[list[RowMapping], int]:
+    """Regions (with geometry) in code order and the number matched; ``bbox`` tests their extents."""
+    where, params = [], {"lim": limit, "off": offset}
+    if bbox is not None:
+        where.append(
+            "r.max_lon >= :bx0 AND r.min_lon <= :bx1 AND r.max_lat >= :by0 AND r.min_lat <= :by1"
+        )
+        params.update(bx0=bbox[0], by0=bbox[1], bx1=bbox[2], by1=bbox[3])
+    if code is not None:
+        where.append("r.code = :code")
+        params["code"] = code
+    clause = " AND ".join(where) or "1 = 1"
+    select_list = ", ".join(f"r.{c.name}" for c in REGION_COLUMNS)
+    body = (
+        f"SELECT {select_list} FROM regions r WHERE {clause} ORDER BY r.code LIMIT :lim OFFSET :off"
+    )
+    rows = list(session.execute(text(body).columns(*REGION_COLUMNS), params).mappings().all())
+    matched = int(
+        session.execute(text(f"SELECT count(*) FROM regions r WHERE {clause}"), params).scalar_one()
+    )
+    return rows, matched
+
+
+def regions_extent(session: Session) -> tuple[float, float, float, float] | None:
+    row = session.execute(
+        text("SELECT min(min_lon), min(min_lat), max(max_lon), max(max_lat) FROM regions")
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
