@@ -1,7 +1,431 @@
-"""HTTP routes of the facilities service (thin: parse, call one function, return a schema)."""
+"""Registry routes: facility CRUD, history, snapshot, registry version, regions, bulk import/export.
+
+Routes are thin: parse, call one flow in :mod:`registry`, :mod:`bulk` or :mod:`repository`,
+commit, answer. Every route taking or returning coordinates accepts ``crs=wgs84|gcj02|bd09``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import IntegrityError
+
+from services.common.context import current_request_id
+from services.common.deps import IdentityDep, ReadSessionDep, SettingsDep, StateDep, WriteSessionDep
+from services.common.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.responses import FastJSONResponse
+from services.facilities import bulk, registry
+from services.facilities import repository as repo
+from services.facilities.regions import geometry_to_geojson, transform_geometry
+from services.facilities.schemas import (
+    FACILITY_EXAMPLE,
+    REGION_CODE_PATTERN,
+    AuditPage,
+    Crs,
+    FacilityIn,
+    FacilityOut,
+    FacilityPatch,
+    FacilityType,
+    ImportReport,
+    RegionImportReport,
+    RegionLevel,
+    RegionList,
+    RegionOut,
+    RegionPage,
+    RegistryVersion,
+    Snapshot,
+    Status,
+)
 
 router = APIRouter(prefix="/api/v1")
+
+PROBLEM = {"content": {"application/problem+json": {}}}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Forged or missing identity", **PROBLEM},
+    403: {"description": "Role or region scope does not allow this write", **PROBLEM},
+    409: {"description": "Likely duplicate (same name within 50 m) or external_id taken", **PROBLEM},
+    422: {"description": "Invalid field (problem+json `errors[].field`)", **PROBLEM},
+}
+CrsQuery = Annotated[Crs, Query(description="CRS of coordinates in and out: wgs84 (default), gcj02 (Amap/Tencent), "
+                                "bd09 (Baidu).")]
+ForceQuery = Annotated[bool, Query(description="Write even when a likely duplicate (same name within 50 m) exists.")]
+OutsideQuery = Annotated[bool, Query(description="Keep the declared region_code even if the point lies outside "
+                                     "every loaded region of that city.")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag from GET, e.g. "3". Required.')]
+FacilityId = Annotated[int, Path(description="Facility id.", ge=1)]
+RegionCodePath = Annotated[str, Path(pattern=REGION_CODE_PATTERN, description="12-digit division code.",
+                                     examples=["500112000000"])]
+FACILITY_BODY_EXAMPLES = {"station": {"summary": "A community station in Yubei", "value": FACILITY_EXAMPLE}}
+
+
+def _facility_response(row: dict[str, Any], crs: str, status_code: int = 200,
+                       headers: dict[str, str] | None = None) -> FastJSONResponse:
+    return FastJSONResponse(registry.to_out(row, crs), status_code=status_code,
+                            headers={"ETag": registry.etag(row["version"]), **(headers or {})})
+
+
+def _actor(identity: Any, settings: Any) -> registry.Actor:
+    return registry.actor_for(identity, require_identity=settings.require_identity, request_id=current_request_id())
+
+
+# --- facilities -------------------------------------------------------------------------------
+
+
+@router.get("/facilities/snapshot", response_model=Snapshot, tags=["registry"],
+            responses={304: {"description": "Unchanged since the ETag in If-None-Match"}})
+def snapshot(
+    session: ReadSessionDep,
+    type: Annotated[str | None, Query(description="Comma-separated type slugs.", examples=["care_center,community_station"])] = None,  # noqa: A002
+    status: Annotated[str | None, Query(description="Comma-separated statuses.", examples=["active"])] = None,
+    region: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="Region code; includes descendants.")] = None,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+) -> Response:
+    """Every matching facility in one call, tagged with the registry version (for beds and coverage)."""
+    types = bulk.split_slugs(type, "type")
+    statuses = bulk.split_slugs(status, "status")
+    version = repo.registry_version(session=session)
+    tag = registry.etag(version)
+    if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    rows = repo.snapshot_rows(session=session, types=types, statuses=statuses, region=region)
+    return FastJSONResponse({"registry_version": version, "items": rows}, headers={"ETag": tag})
+
+
+@router.get("/registry/version", response_model=RegistryVersion, tags=["registry"])
+def registry_version(session: ReadSessionDep) -> Response:
+    """The registry version: it changes on every write to facilities or regions."""
+    version = repo.registry_version(session=session)
+    return FastJSONResponse({"registry_version": version}, headers={"ETag": registry.etag(version)})
+
+
+@router.get("/facilities/{facility_id:int}", response_model=FacilityOut, tags=["registry"],
+            responses={404: {"description": "No such facility", **PROBLEM}})
+def get_facility(facility_id: FacilityId, session: ReadSessionDep, crs: CrsQuery = "wgs84") -> Response:
+    """One facility, with its version as ETag."""
+    return _facility_response(registry.facility_or_404(session, facility_id), crs)
+
+
+@router.post("/facilities", status_code=201, response_model=FacilityOut, tags=["registry"],
+             responses=WRITE_RESPONSES)
+def create_facility(
+    body: Annotated[FacilityIn, Body(openapi_examples=FACILITY_BODY_EXAMPLES)],
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    identity: IdentityDep,
+    state: StateDep,
+    crs: CrsQuery = "wgs84",
+    force: ForceQuery = False,
+    allow_outside_region: OutsideQuery = False,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
+                                                  description="Retries with the same key replay the first answer.")] = None,
+) -> Response:
+    """Register a facility; its region is derived from the point when regions are loaded."""
+    actor = _actor(identity, settings)
+    raw = body.model_dump(mode="json")
+    digest = registry.request_hash(raw, {"crs": crs, "force": force, "allow_outside_region": allow_outside_region})
+    key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
+    if key:
+        replay = _replay(repo.get_idempotency(session=session, key=key), digest)
+        if replay is not None:
+            return replay
+    data = FacilityIn.model_validate(registry.to_wgs84_input(body.model_dump(), crs))
+    row = registry.create_facility(session, data=data, actor=actor, force=force,
+                                   allow_outside_region=allow_outside_region)
+    headers = {"ETag": registry.etag(row["version"]), "Location": f"/api/v1/facilities/{row['id']}"}
+    content = registry.to_out(row, crs)
+    if key:
+        repo.put_idempotency(session=session, key=key, request_hash=digest, status_code=201, body=content,
+                             headers=headers)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Two requests with one key raced (PostgreSQL): answer with what the winner stored.
+        session.rollback()
+        with state.read_sessions() as fresh:
+            replay = _replay(repo.get_idempotency(session=fresh, key=key), digest) if key else None
+        if replay is None:
+            raise
+        return replay
+    return FastJSONResponse(content, status_code=201, headers=headers)
+
+
+def _replay(record: dict[str, Any] | None, digest: str) -> Response | None:
+    if record is None:
+        return None
+    if record["request_hash"] != digest:
+        raise InvalidInput("Idempotency-Key was already used with a different request body",
+                           field="Idempotency-Key")
+    headers = {**(record["headers"] or {}), "Idempotent-Replayed": "true"}
+    return FastJSONResponse(record["response_body"], status_code=record["status_code"], headers=headers)
+
+
+@router.patch("/facilities/{facility_id:int}", response_model=FacilityOut, tags=["registry"],
+              responses={**WRITE_RESPONSES, 412: {"description": "Stale If-Match", **PROBLEM},
+                         428: {"description": "If-Match missing", **PROBLEM}})
+def patch_facility(
+    facility_id: FacilityId,
+    body: Annotated[FacilityPatch, Body(openapi_examples={"suspend": {"value": {"status": "suspended"}}})],
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    identity: IdentityDep,
+    if_match: IfMatch = None,
+    crs: CrsQuery = "wgs84",
+    force: ForceQuery = False,
+    allow_outside_region: OutsideQuery = False,
+) -> Response:
+    """Change some fields (only those sent) of a facility at the version named by If-Match."""
+    expected = registry.parse_if_match(if_match)
+    changes = registry.to_wgs84_input(body.model_dump(exclude_unset=True), crs)
+    row = registry.update_facility(session, facility_id=facility_id, expected_version=expected, changes=changes,
+                                   actor=_actor(identity, settings), force=force,
+                                   allow_outside_region=allow_outside_region)
+    session.commit()
+    return _facility_response(row, crs)
+
+
+@router.put("/facilities/{facility_id:int}", response_model=FacilityOut, tags=["registry"],
+            responses={**WRITE_RESPONSES, 412: {"description": "Stale If-Match", **PROBLEM},
+                       428: {"description": "If-Match missing", **PROBLEM}})
+def put_facility(
+    facility_id: FacilityId,
+    body: Annotated[FacilityIn, Body(openapi_examples=FACILITY_BODY_EXAMPLES)],
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    identity: IdentityDep,
+    if_match: IfMatch = None,
+    crs: CrsQuery = "wgs84",
+    force: ForceQuery = False,
+    allow_outside_region: OutsideQuery = False,
+) -> Response:
+    """Replace a facility (fields left out take their defaults) at the version named by If-Match."""
+    expected = registry.parse_if_match(if_match)
+    changes = registry.to_wgs84_input(body.model_dump(), crs)
+    row = registry.update_facility(session, facility_id=facility_id, expected_version=expected, changes=changes,
+                                   actor=_actor(identity, settings), replace=True, force=force,
+                                   allow_outside_region=allow_outside_region)
+    session.commit()
+    return _facility_response(row, crs)
+
+
+@router.delete("/facilities/{facility_id:int}", status_code=204, tags=["registry"],
+               responses={**WRITE_RESPONSES, 412: {"description": "Stale If-Match", **PROBLEM},
+                          428: {"description": "If-Match missing", **PROBLEM}})
+def delete_facility(
+    facility_id: FacilityId, session: WriteSessionDep, settings: SettingsDep, identity: IdentityDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Delete a facility (its audit history stays readable). Prefer status=closed for real closures."""
+    expected = registry.parse_if_match(if_match)
+    registry.delete_facility(session, facility_id=facility_id, expected_version=expected,
+                             actor=_actor(identity, settings))
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.get("/facilities/{facility_id:int}/history", response_model=AuditPage, tags=["registry"])
+def facility_history(facility_id: FacilityId, session: ReadSessionDep) -> Response:
+    """Every change to a facility, oldest first: who, when, before and after (404 if never existed)."""
+    items = repo.audit_for(session=session, facility_id=facility_id)
+    if not items:
+        raise NotFound(f"facility {facility_id} has no history (it never existed)")
+    return FastJSONResponse({"items": [registry.history_entry(i) for i in items]})
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+
+@router.post("/facilities/import", response_model=ImportReport, tags=["bulk"],
+             responses={422: {"description": "Rows rejected (nothing written); `errors` names each row and field",
+                              **PROBLEM}, 413: {"description": "Body too large", **PROBLEM}})
+async def import_facilities(
+    request: Request,
+    state: StateDep,
+    settings: SettingsDep,
+    identity: IdentityDep,
+    format: Annotated[bulk.Format | None, Query(description="csv or geojson; default from Content-Type.")] = None,  # noqa: A002
+    dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
+    source: Annotated[str, Query(min_length=1, max_length=64, description="Source for rows without one.")] = "registry",
+    crs: CrsQuery = "wgs84",
+    allow_outside_region: OutsideQuery = False,
+) -> Response:
+    """Import CSV or GeoJSON: all rows validated first, all-or-nothing, upsert by (source, external_id)."""
+    body = await request.body()
+    max_bytes = getattr(settings, "max_import_bytes", 64 * 1024 * 1024)
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"import body is {len(body)} bytes; the limit is {max_bytes}")
+    fmt = format or bulk.format_from_content_type(request.headers.get("content-type", ""))
+    if fmt is None:
+        raise UnsupportedMediaType("send text/csv or application/geo+json, or pass format=csv|geojson")
+    actor = _actor(identity, settings)
+    options = bulk.ImportOptions(dry_run=dry_run, default_source=source, crs=crs,
+                                 allow_outside_region=allow_outside_region)
+
+    def run() -> dict[str, Any]:
+        with state.write_sessions() as session:
+            report = bulk.import_facilities(session, bulk.decode(body), fmt, options=options, actor=actor)
+            session.commit()
+            return report
+
+    from starlette.concurrency import run_in_threadpool
+
+    report = await run_in_threadpool(run)
+    return FastJSONResponse(report)
+
+
+@router.get("/facilities/export", tags=["bulk"],
+            responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
+def export_facilities(
+    state: StateDep,
+    format: Annotated[bulk.Format, Query(description="csv or geojson.")] = "csv",  # noqa: A002
+    type: Annotated[str | None, Query(description="Comma-separated type slugs.")] = None,  # noqa: A002
+    status: Annotated[str | None, Query(description="Comma-separated statuses.")] = None,
+    region: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="Includes descendants.")] = None,
+    crs: CrsQuery = "wgs84",
+) -> StreamingResponse:
+    """Stream every matching facility as CSV (import columns) or a GeoJSON FeatureCollection."""
+    types = bulk.split_slugs(type, "type")
+    statuses = bulk.split_slugs(status, "status")
+    chunks = bulk.export_chunks(state.read_sessions, fmt=format, types=types, statuses=statuses, region=region,
+                                crs=crs)
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/geo+json"
+    filename = f"facilities.{'csv' if format == 'csv' else 'geojson'}"
+    return StreamingResponse(chunks, media_type=media,
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- regions ----------------------------------------------------------------------------------
+
+
+def _region_out(row: dict[str, Any], crs: str, with_geometry: bool) -> dict[str, Any]:
+    out = {k: row.get(k) for k in RegionOut.model_fields if k != "geometry"}
+    if with_geometry:
+        geom = row.get("geom")
+        out["geometry"] = geometry_to_geojson(transform_geometry(geom, to_crs=crs)) if geom is not None else None
+    return out
+
+
+def _encode_cursor(code: str) -> str:
+    return base64.urlsafe_b64encode(code.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> str:
+    try:
+        code = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("cursor is not one this service issued", field="cursor") from None
+    if not code.isdigit():
+        raise InvalidInput("cursor is not one this service issued", field="cursor")
+    return code
+
+
+@router.get("/regions", response_model=RegionPage, tags=["regions"])
+def list_regions(
+    session: ReadSessionDep,
+    level: RegionLevel | None = None,
+    parent: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="Direct children of this code.")] = None,
+    within: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="All descendants of this code.")] = None,
+    geometry: Annotated[bool, Query(description="Include GeoJSON boundaries.")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
+    crs: CrsQuery = "wgs84",
+) -> Response:
+    """Regions by level / parent / ancestor, in code order, paged by cursor."""
+    after = _decode_cursor(cursor) if cursor else None
+    rows = repo.list_regions(session=session, level=level, parent=parent, within=within, after_code=after,
+                             limit=limit + 1, with_geometry=geometry)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = _encode_cursor(rows[-1]["code"]) if more else None
+    return FastJSONResponse({"items": [_region_out(r, crs, geometry) for r in rows], "next_cursor": next_cursor})
+
+
+@router.get("/regions/lookup", response_model=RegionOut, tags=["regions"],
+            responses={404: {"description": "No loaded region contains the point", **PROBLEM}})
+def lookup_region(
+    session: ReadSessionDep,
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[106.533])],
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[29.601])],
+    crs: CrsQuery = "wgs84",
+    geometry: bool = False,
+) -> Response:
+    """The deepest loaded region whose boundary contains the point."""
+    from services.facilities import crs as crs_mod
+    from services.facilities.regions import covering_codes, deepest
+
+    wlon, wlat = crs_mod.point_to_wgs84(lon, lat, crs)
+    candidates = repo.regions_at_point(session=session, lon=wlon, lat=wlat)
+    exact = [(c, lvl) for c, lvl, g in candidates if g is None] + covering_codes(
+        wlon, wlat, [(c, lvl, g) for c, lvl, g in candidates if g is not None])
+    code = deepest(exact)
+    if code is None:
+        raise NotFound(f"no loaded region contains ({lon}, {lat}) [{crs}]")
+    row = repo.get_region(session=session, code=code, with_geometry=geometry)
+    assert row is not None
+    return FastJSONResponse(_region_out(row, crs, geometry))
+
+
+@router.get("/regions/{code}", response_model=RegionOut, tags=["regions"],
+            responses={404: {"description": "Unknown code", **PROBLEM}})
+def get_region(session: ReadSessionDep, code: RegionCodePath, geometry: bool = False,
+               crs: CrsQuery = "wgs84") -> Response:
+    """One region; `geometry=true` adds its GeoJSON boundary."""
+    row = repo.get_region(session=session, code=code, with_geometry=geometry)
+    if row is None:
+        raise NotFound(f"region {code} is not loaded")
+    return FastJSONResponse(_region_out(row, crs, geometry))
+
+
+@router.get("/regions/{code}/children", response_model=RegionList, tags=["regions"])
+def region_children(session: ReadSessionDep, code: RegionCodePath, geometry: bool = False,
+                    crs: CrsQuery = "wgs84") -> Response:
+    """The regions directly below one region."""
+    if repo.get_region(session=session, code=code) is None:
+        raise NotFound(f"region {code} is not loaded")
+    rows = repo.children(session=session, code=code, with_geometry=geometry)
+    return FastJSONResponse({"items": [_region_out(r, crs, geometry) for r in rows]})
+
+
+@router.get("/regions/{code}/descendants", response_model=RegionList, tags=["regions"])
+def region_descendants(session: ReadSessionDep, code: RegionCodePath, geometry: bool = False,
+                       crs: CrsQuery = "wgs84") -> Response:
+    """Every region below one region (not itself), in code order."""
+    if repo.get_region(session=session, code=code) is None:
+        raise NotFound(f"region {code} is not loaded")
+    rows = repo.descendants(session=session, code=code, with_geometry=geometry)
+    return FastJSONResponse({"items": [_region_out(r, crs, geometry) for r in rows]})
+
+
+@router.post("/regions/import", response_model=RegionImportReport, tags=["regions", "bulk"],
+             responses={422: {"description": "Features rejected (nothing written)", **PROBLEM}})
+async def import_regions(
+    request: Request,
+    state: StateDep,
+    settings: SettingsDep,
+    identity: IdentityDep,
+    dry_run: bool = False,
+    crs: CrsQuery = "wgs84",
+) -> Response:
+    """Import regions from GeoJSON (or CSV without boundaries); upsert by code, all-or-nothing."""
+    body = await request.body()
+    fmt = bulk.format_from_content_type(request.headers.get("content-type", "")) or "geojson"
+    actor = _actor(identity, settings)
+    if actor.identity is not None and actor.identity.role != "admin":
+        from services.common.errors import Forbidden
+
+        raise Forbidden("only admins can import regions", reason="role")
+
+    def run() -> dict[str, Any]:
+        with state.write_sessions() as session:
+            report = bulk.import_regions(session, bulk.decode(body), fmt, dry_run=dry_run, crs=crs)
+            session.commit()
+            return report
+
+    from starlette.concurrency import run_in_threadpool
+
+    return FastJSONResponse(await run_in_threadpool(run))
+
+
+__all__ = ["router", "FacilityType", "Status"]
