@@ -1,21 +1,80 @@
-"""``create_app(settings)``: the public gateway (a stub until the gateway issue lands)."""
+"""``create_app(settings)``: the public gateway — auth, region-scoped rights, rate limits,
+resilient proxying to the services and the aggregated views."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
+from gateway import operations, proxy, routes
+from gateway.auth import Authenticator
+from gateway.clients import Upstream, UpstreamMetrics
+from gateway.context import Gateway
+from gateway.ratelimit import Quota, RateLimiter, make_storage
 from gateway.settings import GatewaySettings
 from services.common.app import create_service_app
+from services.common.state import ServiceState
 
 VERSION = "0.1.0"
+DESCRIPTION = """
+The one public entry of CareCircle. Registry reads (`/api/v1/facilities`, `/api/v1/regions`, `/ogc`) and
+`/api/v1/nearby` are open to anyone; everything else needs an API key (`X-API-Key`) or a person's bearer
+token (`Authorization: Bearer …`). Officials write inside their region subtree, operators report beds for
+their own facilities, planners run coverage analyses. Errors are RFC 9457 problem+json; 429s and 503s
+carry `Retry-After`.
+"""
+TAGS = [
+    {"name": "aggregated views", "description": "One call, several services, fetched in parallel."},
+    {"name": "administration", "description": "API keys (admin only)."},
+    {"name": "operations", "description": "Health, readiness and metrics."},
+]
+_REPLACED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/readyz"}
+
+
+def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
+    metrics = UpstreamMetrics(state.metrics.registry)
+    return Gateway(
+        settings=settings,
+        upstreams={name: Upstream(name, url, settings, metrics) for name, url in settings.upstreams().items()},
+        authenticator=Authenticator(settings, state.read_sessions),
+        limiter=RateLimiter(make_storage(settings.redis_url, settings.rate_limit_prefix), settings.rate_limit_prefix),
+        quotas={
+            "anonymous": Quota.parse("anonymous", settings.rate_limit_anonymous),
+            "key": Quota.parse("key", settings.rate_limit_key),
+            "heavy": Quota.parse("heavy", settings.rate_limit_heavy),
+        },
+    )
+
+
+async def _shutdown(state: ServiceState) -> None:
+    await state.extras["gateway"].close()
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="CareCircle gateway",
-        description="Public entry",
+        description=DESCRIPTION,
         version=VERSION,
-        routers=[],
+        routers=[routes.router],
+        on_shutdown=_shutdown,
+        openapi_tags=TAGS,
     )
+    state: ServiceState = app.state.service
+    state.extras["gateway"] = build_gateway(settings, state)
+    # Our /readyz, /openapi.json and /docs replace the generic ones; proxied prefixes come last,
+    # so /api/v1/regions/{code}/dashboard is never taken for a facilities-service path.
+    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in _REPLACED]
+    app.router.routes[:0] = operations.router.routes
+    app.router.routes.extend(proxy.proxy_routes())
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+            max_age=600,
+        )
+    return app

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from services.common.settings import ServiceSettings
 
@@ -55,13 +55,17 @@ class GatewaySettings(ServiceSettings):
     # Aggregated views and the browser.
     aggregate_timeout_s: float = Field(3.0, gt=0, description="per-part budget of dashboard/nearby")
     timezone: str = Field("Asia/Shanghai", description="local time for opening hours (open_now)")
-    cors_origins: list[str] = Field(default_factory=list, description="JSON list or comma-separated")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="JSON list or comma-separated")
     api_key_cache_s: float = Field(30.0, ge=0, description="how long a looked-up key is trusted")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                import orjson
+
+                return orjson.loads(value)
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 

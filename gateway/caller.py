@@ -1,0 +1,83 @@
+"""Per request: who is calling (verified), may they, and are they within their rate limits."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import anyio
+import orjson
+from fastapi import Depends, Request
+
+from gateway import policy
+from gateway.context import Gateway, gateway_of
+from services.common.errors import InvalidInput, PayloadTooLarge
+from services.common.identity import Identity
+
+
+def client_ip(request: Request, trust_forwarded_for: bool) -> str:
+    if trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",", 1)[0].strip()
+    return request.client.host if request.client else "unknown"
+
+
+async def identify(gateway: Gateway, request: Request) -> Identity | None:
+    """The verified caller; the key lookup (a database read) runs off the event loop."""
+    headers = request.headers
+    api_key = headers.get("x-api-key")
+    authorization = headers.get("authorization")
+    if not api_key and not authorization:
+        return None
+    auth = gateway.authenticator
+    if api_key and not auth.is_cached(api_key):
+        return await anyio.to_thread.run_sync(auth.identify, api_key, authorization)
+    return auth.identify(api_key, authorization)
+
+
+async def admit(gateway: Gateway, request: Request, identity: Identity | None, *, heavy: bool = False) -> None:
+    """Count the request against the caller's quotas (raises 429 with Retry-After)."""
+    if identity is None:
+        caller = "ip:" + client_ip(request, gateway.settings.trust_forwarded_for)
+        await gateway.limiter.hit(gateway.quotas["anonymous"], caller)
+    else:
+        caller = identity.subject
+        quota = gateway.quotas["anonymous"] if identity.role == "public" else gateway.quotas["key"]
+        await gateway.limiter.hit(quota, caller)
+    if heavy:
+        await gateway.limiter.hit(gateway.quotas["heavy"], caller)
+
+
+async def read_write_body(gateway: Gateway, request: Request) -> tuple[bytes, Any]:
+    """The body of a write, buffered (bounded) so its region/facility can be checked."""
+    limit = gateway.settings.max_write_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"request body of {declared} bytes exceeds {limit} bytes", limit_bytes=limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request body exceeds {limit} bytes", limit_bytes=limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    parsed: Any = None
+    if body and "json" in request.headers.get("content-type", ""):
+        try:
+            parsed = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidInput(f"request body is not valid JSON: {exc}", field="body") from exc
+    return body, parsed
+
+
+async def caller_for_route(request: Request) -> Identity | None:
+    """Dependency for the gateway's own routes: identify, authorize (by path), rate-limit."""
+    gateway = gateway_of(request)
+    identity = await identify(gateway, request)
+    policy.authorize(identity, request.method, request.url.path)
+    await admit(gateway, request, identity)
+    return identity
+
+
+CallerDep = Annotated[Identity | None, Depends(caller_for_route)]

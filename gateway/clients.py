@@ -1,0 +1,247 @@
+"""One pooled aiohttp client per upstream, behind a circuit breaker, with retries and metrics.
+
+aiohttp was chosen over a tuned httpx by measurement (bench/gateway_clients.py,
+docs/decisions/0300). Every call goes through the upstream's breaker
+(aiobreaker): connection failures, timeouts and 5xx answers count as
+failures; after ``breaker_fail_max`` in a row the breaker opens and calls fail
+at once (503, ``Retry-After``) until ``breaker_reset_s`` has passed; then one
+trial call decides whether it closes again. Idempotent methods are retried
+with exponential backoff and jitter; POST and PATCH never are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import orjson
+from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerListener, CircuitBreakerState
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from gateway.settings import GatewaySettings
+from services.common.context import REQUEST_ID_HEADER, current_request_id
+from services.common.errors import CareError, ServiceUnavailable, UpstreamError, UpstreamTimeout
+
+log = logging.getLogger("carecircle.gateway.upstream")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+BREAKER_STATE_VALUE = {CircuitBreakerState.CLOSED: 0, CircuitBreakerState.HALF_OPEN: 1, CircuitBreakerState.OPEN: 2}
+
+
+class UpstreamMetrics:
+    """Per-upstream latency, outcomes and breaker state, on the app's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.latency = Histogram(
+            "gateway_upstream_duration_seconds",
+            "Time to an upstream's response headers, per attempt.",
+            ["upstream"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+        self.outcomes = Counter(
+            "gateway_upstream_calls",
+            "Upstream calls by outcome (ok, http_5xx, timeout, connect_error, breaker_open, retry).",
+            ["upstream", "outcome"],
+            registry=registry,
+        )
+        self.breaker_state = Gauge(
+            "gateway_upstream_breaker_state",
+            "Circuit breaker state per upstream: 0 closed, 1 half-open, 2 open.",
+            ["upstream"],
+            registry=registry,
+        )
+
+
+class _BadStatus(Exception):
+    """An upstream 5xx, raised inside the breaker so it counts as a failure."""
+
+    def __init__(self, response: aiohttp.ClientResponse, body: bytes) -> None:
+        super().__init__(f"upstream answered {response.status}")
+        self.response = response
+        self.body = body
+
+
+class _StateGauge(CircuitBreakerListener):  # type: ignore[misc]
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream
+
+    def state_change(self, breaker: CircuitBreaker, old: Any, new: Any) -> None:
+        self.upstream.metrics.breaker_state.labels(self.upstream.name).set(BREAKER_STATE_VALUE[new.state])
+        log.warning("breaker %s: %s -> %s", self.upstream.name, getattr(old, "state", old), new.state.name)
+
+
+@dataclass
+class UpstreamAnswer:
+    """Status, headers and either the whole body or the still-open response to stream from."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes | None
+    response: aiohttp.ClientResponse | None = None
+
+    def json(self) -> Any:
+        return orjson.loads(self.body or b"null")
+
+
+class Upstream:
+    """A named service behind the gateway: base URL, connection pool, breaker, retries."""
+
+    def __init__(self, name: str, base_url: str, settings: GatewaySettings, metrics: UpstreamMetrics) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.settings = settings
+        self.metrics = metrics
+        self.breaker = CircuitBreaker(
+            fail_max=settings.breaker_fail_max,
+            timeout_duration=timedelta(seconds=settings.breaker_reset_s),
+            listeners=[_StateGauge(self)],
+            name=name,
+        )
+        self.timeout = aiohttp.ClientTimeout(
+            total=settings.upstream_timeout_s, sock_connect=settings.upstream_connect_timeout_s
+        )
+        self._session: aiohttp.ClientSession | None = None
+        metrics.breaker_state.labels(name).set(0)
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.settings.pool_size, keepalive_timeout=30, ttl_dns_cache=300, force_close=False
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=self.timeout,
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding"),
+                json_serialize=lambda obj: orjson.dumps(obj).decode(),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    @property
+    def breaker_state(self) -> str:
+        return str(self.breaker.current_state.name).lower()
+
+    async def request(
+        self,
+        method: str,
+        path_qs: str,
+        *,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        body: bytes | None = None,
+        stream: bool = False,
+        timeout_s: float | None = None,
+    ) -> UpstreamAnswer:
+        """One call with breaker and retries; raises 502/503/504 as :class:`CareError`.
+
+        With ``stream=True`` a large body is left unread: the caller must
+        release ``answer.response`` after streaming it.
+        """
+        attempts = 1 + (self.settings.retries if method in IDEMPOTENT_METHODS else 0)
+        delay_s = self.settings.retry_backoff_s
+        for attempt in range(attempts):
+            try:
+                return await self.breaker.call_async(self._once, method, path_qs, headers, body, stream, timeout_s)
+            except CircuitBreakerError as exc:
+                self.metrics.outcomes.labels(self.name, "breaker_open").inc()
+                raise ServiceUnavailable(
+                    f"upstream {self.name} is failing; its circuit breaker is open",
+                    retry_after_s=max(1, round(self.settings.breaker_reset_s)),
+                    upstream=self.name,
+                ) from exc
+            except (_BadStatus, TimeoutError, aiohttp.ClientError) as exc:
+                if attempt + 1 >= attempts:
+                    raise self._as_care_error(exc) from exc
+                self.metrics.outcomes.labels(self.name, "retry").inc()
+                await asyncio.sleep(delay_s * (0.5 + random.random()))
+                delay_s *= 2
+        raise AssertionError("unreachable")
+
+    async def _once(
+        self,
+        method: str,
+        path_qs: str,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None,
+        body: bytes | None,
+        stream: bool,
+        timeout_s: float | None,
+    ) -> UpstreamAnswer:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else None
+            response = await self.session.request(
+                method, self.base_url + path_qs, headers=headers, data=body, allow_redirects=False, timeout=timeout
+            )
+            if response.status >= 500:
+                outcome = "http_5xx"
+                data = await response.read()
+                response.release()
+                raise _BadStatus(response, data)
+            big = response.content_length is None or response.content_length > 256 * 1024
+            if stream and big:
+                return UpstreamAnswer(response.status, response.headers, None, response)
+            data = await response.read()
+            response.release()
+            return UpstreamAnswer(response.status, response.headers, data)
+        except TimeoutError:
+            outcome = "timeout"
+            raise
+        except aiohttp.ClientError:
+            outcome = "connect_error"
+            raise
+        finally:
+            self.metrics.latency.labels(self.name).observe(time.perf_counter() - started)
+            self.metrics.outcomes.labels(self.name, outcome).inc()
+
+    def _as_care_error(self, exc: Exception) -> CareError:
+        if isinstance(exc, TimeoutError):
+            return UpstreamTimeout(f"upstream {self.name} did not answer in time", upstream=self.name)
+        if isinstance(exc, _BadStatus):
+            status = exc.response.status
+            if status == 503:
+                retry = exc.response.headers.get("Retry-After", "5")
+                return ServiceUnavailable(
+                    f"upstream {self.name} is unavailable (it answered 503)",
+                    retry_after_s=int(retry) if retry.isdigit() else 5,
+                    upstream=self.name,
+                    upstream_status=status,
+                )
+            if status == 504:
+                return UpstreamTimeout(f"upstream {self.name} timed out (it answered 504)", upstream=self.name)
+            return UpstreamError(f"upstream {self.name} failed (it answered {status})", upstream=self.name, upstream_status=status)
+        return ServiceUnavailable(
+            f"upstream {self.name} is unreachable: {type(exc).__name__}",
+            retry_after_s=max(1, round(self.settings.breaker_reset_s / 2)),
+            upstream=self.name,
+        )
+
+    async def get_json(self, path_qs: str, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> UpstreamAnswer:
+        """A GET for the aggregated views (request id forwarded)."""
+        return await self.request("GET", path_qs, headers=_with_request_id(headers), timeout_s=timeout_s)
+
+    async def post_json(self, path: str, payload: Any, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> UpstreamAnswer:
+        merged = _with_request_id(headers)
+        merged["Content-Type"] = "application/json"
+        return await self.request("POST", path, headers=merged, body=orjson.dumps(payload), timeout_s=timeout_s)
+
+
+def _with_request_id(headers: Mapping[str, str] | None) -> dict[str, str]:
+    merged = dict(headers or {})
+    request_id = current_request_id()
+    if request_id:
+        merged.setdefault(REQUEST_ID_HEADER, request_id)
+    return merged

@@ -1,0 +1,111 @@
+"""The gateway's /readyz (its database plus every upstream), /openapi.json (merged) and /docs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from sqlalchemy import text
+
+from gateway import openapi, routes
+from gateway.clients import Upstream
+from gateway.context import gateway_of
+from services.common.health import router as health_router
+from services.common.migrate import current_revision, head_revision
+from services.common.responses import FastJSONResponse
+
+router = APIRouter(tags=["operations"])
+PROBE_TIMEOUT_S = 2.0
+
+
+async def probe(upstream: Upstream) -> dict[str, Any]:
+    """One upstream's own readiness, without touching its breaker (a probe is not traffic)."""
+    detail: dict[str, Any] = {"url": upstream.base_url, "breaker": upstream.breaker_state}
+    try:
+        async with upstream.session.get(
+            upstream.base_url + "/readyz", timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
+        ) as response:
+            detail["status"] = "ready" if response.status == 200 else f"not ready ({response.status})"
+            detail["ready"] = response.status == 200
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        detail["status"] = f"unreachable: {type(exc).__name__}"
+        detail["ready"] = False
+    return detail
+
+
+def _database_check(request: Request) -> dict[str, Any]:
+    state = request.app.state.service
+    try:
+        with state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = current_revision(connection)
+        head = head_revision(state.name)
+        return {"ready": current == head, "current": current, "head": head}
+    except Exception as exc:
+        return {"ready": False, "status": f"unreachable: {type(exc).__name__}"}
+
+
+@router.get("/readyz", summary="Readiness: the gateway's database, rate-limit storage and every upstream")
+async def readyz(
+    request: Request,
+    strict: bool = Query(False, description="answer 503 when any upstream is not ready"),
+) -> FastJSONResponse:
+    """200 `ready` when all is well; 200 `degraded` when some (not all) upstreams are down, since
+    the gateway still serves the rest; 503 when its own database is down or no upstream is ready
+    (or, with `strict=true`, when any upstream is not ready)."""
+    gateway = gateway_of(request)
+    names = list(gateway.upstreams)
+    database, storage, *probes = await asyncio.gather(
+        anyio.to_thread.run_sync(_database_check, request),
+        gateway.limiter.check_storage(),
+        *(probe(gateway.upstreams[name]) for name in names),
+    )
+    upstreams = dict(zip(names, probes, strict=True))
+    up = [name for name, p in upstreams.items() if p["ready"]]
+    own_ok = bool(database["ready"])
+    if own_ok and len(up) == len(names):
+        status, code = "ready", 200
+    elif own_ok and up and not strict:
+        status, code = "degraded", 200
+    else:
+        status, code = "not ready", 503
+    body = {
+        "status": status,
+        "service": "gateway",
+        "checks": {
+            "database": database,
+            "rate_limit_storage": {"ready": storage, "kind": type(gateway.limiter.storage).__name__},
+            "upstreams": upstreams,
+        },
+    }
+    return FastJSONResponse(body, status_code=code)
+
+
+def base_document(request: Request) -> dict[str, Any]:
+    app = request.app
+    return get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=[*router.routes, *routes.router.routes, *(r for r in health_router.routes if getattr(r, "path", "") != "/readyz")],
+        tags=app.openapi_tags,
+    )
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi_json(request: Request) -> FastJSONResponse:
+    gateway = gateway_of(request)
+    if "base" not in gateway.openapi_cache:
+        gateway.openapi_cache["base"] = base_document(request)
+    return FastJSONResponse(await openapi.merged_document(gateway, gateway.openapi_cache["base"]))
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{request.app.title} — API docs")

@@ -1,0 +1,138 @@
+"""The reverse proxy: /api/v1/facilities|regions|beds|coverage/… and /ogc/… to their service.
+
+Per request: identify the caller, authorize, rate-limit, then forward with
+hop-by-hop and client identity headers removed, the verified identity signed,
+``X-Request-ID`` kept or made, and the answer streamed back. ``If-None-Match``
+and ``ETag`` pass through untouched, so registry reads answer 304s end to end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import SimpleNamespace
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from gateway import policy
+from gateway.caller import admit, client_ip, identify, read_write_body
+from gateway.clients import UpstreamAnswer
+from gateway.context import gateway_of
+from services.common.context import REQUEST_ID_HEADER
+from services.common.identity import sign_identity
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+#: Never forwarded upstream: hop-by-hop, recomputed, or credentials the services must not see.
+_DROP_REQUEST = HOP_BY_HOP | {"host", "content-length", "x-api-key", "authorization", "accept-encoding", "x-forwarded-for"}
+#: Never copied back: hop-by-hop, or set again by our own server and middleware.
+_DROP_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server", "x-request-id"}
+IDENTITY_PREFIX = "x-carecircle-"
+
+ROUTES_TO = {
+    "/api/v1/facilities": "facilities",
+    "/api/v1/regions": "facilities",
+    "/ogc": "facilities",
+    "/api/v1/beds": "beds",
+    "/api/v1/coverage": "coverage",
+}
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
+    """The request's headers minus hop-by-hop, credentials and any client-sent identity."""
+    connection_named = {
+        token.strip().lower() for token in request.headers.get("connection", "").split(",") if token.strip()
+    }
+    out = []
+    for name, value in request.headers.items():
+        if name in _DROP_REQUEST or name in connection_named or name.startswith(IDENTITY_PREFIX):
+            continue
+        out.append((name, value))
+    previous = request.headers.get("x-forwarded-for")
+    out.append(("x-forwarded-for", f"{previous}, {client}" if previous else client))
+    out.append(("accept-encoding", "identity"))
+    return out
+
+
+def backward_headers(answer: UpstreamAnswer, base_url: str) -> dict[str, str]:
+    connection_named = {
+        token.strip().lower() for token in answer.headers.get("connection", "").split(",") if token.strip()
+    }
+    out: dict[str, str] = {}
+    for name, value in answer.headers.items():
+        lower = name.lower()
+        if lower in _DROP_RESPONSE or lower in connection_named:
+            continue
+        if lower == "location" and value.startswith(base_url):
+            value = value[len(base_url) :] or "/"
+        out[name] = value
+    return out
+
+
+async def proxy(request: Request, prefix: str) -> Response:
+    gateway = gateway_of(request)
+    upstream = gateway.upstreams[ROUTES_TO[prefix]]
+    method = request.method
+    path = request.url.path
+    identity = await identify(gateway, request)
+    body: bytes | None = None
+    scope = policy.Scope()
+    if method not in policy.READ_METHODS:
+        body, parsed = await read_write_body(gateway, request)
+        scope = policy.scope_of(path, request.query_params, parsed)
+    policy.authorize(identity, method, path, scope)
+    await admit(gateway, request, identity, heavy=policy.is_heavy(method, path))
+
+    headers = forward_headers(request, client_ip(request, gateway.settings.trust_forwarded_for))
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        headers.append((REQUEST_ID_HEADER, request_id))
+    if identity is not None and gateway.settings.identity_secret:
+        headers.extend(sign_identity(identity, gateway.settings.identity_secret).items())
+    path_qs = path + ("?" + request.url.query if request.url.query else "")
+    answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
+    out_headers = backward_headers(answer, upstream.base_url)
+    if answer.response is None:
+        return Response(answer.body, status_code=answer.status, headers=out_headers)
+    response = answer.response
+
+    async def chunks() -> AsyncIterator[bytes]:
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            yield chunk
+
+    return StreamingResponse(
+        chunks(), status_code=answer.status, headers=out_headers, background=BackgroundTask(response.release)
+    )
+
+
+def _endpoint(prefix: str, template: str) -> Callable[[Request], Awaitable[Response]]:
+    label = SimpleNamespace(path=template)  # what the access log and metrics name the route
+
+    async def endpoint(request: Request) -> Response:
+        request.scope["route"] = label
+        return await proxy(request, prefix)
+
+    return endpoint
+
+
+def proxy_routes() -> list[Route]:
+    """Exact prefix and everything below it, for each public prefix."""
+    routes = []
+    for prefix in ROUTES_TO:
+        for template in (prefix, prefix + "/{rest:path}"):
+            routes.append(Route(template, _endpoint(prefix, template), methods=METHODS, include_in_schema=False))
+    return routes

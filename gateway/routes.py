@@ -1,0 +1,129 @@
+"""The gateway's own public routes: aggregated views and API-key administration."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import anyio
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from gateway import aggregate, keys, repository
+from gateway.caller import CallerDep
+from gateway.context import gateway_of
+from services.common.db import transaction
+from services.common.errors import NotFound
+from services.common.responses import FastJSONResponse
+
+router = APIRouter(prefix="/api/v1")
+
+RegionCode = Annotated[str, Path(pattern=r"^\d{6}(\d{6})?$", description="6- or 12-digit division code", examples=["110105000000"])]
+
+
+@router.get(
+    "/regions/{code}/dashboard",
+    tags=["aggregated views"],
+    summary="One region's facilities, bed indicators against targets and latest coverage",
+    responses={200: {"description": "Parts whose service is down are marked `unavailable`."}},
+)
+async def region_dashboard(
+    request: Request,
+    caller: CallerDep,
+    code: RegionCode,
+    period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-10"])] = None,
+) -> FastJSONResponse:
+    """Facilities by type and status, bed indicators and compliance, latest coverage run."""
+    body = await aggregate.dashboard(gateway_of(request), caller, code.ljust(12, "0"), period)
+    return FastJSONResponse(body)
+
+
+@router.get(
+    "/nearby",
+    tags=["aggregated views"],
+    summary="Nearest stations by walking minutes, with free beds and open-now",
+    responses={200: {"description": "`ranking` is `walking`, or `straight_line` (degraded) when coverage is down."}},
+)
+async def nearby(
+    request: Request,
+    caller: CallerDep,
+    lon: Annotated[float, Query(ge=-180, le=180, examples=[116.4074])],
+    lat: Annotated[float, Query(ge=-90, le=90, examples=[39.9042])],
+    k: Annotated[int, Query(ge=1, le=25, description="how many stations")] = 5,
+    radius_m: Annotated[float, Query(gt=0, le=20_000, description="search radius, metres")] = 2000,
+    type: Annotated[str | None, Query(description="comma-separated facility types", examples=["community_station,day_care"])] = None,
+) -> FastJSONResponse:
+    """What a mobile app wants in one call (see the aggregated views in docs/gateway.md)."""
+    body = await aggregate.nearby(gateway_of(request), caller, lon=lon, lat=lat, k=k, radius_m=radius_m, types=type)
+    return FastJSONResponse(body)
+
+
+class KeyIn(BaseModel):
+    role: Literal["public", "operator", "official", "planner", "admin"]
+    region_code: str | None = Field(None, pattern=r"^\d{6}(\d{6})?$", examples=["110105000000"])
+    facility_ids: list[int] = Field(default_factory=list, description="operators: the facilities they report for")
+    label: str | None = Field(None, max_length=200)
+
+
+class KeyOut(BaseModel):
+    key_id: str
+    role: str
+    region_code: str | None
+    facility_ids: list[int]
+    label: str | None
+    created_at: Any
+    revoked_at: Any = None
+    api_key: str | None = Field(None, description="the full key; shown once, at creation")
+
+
+def _out(row: Any, full_key: str | None = None) -> KeyOut:
+    return KeyOut(
+        key_id=row.key_id,
+        role=row.role,
+        region_code=row.region_code,
+        facility_ids=list(row.facility_ids or []),
+        label=row.label,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        api_key=full_key,
+    )
+
+
+def create_key_row(sessions: Any, data: KeyIn) -> KeyOut:
+    """Make and store a key; returns it with the full key text (never stored)."""
+    key = keys.new_key()
+    region = data.region_code.ljust(12, "0") if data.region_code else None
+    with transaction(sessions) as session:
+        row = repository.create_api_key(
+            session, key=key, role=data.role, region_code=region, facility_ids=data.facility_ids, label=data.label
+        )
+        return _out(row, key.full_key)
+
+
+@router.post("/gateway/keys", tags=["administration"], status_code=201, summary="Create an API key (admin)")
+async def create_key(request: Request, caller: CallerDep, data: KeyIn) -> KeyOut:
+    """The full key is in `api_key`, shown this once."""
+    sessions = request.app.state.service.write_sessions
+    return await anyio.to_thread.run_sync(create_key_row, sessions, data)
+
+
+@router.get("/gateway/keys", tags=["administration"], summary="List API keys (admin)")
+async def list_keys(request: Request, caller: CallerDep, include_revoked: bool = False) -> dict[str, list[KeyOut]]:
+    def run() -> list[KeyOut]:
+        with request.app.state.service.read_sessions() as session:
+            return [_out(r) for r in repository.list_api_keys(session, include_revoked=include_revoked)]
+
+    return {"items": await anyio.to_thread.run_sync(run)}
+
+
+@router.delete("/gateway/keys/{key_id}", tags=["administration"], summary="Revoke an API key (admin)")
+async def revoke_key(request: Request, caller: CallerDep, key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]) -> KeyOut:
+    def run() -> KeyOut | None:
+        with transaction(request.app.state.service.write_sessions) as session:
+            row = repository.revoke_api_key(session, key_id=key_id)
+            return _out(row) if row is not None else None
+
+    out = await anyio.to_thread.run_sync(run)
+    if out is None:
+        raise NotFound(f"no API key {key_id}", key_id=key_id)
+    gateway_of(request).authenticator.forget(key_id)
+    return out
