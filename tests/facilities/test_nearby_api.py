@@ -1,0 +1,228 @@
+"""GET /api/v1/facilities/nearby on SQLite and PostGIS against a brute-force great-circle scan.
+
+Oracle: services.common.geo.haversine_m over every seeded facility, filtered in
+Python, sorted by (distance, id). The service must agree item for item, across
+pages, with filters, with a radius and in GCJ-02 / BD-09.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from services.facilities import crs
+from services.facilities.opening_hours import is_open, local_moment
+from tests.facilities.queries_support import (
+    CENTER_LAT,
+    CENTER_LON,
+    brute_force_nearby,
+    query_app,
+    random_facilities,
+    seed_facilities,
+)
+
+URL = "/api/v1/facilities/nearby"
+N = 400
+QUERY_POINTS = [
+    (CENTER_LON, CENTER_LAT),
+    (CENTER_LON + 0.05, CENTER_LAT - 0.03),
+    (106.9, 29.9),
+]  # last: outside the cloud
+
+
+@pytest.fixture
+async def seeded(
+    facilities_db_url: str,
+) -> AsyncIterator[tuple[httpx.AsyncClient, list[dict[str, Any]]]]:
+    rows = random_facilities(N, seed=7)
+    seed_facilities(facilities_db_url, rows)
+    app = query_app(facilities_db_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client, rows
+
+
+async def _all_pages(client: httpx.AsyncClient, params: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    for _ in range(100):
+        response = await client.get(
+            URL, params={**params, **({"cursor": cursor} if cursor else {})}
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items.extend(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return items
+    raise AssertionError("paging did not end")
+
+
+def _pairs(items: list[dict[str, Any]]) -> list[tuple[float, int]]:
+    return [(item["distance_m"], item["id"]) for item in items]
+
+
+def _assert_same(observed: list[tuple[float, int]], known: list[tuple[float, int]]) -> None:
+    assert [i for _, i in observed] == [i for _, i in known]
+    for (d_obs, _), (d_known, _) in zip(observed, known, strict=True):
+        assert d_obs == pytest.approx(d_known, abs=1e-6)
+
+
+@pytest.mark.parametrize(("lon", "lat"), QUERY_POINTS)
+async def test_k_nearest_across_pages_equals_brute_force(
+    seeded: Any, lon: float, lat: float
+) -> None:
+    client, rows = seeded
+    items = await _all_pages(client, {"lon": lon, "lat": lat, "k": 57, "limit": 10})
+    _assert_same(_pairs(items), brute_force_nearby(rows, lon, lat)[:57])
+    for item in items:
+        assert item["walk_minutes"] == pytest.approx(item["distance_m"] / 60.0, abs=0.051)
+        assert item["external_id"].startswith("T-7-")
+
+
+async def test_radius_with_filters_across_pages_equals_brute_force(seeded: Any) -> None:
+    client, rows = seeded
+    lon, lat = CENTER_LON + 0.01, CENTER_LAT
+    params = {
+        "lon": lon,
+        "lat": lat,
+        "radius_m": 9000,
+        "type": "community_station,day_care,meal_point,nursing_home",
+        "status": ["active", "planned"],
+        "service": "meal",
+        "min_stars": 1,
+        "limit": 4,
+    }
+
+    def keep(r: dict[str, Any]) -> bool:
+        return (
+            r["type"] in ("community_station", "day_care", "meal_point", "nursing_home")
+            and r["status"] in ("active", "planned")
+            and "meal" in r["services"]
+            and r["star_rating"] is not None
+            and r["star_rating"] >= 1
+        )
+
+    known = brute_force_nearby(rows, lon, lat, keep=keep, radius_m=9000)
+    assert len(known) > 8  # the test pages for real
+    _assert_same(_pairs(await _all_pages(client, params)), known)
+
+
+async def test_ties_at_one_point_are_served_once_each_in_id_order(seeded: Any) -> None:
+    client, rows = seeded
+    # a point shared by several facilities (every 7th seeded row reuses another's coordinates)
+    lon = rows[6]["lon"]
+    lat = rows[6]["lat"]
+    known = brute_force_nearby(rows, lon, lat)[:30]
+    observed = _pairs(await _all_pages(client, {"lon": lon, "lat": lat, "k": 30, "limit": 1}))
+    _assert_same(observed, known)
+    assert len({i for _, i in observed}) == 30
+
+
+async def test_open_now_uses_hours_and_time_zone(seeded: Any) -> None:
+    client, rows = seeded
+    at = datetime(2026, 11, 25, 1, 30)  # naive: read as 01:30 UTC, i.e. Wednesday 09:30 in Beijing
+    weekday, hhmm = local_moment(at.replace(tzinfo=__import__("datetime").UTC), "Asia/Shanghai")
+    known = brute_force_nearby(
+        rows, CENTER_LON, CENTER_LAT, keep=lambda r: is_open(r["opening_hours"], weekday, hhmm)
+    )[:25]
+    items = await _all_pages(
+        client,
+        {
+            "lon": CENTER_LON,
+            "lat": CENTER_LAT,
+            "k": 25,
+            "open_now": "true",
+            "at": "2026-11-25T01:30:00Z",
+        },
+    )
+    _assert_same(_pairs(items), known)
+    # the same wall-clock moment given naive in the zone's own time gives the same answer
+    same = await _all_pages(
+        client,
+        {
+            "lon": CENTER_LON,
+            "lat": CENTER_LAT,
+            "k": 25,
+            "open_now": "true",
+            "at": "2026-11-25T09:30:00",
+            "tz": "Asia/Shanghai",
+        },
+    )
+    assert [i["id"] for i in same] == [i["id"] for i in items]
+
+
+@pytest.mark.parametrize("name", ["gcj02", "bd09"])
+async def test_chinese_map_crs_in_and_out(seeded: Any, name: str) -> None:
+    client, rows = seeded
+    q_lon, q_lat = crs.point_from_wgs84(
+        CENTER_LON, CENTER_LAT, name
+    )  # what the phone's map SDK reports
+    response = await client.get(URL, params={"lon": q_lon, "lat": q_lat, "k": 10, "crs": name})
+    assert response.status_code == 200
+    items = response.json()["items"]
+    _assert_same(_pairs(items), brute_force_nearby(rows, CENTER_LON, CENTER_LAT)[:10])
+    by_id = {r["id"]: r for r in rows}
+    for item in items:
+        expected = crs.point_from_wgs84(by_id[item["id"]]["lon"], by_id[item["id"]]["lat"], name)
+        assert (item["lon"], item["lat"]) == pytest.approx(expected, abs=1e-9)
+
+
+async def test_geojson_by_accept_header(seeded: Any) -> None:
+    client, rows = seeded
+    response = await client.get(
+        URL,
+        params={"lon": CENTER_LON, "lat": CENTER_LAT, "k": 3},
+        headers={"Accept": "application/geo+json"},
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/geo+json")
+    body = response.json()
+    assert body["type"] == "FeatureCollection"
+    known = brute_force_nearby(rows, CENTER_LON, CENTER_LAT)[:3]
+    assert [f["id"] for f in body["features"]] == [i for _, i in known]
+    by_id = {r["id"]: r for r in rows}
+    for feature in body["features"]:
+        assert feature["geometry"] == {
+            "type": "Point",
+            "coordinates": [by_id[feature["id"]]["lon"], by_id[feature["id"]]["lat"]],
+        }
+        assert "distance_m" in feature["properties"]
+
+
+async def test_empty_and_end_of_results(seeded: Any) -> None:
+    client, _ = seeded
+    response = await client.get(URL, params={"lon": 0.0, "lat": 0.0, "radius_m": 1000})
+    assert response.json() == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"lon": 200, "lat": 29}, "lon"),
+        ({"lon": 106, "lat": 95}, "lat"),
+        ({"lat": 29}, "query.lon"),
+        ({"lon": 106, "lat": 29, "k": 0}, "query.k"),
+        ({"lon": 106, "lat": 29, "radius_m": -5}, "query.radius_m"),
+        ({"lon": 106, "lat": 29, "type": "castle"}, "type"),
+        ({"lon": 106, "lat": 29, "service": "massage"}, "service"),
+        ({"lon": 106, "lat": 29, "status": "gone"}, "status"),
+        ({"lon": 106, "lat": 29, "crs": "epsg3857"}, "query.crs"),
+        ({"lon": 106, "lat": 29, "cursor": "garbage"}, "cursor"),
+        ({"lon": 106, "lat": 29, "open_now": "true", "tz": "Mars/Olympus"}, "tz"),
+        ({"lon": 106, "lat": 29, "min_stars": 6}, "query.min_stars"),
+    ],
+)
+async def test_bad_input_is_problem_json_naming_the_field(
+    seeded: Any, params: dict[str, Any], field: str
+) -> None:
+    client, _ = seeded
+    response = await client.get(URL, params=params)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert field in {e["field"] for e in response.json()["errors"]}
