@@ -1,22 +1,45 @@
-"""``create_app(settings)``: the beds service — bed inventory over time and plan indicators per region."""
+"""``create_app(settings)``: the beds service — bed inventory over time and plan indicators per region.
+
+Operators report each facility's beds per month (checked against the facilities
+service); bureaus see per region — rolled up through the division hierarchy —
+nursing-type share, beds per 1,000 elderly, operation-mode shares and occupancy,
+and whether the region meets its plan targets.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from services.common.app import create_service_app
-from services.beds.api import router
+from services.beds import api, api_reports
+from services.beds.deps import CLIENT_KEY
+from services.beds.facilities_client import FacilitiesClient
 from services.beds.settings import BedsSettings
+from services.common.app import create_service_app
+from services.common.state import ServiceState
 
 VERSION = "0.1.0"
+TAGS = [
+    {"name": "reports", "description": "Bed reports per facility and month, with revision history"},
+    {"name": "indicators", "description": "Indicators per region, series, rankings and plan compliance"},
+    {"name": "targets", "description": "Plan targets (规划指标) per region"},
+]
 
 
 def create_app(settings: BedsSettings | None = None) -> FastAPI:
     settings = settings or BedsSettings()
-    return create_service_app(
+    client = FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s)
+
+    def on_shutdown(_state: ServiceState) -> None:
+        client.close()
+
+    app = create_service_app(
         settings,
         title="CareCircle beds",
         description=__doc__ or "",
         version=VERSION,
-        routers=[router],
+        routers=[api_reports.router, api.router],
+        on_shutdown=on_shutdown,
+        openapi_tags=TAGS,
     )
+    app.state.service.extras[CLIENT_KEY] = client
+    return app

@@ -1,9 +1,118 @@
-"""``carecircle`` commands of the beds service."""
+"""``carecircle beds …`` commands: import reports, print indicators and compliance."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import typer
+
+beds = typer.Typer(help="Bed reports, plan indicators and compliance (uses BEDS_DATABASE_URL and FACILITIES_URL).",
+                   no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this service's commands to the ``carecircle`` app."""
+    app.add_typer(beds, name="beds")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from services.beds.settings import BedsSettings
+
+    return BedsSettings(database_url=os.environ.get("BEDS_DATABASE_URL", ""))
+
+
+def _state():  # type: ignore[no-untyped-def]
+    from services.common import migrate
+    from services.common.state import ServiceState
+
+    settings = _settings()
+    migrate.upgrade("beds", settings.resolved_database_url())
+    return settings, ServiceState.from_settings(settings)
+
+
+@beds.command("import")
+def import_reports(path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
+                                               help="CSV: facility_external_id,period,total_beds,nursing_beds,"
+                                                    "dementia_beds,occupied_beds[,family_beds]")) -> None:
+    """Import bed reports, all or nothing; every bad row is named and nothing is written then."""
+    from services.beds.facilities_client import FacilitiesClient
+    from services.beds.submissions import Writer, import_csv
+    from services.common.errors import CareError
+
+    settings, state = _settings_and_state()
+    try:
+        with FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s) as client:
+            result = import_csv(path.read_text(encoding="utf-8-sig"), client=client, write_sessions=state.write_sessions,
+                                writer=Writer(identity=None, require_identity=False, request_id=None))
+    except CareError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        for error in exc.extra.get("errors", [])[:1000]:
+            typer.echo(f"  line {error.get('row', '-')}: {error['field']}: {error['message']}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        state.engine.dispose()
+    typer.echo(f"imported {path.name}: {result.rows} rows, {result.created} created, {result.revised} revised, "
+               f"{result.unchanged} unchanged")
+
+
+def _settings_and_state():  # type: ignore[no-untyped-def]
+    return _state()
+
+
+def _rollups(settings, state):  # type: ignore[no-untyped-def]
+    from services.beds.facilities_client import FacilitiesClient
+    from services.beds.rollups import Rollups
+
+    client = FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s)
+    return client, Rollups(read_sessions=state.read_sessions, write_sessions=state.write_sessions, client=client,
+                           region_ttl_s=settings.region_cache_ttl_s)
+
+
+@beds.command("indicators")
+def indicators(region: str = typer.Option(..., help="12-digit code or 6-digit adcode"),
+               period: str = typer.Option(..., help="YYYY-MM")) -> None:
+    """Print a region's indicators for a month as JSON."""
+    from services.beds.levels import check_code
+    from services.beds.periods import parse_period
+
+    settings, state = _state()
+    client, rollups = _rollups(settings, state)
+    try:
+        body = rollups.region_indicators(check_code(region), parse_period(period))
+    finally:
+        client.close()
+        state.engine.dispose()
+    typer.echo(json.dumps(body, ensure_ascii=False, indent=2, default=str))
+
+
+@beds.command("compliance")
+def compliance(region: str = typer.Option(..., help="12-digit code or 6-digit adcode"),
+               period: str = typer.Option(..., help="YYYY-MM"),
+               as_csv: bool = typer.Option(False, "--csv", help="CSV instead of a readable table")) -> None:
+    """Print a region's compliance report against its plan targets."""
+    from services.beds.api import compliance_csv
+    from services.beds.levels import check_code
+    from services.beds.periods import parse_period
+
+    settings, state = _state()
+    client, rollups = _rollups(settings, state)
+    try:
+        report = rollups.compliance(check_code(region), parse_period(period))
+    finally:
+        client.close()
+        state.engine.dispose()
+    if as_csv:
+        typer.echo(compliance_csv(report), nl=False)
+        return
+    typer.echo(f"{report['region_name'] or ''} {report['region']} — {report['period']} "
+               f"({report['totals']['facilities']} facilities, {report['totals']['total_beds']:,} beds)")
+    for item in report["items"]:
+        flag = {True: "MET    ", False: "NOT MET", None: "NO DATA"}[item["met"]]
+        kind = {True: "binding", False: "expected", None: "kind not stated"}[item["binding"]]
+        scope = "" if item["scope"] == "own" else f" [from {item['target_region']}]"
+        typer.echo(f"  {flag} {item['indicator']} {item['comparator']} {item['threshold']:g} ({kind}, "
+                   f"{item['target_year']}){scope}: {item['message']}")
+        for child in item["worst_children"]:
+            typer.echo(f"           worst: {child['region']} {child['region_name'] or ''} {child['value']}")

@@ -1,0 +1,155 @@
+"""Request and response bodies of the beds API (shares are fractions in [0, 1])."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PERIOD_EXAMPLE = "2025-06"
+
+
+class FamilyBedsIn(BaseModel):
+    region_code: str = Field(description="12-digit code of the region the homes are in", examples=["350203001000"])
+    beds: int = Field(ge=0, description="Family care beds (家庭养老床位) set up in homes of that region")
+
+
+class ReportIn(BaseModel):
+    """One facility's beds in one month."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"facility_id": 12, "period": PERIOD_EXAMPLE, "total_beds": 120, "nursing_beds": 70,
+                 "dementia_beds": 10, "occupied_beds": 96, "family_beds": 15}
+            ]
+        },
+    )
+
+    facility_id: int = Field(ge=1, description="Id of the facility in the facilities service")
+    period: str = Field(description="Month reported, YYYY-MM (not in the future)", examples=[PERIOD_EXAMPLE])
+    total_beds: int = Field(ge=0)
+    nursing_beds: int = Field(ge=0, description="Nursing-type beds (护理型床位), within total_beds")
+    dementia_beds: int = Field(0, ge=0, description="Dementia-care beds (失智照护床位), within total_beds")
+    occupied_beds: int = Field(ge=0, description="Beds occupied at the end of the month, within total_beds")
+    family_beds: int | None = Field(
+        None, ge=0, description="Family care beds the facility serves, counted in its own region"
+    )
+    family_beds_by_region: list[FamilyBedsIn] | None = Field(
+        None, description="Family care beds per region of the homes (instead of family_beds)"
+    )
+    reason: str | None = Field(None, max_length=500, description="Why (kept with the revision)")
+
+
+class CorrectionIn(BaseModel):
+    """New figures for an existing report (a new revision)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    total_beds: int = Field(ge=0)
+    nursing_beds: int = Field(ge=0)
+    dementia_beds: int = Field(0, ge=0)
+    occupied_beds: int = Field(ge=0)
+    family_beds: int | None = Field(None, ge=0)
+    family_beds_by_region: list[FamilyBedsIn] | None = None
+    reason: str | None = Field(None, max_length=500)
+
+
+class ReportOut(BaseModel):
+    id: int
+    facility_id: int
+    period: str
+    total_beds: int
+    nursing_beds: int
+    dementia_beds: int
+    occupied_beds: int
+    free_beds: int
+    family_beds: int
+    family_beds_by_region: list[FamilyBedsIn]
+    facility_external_id: str | None
+    facility_name: str | None
+    facility_type: str | None
+    operation_mode: str | None
+    region_code: str | None
+    version: int
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class ReportPage(BaseModel):
+    items: list[ReportOut]
+    next_cursor: str | None
+
+
+class RevisionOut(BaseModel):
+    revision: int
+    figures: dict[str, Any]
+    actor: str
+    request_id: str | None
+    reason: str | None
+    created_at: datetime | None
+
+
+class RevisionList(BaseModel):
+    items: list[RevisionOut]
+
+
+class ImportOut(BaseModel):
+    rows: int
+    created: int
+    revised: int
+    unchanged: int
+
+
+class Indicators(BaseModel):
+    """A region's indicators for one period, rolled up over all its descendants."""
+
+    model_config = ConfigDict(extra="allow")
+
+    region: str
+    region_name: str | None
+    level: str | None
+    period: str
+    facilities: int = Field(description="Facilities that reported for the period")
+    total_beds: int
+    nursing_beds: int
+    dementia_beds: int
+    occupied_beds: int
+    free_beds: int
+    family_beds: int = Field(description="Family care beds in homes inside the region")
+    nursing_share: float | None
+    dementia_share: float | None
+    beds_per_1000_elderly: float | None = Field(description="Institutional beds per 1,000 residents aged 60+")
+    beds_per_1000_elderly_incl_family: float | None
+    private_operated_share: float | None = Field(description="Beds of public-built private-run and private facilities")
+    government_operated_share: float | None = Field(description="Beds of public-run facilities")
+    occupancy_rate: float | None
+    central_homes: int
+    central_homes_meeting_70: int
+    central_homes_nursing_70_share: float | None
+    elderly_60plus: int | None
+    elderly_source: str = Field(description="registry, cache (registry unreachable), unavailable or unknown")
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region_code: str
+    region_name: str | None = None
+    indicator: str
+    comparator: str = Field(pattern="^(ge|le)$")
+    threshold: float
+    binding: bool | None = Field(None, description="true: binding (约束性); false: expected (预期性)")
+    target_year: int = Field(ge=2000, le=2100)
+    source_document: str = Field(min_length=1, max_length=300)
+    note: str | None = None
+
+
+class TargetOut(TargetIn):
+    id: int
+
+
+class TargetList(BaseModel):
+    items: list[TargetOut]
