@@ -25,7 +25,7 @@ PUBLIC_READ_PREFIXES = ("/api/v1/facilities", "/api/v1/regions", "/ogc", "/api/v
 HEAVY_PREFIXES = ("/api/v1/coverage",)
 
 _REGION_IN_PATH = re.compile(r"^/api/v1/regions/(\d{6,12})(?:/|$)")
-_FACILITY_IN_BEDS_PATH = re.compile(r"^/api/v1/beds/facilities/(\d+)(?:/|$)")
+_FACILITY_IN_BEDS_PATH = re.compile(r"^/api/v1/beds/(?:facilities|reports)/(\d+)(?:/|$)")
 _WALK_TIMES = "/api/v1/coverage/walk-times"
 
 
@@ -98,6 +98,12 @@ def authorize(identity: Identity | None, method: str, path: str, scope: Scope = 
             _require_authenticated(role, "walk-time queries")
             return
         _require_role(role, {"planner"}, f"{method} {path} (coverage runs, scenarios and siting)")
+        return
+    if path.startswith("/api/v1/regions"):
+        _require_role(role, set(), f"{method} {path} (region reference data)")
+        return
+    if path.startswith("/api/v1/beds/targets"):
+        _require_role(role, {"planner"}, f"{method} {path} (plan targets)")
         return
     if where == "facilities":
         _require_role(role, {"official"}, f"{method} {path} (registry writes)")

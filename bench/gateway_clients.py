@@ -1,0 +1,120 @@
+"""Which HTTP client should the gateway proxy with? Measure, same run, same upstream.
+
+A minimal FastAPI hello-world upstream is served directly and through a minimal
+Starlette proxy built on each candidate client: httpx with default settings,
+httpx tuned (bigger pool, no hooks, keep-alive), httpcore's connection pool
+used directly (httpx without its wrapper), and aiohttp. Each figure is
+printed with its ratio to the direct baseline.
+
+    .venv/bin/python -m bench.gateway_clients [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+CLIENT_ENV = "BENCH_PROXY_CLIENT"
+UPSTREAM_ENV = "BENCH_UPSTREAM"
+
+
+def make_upstream() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/hello")
+    async def hello() -> dict[str, str]:
+        return {"hello": "world"}
+
+    return app
+
+
+def make_proxy() -> Any:
+    """A Starlette app forwarding every GET to the upstream with the client named in the env."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    kind = os.environ[CLIENT_ENV]
+    upstream = os.environ[UPSTREAM_ENV]
+    state: dict[str, Any] = {}
+
+    async def startup() -> None:
+        if kind == "httpx-default":
+            import httpx
+
+            state["client"] = httpx.AsyncClient(base_url=upstream)
+        elif kind == "httpx-tuned":
+            import httpx
+
+            limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=30)
+            state["client"] = httpx.AsyncClient(base_url=upstream, limits=limits, timeout=10, trust_env=False)
+        elif kind == "httpcore":
+            import httpcore
+
+            state["client"] = httpcore.AsyncConnectionPool(max_connections=200, max_keepalive_connections=200)
+        elif kind == "aiohttp":
+            import aiohttp
+
+            state["client"] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200), auto_decompress=False, skip_auto_headers=("User-Agent",)
+            )
+
+    async def forward(request: Request) -> Response:
+        client = state["client"]
+        url = upstream + request.url.path
+        if kind.startswith("httpx"):
+            r = await client.get(request.url.path)
+            return Response(r.content, r.status_code, media_type=r.headers.get("content-type"))
+        if kind == "httpcore":
+            r = await client.request("GET", url)
+            return Response(r.content, r.status, media_type="application/json")
+        async with client.get(url) as r:
+            return Response(await r.read(), r.status, media_type=r.headers.get("Content-Type"))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        await startup()
+        yield
+
+    return Starlette(routes=[Route("/{path:path}", forward)], lifespan=lifespan)
+
+
+CANDIDATES = ["httpx-default", "httpx-tuned", "httpcore", "aiohttp"]
+
+
+def main() -> None:
+    from bench.gateway_wrk import load_note, run_wrk, uvicorn_process
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="3 s per run instead of 10")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    seconds = 3 if args.quick else 10
+    results = []
+    with uvicorn_process("bench.gateway_clients:make_upstream") as upstream:
+        run_wrk("warm-up", upstream + "/hello", seconds=1, connections=args.connections)
+        direct = run_wrk("direct (no proxy)", upstream + "/hello", seconds=seconds, connections=args.connections)
+        for kind in CANDIDATES:
+            env = {CLIENT_ENV: kind, UPSTREAM_ENV: upstream}
+            with uvicorn_process("bench.gateway_clients:make_proxy", env) as proxy:
+                run_wrk("warm-up", proxy + "/hello", seconds=1, connections=args.connections)
+                results.append(run_wrk(f"proxy: {kind}", proxy + "/hello", seconds=seconds, connections=args.connections))
+    print(f"wrk -t1 -c{args.connections} -d{seconds}s, hello-world upstream (FastAPI), uvicorn+uvloop+httptools")
+    print(direct.row())
+    for result in results:
+        print(result.row(direct))
+    print(load_note())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Helpers of the gateway benchmarks: serve an app in a uvicorn process, drive it with wrk.
+
+Not a benchmark itself. Every server runs as its own process with uvloop and
+httptools (as ``carecircle serve`` does), on loopback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.servers import free_port  # noqa: E402
+
+
+@dataclass
+class WrkResult:
+    label: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+    def row(self, baseline: WrkResult | None = None) -> str:
+        ratio = f"{self.rps / baseline.rps:6.1%}" if baseline else "   —  "
+        added = f"{(self.p50_ms / baseline.p50_ms - 1):+7.0%}" if baseline else "    —  "
+        return (
+            f"{self.label:<34} {self.rps:9.0f} req/s  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms"
+            f"  throughput {ratio} of baseline, p50 {added}  errors {self.errors}"
+        )
+
+
+def _ms(text: str) -> float:
+    value, unit = float(re.match(r"([\d.]+)", text).group(1)), re.sub(r"[\d.]", "", text)  # type: ignore[union-attr]
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(label: str, url: str, *, seconds: int, connections: int = 32, headers: dict[str, str] | None = None) -> WrkResult:
+    """One wrk run (1 thread: the servers need the other core)."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed")
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = int(errors_match.group(1)) if errors_match else 0
+    if socket_errors:
+        errors += sum(int(g) for g in socket_errors.groups())
+    return WrkResult(label, rps, p50, p99, errors)
+
+
+@contextmanager
+def uvicorn_process(app: str, env: dict[str, str] | None = None, *, factory: bool = True, probe: str = "/healthz") -> Iterator[str]:
+    """``uvicorn app`` (uvloop, httptools, no access log) on a free port; yields its base URL."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
+           "--no-access-log", "--log-level", "warning"]
+    if factory:
+        cmd.append("--factory")
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + probe, timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"{app} did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def load_note() -> str:
+    load1, load5, _ = os.getloadavg()
+    return (
+        f"{os.cpu_count()} cores shared with other agents (load average {load1:.2f} / {load5:.2f} at the end); "
+        "figures are only comparable within one run."
+    )
