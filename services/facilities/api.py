@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.context import current_request_id
 from services.common.deps import IdentityDep, ReadSessionDep, SettingsDep, StateDep, WriteSessionDep
-from services.common.errors import InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
 from services.common.responses import FastJSONResponse
 from services.facilities import bulk, registry
 from services.facilities import repository as repo
@@ -128,26 +128,27 @@ def create_facility(
     digest = registry.request_hash(raw, {"crs": crs, "force": force, "allow_outside_region": allow_outside_region})
     key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
     if key:
+        repo.advisory_lock(session=session, key="idempotency:" + key)
         replay = _replay(repo.get_idempotency(session=session, key=key), digest)
         if replay is not None:
             return replay
     data = FacilityIn.model_validate(registry.to_wgs84_input(body.model_dump(), crs))
-    row = registry.create_facility(session, data=data, actor=actor, force=force,
-                                   allow_outside_region=allow_outside_region)
-    headers = {"ETag": registry.etag(row["version"]), "Location": f"/api/v1/facilities/{row['id']}"}
-    content = registry.to_out(row, crs)
-    if key:
-        repo.put_idempotency(session=session, key=key, request_hash=digest, status_code=201, body=content,
-                             headers=headers)
     try:
+        row = registry.create_facility(session, data=data, actor=actor, force=force,
+                                       allow_outside_region=allow_outside_region)
+        headers = {"ETag": registry.etag(row["version"]), "Location": f"/api/v1/facilities/{row['id']}"}
+        content = registry.to_out(row, crs)
+        if key:
+            repo.put_idempotency(session=session, key=key, request_hash=digest, status_code=201, body=content,
+                                 headers=headers)
         session.commit()
     except IntegrityError:
-        # Two requests with one key raced (PostgreSQL): answer with what the winner stored.
+        # A concurrent writer took the same (source, external_id) or key between our check and insert.
         session.rollback()
         with state.read_sessions() as fresh:
             replay = _replay(repo.get_idempotency(session=fresh, key=key), digest) if key else None
         if replay is None:
-            raise
+            raise Conflict("a concurrent write took the same external_id; GET it and retry") from None
         return replay
     return FastJSONResponse(content, status_code=201, headers=headers)
 

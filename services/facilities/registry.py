@@ -178,6 +178,7 @@ def check_duplicates(
     radius_m: float = DUPLICATE_RADIUS_M,
 ) -> None:
     """409 naming the nearest facility with the same normalized name within ``radius_m`` meters."""
+    repo.advisory_lock(session=session, key="name:" + name_normalized)
     near = repo.same_name_near(
         session=session, name_normalized=name_normalized, lon=lon, lat=lat, radius_m=radius_m, exclude_id=exclude_id
     )

@@ -44,6 +44,17 @@ def _row(mapping: Any) -> dict[str, Any]:
     return dict(mapping._mapping) if hasattr(mapping, "_mapping") else dict(mapping)
 
 
+def advisory_lock(*, session: Session, key: str) -> None:
+    """Serialise writers that share ``key`` until the transaction ends (PostgreSQL advisory lock).
+
+    SQLite needs none: write sessions hold the database lock from BEGIN IMMEDIATE.
+    Used for Idempotency-Keys and for duplicate checks, where two racing inserts
+    would otherwise both see "nothing there yet".
+    """
+    if is_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 # --- registry version -------------------------------------------------------------------------
 
 
