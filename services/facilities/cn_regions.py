@@ -99,8 +99,11 @@ def build_features(
     for code in codes:
         names[code] = boundaries.get(code, (None, None))[0] or (census.get(code) or {}).get("name") or code
     for city in ("500100", "500200"):
-        parts = [g for c, g in geometries.items() if c[:4] == city[:4] and c != city and g is not None]
-        if parts and geometries.get(city) is None and (city in codes or parts):
+        members = [c for c in codes if c[:4] == city[:4] and c != city]
+        parts = [geometries[c] for c in members if geometries[c] is not None]
+        # Merge only when every census district of the city has a boundary (else the union would be partial).
+        complete = bool(census) and all(geometries[c] is not None for c in members if c in census)
+        if parts and complete and geometries.get(city) is None:
             geometries[city] = as_multipolygon(shapely.union_all(parts))
             codes.add(city)
             names.setdefault(city, "重庆市" + ("市辖区" if city == "500100" else "县"))
