@@ -68,6 +68,19 @@ def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
     return out
 
 
+_KEPT_ON_304 = frozenset({"etag", "cache-control", "content-location", "date", "expires", "vary", "last-modified"})
+
+
+def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
+    """RFC 9110 weak comparison of ``If-None-Match`` against a response's ``ETag``."""
+    if not if_none_match or not etag:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    ours = etag.strip().removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == ours for tag in if_none_match.split(","))
+
+
 def backward_headers(answer: UpstreamAnswer, base_url: str) -> dict[str, str]:
     connection_named = {
         token.strip().lower() for token in answer.headers.get("connection", "").split(",") if token.strip()
@@ -106,6 +119,12 @@ async def proxy(request: Request, prefix: str) -> Response:
     path_qs = path + ("?" + request.url.query if request.url.query else "")
     answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
     out_headers = backward_headers(answer, upstream.base_url)
+    if method in ("GET", "HEAD") and answer.status == 200 and etag_matches(request.headers.get("if-none-match"), answer.headers.get("etag")):
+        # The service may not evaluate If-None-Match itself; the client still gets its 304.
+        if answer.response is not None:
+            answer.response.release()
+        kept = {k: v for k, v in out_headers.items() if k.lower() in _KEPT_ON_304}
+        return Response(status_code=304, headers=kept)
     if answer.response is None:
         return Response(answer.body, status_code=answer.status, headers=out_headers)
     response = answer.response
