@@ -1,0 +1,71 @@
+"""Beds test fixtures: the REAL facilities service over HTTP, and the beds app on its own database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from services.beds.app import create_app
+from services.beds.seeds import PLAN_TARGETS
+from services.beds.settings import BedsSettings
+from services.common.db import make_engine, make_session_factory, transaction
+from tests.beds.factories import seed_facilities_db
+from tests.servers import free_port, running_app
+
+ZHANGZHOU, D1, D2 = "350600000000", "350602000000", "350603000000"
+REGIONS = [
+    {"code": "350000000000", "name": "福建省", "elderly_60plus": 7_000_000},
+    {"code": ZHANGZHOU, "name": "漳州市", "elderly_60plus": 10_000},
+    {"code": D1, "name": "芗城区", "elderly_60plus": 6_000},
+    {"code": D2, "name": "龙文区", "elderly_60plus": 4_000},
+]
+FACILITIES = [
+    {"id": 1, "external_id": "F1", "region_code": D1, "operation_mode": "private", "type": "nursing_home"},
+    {"id": 2, "external_id": "F2", "region_code": D1, "operation_mode": "public_run", "type": "township_home"},
+    {"id": 3, "external_id": "F3", "region_code": D2, "operation_mode": "public_built_private_run"},
+    {"id": 4, "external_id": "F4", "region_code": D2, "operation_mode": "private", "status": "closed"},
+]
+
+
+@pytest.fixture
+def facilities_url(facilities_db_url: str) -> Iterator[str]:
+    """The real facilities app, seeded with Zhangzhou and four facilities, served over HTTP."""
+    from services.facilities.app import create_app as create_facilities_app
+    from services.facilities.settings import FacilitiesSettings
+
+    seed_facilities_db(facilities_db_url, regions=REGIONS, facilities=FACILITIES)
+    with running_app(create_facilities_app(FacilitiesSettings(database_url=facilities_db_url))) as url:
+        yield url
+
+
+def seed_targets(beds_db_url: str) -> None:
+    """The seeded plan targets (the shared fixture empties every table before each test)."""
+    from services.beds import repository
+
+    engine = make_engine(beds_db_url)
+    with transaction(make_session_factory(engine, write=True)) as session:
+        for values in PLAN_TARGETS:
+            repository.add_target(session, **values)
+    engine.dispose()
+
+
+def beds_client(beds_db_url: str, facilities_url: str, **settings: Any) -> httpx.AsyncClient:
+    app = create_app(BedsSettings(database_url=beds_db_url, facilities_url=facilities_url, **settings))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://beds")
+
+
+@pytest.fixture
+async def client(beds_db_url: str, facilities_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    seed_targets(beds_db_url)
+    async with beds_client(beds_db_url, facilities_url) as c:
+        yield c
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback port nothing listens on: connecting is refused for real."""
+    return f"http://127.0.0.1:{free_port()}"
