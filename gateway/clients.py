@@ -156,7 +156,8 @@ class Upstream:
             try:
                 return await self.breaker.call_async(self._once, method, path_qs, headers, body, stream, timeout_s)
             except CircuitBreakerError as exc:
-                self.metrics.outcomes.labels(self.name, "breaker_open").inc()
+                if exc.__cause__ is None:  # refused without calling (a tripping failure has a cause)
+                    self.metrics.outcomes.labels(self.name, "breaker_open").inc()
                 raise ServiceUnavailable(
                     f"upstream {self.name} is failing; its circuit breaker is open",
                     retry_after_s=max(1, round(self.settings.breaker_reset_s)),
@@ -182,7 +183,7 @@ class Upstream:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else None
+            timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self.timeout
             response = await self.session.request(
                 method, self.base_url + path_qs, headers=headers, data=body, allow_redirects=False, timeout=timeout
             )
