@@ -1,0 +1,176 @@
+"""City rollup over all streets on PostGIS, against a plain ``SELECT count(*)`` of the same table.
+
+Data: N facilities x M monthly periods of generated bed reports (one row each) in one
+city (350600000000: 10 districts x 30 streets x 10 communities), loaded with COPY into a
+fresh, migrated PostGIS database, then ANALYZEd. Timed (median of R runs, same run):
+
+* baseline: ``SELECT count(*) FROM bed_reports`` (every row of the table);
+* rollup: ``repository.region_totals`` for the city, one period, GROUP BY street_code
+  (the SQL the compliance/children routes run: 12 sums incl. CASE per operation mode);
+* city total (one period, no grouping) and the 24-month series (GROUP BY period).
+
+The rollup's answer is checked against numpy sums over the generated arrays.
+``--quick``: 2,000 facilities x 6 periods. Default: 100,000 x 24 (2.4 M rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.beds import repository  # noqa: E402
+from services.beds.levels import ancestor_codes  # noqa: E402
+from services.beds.periods import periods_between  # noqa: E402
+from services.common.db import make_engine, make_session_factory  # noqa: E402
+from services.common.migrate import upgrade  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("CARECIRCLE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+CITY = "350600000000"
+MODES = np.array(["public_run", "public_built_private_run", "private", ""], dtype=object)
+TYPES = np.array(["nursing_home", "care_center", "township_home", "community_station"], dtype=object)
+COLUMNS = ("facility_id", "period", "total_beds", "nursing_beds", "dementia_beds", "occupied_beds", "family_beds",
+           "facility_type", "operation_mode", "region_code", "province_code", "city_code", "district_code",
+           "street_code", "community_code", "version")
+
+
+def community_codes() -> list[str]:
+    return [f"3506{d:02d}{s:03d}{c:03d}" for d in range(1, 11) for s in range(1, 31) for c in range(1, 11)]
+
+
+def generate(n_facilities: int, periods: list[str], seed: int = 7) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    n = n_facilities * len(periods)
+    communities = np.array(community_codes(), dtype=object)
+    home = rng.integers(0, len(communities), n_facilities)
+    total = rng.integers(0, 300, n)
+    return {
+        "facility_id": np.repeat(np.arange(1, n_facilities + 1), len(periods)),
+        "period": np.tile(np.array(periods, dtype=object), n_facilities),
+        "total": total,
+        "nursing": (total * rng.uniform(0, 1, n)).astype(int),
+        "occupied": (total * rng.uniform(0, 1, n)).astype(int),
+        "mode": np.repeat(MODES[rng.integers(0, 4, n_facilities)], len(periods)),
+        "type": np.repeat(TYPES[rng.integers(0, 4, n_facilities)], len(periods)),
+        "community": np.repeat(communities[home], len(periods)),
+    }
+
+
+def copy_rows(url: str, data: dict[str, np.ndarray]) -> float:
+    """COPY the rows in; returns seconds."""
+    import psycopg
+
+    ancestors = {c: ancestor_codes(c) for c in set(data["community"])}
+    started = time.perf_counter()
+    buffer = io.StringIO()
+    for i in range(len(data["total"])):
+        codes = ancestors[data["community"][i]]
+        mode = data["mode"][i] or "\\N"
+        buffer.write(
+            f"{data['facility_id'][i]}\t{data['period'][i]}\t{data['total'][i]}\t{data['nursing'][i]}\t0\t"
+            f"{data['occupied'][i]}\t0\t{data['type'][i]}\t{mode}\t{data['community'][i]}\t{codes['province_code']}\t"
+            f"{codes['city_code']}\t{codes['district_code']}\t{codes['street_code']}\t{codes['community_code']}\t1\n"
+        )
+    raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(raw) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY bed_reports ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+        cur.execute("ANALYZE bed_reports")
+    return time.perf_counter() - started
+
+
+def median_s(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+    fn()  # warm the cache and the plan
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2,000 facilities x 6 periods")
+    parser.add_argument("--facilities", type=int, default=100_000)
+    parser.add_argument("--periods", type=int, default=24)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    n_facilities, n_periods = (2_000, 6) if args.quick else (args.facilities, args.periods)
+    periods = periods_between("2023-01", "2030-12")[:n_periods]
+    name = f"cc_bench_beds_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        engine.dispose()
+        upgrade("beds", url)
+        data = generate(n_facilities, periods)
+        load_s = copy_rows(url, data)
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        last = periods[-1]
+        with sessions() as session:
+            def count() -> int:
+                return int(session.execute(text("SELECT count(*) FROM bed_reports")).scalar_one())
+
+            def rollup():  # type: ignore[no-untyped-def]
+                return repository.region_totals(session, column="city_code", code=CITY, first_period=last,
+                                                last_period=last, group_by="street_code")
+
+            def city_total():  # type: ignore[no-untyped-def]
+                return repository.region_totals(session, column="city_code", code=CITY, first_period=last,
+                                                last_period=last)
+
+            def series():  # type: ignore[no-untyped-def]
+                return repository.region_totals(session, column="city_code", code=CITY, first_period=periods[0],
+                                                last_period=last, group_by="period")
+
+            rows = count()
+            streets = rollup()
+            mask = data["period"] == last
+            street_of = np.array([c[:9] + "000" for c in data["community"][mask]], dtype=object)
+            for street in list(streets)[:50]:
+                assert streets[street].total_beds == int(data["total"][mask][street_of == street].sum()), street
+            assert sum(t.total_beds for t in streets.values()) == int(data["total"][mask].sum())
+            count_s = median_s(count, args.repeats)
+            rollup_s = median_s(rollup, args.repeats)
+            total_s = median_s(city_total, args.repeats)
+            series_s = median_s(series, max(3, args.repeats // 2))
+            plan = "\n".join(r[0] for r in session.execute(text(
+                "EXPLAIN SELECT street_code, count(*), sum(total_beds) FROM bed_reports "
+                "WHERE city_code = :c AND period = :p GROUP BY street_code"), {"c": CITY, "p": last}))
+        engine.dispose()
+        print(f"beds rollup on PostGIS: {n_facilities:,} facilities x {n_periods} periods = {rows:,} rows "
+              f"(loaded by COPY in {load_s:.1f} s)")
+        print(f"  baseline  SELECT count(*) FROM bed_reports        {count_s * 1000:9.1f} ms")
+        print(f"  rollup    city {CITY}, {last}, by street ({len(streets)} streets) {rollup_s * 1000:9.1f} ms"
+              f"   ratio to count(*): {rollup_s / count_s:.2f}")
+        print(f"  city total, one period                            {total_s * 1000:9.1f} ms"
+              f"   ratio to count(*): {total_s / count_s:.2f}")
+        print(f"  city series, {n_periods} periods (GROUP BY period)       {series_s * 1000:9.1f} ms"
+              f"   ratio to count(*): {series_s / count_s:.2f}")
+        print("  plan of the street rollup:\n    " + plan.replace("\n", "\n    "))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
