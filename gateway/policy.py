@@ -85,10 +85,10 @@ def authorize(identity: Identity | None, method: str, path: str, scope: Scope = 
         return
     where = area(path)
     if method in READ_METHODS:
-        if path.startswith(PUBLIC_READ_PREFIXES):
-            return
-        if where in ("beds", "coverage") or path.endswith("/dashboard"):
+        if path.endswith("/dashboard") or where in ("beds", "coverage"):
             _require_authenticated(role, f"reading {path}")
+            return
+        if path.startswith(PUBLIC_READ_PREFIXES):
             return
         _require_role(role, set(), f"reading {path}")
         return
