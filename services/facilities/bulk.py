@@ -334,7 +334,9 @@ def import_facilities(
     if options.dry_run or not (inserts or updates):
         report["registry_version"] = repo.registry_version(session=session)
         return report
-    new_ids = repo.bulk_insert_facilities(session=session, rows=inserts)
+    repo.bulk_insert_facilities(session=session, rows=inserts)
+    inserted = repo.ids_for_keys(session=session, source_keys=[(v["source"], v["external_id"]) for v in inserts])
+    new_ids = [inserted[(v["source"], v["external_id"])] for v in inserts]
     repo.bulk_update_facilities(session=session, rows=updates)
     entries = [{"facility_id": fid, "action": "import", "actor": actor.name, "request_id": actor.request_id,
                 "before": None, "after": _jsonable(values)} for fid, values in zip(new_ids, inserts, strict=True)]
