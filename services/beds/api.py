@@ -21,7 +21,8 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, Unauthoriz
 router = APIRouter(prefix="/api/v1/beds", tags=["indicators"])
 
 RegionQuery = Query(..., description="12-digit division code (6-digit adcodes are padded)", examples=["350600000000"])
-PeriodQuery = Query(..., description="Month, YYYY-MM", examples=["2025-06"])
+PeriodQuery = Query(None, description="Month, YYYY-MM (default: the latest month with reports in the region)",
+                    examples=["2025-06"])
 CSV_COLUMNS = ("region", "region_name", "period", "indicator", "comparator", "threshold", "value", "met", "gap_beds",
                "gap_beds_if_added", "binding", "target_year", "source_document", "scope", "worst_children", "message")
 
@@ -41,9 +42,10 @@ def _period(value: str, field: str = "query.period") -> str:
 
 
 @router.get("/indicators", response_model=Indicators, summary="A region's indicators for a month")
-def get_indicators(rollups: RollupsDep, region: str = RegionQuery, period: str = PeriodQuery) -> dict[str, Any]:
+def get_indicators(rollups: RollupsDep, region: str = RegionQuery, period: str | None = PeriodQuery) -> dict[str, Any]:
     """Rolled up over every descendant of the region; elderly counts come from the region registry."""
-    return rollups.region_indicators(_region(region), _period(period))
+    code = _region(region)
+    return rollups.region_indicators(code, rollups.resolve_period(code, _period(period) if period else None))
 
 
 @router.get("/indicators/series", summary="A region's indicators month by month")
@@ -63,24 +65,26 @@ def get_series(
 def get_children(
     rollups: RollupsDep,
     region: str = RegionQuery,
-    period: str = PeriodQuery,
+    period: str | None = PeriodQuery,
     indicator: str = Query("nursing_share", description=f"One of {', '.join(INDICATORS)}"),
     order: Literal["asc", "desc"] = Query("asc", description="asc: lowest first (which streets pull the district down)"),
 ) -> dict[str, Any]:
     if indicator not in INDICATORS:
         raise InvalidInput(f"indicator must be one of {', '.join(INDICATORS)}", field="query.indicator")
-    return rollups.children(_region(region), _period(period), indicator, order)
+    code = _region(region)
+    return rollups.children(code, rollups.resolve_period(code, _period(period) if period else None), indicator, order)
 
 
 @router.get("/compliance", summary="A region against its plan targets (JSON, or CSV with format=csv)")
 def get_compliance(
     rollups: RollupsDep,
     region: str = RegionQuery,
-    period: str = PeriodQuery,
+    period: str | None = PeriodQuery,
     format: Literal["json", "csv"] = Query("json"),
 ) -> Any:
     """One item per target (the region's own, then its ancestors'): met, value, gap in beds, worst children."""
-    report = rollups.compliance(_region(region), _period(period))
+    code = _region(region)
+    report = rollups.compliance(code, rollups.resolve_period(code, _period(period) if period else None))
     if format == "json":
         return report
     return Response(

@@ -41,7 +41,7 @@ def import_reports(path: Path = typer.Argument(..., exists=True, dir_okay=False,
     from services.beds.submissions import Writer, import_csv
     from services.common.errors import CareError
 
-    settings, state = _settings_and_state()
+    settings, state = _state()
     try:
         with FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s) as client:
             result = import_csv(path.read_text(encoding="utf-8-sig"), client=client, write_sessions=state.write_sessions,
@@ -55,10 +55,6 @@ def import_reports(path: Path = typer.Argument(..., exists=True, dir_okay=False,
         state.engine.dispose()
     typer.echo(f"imported {path.name}: {result.rows} rows, {result.created} created, {result.revised} revised, "
                f"{result.unchanged} unchanged")
-
-
-def _settings_and_state():  # type: ignore[no-untyped-def]
-    return _state()
 
 
 def _rollups(settings, state):  # type: ignore[no-untyped-def]
@@ -115,4 +111,42 @@ def compliance(region: str = typer.Option(..., help="12-digit code or 6-digit ad
         typer.echo(f"  {flag} {item['indicator']} {item['comparator']} {item['threshold']:g} ({kind}, "
                    f"{item['target_year']}){scope}: {item['message']}")
         for child in item["worst_children"]:
-            typer.echo(f"           worst: {child['region']} {child['region_name'] or ''} {child['value']}")
+            typer.echo(f"           worst: {child['region']} {child['region_name'] or ''} {_value(item['indicator'], child['value'])}")
+
+
+@beds.command("synth")
+def synth(
+    region: str = typer.Option(..., help="Region whose districts get generated facilities (code or adcode)"),
+    out: Path = typer.Option(..., help="Folder for facilities.csv and beds.csv", file_okay=False),
+    first: str = typer.Option(..., "--from", help="First month, YYYY-MM"),
+    last: str = typer.Option(..., "--to", help="Last month, YYYY-MM"),
+    beds_per_1000: float = typer.Option(30.0, help="Average beds per 1,000 elderly to generate"),
+    seed: int = typer.Option(2026),
+) -> None:
+    """Write GENERATED facilities and bed reports for a real region's districts (demo data, not real figures)."""
+    from services.beds.facilities_client import FacilitiesClient
+    from services.beds.levels import check_code
+    from services.beds.periods import parse_period, periods_between
+    from services.beds.synth import BED_COLUMNS, FACILITY_COLUMNS, District, synthesize, write_csv
+
+    settings = _settings()
+    with FacilitiesClient(settings.facilities_url, timeout_s=30) as client:
+        regions = client.region_descendants(check_code(region), geometry=True)
+    districts = [District.from_region(r) for r in regions if r["level"] == "district" and r.get("geometry")]
+    if not districts:
+        typer.echo(f"no districts with boundaries under {region} in the facilities service", err=True)
+        raise typer.Exit(1)
+    facilities, beds_rows = synthesize(districts, periods_between(parse_period(first), parse_period(last)),
+                                       beds_per_1000=beds_per_1000, seed=seed)
+    write_csv(out / "facilities.csv", FACILITY_COLUMNS, facilities)
+    write_csv(out / "beds.csv", BED_COLUMNS, beds_rows)
+    typer.echo(f"wrote {len(facilities)} generated facilities in {len(districts)} districts to {out / 'facilities.csv'} "
+               f"and {len(beds_rows)} bed reports to {out / 'beds.csv'}")
+
+
+def _value(indicator: str, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    if indicator.endswith(("_share", "_rate")):
+        return f"{value * 100:.1f} %"
+    return f"{value:,.1f}"

@@ -117,7 +117,7 @@ def evaluate(target: Target, values: dict[str, Any], totals: BedTotals) -> Check
     if met:
         message = f"met: {_format(target.indicator, value)} {sign} {wanted}"
     elif how:
-        message = f"not met: {_format(target.indicator, value)}; " + how.format(c=convert, a=add)
+        message = f"not met: {_format(target.indicator, value)}; " + how.format(c=_count(convert), a=_count(add))
     else:
         message = f"not met: {_format(target.indicator, value)}, target {sign} {wanted}"
     if met:
@@ -131,3 +131,7 @@ def _format(indicator: str, value: float) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:.1f}"
+
+
+def _count(beds: int | None) -> str:
+    return "—" if beds is None else f"{beds:,}"

@@ -80,8 +80,8 @@ class FacilitiesClient:
         response = self._get(f"/regions/{code}/children")
         return [] if response is None else list(response.json()["items"])
 
-    def region_descendants(self, code: str) -> list[dict[str, Any]]:
-        response = self._get(f"/regions/{code}/descendants")
+    def region_descendants(self, code: str, *, geometry: bool = False) -> list[dict[str, Any]]:
+        response = self._get(f"/regions/{code}/descendants", {"geometry": "true"} if geometry else None)
         return [] if response is None else list(response.json()["items"])
 
     def _paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -244,6 +244,12 @@ def region_totals(
     return {key: BedTotals(**values) for key, values in out.items()}
 
 
+def latest_period(session: Session, *, column: str, code: str) -> str | None:
+    """The most recent month any facility inside ``code`` reported (index-only on both engines)."""
+    reports = BedReport.__table__
+    return session.execute(select(func.max(reports.c.period)).where(reports.c[column] == code)).scalar_one_or_none()
+
+
 # --- region cache ------------------------------------------------------------------------------
 
 

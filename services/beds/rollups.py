@@ -7,6 +7,7 @@ math of :mod:`indicators` and :mod:`compliance`; no Python loop touches reports.
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +48,14 @@ class Rollups:
         with self.read_sessions() as session:
             return repository.region_totals(session, column=column_for(code), code=code, first_period=first,
                                             last_period=last, group_by=group_by)
+
+    def resolve_period(self, code: str, period: str | None) -> str:
+        """``period``, or the latest month with reports inside the region (else the current month)."""
+        if period:
+            return period
+        with self.read_sessions() as session:
+            latest = repository.latest_period(session, column=column_for(code), code=code)
+        return latest or datetime.now(UTC).strftime("%Y-%m")
 
     @staticmethod
     def _header(info: RegionInfo) -> dict[str, Any]:

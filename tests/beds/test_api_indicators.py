@@ -62,6 +62,14 @@ async def test_city_indicators_hand_computed(client: httpx.AsyncClient) -> None:
     assert (by_adcode.json()["total_beds"], by_adcode.json()["beds_per_1000_elderly"]) == (40, 10.0)
 
 
+async def test_without_a_period_the_latest_reported_month_is_used(client: httpx.AsyncClient) -> None:
+    await upload(client, GOOD)
+    body = (await client.get("/api/v1/beds/indicators", params={"region": ZHANGZHOU})).json()
+    assert (body["period"], body["total_beds"]) == (P, 200)
+    compliance = (await client.get("/api/v1/beds/compliance", params={"region": D1})).json()
+    assert compliance["period"] == P
+
+
 async def test_series_and_ranked_children(client: httpx.AsyncClient) -> None:
     await upload(client, GOOD)
     series = (await client.get("/api/v1/beds/indicators/series",
@@ -104,7 +112,7 @@ async def test_compliance_csv_export(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(("params", "field"), [({"region": "12", "period": P}, "query.region"),
                                                ({"region": ZHANGZHOU, "period": "2025-3"}, "query.period"),
-                                               ({"region": ZHANGZHOU}, "query.period")])
+                                               ({"period": P}, "query.region")])
 async def test_bad_queries_are_named(client: httpx.AsyncClient, params: dict[str, str], field: str) -> None:
     response = await client.get("/api/v1/beds/indicators", params=params)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
