@@ -5,6 +5,8 @@ city (350600000000: 10 districts x 30 streets x 10 communities), loaded with COP
 fresh, migrated PostGIS database, then ANALYZEd. Timed (median of R runs, same run):
 
 * baseline: ``SELECT count(*) FROM bed_reports`` (every row of the table);
+  rows are stored month by month, the order in which reports arrive (``--order facility``
+  stores them facility by facility instead: every page then holds every month);
 * rollup: ``repository.region_totals`` for the city, one period, GROUP BY street_code
   (the SQL the compliance/children routes run: 12 sums incl. CASE per operation mode);
 * city total (one period, no grouping) and the 24-month series (GROUP BY period).
@@ -67,25 +69,27 @@ def generate(n_facilities: int, periods: list[str], seed: int = 7) -> dict[str, 
     }
 
 
-def copy_rows(url: str, data: dict[str, np.ndarray]) -> float:
-    """COPY the rows in; returns seconds."""
+def copy_rows(url: str, data: dict[str, np.ndarray], order: str) -> float:
+    """COPY the rows in (``arrival``: month by month, as reports come in; ``facility``: facility by facility)."""
+    import pandas as pd
     import psycopg
 
-    ancestors = {c: ancestor_codes(c) for c in set(data["community"])}
     started = time.perf_counter()
-    buffer = io.StringIO()
-    for i in range(len(data["total"])):
-        codes = ancestors[data["community"][i]]
-        mode = data["mode"][i] or "\\N"
-        buffer.write(
-            f"{data['facility_id'][i]}\t{data['period'][i]}\t{data['total'][i]}\t{data['nursing'][i]}\t0\t"
-            f"{data['occupied'][i]}\t0\t{data['type'][i]}\t{mode}\t{data['community'][i]}\t{codes['province_code']}\t"
-            f"{codes['city_code']}\t{codes['district_code']}\t{codes['street_code']}\t{codes['community_code']}\t1\n"
-        )
+    ancestors = pd.DataFrame([{"community": c, **ancestor_codes(c)} for c in sorted(set(data["community"]))])
+    frame = pd.DataFrame({
+        "facility_id": data["facility_id"], "period": data["period"], "total_beds": data["total"],
+        "nursing_beds": data["nursing"], "dementia_beds": 0, "occupied_beds": data["occupied"], "family_beds": 0,
+        "facility_type": data["type"], "operation_mode": pd.Series(data["mode"]).replace("", None),
+        "community": data["community"],
+    }).merge(ancestors, on="community", how="left").rename(columns={"community": "region_code"})
+    frame["version"] = 1
+    if order == "arrival":
+        frame = frame.sort_values(["period", "facility_id"], kind="stable")
+    payload = frame[list(COLUMNS)].to_csv(sep="\t", header=False, index=False, na_rep="\\N")
     raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(raw) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY bed_reports ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
+            copy.write(payload)
         cur.execute("ANALYZE bed_reports")
     return time.perf_counter() - started
 
@@ -106,6 +110,8 @@ def main() -> None:
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--periods", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--order", choices=["arrival", "facility"], default="arrival",
+                        help="Physical row order: month by month as reports arrive (default), or facility by facility")
     args = parser.parse_args()
     n_facilities, n_periods = (2_000, 6) if args.quick else (args.facilities, args.periods)
     periods = periods_between("2023-01", "2030-12")[:n_periods]
@@ -121,7 +127,7 @@ def main() -> None:
         engine.dispose()
         upgrade("beds", url)
         data = generate(n_facilities, periods)
-        load_s = copy_rows(url, data)
+        load_s = copy_rows(url, data, args.order)
         engine = make_engine(url)
         sessions = make_session_factory(engine)
         last = periods[-1]
@@ -157,7 +163,7 @@ def main() -> None:
                 "WHERE city_code = :c AND period = :p GROUP BY street_code"), {"c": CITY, "p": last}))
         engine.dispose()
         print(f"beds rollup on PostGIS: {n_facilities:,} facilities x {n_periods} periods = {rows:,} rows "
-              f"(loaded by COPY in {load_s:.1f} s)")
+              f"(loaded by COPY in {load_s:.1f} s, {args.order} order)")
         print(f"  baseline  SELECT count(*) FROM bed_reports        {count_s * 1000:9.1f} ms")
         print(f"  rollup    city {CITY}, {last}, by street ({len(streets)} streets) {rollup_s * 1000:9.1f} ms"
               f"   ratio to count(*): {rollup_s / count_s:.2f}")
