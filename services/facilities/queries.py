@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+import orjson
 from sqlalchemy import Float, bindparam, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from services.common.geo import haversine_m
+from services.common.geo import EARTH_RADIUS_M, haversine_m
 from services.common.identity import region_prefix
 from services.facilities import nearby as ranking
 from services.facilities.models import Facility, Region
@@ -63,6 +65,8 @@ _PG_POINT = "geography(ST_SetSRID(ST_MakePoint(:qlon, :qlat), 4326))"
 KNN_REL_SLACK = 1e-4
 KNN_ABS_SLACK_M = 0.1
 FIRST_BOX_M = 500.0
+# KNN rows fetched beyond the page (+1): room for distance ties at the slack boundary.
+KNN_EXTRA = 4
 
 
 @dataclass(frozen=True)
@@ -241,37 +245,62 @@ class NearbyResult:
 def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
     """The next ``query.want`` facilities by exact great-circle distance (ties by id).
 
-    Widens the candidate search until the set below some distance is provably
-    complete and holds one more than asked (to know whether a next page exists).
+    Phase 1 ranks light candidates (id, lon, lat; hours only for ``open_now``),
+    widening the search until the set below some distance is provably complete
+    and holds one more than asked (to know whether a next page exists). Phase 2
+    reads the full rows of just the page.
     """
-    fetch = _pg_candidates if _is_pg(session) else _sqlite_candidates
     need = query.want + 1
-    attempt = 0
-    while True:
-        rows, complete_m, exhausted = fetch(session, query, need, attempt)
-        if query.open_at is not None:
-            weekday, hhmm = query.open_at
-            rows = [r for r in rows if is_open(r["opening_hours"], weekday, hhmm)]
-        ids = np.fromiter((r["id"] for r in rows), dtype=np.int64, count=len(rows))
-        lons = np.fromiter((r["lon"] for r in rows), dtype=np.float64, count=len(rows))
-        lats = np.fromiter((r["lat"] for r in rows), dtype=np.float64, count=len(rows))
-        distances = haversine_m(query.lon, query.lat, lons, lats) if rows else np.zeros(0)
-        within = query.radius_m if exhausted else min(query.radius_m, complete_m)
-        order = ranking.rank(ids, distances, after=query.after, within_m=within)
-        if len(order) >= need or exhausted or complete_m >= query.radius_m:
-            order = order[:need]
-            page = order[: query.want]
-            return NearbyResult([rows[i] for i in page], distances[page], len(order) > query.want)
-        attempt += 1
+    search = _pg_search if _is_pg(session) else _sqlite_search
+    ids, distances = search(session, query, need)
+    page_ids = ids[: query.want].tolist()
+    rows = _rows_by_id(session, page_ids)
+    return NearbyResult(rows, distances[: query.want], len(ids) > query.want)
 
 
-def _pg_candidates(
-    session: Session, query: NearbyQuery, need: int, attempt: int
-) -> tuple[list[RowMapping], float, bool]:
-    """Candidates in KNN order; complete below the last one's distance (minus slack)."""
-    limit = (need + 16) * (4**attempt)
+_CANDIDATE_COLUMNS = (_F.id, _F.lon, _F.lat)
+_CANDIDATE_COLUMNS_HOURS = (_F.id, _F.lon, _F.lat, _F.opening_hours)
+
+
+def _candidate_select(query: NearbyQuery) -> tuple[str, tuple[Any, ...]]:
+    if query.open_at is None:
+        return "f.id, f.lon, f.lat", _CANDIDATE_COLUMNS
+    return "f.id, f.lon, f.lat, f.opening_hours", _CANDIDATE_COLUMNS_HOURS
+
+
+def _ranked(query: NearbyQuery, rows: list[Any], within_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, distances) of candidate rows that pass ``open_now``, in final order, after the cursor."""
+    if query.open_at is not None:
+        weekday, hhmm = query.open_at
+        rows = [r for r in rows if is_open(r[3], weekday, hhmm)]
+    count = len(rows)
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=count)
+    lons = np.fromiter((r[1] for r in rows), dtype=np.float64, count=count)
+    lats = np.fromiter((r[2] for r in rows), dtype=np.float64, count=count)
+    distances = haversine_m(query.lon, query.lat, lons, lats) if count else np.zeros(0)
+    order = ranking.rank(ids, distances, after=query.after, within_m=within_m)
+    return ids[order], distances[order]
+
+
+def _rows_by_id(session: Session, ids: list[int]) -> list[Any]:
+    """Full rows of ``ids``, in that order (mappings on PostGIS, dicts on SQLite)."""
+    if not ids:
+        return []
+    if not _is_pg(session):
+        return _sqlite_rows_by_id(session, ids)
+    sql = _Sql(params={"ids": ids}, expanding=["ids"])
+    body = f"SELECT {_SELECT_LIST} FROM facilities f WHERE f.id IN :ids"
+    by_id = {
+        row["id"]: row for row in session.execute(_statement(body, sql), sql.params).mappings()
+    }
+    return [by_id[i] for i in ids]
+
+
+def _pg_search(session: Session, query: NearbyQuery, need: int) -> tuple[np.ndarray, np.ndarray]:
+    """KNN on the GiST index: candidates in ``<->`` order, complete below the last one's distance."""
+    select_list, columns = _candidate_select(query)
     sql = _where(query.filters, pg=True)
-    sql.params.update(qlon=query.lon, qlat=query.lat, lim=limit)
+    sql.params.update(qlon=query.lon, qlat=query.lat)
     if math.isfinite(query.radius_m):
         sql.where.append(f"ST_DWithin(f.geog, {_PG_POINT}, :radius, false)")
         sql.params["radius"] = query.radius_m * (1 + KNN_REL_SLACK) + KNN_ABS_SLACK_M
@@ -280,41 +309,115 @@ def _pg_candidates(
         sql.params["after_d"] = query.after.distance_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M
     where = " AND ".join(sql.where) or "1 = 1"
     body = (
-        f"SELECT {_SELECT_LIST}, (f.geog <-> {_PG_POINT}) AS knn_m FROM facilities f "
+        f"SELECT {select_list}, (f.geog <-> {_PG_POINT}) AS knn_m FROM facilities f "
         f"WHERE {where} ORDER BY f.geog <-> {_PG_POINT} LIMIT :lim"
     )
-    stmt = _statement(body, sql, {"knn_m": Float})
-    rows = list(session.execute(stmt, sql.params).mappings().all())
-    if len(rows) < limit:
-        return rows, math.inf, True
-    last_m = float(rows[-1]["knn_m"])
-    return rows, last_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M, False
+    stmt = text(body)
+    if sql.expanding:
+        stmt = stmt.bindparams(*(bindparam(name, expanding=True) for name in sql.expanding))
+    typed = stmt.columns(*columns, knn_m=Float)
+    limit = need + KNN_EXTRA
+    while True:
+        sql.params["lim"] = limit
+        rows = session.execute(typed, sql.params).all()
+        if len(rows) < limit:  # every match is here
+            return _ranked(query, rows, query.radius_m)
+        complete_m = float(rows[-1][-1]) * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M
+        ids, distances = _ranked(query, rows, min(query.radius_m, complete_m))
+        if len(ids) >= need:
+            return ids[:need], distances[:need]
+        limit *= 4
 
 
-def _sqlite_candidates(
-    session: Session, query: NearbyQuery, need: int, attempt: int
-) -> tuple[list[RowMapping], float, bool]:
-    """Every facility in a box covering a circle; complete up to the circle's radius."""
-    if math.isfinite(query.radius_m):
-        radius_m = query.radius_m
-    else:
-        start_m = (query.after.distance_m if query.after else 0.0) + FIRST_BOX_M
-        radius_m = start_m * (4**attempt)
-    min_lon, max_lon, min_lat, max_lat = ranking.covering_box(query.lon, query.lat, radius_m)
-    whole_world = min_lon <= -180.0 and max_lon >= 180.0 and min_lat <= -90.0 and max_lat >= 90.0
+def _sqlite_search(
+    session: Session, query: NearbyQuery, need: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """R*Tree boxes around a growing circle; candidates are complete up to the circle's radius.
+
+    Runs on the raw ``sqlite3`` connection (same transaction as the session):
+    this is the hot path of every mobile request, and SQLAlchemy's per-statement
+    work would cost more than SQLite's.
+    """
+    select_list, _ = _candidate_select(query)
     sql = _where(query.filters, pg=False)
-    sql.params.update(x0=min_lon, x1=max_lon, y0=min_lat, y1=max_lat)
     where = " AND ".join(
         ["r.min_x <= :x1", "r.max_x >= :x0", "r.min_y <= :y1", "r.max_y >= :y0", *sql.where]
     )
     # CROSS JOIN keeps the R*Tree as the outer loop (SQLite never reorders it).
-    body = (
-        f"SELECT {_SELECT_LIST} FROM rtree_facilities r CROSS JOIN facilities f ON f.id = r.id "
-        f"WHERE {where}"
+    body, params = _expand_in(
+        f"SELECT {select_list} FROM rtree_facilities r CROSS JOIN facilities f ON f.id = r.id "
+        f"WHERE {where}",
+        sql,
     )
-    rows = list(session.execute(_statement(body, sql), sql.params).mappings().all())
-    exhausted = whole_world or radius_m >= math.pi * 6_371_008.8
-    return rows, radius_m, exhausted
+    raw = _sqlite_connection(session)
+    radius_m = min(query.radius_m, (query.after.distance_m if query.after else 0.0) + FIRST_BOX_M)
+    while True:
+        min_lon, max_lon, min_lat, max_lat = ranking.covering_box(query.lon, query.lat, radius_m)
+        params.update(x0=min_lon, x1=max_lon, y0=min_lat, y1=max_lat)
+        rows = raw.execute(body, params).fetchall()
+        if query.open_at is not None:
+            rows = [(r[0], r[1], r[2], orjson.loads(r[3]) if r[3] else None) for r in rows]
+        ids, distances = _ranked(query, rows, radius_m)
+        whole_world = radius_m >= math.pi * EARTH_RADIUS_M
+        if len(ids) >= need or radius_m >= query.radius_m or whole_world:
+            return ids[:need], distances[:need]
+        # grow by the density seen so far (≥ 1.5x, ≤ 4x): usually one more box suffices
+        factor = 4.0 if len(ids) == 0 else min(4.0, max(1.5, 1.25 * math.sqrt(need / len(ids))))
+        radius_m = min(query.radius_m, radius_m * factor)
+
+
+# Read connections map the file and keep a larger page cache: nearby reads hit
+# random rows of the table, and the default 2 MB cache makes each one a syscall.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+SQLITE_CACHE_KIB = 64 * 1024
+
+
+def _sqlite_connection(session: Session) -> Any:
+    """The session's ``sqlite3`` connection (transaction begun), tuned once for reads."""
+    proxied = session.connection().connection
+    raw = proxied.driver_connection
+    if not proxied.info.get("carecircle_read_tuned"):
+        raw.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+        raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        proxied.info["carecircle_read_tuned"] = True
+    return raw
+
+
+def _expand_in(body: str, sql: _Sql) -> tuple[str, dict[str, Any]]:
+    """``IN :name`` → ``IN (:name_0, …)`` for the raw driver (named paramstyle)."""
+    params = dict(sql.params)
+    for name in sql.expanding:
+        values = params.pop(name)
+        placeholders = ", ".join(f":{name}_{i}" for i in range(len(values)))
+        body = body.replace(f"IN :{name}", f"IN ({placeholders})")
+        params.update({f"{name}_{i}": value for i, value in enumerate(values)})
+    return body, params
+
+
+_JSON_COLUMNS = ("services", "opening_hours")
+_DATETIME_COLUMNS = ("created_at", "updated_at")
+
+
+def _sqlite_rows_by_id(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    raw = _sqlite_connection(session)
+    body, params = _expand_in(
+        f"SELECT {_SELECT_LIST} FROM facilities f WHERE f.id IN :ids",
+        _Sql(params={"ids": ids}, expanding=["ids"]),
+    )
+    names = [c.name for c in FACILITY_COLUMNS]
+    by_id: dict[int, dict[str, Any]] = {}
+    for values in raw.execute(body, params).fetchall():
+        row = dict(zip(names, values, strict=True))
+        for name in _JSON_COLUMNS:
+            if row[name] is not None:
+                row[name] = orjson.loads(row[name])
+        for name in _DATETIME_COLUMNS:
+            if row[name] is not None:
+                row[name] = datetime.fromisoformat(row[name])
+        if row["verified_on"] is not None:
+            row["verified_on"] = date.fromisoformat(row["verified_on"])
+        by_id[row["id"]] = row
+    return [by_id[i] for i in ids]
 
 
 # --------------------------------------------------------------------------- regions (OGC)

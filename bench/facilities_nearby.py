@@ -1,0 +1,300 @@
+"""Nearby search through a real uvicorn process, driven by wrk, on SQLite and PostGIS.
+
+Baseline: a hello-world route mounted on the same facilities app (same middleware,
+same process, same run). Figures: requests/s, p50/p99 latency, and the ratio of
+nearby throughput to hello-world throughput.
+
+    .venv/bin/python bench/facilities_nearby.py            # 100,000 facilities, 10 s per run
+    .venv/bin/python bench/facilities_nearby.py --quick    # 10,000 facilities, 3 s per run
+
+The query is the one a mobile app sends: k=20 within 3 km with one filter
+(``type=community_station``), from a random point of the seeded area for every
+request (a wrk Lua script draws them), so caches do not flatter the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+# Chongqing's central districts, roughly (WGS84): 100,000 points here is ~35 per km².
+AREA = (106.30, 29.35, 106.85, 29.85)
+PG_ADMIN_URL = os.environ.get(
+    "CARECIRCLE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+NEARBY_QUERY = "k=20&radius_m=3000&type=community_station"
+
+
+def make_bench_app():  # type: ignore[no-untyped-def]
+    """uvicorn factory: the facilities app plus ``GET /bench/hello`` (the baseline route)."""
+    from fastapi import APIRouter
+
+    from services.facilities.app import create_app
+
+    app = create_app()
+    hello = APIRouter()
+
+    @hello.get("/bench/hello")
+    def hello_world() -> dict[str, str]:
+        return {"hello": "world"}
+
+    app.include_router(hello)
+    return app
+
+
+# --------------------------------------------------------------------------- data
+
+
+def seed(url: str, n: int, rng_seed: int = 42) -> float:
+    """Migrate ``url`` and insert ``n`` facilities; returns the seconds spent inserting."""
+    from shapely.geometry import Point
+    from sqlalchemy import insert
+
+    from services.common.db import make_engine
+    from services.common.migrate import upgrade
+    from services.facilities.models import Facility
+    from services.facilities.schemas import FACILITY_TYPES, SERVICES, services_mask
+
+    upgrade("facilities", url)
+    rng = random.Random(rng_seed)
+    types = list(FACILITY_TYPES)
+    engine = make_engine(url)
+    started = time.perf_counter()
+    try:
+        for start in range(0, n, 10_000):
+            rows = []
+            for i in range(start, min(n, start + 10_000)):
+                lon, lat = rng.uniform(AREA[0], AREA[2]), rng.uniform(AREA[1], AREA[3])
+                services = sorted(rng.sample(SERVICES, rng.randint(0, 4)), key=SERVICES.index)
+                rows.append(
+                    {
+                        "external_id": f"B-{i:06d}", "source": "bench", "name": f"社区养老服务站{i}",
+                        "name_normalized": f"社区养老服务站{i}", "type": rng.choice(types), "services": services,
+                        "services_mask": services_mask(services), "status": "active",
+                        "star_rating": rng.randint(0, 5), "opening_hours": {"mon": [["08:00", "18:00"]]},
+                        "lon": lon, "lat": lat, "geog": Point(lon, lat), "version": 1,
+                    }
+                )  # fmt: skip
+            with engine.begin() as conn:
+                conn.execute(insert(Facility.__table__), rows)
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE facilities")
+                conn.commit()
+        else:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("ANALYZE")
+                conn.commit()
+    finally:
+        engine.dispose()
+    return time.perf_counter() - started
+
+
+@contextmanager
+def postgis_database() -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"cc_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="cc_bench_") as folder:
+        yield f"sqlite:///{folder}/facilities.sqlite3"
+
+
+# --------------------------------------------------------------------------- server and wrk
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def uvicorn_server(database_url: str) -> Iterator[str]:
+    """``uvicorn`` (uvloop, httptools, one worker, no access log) serving the bench app."""
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "FACILITIES_DATABASE_URL": database_url, "CARECIRCLE_LOG_LEVEL": "WARNING"}
+    cmd = [
+        sys.executable, "-m", "uvicorn", "bench.facilities_nearby:make_bench_app", "--factory",
+        "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("the bench server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+LUA = """
+math.randomseed(7)
+request = function()
+  local lon = %(x0)f + math.random() * %(dx)f
+  local lat = %(y0)f + math.random() * %(dy)f
+  return wrk.format("GET", string.format("%(path)s?lon=%%.6f&lat=%%.6f&%(query)s", lon, lat))
+end
+"""
+
+
+@dataclass
+class Figures:
+    label: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def _ms(text: str) -> float:
+    value = float(re.match(r"[\d.]+", text).group(0))  # type: ignore[union-attr]
+    unit = re.sub(r"[\d.]", "", text)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(
+    label: str, url: str, *, seconds: int, connections: int, script: str | None = None
+) -> Figures:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errors = 0
+    if match := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        errors += int(match.group(1))
+    if match := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    ):
+        errors += sum(int(g) for g in match.groups())
+    return Figures(label, rps, p50, p99, errors)
+
+
+def bench_backend(name: str, url: str, n: int, seconds: int, connections: int) -> list[Figures]:
+    import httpx
+
+    insert_s = seed(url, n)
+    print(f"[{name}] seeded {n:,} facilities in {insert_s:.1f} s")
+    margin = 0.03  # keep query points away from the edge, like users inside a city
+    lua = LUA % {
+        "x0": AREA[0] + margin, "dx": AREA[2] - AREA[0] - 2 * margin,
+        "y0": AREA[1] + margin, "dy": AREA[3] - AREA[1] - 2 * margin,
+        "path": "/api/v1/facilities/nearby", "query": NEARBY_QUERY,
+    }  # fmt: skip
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(lua)
+        script = handle.name
+    try:
+        with uvicorn_server(url) as base:
+            sample = httpx.get(
+                f"{base}/api/v1/facilities/nearby?lon=106.55&lat=29.6&{NEARBY_QUERY}"
+            ).json()
+            print(
+                f"[{name}] sample query: {len(sample['items'])} items, nearest {sample['items'][0]['distance_m']:.0f} m"
+            )
+            wrk("warm-up", f"{base}/bench/hello", seconds=1, connections=connections)
+            wrk("warm-up", base, seconds=1, connections=connections, script=script)
+            hello = wrk(
+                f"{name}: hello world (baseline)",
+                f"{base}/bench/hello",
+                seconds=seconds,
+                connections=connections,
+            )
+            near = wrk(
+                f"{name}: nearby k=20 3 km type",
+                base,
+                seconds=seconds,
+                connections=connections,
+                script=script,
+            )
+    finally:
+        os.unlink(script)
+    return [hello, near]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 facilities, 3 s runs")
+    parser.add_argument("--backends", default="sqlite,postgis")
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    n = 10_000 if args.quick else 100_000
+    seconds = 3 if args.quick else 10
+    print(
+        f"facilities nearby bench: {n:,} facilities, wrk -t1 -c{args.connections} -d{seconds}s, one uvicorn worker"
+    )
+    print(
+        f"cores: {os.cpu_count()} (shared with other work on this machine; wrk takes part of one)"
+    )
+    results: list[tuple[Figures, Figures]] = []
+    for backend in args.backends.split(","):
+        database = sqlite_database() if backend == "sqlite" else postgis_database()
+        with database as url:
+            hello, near = bench_backend(backend, url, n, seconds, args.connections)
+            results.append((hello, near))
+    print()
+    print(f"{'run':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} {'errors':>7}")
+    for hello, near in results:
+        for fig in (hello, near):
+            ratio = f"{fig.rps / hello.rps:9.1%}" if fig is near else f"{'—':>9}"
+            print(
+                f"{fig.label:<34} {fig.rps:9.0f} {fig.p50_ms:8.2f} {fig.p99_ms:8.2f} {ratio} {fig.errors:7d}"
+            )
+    print("targets: nearby ≥ 50 % of hello-world throughput, p99 < 15 ms")
+
+
+if __name__ == "__main__":
+    main()
