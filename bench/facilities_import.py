@@ -33,15 +33,25 @@ from services.facilities import bulk, registry  # noqa: E402
 from services.facilities.models import Facility  # noqa: E402
 from services.facilities.normalize import normalize_name  # noqa: E402
 
-REGIONS = Path(__file__).resolve().parents[1] / "tests" / "data" / "facilities" / "regions_small.geojson"
+REGIONS = (
+    Path(__file__).resolve().parents[1] / "tests" / "data" / "facilities" / "regions_small.geojson"
+)
 TYPES = ["community_station", "day_care", "meal_point", "care_center", "nursing_home"]
 
 
 def generate(n: int) -> tuple[str, list[dict[str, object]]]:
     rng = np.random.default_rng(42)
     lon, lat = rng.uniform(106.5, 106.9, n), rng.uniform(29.5, 29.7, n)
-    rows = [{"external_id": f"B{i}", "name": f"第{i}社区养老服务站", "type": TYPES[i % 5],
-             "lon": round(float(lon[i]), 6), "lat": round(float(lat[i]), 6)} for i in range(n)]
+    rows = [
+        {
+            "external_id": f"B{i}",
+            "name": f"第{i}社区养老服务站",
+            "type": TYPES[i % 5],
+            "lon": round(float(lon[i]), 6),
+            "lat": round(float(lat[i]), 6),
+        }
+        for i in range(n)
+    ]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
@@ -52,10 +62,23 @@ def generate(n: int) -> tuple[str, list[dict[str, object]]]:
 def baseline(factory, rows: list[dict[str, object]]) -> float:  # type: ignore[no-untyped-def]
     """Seconds for one executemany of a bare INSERT of the same rows (then removed again)."""
     table = Facility.__table__
-    payload = [{"external_id": r["external_id"], "source": "baseline", "name": r["name"],
-                "name_normalized": normalize_name(str(r["name"])), "type": r["type"], "services": [],
-                "services_mask": 0, "status": "active", "lon": r["lon"], "lat": r["lat"],
-                "geog": shapely.Point(r["lon"], r["lat"]), "version": 1} for r in rows]
+    payload = [
+        {
+            "external_id": r["external_id"],
+            "source": "baseline",
+            "name": r["name"],
+            "name_normalized": normalize_name(str(r["name"])),
+            "type": r["type"],
+            "services": [],
+            "services_mask": 0,
+            "status": "active",
+            "lon": r["lon"],
+            "lat": r["lat"],
+            "geog": shapely.Point(r["lon"], r["lat"]),
+            "version": 1,
+        }
+        for r in rows
+    ]
     started = time.perf_counter()
     with transaction(factory) as session:
         session.execute(insert(table), payload)
@@ -76,20 +99,24 @@ def run(label: str, url: str, n: int) -> None:
         base_s = baseline(factory, rows)
         started = time.perf_counter()
         with transaction(factory) as session:
-            report = bulk.import_facilities(session, text, "csv", options=bulk.ImportOptions(),
-                                            actor=registry.Actor("bench"))
+            report = bulk.import_facilities(
+                session, text, "csv", options=bulk.ImportOptions(), actor=registry.Actor("bench")
+            )
         import_s = time.perf_counter() - started
         assert report["created"] == n, report
         started = time.perf_counter()
         with transaction(factory) as session:
-            again = bulk.import_facilities(session, text, "csv", options=bulk.ImportOptions(),
-                                           actor=registry.Actor("bench"))
+            again = bulk.import_facilities(
+                session, text, "csv", options=bulk.ImportOptions(), actor=registry.Actor("bench")
+            )
         reimport_s = time.perf_counter() - started
         assert again["unchanged"] == n, again
     finally:
         engine.dispose()
-    print(f"{label:8s} rows={n:7d}  baseline executemany {n / base_s:9.0f} rows/s | import {n / import_s:8.0f} rows/s "
-          f"(ratio {base_s / import_s:.2f}) | re-import, all unchanged {n / reimport_s:8.0f} rows/s")
+    print(
+        f"{label:8s} rows={n:7d}  baseline executemany {n / base_s:9.0f} rows/s | import {n / import_s:8.0f} rows/s "
+        f"(ratio {base_s / import_s:.2f}) | re-import, all unchanged {n / reimport_s:8.0f} rows/s"
+    )
 
 
 def main() -> None:

@@ -15,7 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from services.common.context import current_request_id
 from services.common.deps import IdentityDep, ReadSessionDep, SettingsDep, StateDep, WriteSessionDep
-from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, UnsupportedMediaType
+from services.common.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from services.common.responses import FastJSONResponse
 from services.facilities import bulk, registry
 from services.facilities import repository as repo
@@ -47,41 +53,86 @@ PROBLEM = {"content": {"application/problem+json": {}}}
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Forged or missing identity", **PROBLEM},
     403: {"description": "Role or region scope does not allow this write", **PROBLEM},
-    409: {"description": "Likely duplicate (same name within 50 m) or external_id taken", **PROBLEM},
+    409: {
+        "description": "Likely duplicate (same name within 50 m) or external_id taken",
+        **PROBLEM,
+    },
     422: {"description": "Invalid field (problem+json `errors[].field`)", **PROBLEM},
 }
-CrsQuery = Annotated[Crs, Query(description="CRS of coordinates in and out: wgs84 (default), gcj02 (Amap/Tencent), "
-                                "bd09 (Baidu).")]
-ForceQuery = Annotated[bool, Query(description="Write even when a likely duplicate (same name within 50 m) exists.")]
-OutsideQuery = Annotated[bool, Query(description="Keep the declared region_code even if the point lies outside "
-                                     "every loaded region of that city.")]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag from GET, e.g. "3". Required.')]
+CrsQuery = Annotated[
+    Crs,
+    Query(
+        description="CRS of coordinates in and out: wgs84 (default), gcj02 (Amap/Tencent), "
+        "bd09 (Baidu)."
+    ),
+]
+ForceQuery = Annotated[
+    bool, Query(description="Write even when a likely duplicate (same name within 50 m) exists.")
+]
+OutsideQuery = Annotated[
+    bool,
+    Query(
+        description="Keep the declared region_code even if the point lies outside "
+        "every loaded region of that city."
+    ),
+]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description='The ETag from GET, e.g. "3". Required.')
+]
 FacilityId = Annotated[int, Path(description="Facility id.", ge=1)]
-RegionCodePath = Annotated[str, Path(pattern=REGION_CODE_PATTERN, description="12-digit division code.",
-                                     examples=["500112000000"])]
-FACILITY_BODY_EXAMPLES = {"station": {"summary": "A community station in Yubei", "value": FACILITY_EXAMPLE}}
+RegionCodePath = Annotated[
+    str,
+    Path(
+        pattern=REGION_CODE_PATTERN,
+        description="12-digit division code.",
+        examples=["500112000000"],
+    ),
+]
+FACILITY_BODY_EXAMPLES = {
+    "station": {"summary": "A community station in Yubei", "value": FACILITY_EXAMPLE}
+}
 
 
-def _facility_response(row: dict[str, Any], crs: str, status_code: int = 200,
-                       headers: dict[str, str] | None = None) -> FastJSONResponse:
-    return FastJSONResponse(registry.to_out(row, crs), status_code=status_code,
-                            headers={"ETag": registry.etag(row["version"]), **(headers or {})})
+def _facility_response(
+    row: dict[str, Any], crs: str, status_code: int = 200, headers: dict[str, str] | None = None
+) -> FastJSONResponse:
+    return FastJSONResponse(
+        registry.to_out(row, crs),
+        status_code=status_code,
+        headers={"ETag": registry.etag(row["version"]), **(headers or {})},
+    )
 
 
 def _actor(identity: Any, settings: Any) -> registry.Actor:
-    return registry.actor_for(identity, require_identity=settings.require_identity, request_id=current_request_id())
+    return registry.actor_for(
+        identity, require_identity=settings.require_identity, request_id=current_request_id()
+    )
 
 
 # --- facilities -------------------------------------------------------------------------------
 
 
-@router.get("/facilities/snapshot", response_model=Snapshot, tags=["registry"],
-            responses={304: {"description": "Unchanged since the ETag in If-None-Match"}})
+@router.get(
+    "/facilities/snapshot",
+    response_model=Snapshot,
+    tags=["registry"],
+    responses={304: {"description": "Unchanged since the ETag in If-None-Match"}},
+)
 def snapshot(
     session: ReadSessionDep,
-    type: Annotated[str | None, Query(description="Comma-separated type slugs.", examples=["care_center,community_station"])] = None,  # noqa: A002
-    status: Annotated[str | None, Query(description="Comma-separated statuses.", examples=["active"])] = None,
-    region: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="Region code; includes descendants.")] = None,
+    type: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated type slugs.", examples=["care_center,community_station"]
+        ),
+    ] = None,  # noqa: A002
+    status: Annotated[
+        str | None, Query(description="Comma-separated statuses.", examples=["active"])
+    ] = None,
+    region: Annotated[
+        str | None,
+        Query(pattern=REGION_CODE_PATTERN, description="Region code; includes descendants."),
+    ] = None,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> Response:
     """Every matching facility in one call, tagged with the registry version (for beds and coverage)."""
@@ -102,15 +153,26 @@ def registry_version(session: ReadSessionDep) -> Response:
     return FastJSONResponse({"registry_version": version}, headers={"ETag": registry.etag(version)})
 
 
-@router.get("/facilities/{facility_id:int}", response_model=FacilityOut, tags=["registry"],
-            responses={404: {"description": "No such facility", **PROBLEM}})
-def get_facility(facility_id: FacilityId, session: ReadSessionDep, crs: CrsQuery = "wgs84") -> Response:
+@router.get(
+    "/facilities/{facility_id:int}",
+    response_model=FacilityOut,
+    tags=["registry"],
+    responses={404: {"description": "No such facility", **PROBLEM}},
+)
+def get_facility(
+    facility_id: FacilityId, session: ReadSessionDep, crs: CrsQuery = "wgs84"
+) -> Response:
     """One facility, with its version as ETag."""
     return _facility_response(registry.facility_or_404(session, facility_id), crs)
 
 
-@router.post("/facilities", status_code=201, response_model=FacilityOut, tags=["registry"],
-             responses=WRITE_RESPONSES)
+@router.post(
+    "/facilities",
+    status_code=201,
+    response_model=FacilityOut,
+    tags=["registry"],
+    responses=WRITE_RESPONSES,
+)
 def create_facility(
     body: Annotated[FacilityIn, Body(openapi_examples=FACILITY_BODY_EXAMPLES)],
     session: WriteSessionDep,
@@ -120,28 +182,46 @@ def create_facility(
     crs: CrsQuery = "wgs84",
     force: ForceQuery = False,
     allow_outside_region: OutsideQuery = False,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
-                                                  description="Retries with the same key replay the first answer.")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="Retries with the same key replay the first answer.",
+        ),
+    ] = None,
 ) -> Response:
     """Register a facility; its region is derived from the point when regions are loaded."""
     actor = _actor(identity, settings)
     raw = body.model_dump(mode="json")
-    digest = registry.request_hash(raw, {"crs": crs, "force": force, "allow_outside_region": allow_outside_region})
+    digest = registry.request_hash(
+        raw, {"crs": crs, "force": force, "allow_outside_region": allow_outside_region}
+    )
     key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
     if key:
         repo.advisory_lock(session=session, key="idempotency:" + key)
         replay = _replay(repo.get_idempotency(session=session, key=key), digest)
         if replay is not None:
             return replay
-    data = FacilityIn.model_validate(registry.to_wgs84_input(body.model_dump(), crs))
+    data = registry.validated_input(registry.to_wgs84_input(body.model_dump(), crs))
     try:
-        row = registry.create_facility(session, data=data, actor=actor, force=force,
-                                       allow_outside_region=allow_outside_region)
-        headers = {"ETag": registry.etag(row["version"]), "Location": f"/api/v1/facilities/{row['id']}"}
+        row = registry.create_facility(
+            session, data=data, actor=actor, force=force, allow_outside_region=allow_outside_region
+        )
+        headers = {
+            "ETag": registry.etag(row["version"]),
+            "Location": f"/api/v1/facilities/{row['id']}",
+        }
         content = registry.to_out(row, crs)
         if key:
-            repo.put_idempotency(session=session, key=key, request_hash=digest, status_code=201, body=content,
-                                 headers=headers)
+            repo.put_idempotency(
+                session=session,
+                key=key,
+                request_hash=digest,
+                status_code=201,
+                body=content,
+                headers=headers,
+            )
         session.commit()
     except IntegrityError:
         # A concurrent writer took the same (source, external_id) or key between our check and insert.
@@ -149,7 +229,9 @@ def create_facility(
         with state.read_sessions() as fresh:
             replay = _replay(repo.get_idempotency(session=fresh, key=key), digest) if key else None
         if replay is None:
-            raise Conflict("a concurrent write took the same external_id; GET it and retry") from None
+            raise Conflict(
+                "a concurrent write took the same external_id; GET it and retry"
+            ) from None
         return replay
     return FastJSONResponse(content, status_code=201, headers=headers)
 
@@ -158,18 +240,31 @@ def _replay(record: dict[str, Any] | None, digest: str) -> Response | None:
     if record is None:
         return None
     if record["request_hash"] != digest:
-        raise InvalidInput("Idempotency-Key was already used with a different request body",
-                           field="Idempotency-Key")
+        raise InvalidInput(
+            "Idempotency-Key was already used with a different request body",
+            field="Idempotency-Key",
+        )
     headers = {**(record["headers"] or {}), "Idempotent-Replayed": "true"}
-    return FastJSONResponse(record["response_body"], status_code=record["status_code"], headers=headers)
+    return FastJSONResponse(
+        record["response_body"], status_code=record["status_code"], headers=headers
+    )
 
 
-@router.patch("/facilities/{facility_id:int}", response_model=FacilityOut, tags=["registry"],
-              responses={**WRITE_RESPONSES, 412: {"description": "Stale If-Match", **PROBLEM},
-                         428: {"description": "If-Match missing", **PROBLEM}})
+@router.patch(
+    "/facilities/{facility_id:int}",
+    response_model=FacilityOut,
+    tags=["registry"],
+    responses={
+        **WRITE_RESPONSES,
+        412: {"description": "Stale If-Match", **PROBLEM},
+        428: {"description": "If-Match missing", **PROBLEM},
+    },
+)
 def patch_facility(
     facility_id: FacilityId,
-    body: Annotated[FacilityPatch, Body(openapi_examples={"suspend": {"value": {"status": "suspended"}}})],
+    body: Annotated[
+        FacilityPatch, Body(openapi_examples={"suspend": {"value": {"status": "suspended"}}})
+    ],
     session: WriteSessionDep,
     settings: SettingsDep,
     identity: IdentityDep,
@@ -181,16 +276,29 @@ def patch_facility(
     """Change some fields (only those sent) of a facility at the version named by If-Match."""
     expected = registry.parse_if_match(if_match)
     changes = registry.to_wgs84_input(body.model_dump(exclude_unset=True), crs)
-    row = registry.update_facility(session, facility_id=facility_id, expected_version=expected, changes=changes,
-                                   actor=_actor(identity, settings), force=force,
-                                   allow_outside_region=allow_outside_region)
+    row = registry.update_facility(
+        session,
+        facility_id=facility_id,
+        expected_version=expected,
+        changes=changes,
+        actor=_actor(identity, settings),
+        force=force,
+        allow_outside_region=allow_outside_region,
+    )
     session.commit()
     return _facility_response(row, crs)
 
 
-@router.put("/facilities/{facility_id:int}", response_model=FacilityOut, tags=["registry"],
-            responses={**WRITE_RESPONSES, 412: {"description": "Stale If-Match", **PROBLEM},
-                       428: {"description": "If-Match missing", **PROBLEM}})
+@router.put(
+    "/facilities/{facility_id:int}",
+    response_model=FacilityOut,
+    tags=["registry"],
+    responses={
+        **WRITE_RESPONSES,
+        412: {"description": "Stale If-Match", **PROBLEM},
+        428: {"description": "If-Match missing", **PROBLEM},
+    },
+)
 def put_facility(
     facility_id: FacilityId,
     body: Annotated[FacilityIn, Body(openapi_examples=FACILITY_BODY_EXAMPLES)],
@@ -205,24 +313,45 @@ def put_facility(
     """Replace a facility (fields left out take their defaults) at the version named by If-Match."""
     expected = registry.parse_if_match(if_match)
     changes = registry.to_wgs84_input(body.model_dump(), crs)
-    row = registry.update_facility(session, facility_id=facility_id, expected_version=expected, changes=changes,
-                                   actor=_actor(identity, settings), replace=True, force=force,
-                                   allow_outside_region=allow_outside_region)
+    row = registry.update_facility(
+        session,
+        facility_id=facility_id,
+        expected_version=expected,
+        changes=changes,
+        actor=_actor(identity, settings),
+        replace=True,
+        force=force,
+        allow_outside_region=allow_outside_region,
+    )
     session.commit()
     return _facility_response(row, crs)
 
 
-@router.delete("/facilities/{facility_id:int}", status_code=204, tags=["registry"],
-               responses={**WRITE_RESPONSES, 412: {"description": "Stale If-Match", **PROBLEM},
-                          428: {"description": "If-Match missing", **PROBLEM}})
+@router.delete(
+    "/facilities/{facility_id:int}",
+    status_code=204,
+    tags=["registry"],
+    responses={
+        **WRITE_RESPONSES,
+        412: {"description": "Stale If-Match", **PROBLEM},
+        428: {"description": "If-Match missing", **PROBLEM},
+    },
+)
 def delete_facility(
-    facility_id: FacilityId, session: WriteSessionDep, settings: SettingsDep, identity: IdentityDep,
+    facility_id: FacilityId,
+    session: WriteSessionDep,
+    settings: SettingsDep,
+    identity: IdentityDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Delete a facility (its audit history stays readable). Prefer status=closed for real closures."""
     expected = registry.parse_if_match(if_match)
-    registry.delete_facility(session, facility_id=facility_id, expected_version=expected,
-                             actor=_actor(identity, settings))
+    registry.delete_facility(
+        session,
+        facility_id=facility_id,
+        expected_version=expected,
+        actor=_actor(identity, settings),
+    )
     session.commit()
     return Response(status_code=204)
 
@@ -239,17 +368,30 @@ def facility_history(facility_id: FacilityId, session: ReadSessionDep) -> Respon
 # --- bulk -------------------------------------------------------------------------------------
 
 
-@router.post("/facilities/import", response_model=ImportReport, tags=["bulk"],
-             responses={422: {"description": "Rows rejected (nothing written); `errors` names each row and field",
-                              **PROBLEM}, 413: {"description": "Body too large", **PROBLEM}})
+@router.post(
+    "/facilities/import",
+    response_model=ImportReport,
+    tags=["bulk"],
+    responses={
+        422: {
+            "description": "Rows rejected (nothing written); `errors` names each row and field",
+            **PROBLEM,
+        },
+        413: {"description": "Body too large", **PROBLEM},
+    },
+)
 async def import_facilities(
     request: Request,
     state: StateDep,
     settings: SettingsDep,
     identity: IdentityDep,
-    format: Annotated[bulk.Format | None, Query(description="csv or geojson; default from Content-Type.")] = None,  # noqa: A002
+    format: Annotated[
+        bulk.Format | None, Query(description="csv or geojson; default from Content-Type.")
+    ] = None,  # noqa: A002
     dry_run: Annotated[bool, Query(description="Validate and count, write nothing.")] = False,
-    source: Annotated[str, Query(min_length=1, max_length=64, description="Source for rows without one.")] = "registry",
+    source: Annotated[
+        str, Query(min_length=1, max_length=64, description="Source for rows without one.")
+    ] = "registry",
     crs: CrsQuery = "wgs84",
     allow_outside_region: OutsideQuery = False,
 ) -> Response:
@@ -259,14 +401,19 @@ async def import_facilities(
         raise PayloadTooLarge(f"import body is {len(body)} bytes; the limit is {MAX_IMPORT_BYTES}")
     fmt = format or bulk.format_from_content_type(request.headers.get("content-type", ""))
     if fmt is None:
-        raise UnsupportedMediaType("send text/csv or application/geo+json, or pass format=csv|geojson")
+        raise UnsupportedMediaType(
+            "send text/csv or application/geo+json, or pass format=csv|geojson"
+        )
     actor = _actor(identity, settings)
-    options = bulk.ImportOptions(dry_run=dry_run, default_source=source, crs=crs,
-                                 allow_outside_region=allow_outside_region)
+    options = bulk.ImportOptions(
+        dry_run=dry_run, default_source=source, crs=crs, allow_outside_region=allow_outside_region
+    )
 
     def run() -> dict[str, Any]:
         with state.write_sessions() as session:
-            report = bulk.import_facilities(session, bulk.decode(body), fmt, options=options, actor=actor)
+            report = bulk.import_facilities(
+                session, bulk.decode(body), fmt, options=options, actor=actor
+            )
             session.commit()
             return report
 
@@ -276,25 +423,34 @@ async def import_facilities(
     return FastJSONResponse(report)
 
 
-@router.get("/facilities/export", tags=["bulk"],
-            responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}})
+@router.get(
+    "/facilities/export",
+    tags=["bulk"],
+    responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}},
+)
 def export_facilities(
     state: StateDep,
     format: Annotated[bulk.Format, Query(description="csv or geojson.")] = "csv",  # noqa: A002
     type: Annotated[str | None, Query(description="Comma-separated type slugs.")] = None,  # noqa: A002
     status: Annotated[str | None, Query(description="Comma-separated statuses.")] = None,
-    region: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="Includes descendants.")] = None,
+    region: Annotated[
+        str | None, Query(pattern=REGION_CODE_PATTERN, description="Includes descendants.")
+    ] = None,
     crs: CrsQuery = "wgs84",
 ) -> StreamingResponse:
     """Stream every matching facility as CSV (import columns) or a GeoJSON FeatureCollection."""
     types = bulk.split_slugs(type, "type")
     statuses = bulk.split_slugs(status, "status")
-    chunks = bulk.export_chunks(state.read_sessions, fmt=format, types=types, statuses=statuses, region=region,
-                                crs=crs)
+    chunks = bulk.export_chunks(
+        state.read_sessions, fmt=format, types=types, statuses=statuses, region=region, crs=crs
+    )
     media = "text/csv; charset=utf-8" if format == "csv" else "application/geo+json"
     filename = f"facilities.{'csv' if format == 'csv' else 'geojson'}"
-    return StreamingResponse(chunks, media_type=media,
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        chunks,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 # --- regions ----------------------------------------------------------------------------------
@@ -304,7 +460,9 @@ def _region_out(row: dict[str, Any], crs: str, with_geometry: bool) -> dict[str,
     out = {k: row.get(k) for k in RegionOut.model_fields if k != "geometry"}
     if with_geometry:
         geom = row.get("geom")
-        out["geometry"] = geometry_to_geojson(transform_geometry(geom, to_crs=crs)) if geom is not None else None
+        out["geometry"] = (
+            geometry_to_geojson(transform_geometry(geom, to_crs=crs)) if geom is not None else None
+        )
     return out
 
 
@@ -326,8 +484,12 @@ def _decode_cursor(cursor: str) -> str:
 def list_regions(
     session: ReadSessionDep,
     level: RegionLevel | None = None,
-    parent: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="Direct children of this code.")] = None,
-    within: Annotated[str | None, Query(pattern=REGION_CODE_PATTERN, description="All descendants of this code.")] = None,
+    parent: Annotated[
+        str | None, Query(pattern=REGION_CODE_PATTERN, description="Direct children of this code.")
+    ] = None,
+    within: Annotated[
+        str | None, Query(pattern=REGION_CODE_PATTERN, description="All descendants of this code.")
+    ] = None,
     geometry: Annotated[bool, Query(description="Include GeoJSON boundaries.")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page.")] = None,
@@ -335,16 +497,29 @@ def list_regions(
 ) -> Response:
     """Regions by level / parent / ancestor, in code order, paged by cursor."""
     after = _decode_cursor(cursor) if cursor else None
-    rows = repo.list_regions(session=session, level=level, parent=parent, within=within, after_code=after,
-                             limit=limit + 1, with_geometry=geometry)
+    rows = repo.list_regions(
+        session=session,
+        level=level,
+        parent=parent,
+        within=within,
+        after_code=after,
+        limit=limit + 1,
+        with_geometry=geometry,
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = _encode_cursor(rows[-1]["code"]) if more else None
-    return FastJSONResponse({"items": [_region_out(r, crs, geometry) for r in rows], "next_cursor": next_cursor})
+    return FastJSONResponse(
+        {"items": [_region_out(r, crs, geometry) for r in rows], "next_cursor": next_cursor}
+    )
 
 
-@router.get("/regions/lookup", response_model=RegionOut, tags=["regions"],
-            responses={404: {"description": "No loaded region contains the point", **PROBLEM}})
+@router.get(
+    "/regions/lookup",
+    response_model=RegionOut,
+    tags=["regions"],
+    responses={404: {"description": "No loaded region contains the point", **PROBLEM}},
+)
 def lookup_region(
     session: ReadSessionDep,
     lon: Annotated[float, Query(ge=-180, le=180, examples=[106.533])],
@@ -359,7 +534,8 @@ def lookup_region(
     wlon, wlat = crs_mod.point_to_wgs84(lon, lat, crs)
     candidates = repo.regions_at_point(session=session, lon=wlon, lat=wlat)
     exact = [(c, lvl) for c, lvl, g in candidates if g is None] + covering_codes(
-        wlon, wlat, [(c, lvl, g) for c, lvl, g in candidates if g is not None])
+        wlon, wlat, [(c, lvl, g) for c, lvl, g in candidates if g is not None]
+    )
     code = deepest(exact)
     if code is None:
         raise NotFound(f"no loaded region contains ({lon}, {lat}) [{crs}]")
@@ -368,10 +544,15 @@ def lookup_region(
     return FastJSONResponse(_region_out(row, crs, geometry))
 
 
-@router.get("/regions/{code}", response_model=RegionOut, tags=["regions"],
-            responses={404: {"description": "Unknown code", **PROBLEM}})
-def get_region(session: ReadSessionDep, code: RegionCodePath, geometry: bool = False,
-               crs: CrsQuery = "wgs84") -> Response:
+@router.get(
+    "/regions/{code}",
+    response_model=RegionOut,
+    tags=["regions"],
+    responses={404: {"description": "Unknown code", **PROBLEM}},
+)
+def get_region(
+    session: ReadSessionDep, code: RegionCodePath, geometry: bool = False, crs: CrsQuery = "wgs84"
+) -> Response:
     """One region; `geometry=true` adds its GeoJSON boundary."""
     row = repo.get_region(session=session, code=code, with_geometry=geometry)
     if row is None:
@@ -380,8 +561,9 @@ def get_region(session: ReadSessionDep, code: RegionCodePath, geometry: bool = F
 
 
 @router.get("/regions/{code}/children", response_model=RegionList, tags=["regions"])
-def region_children(session: ReadSessionDep, code: RegionCodePath, geometry: bool = False,
-                    crs: CrsQuery = "wgs84") -> Response:
+def region_children(
+    session: ReadSessionDep, code: RegionCodePath, geometry: bool = False, crs: CrsQuery = "wgs84"
+) -> Response:
     """The regions directly below one region."""
     if repo.get_region(session=session, code=code) is None:
         raise NotFound(f"region {code} is not loaded")
@@ -390,8 +572,9 @@ def region_children(session: ReadSessionDep, code: RegionCodePath, geometry: boo
 
 
 @router.get("/regions/{code}/descendants", response_model=RegionList, tags=["regions"])
-def region_descendants(session: ReadSessionDep, code: RegionCodePath, geometry: bool = False,
-                       crs: CrsQuery = "wgs84") -> Response:
+def region_descendants(
+    session: ReadSessionDep, code: RegionCodePath, geometry: bool = False, crs: CrsQuery = "wgs84"
+) -> Response:
     """Every region below one region (not itself), in code order."""
     if repo.get_region(session=session, code=code) is None:
         raise NotFound(f"region {code} is not loaded")
@@ -399,8 +582,12 @@ def region_descendants(session: ReadSessionDep, code: RegionCodePath, geometry: 
     return FastJSONResponse({"items": [_region_out(r, crs, geometry) for r in rows]})
 
 
-@router.post("/regions/import", response_model=RegionImportReport, tags=["regions", "bulk"],
-             responses={422: {"description": "Features rejected (nothing written)", **PROBLEM}})
+@router.post(
+    "/regions/import",
+    response_model=RegionImportReport,
+    tags=["regions", "bulk"],
+    responses={422: {"description": "Features rejected (nothing written)", **PROBLEM}},
+)
 async def import_regions(
     request: Request,
     state: StateDep,

@@ -34,22 +34,56 @@ from services.facilities.regions import (
     parent_of_code,
     transform_geometry,
 )
-from services.facilities.schemas import FACILITY_TYPES, OPERATION_MODES, STATUSES, FacilityIn, RegionIn
+from services.facilities.schemas import (
+    FACILITY_TYPES,
+    OPERATION_MODES,
+    STATUSES,
+    FacilityIn,
+    RegionIn,
+)
 
 Format = Literal["csv", "geojson"]
 MAX_REPORTED_ERRORS = 1000
 REQUIRED_COLUMNS = ("external_id", "name", "type", "lon", "lat")
 OPTIONAL_COLUMNS = (
-    "source", "services", "operation_mode", "operator", "star_rating", "status", "capacity", "opening_hours",
-    "phone", "address", "region_code", "center_id", "verified_on",
+    "source",
+    "services",
+    "operation_mode",
+    "operator",
+    "star_rating",
+    "status",
+    "capacity",
+    "opening_hours",
+    "phone",
+    "address",
+    "region_code",
+    "center_id",
+    "verified_on",
 )
 # Columns our own export writes that an import accepts and ignores (so exports re-import).
 IGNORED_COLUMNS = ("id", "type_label", "version", "created_at", "updated_at")
-EXPORT_COLUMNS = ("id", *REQUIRED_COLUMNS[:3], "source", *[c for c in OPTIONAL_COLUMNS if c != "source"], "lon", "lat")
+EXPORT_COLUMNS = (
+    "id",
+    *REQUIRED_COLUMNS[:3],
+    "source",
+    *[c for c in OPTIONAL_COLUMNS if c != "source"],
+    "lon",
+    "lat",
+)
 TYPE_BY_LABEL = {label: slug for slug, label in FACILITY_TYPES.items()}
 MODE_BY_LABEL = {label: slug for slug, label in OPERATION_MODES.items()}
-REGION_CSV_COLUMNS = ("code", "name", "level", "parent_code", "population", "elderly_60plus", "elderly_65plus",
-                      "households", "year", "wkt")
+REGION_CSV_COLUMNS = (
+    "code",
+    "name",
+    "level",
+    "parent_code",
+    "population",
+    "elderly_60plus",
+    "elderly_65plus",
+    "households",
+    "year",
+    "wkt",
+)
 
 
 @dataclass(frozen=True)
@@ -134,20 +168,29 @@ def _blank(value: Any) -> bool:
 
 def _coerce_row(raw: dict[str, Any], default_source: str) -> dict[str, Any]:
     """Text cells → the JSON types FacilityIn expects (blank cells are absent, lists split on ; or |)."""
-    row: dict[str, Any] = {k: v for k, v in raw.items() if not _blank(v) and k not in IGNORED_COLUMNS}
+    row: dict[str, Any] = {
+        k: v for k, v in raw.items() if not _blank(v) and k not in IGNORED_COLUMNS
+    }
     row.setdefault("source", default_source)
     if isinstance(row.get("type"), str):
         row["type"] = TYPE_BY_LABEL.get(row["type"].strip(), row["type"].strip())
     if isinstance(row.get("operation_mode"), str):
-        row["operation_mode"] = MODE_BY_LABEL.get(row["operation_mode"].strip(), row["operation_mode"].strip())
+        row["operation_mode"] = MODE_BY_LABEL.get(
+            row["operation_mode"].strip(), row["operation_mode"].strip()
+        )
     if isinstance(row.get("services"), str):
-        row["services"] = [s.strip() for s in row["services"].replace("|", ";").replace(",", ";").split(";")
-                           if s.strip()]
+        row["services"] = [
+            s.strip()
+            for s in row["services"].replace("|", ";").replace(",", ";").split(";")
+            if s.strip()
+        ]
     if isinstance(row.get("opening_hours"), str):
         try:
             row["opening_hours"] = orjson.loads(row["opening_hours"])
         except orjson.JSONDecodeError:
-            raise ValueError("opening_hours|must be JSON like {\"mon\": [[\"08:00\", \"18:00\"]]}") from None
+            raise ValueError(
+                'opening_hours|must be JSON like {"mon": [["08:00", "18:00"]]}'
+            ) from None
     for key in ("external_id", "region_code"):
         if key in row and not isinstance(row[key], str):
             row[key] = str(row[key])
@@ -163,18 +206,32 @@ def parse_facility_csv(text: str, errors: RowErrors) -> list[tuple[int, dict[str
     reader.fieldnames = header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        errors.add(0, ",".join(missing), f"missing required column(s) {', '.join(missing)}; "
-                   f"a CSV needs at least {','.join(REQUIRED_COLUMNS)}")
-    unknown = [c for c in header if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + IGNORED_COLUMNS]
+        errors.add(
+            0,
+            ",".join(missing),
+            f"missing required column(s) {', '.join(missing)}; "
+            f"a CSV needs at least {','.join(REQUIRED_COLUMNS)}",
+        )
+    unknown = [
+        c for c in header if c and c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + IGNORED_COLUMNS
+    ]
     if unknown:
-        errors.add(0, ",".join(unknown), f"unknown column(s) {', '.join(unknown)}; allowed: "
-                   f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}")
+        errors.add(
+            0,
+            ",".join(unknown),
+            f"unknown column(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}",
+        )
     if errors.count:
         return []
     rows = []
     for number, cells in enumerate(reader, start=1):
         if None in cells:
-            errors.add(number, None, f"row has {len(header) + len(cells[None])} cells; the header has {len(header)}")
+            errors.add(
+                number,
+                None,
+                f"row has {len(header) + len(cells[None])} cells; the header has {len(header)}",
+            )
             continue
         rows.append((number, cells))
     return rows
@@ -187,7 +244,11 @@ def parse_facility_geojson(text: str, errors: RowErrors) -> list[tuple[int, dict
     except orjson.JSONDecodeError as exc:
         errors.add(0, None, f"not valid JSON: {exc}")
         return []
-    features = doc.get("features") if isinstance(doc, dict) and doc.get("type") == "FeatureCollection" else None
+    features = (
+        doc.get("features")
+        if isinstance(doc, dict) and doc.get("type") == "FeatureCollection"
+        else None
+    )
     if not isinstance(features, list):
         errors.add(0, None, "expected a GeoJSON FeatureCollection")
         return []
@@ -202,7 +263,9 @@ def parse_facility_geojson(text: str, errors: RowErrors) -> list[tuple[int, dict
             errors.add(number, "geometry", "Point coordinates must be [lon, lat]")
             continue
         props = dict(feature.get("properties") or {})
-        unknown = [k for k in props if k not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + IGNORED_COLUMNS]
+        unknown = [
+            k for k in props if k not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS + IGNORED_COLUMNS
+        ]
         if unknown:
             errors.add(number, ",".join(unknown), f"unknown propert(ies) {', '.join(unknown)}")
             continue
@@ -238,19 +301,28 @@ def validate_facility_rows(
             continue
         key = (data.source, data.external_id or "")
         if key in seen:
-            errors.add(number, "external_id", f"external_id {data.external_id!r} repeats row {seen[key]}")
+            errors.add(
+                number, "external_id", f"external_id {data.external_id!r} repeats row {seen[key]}"
+            )
             continue
         seen[key] = number
         valid.append((number, data))
     if options.crs != "wgs84" and valid:
-        lon, lat = crs_mod.to_wgs84([d.lon for _, d in valid], [d.lat for _, d in valid], options.crs)
-        valid = [(n, d.model_copy(update={"lon": float(x), "lat": float(y)}))
-                 for (n, d), x, y in zip(valid, lon.tolist(), lat.tolist(), strict=True)]
+        lon, lat = crs_mod.to_wgs84(
+            [d.lon for _, d in valid], [d.lat for _, d in valid], options.crs
+        )
+        valid = [
+            (n, d.model_copy(update={"lon": float(x), "lat": float(y)}))
+            for (n, d), x, y in zip(valid, lon.tolist(), lat.tolist(), strict=True)
+        ]
     return valid
 
 
 def derive_regions(
-    session: Session, valid: Sequence[tuple[int, FacilityIn]], options: ImportOptions, errors: RowErrors
+    session: Session,
+    valid: Sequence[tuple[int, FacilityIn]],
+    options: ImportOptions,
+    errors: RowErrors,
 ) -> list[str | None]:
     """Region code per row: deepest covering polygon, checked against a declared code's city."""
     regions = repo.regions_with_geometry(session=session)
@@ -272,8 +344,12 @@ def derive_regions(
         elif options.allow_outside_region or not any(c.startswith(city) for c in cities_loaded):
             out.append(declared)
         else:
-            errors.add(number, "lon", f"point ({data.lon:.6f}, {data.lat:.6f}) lies outside every loaded region of "
-                       f"city {city.ljust(12, '0')} (region_code {declared}); fix it or allow_outside_region")
+            errors.add(
+                number,
+                "lon",
+                f"point ({data.lon:.6f}, {data.lat:.6f}) lies outside every loaded region of "
+                f"city {city.ljust(12, '0')} (region_code {declared}); fix it or allow_outside_region",
+            )
             out.append(None)
     return out
 
@@ -290,7 +366,9 @@ def import_facilities(
     Returns the report: total, created, updated, unchanged, registry_version.
     """
     errors = RowErrors()
-    parsed = parse_facility_csv(text, errors) if fmt == "csv" else parse_facility_geojson(text, errors)
+    parsed = (
+        parse_facility_csv(text, errors) if fmt == "csv" else parse_facility_geojson(text, errors)
+    )
     valid = validate_facility_rows(parsed, options, errors)
     region_codes = derive_regions(session, valid, options, errors)
     centers = {d.center_id for _, d in valid if d.center_id is not None}
@@ -306,7 +384,9 @@ def import_facilities(
                 errors.add(number, "region_code", str(exc))
     errors.raise_if_any("import")
 
-    existing = repo.external_ids(session=session, source_keys=[(d.source, d.external_id or "") for _, d in valid])
+    existing = repo.external_ids(
+        session=session, source_keys=[(d.source, d.external_id or "") for _, d in valid]
+    )
     if actor.identity is not None:
         for number, data in valid:
             old = existing.get((data.source, data.external_id or ""))
@@ -329,19 +409,45 @@ def import_facilities(
             continue
         updates.append({"id": old["id"], **values})
         audits_update.append((old, values))
-    report: dict[str, Any] = {"dry_run": options.dry_run, "total": len(valid), "created": len(inserts),
-                              "updated": len(updates), "unchanged": unchanged, "errors": []}
+    report: dict[str, Any] = {
+        "dry_run": options.dry_run,
+        "total": len(valid),
+        "created": len(inserts),
+        "updated": len(updates),
+        "unchanged": unchanged,
+        "errors": [],
+    }
     if options.dry_run or not (inserts or updates):
         report["registry_version"] = repo.registry_version(session=session)
         return report
     repo.bulk_insert_facilities(session=session, rows=inserts)
-    inserted = repo.ids_for_keys(session=session, source_keys=[(v["source"], v["external_id"]) for v in inserts])
+    inserted = repo.ids_for_keys(
+        session=session, source_keys=[(v["source"], v["external_id"]) for v in inserts]
+    )
     new_ids = [inserted[(v["source"], v["external_id"])] for v in inserts]
     repo.bulk_update_facilities(session=session, rows=updates)
-    entries = [{"facility_id": fid, "action": "import", "actor": actor.name, "request_id": actor.request_id,
-                "before": None, "after": _jsonable(values)} for fid, values in zip(new_ids, inserts, strict=True)]
-    entries += [{"facility_id": old["id"], "action": "import", "actor": actor.name, "request_id": actor.request_id,
-                 "before": _jsonable(old), "after": _jsonable(values)} for old, values in audits_update]
+    entries = [
+        {
+            "facility_id": fid,
+            "action": "import",
+            "actor": actor.name,
+            "request_id": actor.request_id,
+            "before": None,
+            "after": _jsonable(values),
+        }
+        for fid, values in zip(new_ids, inserts, strict=True)
+    ]
+    entries += [
+        {
+            "facility_id": old["id"],
+            "action": "import",
+            "actor": actor.name,
+            "request_id": actor.request_id,
+            "before": _jsonable(old),
+            "after": _jsonable(values),
+        }
+        for old, values in audits_update
+    ]
     repo.add_audits(session=session, entries=entries)
     report["registry_version"] = repo.bump_registry_version(session=session)
     return report
@@ -349,15 +455,22 @@ def import_facilities(
 
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     skip = ("name_normalized", "services_mask", "geog")
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if k not in skip}
+    return {
+        k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if k not in skip
+    }
 
 
 # --- facility export --------------------------------------------------------------------------
 
 
 def export_chunks(
-    sessions: Callable[[], Session], *, fmt: Format, types: Sequence[str] = (), statuses: Sequence[str] = (),
-    region: str | None = None, crs: str = "wgs84",
+    sessions: Callable[[], Session],
+    *,
+    fmt: Format,
+    types: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    region: str | None = None,
+    crs: str = "wgs84",
 ) -> Iterator[bytes]:
     """The export as byte chunks (one per database batch), opening its own read session."""
     with sessions() as session:
@@ -366,7 +479,9 @@ def export_chunks(
         else:
             yield b'{"type":"FeatureCollection","features":['
         first = True
-        for batch in repo.iter_facilities(session=session, types=types, statuses=statuses, region=region):
+        for batch in repo.iter_facilities(
+            session=session, types=types, statuses=statuses, region=region
+        ):
             lon, lat = crs_mod.from_wgs84([r["lon"] for r in batch], [r["lat"] for r in batch], crs)
             for r, x, y in zip(batch, lon.tolist(), lat.tolist(), strict=True):
                 r["lon"], r["lat"] = round(x, 7), round(y, 7)
@@ -401,14 +516,20 @@ def _feature(row: dict[str, Any]) -> dict[str, Any]:
     props = {c: row.get(c) for c in EXPORT_COLUMNS if c not in ("lon", "lat", "id")}
     props["type_label"] = FACILITY_TYPES[row["type"]]
     props["version"] = row["version"]
-    return {"type": "Feature", "id": row["id"], "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-            "properties": props}
+    return {
+        "type": "Feature",
+        "id": row["id"],
+        "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+        "properties": props,
+    }
 
 
 # --- regions ----------------------------------------------------------------------------------
 
 
-def parse_region_rows(text: str, fmt: Format, crs: str, errors: RowErrors) -> list[tuple[int, dict[str, Any], Any]]:
+def parse_region_rows(
+    text: str, fmt: Format, crs: str, errors: RowErrors
+) -> list[tuple[int, dict[str, Any], Any]]:
     """``(row number, properties, geometry-or-None)`` from GeoJSON features or CSV rows (optional ``wkt``)."""
     out: list[tuple[int, dict[str, Any], Any]] = []
     if fmt == "csv":
@@ -431,7 +552,11 @@ def parse_region_rows(text: str, fmt: Format, crs: str, errors: RowErrors) -> li
     except orjson.JSONDecodeError as exc:
         errors.add(0, None, f"not valid JSON: {exc}")
         return out
-    if not (isinstance(doc, dict) and doc.get("type") == "FeatureCollection" and isinstance(doc.get("features"), list)):
+    if not (
+        isinstance(doc, dict)
+        and doc.get("type") == "FeatureCollection"
+        and isinstance(doc.get("features"), list)
+    ):
         errors.add(0, None, "expected a GeoJSON FeatureCollection")
         return out
     for number, feature in enumerate(doc["features"], start=1):
@@ -449,8 +574,9 @@ def parse_region_rows(text: str, fmt: Format, crs: str, errors: RowErrors) -> li
     return out
 
 
-def import_regions(session: Session, text: str, fmt: Format, *, dry_run: bool = False,
-                   crs: str = "wgs84") -> dict[str, Any]:
+def import_regions(
+    session: Session, text: str, fmt: Format, *, dry_run: bool = False, crs: str = "wgs84"
+) -> dict[str, Any]:
     """Validate every region (code vs level, parent known and shallower), then upsert all by code."""
     from services.facilities.regions import as_multipolygon
 
@@ -468,7 +594,9 @@ def import_regions(session: Session, text: str, fmt: Format, *, dry_run: bool = 
         from services.common.identity import region_prefix
 
         if len(region_prefix(region.code)) > LEVEL_DIGITS[region.level]:
-            errors.add(number, "level", f"code {region.code} is too specific for level {region.level}")
+            errors.add(
+                number, "level", f"code {region.code} is too specific for level {region.level}"
+            )
             continue
         if region.code in seen:
             errors.add(number, "code", f"code {region.code} repeats row {seen[region.code]}")
@@ -482,24 +610,46 @@ def import_regions(session: Session, text: str, fmt: Format, *, dry_run: bool = 
         seen[region.code] = number
         valid.append((number, region, geometry))
     levels = {r.code: r.level for _, r, _ in valid}
-    missing_parents = {r.parent_code for _, r, _ in valid if r.parent_code and r.parent_code not in levels}
+    missing_parents = {
+        r.parent_code for _, r, _ in valid if r.parent_code and r.parent_code not in levels
+    }
     levels.update(repo.region_levels(session=session, codes=missing_parents))
     rows = []
     for number, region, geometry in valid:
         parent = region.parent_code
         if parent is None:
             implied = parent_of_code(region.code)
-            parent = implied if implied in levels or (implied and repo.region_levels(
-                session=session, codes=[implied])) else None
+            parent = (
+                implied
+                if implied in levels
+                or (implied and repo.region_levels(session=session, codes=[implied]))
+                else None
+            )
         elif parent not in levels:
-            errors.add(number, "parent_code", f"parent_code {parent} is neither in this file nor loaded")
+            errors.add(
+                number, "parent_code", f"parent_code {parent} is neither in this file nor loaded"
+            )
             continue
-        if parent is not None and parent in levels and LEVEL_DEPTH[levels[parent]] >= LEVEL_DEPTH[region.level]:
-            errors.add(number, "parent_code", f"parent {parent} ({levels[parent]}) is not above {region.level}")
+        if (
+            parent is not None
+            and parent in levels
+            and LEVEL_DEPTH[levels[parent]] >= LEVEL_DEPTH[region.level]
+        ):
+            errors.add(
+                number,
+                "parent_code",
+                f"parent {parent} ({levels[parent]}) is not above {region.level}",
+            )
             continue
         rows.append({**region.model_dump(), "parent_code": parent, "geom": geometry})
     errors.raise_if_any("region import")
-    report: dict[str, Any] = {"dry_run": dry_run, "total": len(rows), "created": 0, "updated": 0, "errors": []}
+    report: dict[str, Any] = {
+        "dry_run": dry_run,
+        "total": len(rows),
+        "created": 0,
+        "updated": 0,
+        "errors": [],
+    }
     if dry_run:
         existing = repo.existing_region_codes(session=session, codes=[r["code"] for r in rows])
         report["created"], report["updated"] = len(rows) - len(existing), len(existing)

@@ -8,8 +8,12 @@ from typing import Any
 
 import typer
 
-facilities_app = typer.Typer(help="The care-facility registry: bulk import and export.", no_args_is_help=True)
-regions_app = typer.Typer(help="Administrative regions: import, build from Chinese open data.", no_args_is_help=True)
+facilities_app = typer.Typer(
+    help="The care-facility registry: bulk import and export.", no_args_is_help=True
+)
+regions_app = typer.Typer(
+    help="Administrative regions: import, build from Chinese open data.", no_args_is_help=True
+)
 
 
 def _session_factory() -> Any:
@@ -26,7 +30,9 @@ def _session_factory() -> Any:
 def _fail_on_errors(exc: Any) -> None:
     typer.echo(f"error: {exc.detail}", err=True)
     for item in exc.extra.get("errors", []):
-        typer.echo(f"  row {item.get('row')}: {item.get('field') or '-'}: {item.get('message')}", err=True)
+        typer.echo(
+            f"  row {item.get('row')}: {item.get('field') or '-'}: {item.get('message')}", err=True
+        )
     raise typer.Exit(code=1)
 
 
@@ -34,10 +40,14 @@ def _fail_on_errors(exc: Any) -> None:
 def import_facilities(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="A .csv or .geojson file."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count; write nothing."),
-    file_format: str = typer.Option("", "--format", help="csv or geojson (default: from the file name)."),
+    file_format: str = typer.Option(
+        "", "--format", help="csv or geojson (default: from the file name)."
+    ),
     source: str = typer.Option("registry", help="Source of rows that do not name one."),
     crs: str = typer.Option("wgs84", help="CRS of the coordinates: wgs84, gcj02 or bd09."),
-    allow_outside_region: bool = typer.Option(False, "--allow-outside-region", help="Keep declared region codes."),
+    allow_outside_region: bool = typer.Option(
+        False, "--allow-outside-region", help="Keep declared region codes."
+    ),
 ) -> None:
     """Import facilities (validated first, all-or-nothing, upsert by source + external_id)."""
     import orjson
@@ -47,12 +57,18 @@ def import_facilities(
     from services.facilities import bulk, registry
 
     fmt = file_format or bulk.format_from_path(str(path))
-    options = bulk.ImportOptions(dry_run=dry_run, default_source=source, crs=crs,
-                                 allow_outside_region=allow_outside_region)
+    options = bulk.ImportOptions(
+        dry_run=dry_run, default_source=source, crs=crs, allow_outside_region=allow_outside_region
+    )
     try:
         with transaction(_session_factory()) as session:
-            report = bulk.import_facilities(session, bulk.decode(path.read_bytes()), fmt,  # type: ignore[arg-type]
-                                            options=options, actor=registry.Actor("cli"))
+            report = bulk.import_facilities(
+                session,
+                bulk.decode(path.read_bytes()),
+                fmt,  # type: ignore[arg-type]
+                options=options,
+                actor=registry.Actor("cli"),
+            )
     except InvalidInput as exc:
         _fail_on_errors(exc)
     typer.echo(orjson.dumps(report).decode())
@@ -60,8 +76,12 @@ def import_facilities(
 
 @facilities_app.command("export")
 def export_facilities(
-    path: Path = typer.Argument(..., dir_okay=False, help="Where to write (.csv or .geojson); - for stdout."),
-    file_format: str = typer.Option("", "--format", help="csv or geojson (default: from the file name)."),
+    path: Path = typer.Argument(
+        ..., dir_okay=False, help="Where to write (.csv or .geojson); - for stdout."
+    ),
+    file_format: str = typer.Option(
+        "", "--format", help="csv or geojson (default: from the file name)."
+    ),
     crs: str = typer.Option("wgs84", help="CRS of the coordinates written."),
 ) -> None:
     """Export every facility (streamed in batches)."""
@@ -81,7 +101,9 @@ def export_facilities(
 
 @regions_app.command("import")
 def import_regions(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="GeoJSON (or CSV) of regions."),
+    path: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="GeoJSON (or CSV) of regions."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count; write nothing."),
     crs: str = typer.Option("wgs84", help="CRS of the boundaries: wgs84, gcj02 or bd09."),
 ) -> None:
@@ -95,7 +117,9 @@ def import_regions(
     fmt = "csv" if path.suffix.lower() == ".csv" else "geojson"
     try:
         with transaction(_session_factory()) as session:
-            report = bulk.import_regions(session, bulk.decode(path.read_bytes()), fmt, dry_run=dry_run, crs=crs)
+            report = bulk.import_regions(
+                session, bulk.decode(path.read_bytes()), fmt, dry_run=dry_run, crs=crs
+            )
     except InvalidInput as exc:
         _fail_on_errors(exc)
     typer.echo(orjson.dumps(report).decode())
@@ -103,11 +127,20 @@ def import_regions(
 
 @regions_app.command("build-cn")
 def build_cn(
-    boundaries: list[Path] = typer.Option(..., "--boundaries", exists=True,
-                                          help="District/city FeatureCollection(s) with an adcode property, or a "
-                                               "folder of <adcode>.geojson files. Repeatable."),
-    census: Path | None = typer.Option(None, "--census", exists=True, dir_okay=False,
-                                       help="County census CSV (区划代码, pop_60plus, pop_65plus, …)."),
+    boundaries: list[Path] = typer.Option(
+        ...,
+        "--boundaries",
+        exists=True,
+        help="District/city FeatureCollection(s) with an adcode property, or a "
+        "folder of <adcode>.geojson files. Repeatable.",
+    ),
+    census: Path | None = typer.Option(
+        None,
+        "--census",
+        exists=True,
+        dir_okay=False,
+        help="County census CSV (区划代码, pop_60plus, pop_65plus, …).",
+    ),
     out: Path = typer.Option(..., "--out", dir_okay=False, help="The regions GeoJSON to write."),
     crs: str = typer.Option("wgs84", help="CRS of the boundaries (gcj02 for Amap data)."),
     year: int = typer.Option(2020, help="Year of the census figures."),
@@ -122,8 +155,10 @@ def build_cn(
     levels: dict[str, int] = {}
     for feature in collection["features"]:
         levels[feature["properties"]["level"]] = levels.get(feature["properties"]["level"], 0) + 1
-    typer.echo(f"wrote {len(collection['features'])} regions to {out}: "
-               + ", ".join(f"{n} {level}" for level, n in levels.items()))
+    typer.echo(
+        f"wrote {len(collection['features'])} regions to {out}: "
+        + ", ".join(f"{n} {level}" for level, n in levels.items())
+    )
 
 
 def register(app: typer.Typer) -> None:

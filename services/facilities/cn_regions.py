@@ -36,7 +36,9 @@ CHONGQING = "50"
 CODE_CHANGES = {"350681": "350604", "350625": "350605"}
 
 
-def read_boundaries(paths: Iterable[Path], crs: str = "wgs84") -> dict[str, tuple[str | None, BaseGeometry]]:
+def read_boundaries(
+    paths: Iterable[Path], crs: str = "wgs84"
+) -> dict[str, tuple[str | None, BaseGeometry]]:
     """``{adcode: (name or None, WGS84 MultiPolygon)}`` from FeatureCollection files and/or adcode-named files."""
     out: dict[str, tuple[str | None, BaseGeometry]] = {}
     files: list[Path] = []
@@ -50,7 +52,10 @@ def read_boundaries(paths: Iterable[Path], crs: str = "wgs84") -> dict[str, tupl
                 adcode = str(props.get("adcode") or props.get("code") or "")[:6]
                 if not adcode:
                     raise ValueError(f"{file}: a feature has no adcode property")
-                out[adcode] = (props.get("name"), _wgs84(geometry_from_geojson(feature["geometry"]), crs))
+                out[adcode] = (
+                    props.get("name"),
+                    _wgs84(geometry_from_geojson(feature["geometry"]), crs),
+                )
         else:
             geometry = doc.get("geometry") if doc.get("type") == "Feature" else doc
             adcode = file.stem[:6]
@@ -90,14 +95,20 @@ def _int(value: str | None) -> int | None:
 
 
 def build_features(
-    boundaries: dict[str, tuple[str | None, BaseGeometry]], census: dict[str, dict[str, Any]], year: int = 2020
+    boundaries: dict[str, tuple[str | None, BaseGeometry]],
+    census: dict[str, dict[str, Any]],
+    year: int = 2020,
 ) -> list[dict[str, Any]]:
     """Region features for every adcode in either input, plus provinces and Chongqing's merged cities."""
     codes = set(boundaries) | set(census)
-    geometries: dict[str, BaseGeometry | None] = {c: boundaries[c][1] if c in boundaries else None for c in codes}
+    geometries: dict[str, BaseGeometry | None] = {
+        c: boundaries[c][1] if c in boundaries else None for c in codes
+    }
     names: dict[str, str] = {}
     for code in codes:
-        names[code] = boundaries.get(code, (None, None))[0] or (census.get(code) or {}).get("name") or code
+        names[code] = (
+            boundaries.get(code, (None, None))[0] or (census.get(code) or {}).get("name") or code
+        )
     for city in ("500100", "500200"):
         members = [c for c in codes if c[:4] == city[:4] and c != city]
         parts = [geometries[c] for c in members if geometries[c] is not None]
@@ -114,33 +125,40 @@ def build_features(
         codes.add(code)
         names[code] = name
         if province == CHONGQING and geometries.get(code) is None:
-            parts = [g for c, g in geometries.items() if c.startswith(province) and c.endswith("00") and g is not None
-                     and c != code]
+            parts = [
+                g
+                for c, g in geometries.items()
+                if c.startswith(province) and c.endswith("00") and g is not None and c != code
+            ]
             geometries[code] = as_multipolygon(shapely.union_all(parts)) if parts else None
     figures = dict(census)
     if CHONGQING + "0000" not in figures and all(c in census for c in ("500100", "500200")):
-        figures["500000"] = {k: _sum(census["500100"].get(k), census["500200"].get(k))
-                             for k in ("population", "elderly_60plus", "elderly_65plus", "households")}
+        figures["500000"] = {
+            k: _sum(census["500100"].get(k), census["500200"].get(k))
+            for k in ("population", "elderly_60plus", "elderly_65plus", "households")
+        }
     features = []
     for code in sorted(codes):
         full = code.ljust(12, "0")
         data = figures.get(code, {})
         geometry = geometries.get(code)
-        features.append({
-            "type": "Feature",
-            "properties": {
-                "code": full,
-                "name": names[code],
-                "level": level_of_code(full),
-                "parent_code": parent_of_code(full),
-                "population": data.get("population"),
-                "elderly_60plus": data.get("elderly_60plus"),
-                "elderly_65plus": data.get("elderly_65plus"),
-                "households": data.get("households"),
-                "year": year if data else None,
-            },
-            "geometry": geometry_to_geojson(geometry) if geometry is not None else None,
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": full,
+                    "name": names[code],
+                    "level": level_of_code(full),
+                    "parent_code": parent_of_code(full),
+                    "population": data.get("population"),
+                    "elderly_60plus": data.get("elderly_60plus"),
+                    "elderly_65plus": data.get("elderly_65plus"),
+                    "households": data.get("households"),
+                    "year": year if data else None,
+                },
+                "geometry": geometry_to_geojson(geometry) if geometry is not None else None,
+            }
+        )
     return features
 
 
@@ -152,5 +170,7 @@ def build_cn_regions(
     boundaries: Iterable[Path], census: Path | None, *, crs: str = "wgs84", year: int = 2020
 ) -> dict[str, Any]:
     """The FeatureCollection ``carecircle regions import`` reads."""
-    features = build_features(read_boundaries(boundaries, crs), read_census(census) if census else {}, year)
+    features = build_features(
+        read_boundaries(boundaries, crs), read_census(census) if census else {}, year
+    )
     return {"type": "FeatureCollection", "features": features}

@@ -23,7 +23,13 @@ from services.facilities.schemas import REGION_LEVELS
 
 LEVEL_DEPTH: dict[str, int] = {level: depth for depth, level in enumerate(REGION_LEVELS)}
 # Digits that identify a region at each level (the rest of its 12-digit code is zeros).
-LEVEL_DIGITS: dict[str, int] = {"province": 2, "city": 4, "district": 6, "street": 9, "community": 12}
+LEVEL_DIGITS: dict[str, int] = {
+    "province": 2,
+    "city": 4,
+    "district": 6,
+    "street": 9,
+    "community": 12,
+}
 
 
 def level_of_code(code: str) -> str:
@@ -108,7 +114,9 @@ def geometry_to_geojson(geometry: BaseGeometry) -> dict[str, Any]:
     return dict(mapping(geometry))
 
 
-def transform_geometry(geometry: BaseGeometry, *, from_crs: str = "wgs84", to_crs: str = "wgs84") -> BaseGeometry:
+def transform_geometry(
+    geometry: BaseGeometry, *, from_crs: str = "wgs84", to_crs: str = "wgs84"
+) -> BaseGeometry:
     """Re-express every vertex between wgs84, gcj02 and bd09 (the China map offsets)."""
     if from_crs == to_crs:
         return geometry
@@ -121,10 +129,14 @@ def transform_geometry(geometry: BaseGeometry, *, from_crs: str = "wgs84", to_cr
     return shapely.transform(geometry, convert)
 
 
-def covering_codes(lon: float, lat: float, candidates: Sequence[tuple[str, str, BaseGeometry]]) -> list[tuple[str, str]]:
+def covering_codes(
+    lon: float, lat: float, candidates: Sequence[tuple[str, str, BaseGeometry]]
+) -> list[tuple[str, str]]:
     """The ``(code, level)`` of candidates whose polygon covers the point (boundary included)."""
     point = shapely.Point(lon, lat)
-    return [(code, level) for code, level, geom in candidates if geom is not None and geom.covers(point)]
+    return [
+        (code, level) for code, level, geom in candidates if geom is not None and geom.covers(point)
+    ]
 
 
 def assign_regions(
@@ -148,7 +160,9 @@ def assign_regions(
     for p, r in zip(point_idx.tolist(), region_idx.tolist(), strict=True):
         code, level, _ = usable[r]
         depth = LEVEL_DEPTH[level]
-        if depth > best_depth[p] or (depth == best_depth[p] and out[p] is not None and code > out[p]):
+        if depth > best_depth[p] or (
+            depth == best_depth[p] and out[p] is not None and code > out[p]
+        ):
             best_depth[p] = depth
             out[p] = code
     return out

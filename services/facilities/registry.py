@@ -48,11 +48,15 @@ class Actor:
     request_id: str | None = None
 
 
-def actor_for(identity: Identity | None, *, require_identity: bool, request_id: str | None = None) -> Actor:
+def actor_for(
+    identity: Identity | None, *, require_identity: bool, request_id: str | None = None
+) -> Actor:
     """The writer behind a request; refuses anonymous writes when identities are required."""
     if identity is None:
         if require_identity:
-            raise Unauthorized("writes need a gateway-signed identity (CARECIRCLE_REQUIRE_IDENTITY is on)")
+            raise Unauthorized(
+                "writes need a gateway-signed identity (CARECIRCLE_REQUIRE_IDENTITY is on)"
+            )
         return Actor("anonymous", None, request_id)
     return Actor(identity.subject, identity, request_id)
 
@@ -69,7 +73,11 @@ def check_may_write(actor: Actor, region_codes: list[str | None]) -> None:
         )
     for code in region_codes:
         if not identity.covers_region(code):
-            where = f"region {code}" if code else "no region (the point lies outside every loaded region)"
+            where = (
+                f"region {code}"
+                if code
+                else "no region (the point lies outside every loaded region)"
+            )
             raise Forbidden(
                 f"official {identity.subject!r} covers region {identity.region_code}, but this facility is in {where}",
                 reason="region_scope",
@@ -95,7 +103,9 @@ def parse_if_match(value: str | None, *, required: bool = True) -> int | None:
     try:
         return int(token)
     except ValueError:
-        raise InvalidInput(f'If-Match must be an ETag like "3", got {value!r}', field="If-Match") from None
+        raise InvalidInput(
+            f'If-Match must be an ETag like "3", got {value!r}', field="If-Match"
+        ) from None
 
 
 def etag(version: int) -> str:
@@ -104,7 +114,9 @@ def etag(version: int) -> str:
 
 def request_hash(body: Any, params: dict[str, Any]) -> str:
     """A stable digest of what a POST asked for (body and the query flags that change its meaning)."""
-    canonical = orjson.dumps({"body": body, "params": params}, option=orjson.OPT_SORT_KEYS, default=str)
+    canonical = orjson.dumps(
+        {"body": body, "params": params}, option=orjson.OPT_SORT_KEYS, default=str
+    )
     return hashlib.sha256(canonical).hexdigest()
 
 
@@ -112,7 +124,11 @@ def to_out(row: dict[str, Any], crs: str = "wgs84") -> dict[str, Any]:
     """A stored row as ``FacilityOut`` JSON (coordinates in ``crs``, timestamps in UTC)."""
     lon, lat = crs_mod.point_from_wgs84(row["lon"], row["lat"], crs)
     out = FacilityOut(
-        **{k: row[k] for k in FacilityOut.model_fields if k in row and k not in ("lon", "lat", "type_label")},
+        **{
+            k: row[k]
+            for k in FacilityOut.model_fields
+            if k in row and k not in ("lon", "lat", "type_label")
+        },
         lon=lon,
         lat=lat,
         type_label=FACILITY_TYPES[row["type"]],
@@ -174,13 +190,23 @@ def resolve_region(
 
 
 def check_duplicates(
-    session: Session, *, name_normalized: str, lon: float, lat: float, exclude_id: int | None = None,
+    session: Session,
+    *,
+    name_normalized: str,
+    lon: float,
+    lat: float,
+    exclude_id: int | None = None,
     radius_m: float = DUPLICATE_RADIUS_M,
 ) -> None:
     """409 naming the nearest facility with the same normalized name within ``radius_m`` meters."""
     repo.advisory_lock(session=session, key="name:" + name_normalized)
     near = repo.same_name_near(
-        session=session, name_normalized=name_normalized, lon=lon, lat=lat, radius_m=radius_m, exclude_id=exclude_id
+        session=session,
+        name_normalized=name_normalized,
+        lon=lon,
+        lat=lat,
+        radius_m=radius_m,
+        exclude_id=exclude_id,
     )
     if not near:
         return
@@ -206,7 +232,9 @@ def _check_center(session: Session, center_id: int | None, own_id: int | None) -
         raise InvalidInput(f"center_id {center_id} names no facility", field="center_id")
 
 
-def _check_external_id(session: Session, source: str, external_id: str | None, own_id: int | None) -> None:
+def _check_external_id(
+    session: Session, source: str, external_id: str | None, own_id: int | None
+) -> None:
     if external_id is None:
         return
     other = repo.get_by_external_id(session=session, source=source, external_id=external_id)
@@ -229,28 +257,53 @@ def facility_columns(data: FacilityIn, region_code: str | None) -> dict[str, Any
 
 
 def create_facility(
-    session: Session, *, data: FacilityIn, actor: Actor, force: bool = False, allow_outside_region: bool = False
+    session: Session,
+    *,
+    data: FacilityIn,
+    actor: Actor,
+    force: bool = False,
+    allow_outside_region: bool = False,
 ) -> dict[str, Any]:
     """Validate and insert one facility (WGS84 input), audit it, bump the registry version."""
     region_code = resolve_region(
-        session, lon=data.lon, lat=data.lat, declared=data.region_code, allow_outside_region=allow_outside_region
+        session,
+        lon=data.lon,
+        lat=data.lat,
+        declared=data.region_code,
+        allow_outside_region=allow_outside_region,
     )
     check_may_write(actor, [region_code])
     _check_center(session, data.center_id, None)
     _check_external_id(session, data.source, data.external_id, None)
     values = facility_columns(data, region_code)
     if not force:
-        check_duplicates(session, name_normalized=values["name_normalized"], lon=data.lon, lat=data.lat)
+        check_duplicates(
+            session, name_normalized=values["name_normalized"], lon=data.lon, lat=data.lat
+        )
     row = repo.insert_facility(session=session, values=values)
-    repo.add_audit(session=session, facility_id=row["id"], action="create", actor=actor.name,
-                   request_id=actor.request_id, before=None, after=to_out(row))
+    repo.add_audit(
+        session=session,
+        facility_id=row["id"],
+        action="create",
+        actor=actor.name,
+        request_id=actor.request_id,
+        before=None,
+        after=to_out(row),
+    )
     repo.bump_registry_version(session=session)
     return row
 
 
 def update_facility(
-    session: Session, *, facility_id: int, expected_version: int | None, changes: dict[str, Any], actor: Actor,
-    replace: bool = False, force: bool = False, allow_outside_region: bool = False,
+    session: Session,
+    *,
+    facility_id: int,
+    expected_version: int | None,
+    changes: dict[str, Any],
+    actor: Actor,
+    replace: bool = False,
+    force: bool = False,
+    allow_outside_region: bool = False,
 ) -> dict[str, Any]:
     """Apply a PATCH (``changes``: only the fields sent) or PUT (``replace``) under If-Match.
 
@@ -268,16 +321,15 @@ def update_facility(
     check_may_write(actor, [current["region_code"]])
     merged = {k: current[k] for k in FacilityIn.model_fields} if not replace else {}
     merged.update(changes)
-    try:
-        data = FacilityIn.model_validate(merged)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "body"
-        raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
+    data = validated_input(merged)
     moved = (data.lon, data.lat) != (current["lon"], current["lat"])
     if moved or data.region_code != current["region_code"]:
         region_code = resolve_region(
-            session, lon=data.lon, lat=data.lat, declared=data.region_code, allow_outside_region=allow_outside_region
+            session,
+            lon=data.lon,
+            lat=data.lat,
+            declared=data.region_code,
+            allow_outside_region=allow_outside_region,
         )
     else:
         region_code = current["region_code"]
@@ -289,21 +341,38 @@ def update_facility(
     if not diff:
         return current
     if not force and ("name_normalized" in diff or moved):
-        check_duplicates(session, name_normalized=values["name_normalized"], lon=data.lon, lat=data.lat,
-                         exclude_id=facility_id)
+        check_duplicates(
+            session,
+            name_normalized=values["name_normalized"],
+            lon=data.lon,
+            lat=data.lat,
+            exclude_id=facility_id,
+        )
     if "lon" in diff or "lat" in diff:
         diff["lon"], diff["lat"] = data.lon, data.lat
-    row = repo.update_facility(session=session, facility_id=facility_id, expected_version=current["version"],
-                               values=diff)
+    row = repo.update_facility(
+        session=session, facility_id=facility_id, expected_version=current["version"], values=diff
+    )
     if row is None:
-        raise PreconditionFailed(f"facility {facility_id} changed while this update ran; GET it again")
-    repo.add_audit(session=session, facility_id=facility_id, action="update", actor=actor.name,
-                   request_id=actor.request_id, before=to_out(current), after=to_out(row))
+        raise PreconditionFailed(
+            f"facility {facility_id} changed while this update ran; GET it again"
+        )
+    repo.add_audit(
+        session=session,
+        facility_id=facility_id,
+        action="update",
+        actor=actor.name,
+        request_id=actor.request_id,
+        before=to_out(current),
+        after=to_out(row),
+    )
     repo.bump_registry_version(session=session)
     return row
 
 
-def delete_facility(session: Session, *, facility_id: int, expected_version: int | None, actor: Actor) -> None:
+def delete_facility(
+    session: Session, *, facility_id: int, expected_version: int | None, actor: Actor
+) -> None:
     """Remove a facility (its history stays). Centers still running stations are refused (409)."""
     current = repo.get_facility(session=session, facility_id=facility_id, for_update=True)
     if current is None:
@@ -320,10 +389,21 @@ def delete_facility(session: Session, *, facility_id: int, expected_version: int
             f"facility {facility_id} runs {stations} station(s) (center_id); reassign them or set status=closed",
             stations=stations,
         )
-    if not repo.delete_facility(session=session, facility_id=facility_id, expected_version=current["version"]):
-        raise PreconditionFailed(f"facility {facility_id} changed while this delete ran; GET it again")
-    repo.add_audit(session=session, facility_id=facility_id, action="delete", actor=actor.name,
-                   request_id=actor.request_id, before=to_out(current), after=None)
+    if not repo.delete_facility(
+        session=session, facility_id=facility_id, expected_version=current["version"]
+    ):
+        raise PreconditionFailed(
+            f"facility {facility_id} changed while this delete ran; GET it again"
+        )
+    repo.add_audit(
+        session=session,
+        facility_id=facility_id,
+        action="delete",
+        actor=actor.name,
+        request_id=actor.request_id,
+        before=to_out(current),
+        after=None,
+    )
     repo.bump_registry_version(session=session)
 
 
@@ -332,6 +412,16 @@ def facility_or_404(session: Session, facility_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"facility {facility_id} does not exist")
     return row
+
+
+def validated_input(data: dict[str, Any]) -> FacilityIn:
+    """``data`` as FacilityIn, or a 422 naming the first bad field (e.g. a converted point off the globe)."""
+    try:
+        return FacilityIn.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
 
 
 def to_wgs84_input(data: dict[str, Any], crs: str) -> dict[str, Any]:

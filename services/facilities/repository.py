@@ -18,7 +18,13 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from services.common.identity import region_prefix
-from services.facilities.models import Facility, FacilityAudit, IdempotencyRecord, Region, RegistryState
+from services.facilities.models import (
+    Facility,
+    FacilityAudit,
+    IdempotencyRecord,
+    Region,
+    RegistryState,
+)
 
 FACILITIES = Facility.__table__
 REGIONS = Region.__table__
@@ -52,7 +58,9 @@ def advisory_lock(*, session: Session, key: str) -> None:
     would otherwise both see "nothing there yet".
     """
     if is_postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
 
 
 # --- registry version -------------------------------------------------------------------------
@@ -70,7 +78,10 @@ def bump_registry_version(*, session: Session) -> int:
     and every committed write sees a distinct version.
     """
     result = session.execute(
-        update(STATE).where(STATE.c.id == 1).values(version=STATE.c.version + 1).returning(STATE.c.version)
+        update(STATE)
+        .where(STATE.c.id == 1)
+        .values(version=STATE.c.version + 1)
+        .returning(STATE.c.version)
     ).scalar_one_or_none()
     if result is None:  # the migration seeds the row; recreate it if someone deleted it
         session.execute(insert(STATE).values(id=1, version=1))
@@ -81,7 +92,9 @@ def bump_registry_version(*, session: Session) -> int:
 # --- facilities -------------------------------------------------------------------------------
 
 
-def get_facility(*, session: Session, facility_id: int, for_update: bool = False) -> dict[str, Any] | None:
+def get_facility(
+    *, session: Session, facility_id: int, for_update: bool = False
+) -> dict[str, Any] | None:
     stmt = select(*FACILITY_COLUMNS).where(FACILITIES.c.id == facility_id)
     if for_update and is_postgres(session):
         stmt = stmt.with_for_update()
@@ -91,21 +104,36 @@ def get_facility(*, session: Session, facility_id: int, for_update: bool = False
 
 def get_by_external_id(*, session: Session, source: str, external_id: str) -> dict[str, Any] | None:
     row = session.execute(
-        select(*FACILITY_COLUMNS).where(FACILITIES.c.source == source, FACILITIES.c.external_id == external_id)
+        select(*FACILITY_COLUMNS).where(
+            FACILITIES.c.source == source, FACILITIES.c.external_id == external_id
+        )
     ).first()
     return _row(row) if row else None
 
 
 def facility_exists(*, session: Session, facility_id: int) -> bool:
-    return session.execute(select(FACILITIES.c.id).where(FACILITIES.c.id == facility_id)).first() is not None
+    return (
+        session.execute(select(FACILITIES.c.id).where(FACILITIES.c.id == facility_id)).first()
+        is not None
+    )
 
 
 def count_stations_of(*, session: Session, center_id: int) -> int:
-    return int(session.execute(select(func.count()).where(FACILITIES.c.center_id == center_id)).scalar_one())
+    return int(
+        session.execute(
+            select(func.count()).where(FACILITIES.c.center_id == center_id)
+        ).scalar_one()
+    )
 
 
 def same_name_near(
-    *, session: Session, name_normalized: str, lon: float, lat: float, radius_m: float, exclude_id: int | None = None
+    *,
+    session: Session,
+    name_normalized: str,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    exclude_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Facilities with this normalized name inside a degree box around the point (exact check is the caller's).
 
@@ -127,9 +155,16 @@ def same_name_near(
 def insert_facility(*, session: Session, values: dict[str, Any]) -> dict[str, Any]:
     """Insert one facility (``values`` already validated and normalized); returns the stored row."""
     stamp = now_utc()
-    row = {**values, "geog": shapely.Point(values["lon"], values["lat"]), "created_at": stamp, "updated_at": stamp,
-           "version": 1}
-    new_id = session.execute(insert(FACILITIES).values(**row).returning(FACILITIES.c.id)).scalar_one()
+    row = {
+        **values,
+        "geog": shapely.Point(values["lon"], values["lat"]),
+        "created_at": stamp,
+        "updated_at": stamp,
+        "version": 1,
+    }
+    new_id = session.execute(
+        insert(FACILITIES).values(**row).returning(FACILITIES.c.id)
+    ).scalar_one()
     stored = get_facility(session=session, facility_id=int(new_id))
     assert stored is not None
     return stored
@@ -161,18 +196,37 @@ def update_facility(
 
 def delete_facility(*, session: Session, facility_id: int, expected_version: int) -> bool:
     result = session.execute(
-        delete(FACILITIES).where(FACILITIES.c.id == facility_id, FACILITIES.c.version == expected_version)
+        delete(FACILITIES).where(
+            FACILITIES.c.id == facility_id, FACILITIES.c.version == expected_version
+        )
     )
     return result.rowcount == 1
 
 
 def snapshot_rows(
-    *, session: Session, types: Sequence[str] = (), statuses: Sequence[str] = (), region: str | None = None
+    *,
+    session: Session,
+    types: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    region: str | None = None,
 ) -> list[dict[str, Any]]:
     """The compact facility list the beds and coverage services cache (one query, ordered by id)."""
-    cols = [FACILITIES.c[name] for name in (
-        "id", "external_id", "name", "type", "status", "lon", "lat", "capacity", "region_code", "operation_mode",
-        "star_rating")]
+    cols = [
+        FACILITIES.c[name]
+        for name in (
+            "id",
+            "external_id",
+            "name",
+            "type",
+            "status",
+            "lon",
+            "lat",
+            "capacity",
+            "region_code",
+            "operation_mode",
+            "star_rating",
+        )
+    ]
     stmt = select(*cols).order_by(FACILITIES.c.id)
     if types:
         stmt = stmt.where(FACILITIES.c.type.in_(list(types)))
@@ -184,13 +238,22 @@ def snapshot_rows(
 
 
 def iter_facilities(
-    *, session: Session, types: Sequence[str] = (), statuses: Sequence[str] = (), region: str | None = None,
+    *,
+    session: Session,
+    types: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    region: str | None = None,
     batch: int = 2000,
 ) -> Iterator[list[dict[str, Any]]]:
     """Every matching facility in id order, ``batch`` rows at a time (keyset paging, for streaming export)."""
     last_id = 0
     while True:
-        stmt = select(*FACILITY_COLUMNS).where(FACILITIES.c.id > last_id).order_by(FACILITIES.c.id).limit(batch)
+        stmt = (
+            select(*FACILITY_COLUMNS)
+            .where(FACILITIES.c.id > last_id)
+            .order_by(FACILITIES.c.id)
+            .limit(batch)
+        )
         if types:
             stmt = stmt.where(FACILITIES.c.type.in_(list(types)))
         if statuses:
@@ -204,7 +267,9 @@ def iter_facilities(
         last_id = rows[-1]["id"]
 
 
-def external_ids(*, session: Session, source_keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+def external_ids(
+    *, session: Session, source_keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
     """Existing rows for ``(source, external_id)`` pairs (the upsert key of bulk imports)."""
     keys = list(source_keys)
     out: dict[tuple[str, str], dict[str, Any]] = {}
@@ -214,14 +279,18 @@ def external_ids(*, session: Session, source_keys: Iterable[tuple[str, str]]) ->
     for source, ids in by_source.items():
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
-            stmt = select(*FACILITY_COLUMNS).where(FACILITIES.c.source == source, FACILITIES.c.external_id.in_(chunk))
+            stmt = select(*FACILITY_COLUMNS).where(
+                FACILITIES.c.source == source, FACILITIES.c.external_id.in_(chunk)
+            )
             for row in session.execute(stmt):
                 r = _row(row)
                 out[(source, r["external_id"])] = r
     return out
 
 
-def ids_for_keys(*, session: Session, source_keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+def ids_for_keys(
+    *, session: Session, source_keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
     """``{(source, external_id): id}`` for the given keys (only the three narrow columns are read)."""
     by_source: dict[str, list[str]] = {}
     for source, external_id in source_keys:
@@ -230,7 +299,9 @@ def ids_for_keys(*, session: Session, source_keys: Iterable[tuple[str, str]]) ->
     for source, ids in by_source.items():
         for start in range(0, len(ids), 5000):
             stmt = select(FACILITIES.c.external_id, FACILITIES.c.id).where(
-                FACILITIES.c.source == source, FACILITIES.c.external_id.in_(ids[start : start + 5000]))
+                FACILITIES.c.source == source,
+                FACILITIES.c.external_id.in_(ids[start : start + 5000]),
+            )
             out.update({(source, r.external_id): r.id for r in session.execute(stmt)})
     return out
 
@@ -240,7 +311,9 @@ def existing_ids(*, session: Session, ids: Iterable[int]) -> set[int]:
     found: set[int] = set()
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start : start + 5000]
-        found.update(session.execute(select(FACILITIES.c.id).where(FACILITIES.c.id.in_(chunk))).scalars())
+        found.update(
+            session.execute(select(FACILITIES.c.id).where(FACILITIES.c.id.in_(chunk))).scalars()
+        )
     return found
 
 
@@ -252,8 +325,16 @@ def bulk_insert_facilities(*, session: Session, rows: Sequence[dict[str, Any]]) 
     if not rows:
         return
     stamp = now_utc()
-    payload = [{**r, "geog": shapely.Point(r["lon"], r["lat"]), "created_at": stamp, "updated_at": stamp,
-                "version": 1} for r in rows]
+    payload = [
+        {
+            **r,
+            "geog": shapely.Point(r["lon"], r["lat"]),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "version": 1,
+        }
+        for r in rows
+    ]
     for start in range(0, len(payload), 10_000):
         session.execute(insert(FACILITIES), payload[start : start + 10_000])
 
@@ -265,11 +346,20 @@ def bulk_update_facilities(*, session: Session, rows: Sequence[dict[str, Any]]) 
     stamp = now_utc()
     columns = [k for k in rows[0] if k != "id"]
     values: dict[str, Any] = {c: bindparam(f"b_{c}", type_=FACILITIES.c[c].type) for c in columns}
-    values |= {"geog": bindparam("b_geog", type_=FACILITIES.c.geog.type), "updated_at": stamp,
-               "version": FACILITIES.c.version + 1}
+    values |= {
+        "geog": bindparam("b_geog", type_=FACILITIES.c.geog.type),
+        "updated_at": stamp,
+        "version": FACILITIES.c.version + 1,
+    }
     stmt = update(FACILITIES).where(FACILITIES.c.id == bindparam("b_id")).values(values)
-    params = [{"b_id": r["id"], "b_geog": shapely.Point(r["lon"], r["lat"]), **{f"b_{c}": r[c] for c in columns}}
-              for r in rows]
+    params = [
+        {
+            "b_id": r["id"],
+            "b_geog": shapely.Point(r["lon"], r["lat"]),
+            **{f"b_{c}": r[c] for c in columns},
+        }
+        for r in rows
+    ]
     for start in range(0, len(params), 10_000):
         session.execute(stmt, params[start : start + 10_000])
 
@@ -278,12 +368,26 @@ def bulk_update_facilities(*, session: Session, rows: Sequence[dict[str, Any]]) 
 
 
 def add_audit(
-    *, session: Session, facility_id: int, action: str, actor: str, request_id: str | None,
-    before: dict[str, Any] | None, after: dict[str, Any] | None,
+    *,
+    session: Session,
+    facility_id: int,
+    action: str,
+    actor: str,
+    request_id: str | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
 ) -> None:
-    session.execute(insert(AUDIT).values(
-        facility_id=facility_id, action=action, actor=actor, request_id=request_id, at=now_utc(),
-        before=before, after=after))
+    session.execute(
+        insert(AUDIT).values(
+            facility_id=facility_id,
+            action=action,
+            actor=actor,
+            request_id=request_id,
+            at=now_utc(),
+            before=before,
+            after=after,
+        )
+    )
 
 
 def add_audits(*, session: Session, entries: Sequence[dict[str, Any]]) -> None:
@@ -306,25 +410,46 @@ def get_idempotency(*, session: Session, key: str) -> dict[str, Any] | None:
 
 
 def put_idempotency(
-    *, session: Session, key: str, request_hash: str, status_code: int, body: dict[str, Any], headers: dict[str, str]
+    *,
+    session: Session,
+    key: str,
+    request_hash: str,
+    status_code: int,
+    body: dict[str, Any],
+    headers: dict[str, str],
 ) -> None:
-    session.execute(insert(IDEMPOTENCY).values(
-        key=key, request_hash=request_hash, status_code=status_code, response_body=body, headers=headers,
-        created_at=now_utc()))
+    session.execute(
+        insert(IDEMPOTENCY).values(
+            key=key,
+            request_hash=request_hash,
+            status_code=status_code,
+            response_body=body,
+            headers=headers,
+            created_at=now_utc(),
+        )
+    )
 
 
 # --- regions ----------------------------------------------------------------------------------
 
 
-def get_region(*, session: Session, code: str, with_geometry: bool = False) -> dict[str, Any] | None:
+def get_region(
+    *, session: Session, code: str, with_geometry: bool = False
+) -> dict[str, Any] | None:
     cols = list(REGION_COLUMNS) + ([REGIONS.c.geom] if with_geometry else [])
     row = session.execute(select(*cols).where(REGIONS.c.code == code)).first()
     return _row(row) if row else None
 
 
 def list_regions(
-    *, session: Session, level: str | None = None, parent: str | None = None, within: str | None = None,
-    after_code: str | None = None, limit: int = 100, with_geometry: bool = False,
+    *,
+    session: Session,
+    level: str | None = None,
+    parent: str | None = None,
+    within: str | None = None,
+    after_code: str | None = None,
+    limit: int = 100,
+    with_geometry: bool = False,
 ) -> list[dict[str, Any]]:
     cols = list(REGION_COLUMNS) + ([REGIONS.c.geom] if with_geometry else [])
     stmt = select(*cols).order_by(REGIONS.c.code).limit(limit)
@@ -353,17 +478,25 @@ def descendant_codes(*, session: Session, code: str) -> list[str]:
     return list(session.execute(select(tree.c.code).order_by(tree.c.code)).scalars())
 
 
-def descendants(*, session: Session, code: str, with_geometry: bool = False) -> list[dict[str, Any]]:
+def descendants(
+    *, session: Session, code: str, with_geometry: bool = False
+) -> list[dict[str, Any]]:
     codes = descendant_codes(session=session, code=code)
     cols = list(REGION_COLUMNS) + ([REGIONS.c.geom] if with_geometry else [])
     out: list[dict[str, Any]] = []
     for start in range(0, len(codes), 5000):
-        stmt = select(*cols).where(REGIONS.c.code.in_(codes[start : start + 5000])).order_by(REGIONS.c.code)
+        stmt = (
+            select(*cols)
+            .where(REGIONS.c.code.in_(codes[start : start + 5000]))
+            .order_by(REGIONS.c.code)
+        )
         out.extend(_row(r) for r in session.execute(stmt))
     return out
 
 
-def regions_at_point(*, session: Session, lon: float, lat: float) -> list[tuple[str, str, BaseGeometry | None]]:
+def regions_at_point(
+    *, session: Session, lon: float, lat: float
+) -> list[tuple[str, str, BaseGeometry | None]]:
     """Regions whose polygon covers the point, as ``(code, level, geometry-or-None)``.
 
     PostGIS answers with ``ST_Covers`` on the GiST-indexed column (geometry None: already exact).
@@ -371,15 +504,19 @@ def regions_at_point(*, session: Session, lon: float, lat: float) -> list[tuple[
     """
     if is_postgres(session):
         rows = session.execute(
-            text("SELECT code, level FROM regions WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"),
+            text(
+                "SELECT code, level FROM regions WHERE ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))"
+            ),
             {"lon": lon, "lat": lat},
         )
         return [(r.code, r.level, None) for r in rows]
     rows = session.execute(
         select(REGIONS.c.code, REGIONS.c.level, REGIONS.c.geom).where(
             REGIONS.c.code_int.in_(
-                text("SELECT id FROM rtree_regions WHERE min_x <= :lon AND max_x >= :lon "
-                     "AND min_y <= :lat AND max_y >= :lat").bindparams(lon=lon, lat=lat)
+                text(
+                    "SELECT id FROM rtree_regions WHERE min_x <= :lon AND max_x >= :lon "
+                    "AND min_y <= :lat AND max_y >= :lat"
+                ).bindparams(lon=lon, lat=lat)
             )
         )
     )
@@ -394,7 +531,9 @@ def has_region_geometry(*, session: Session, prefix: str = "") -> bool:
 
 
 def regions_with_geometry(*, session: Session) -> list[tuple[str, str, BaseGeometry]]:
-    rows = session.execute(select(REGIONS.c.code, REGIONS.c.level, REGIONS.c.geom).where(REGIONS.c.geom.is_not(None)))
+    rows = session.execute(
+        select(REGIONS.c.code, REGIONS.c.level, REGIONS.c.geom).where(REGIONS.c.geom.is_not(None))
+    )
     return [(r.code, r.level, r.geom) for r in rows]
 
 
@@ -402,8 +541,11 @@ def existing_region_codes(*, session: Session, codes: Iterable[str]) -> set[str]
     wanted = sorted(set(codes))
     found: set[str] = set()
     for start in range(0, len(wanted), 5000):
-        found.update(session.execute(select(REGIONS.c.code).where(REGIONS.c.code.in_(wanted[start:start + 5000])))
-                     .scalars())
+        found.update(
+            session.execute(
+                select(REGIONS.c.code).where(REGIONS.c.code.in_(wanted[start : start + 5000]))
+            ).scalars()
+        )
     return found
 
 
@@ -419,8 +561,15 @@ def upsert_regions(*, session: Session, rows: Sequence[dict[str, Any]]) -> tuple
     for r in rows:
         geom = r.get("geom")
         bounds = geom.bounds if geom is not None else (None, None, None, None)
-        full = {**r, "code_int": int(r["code"]), "min_lon": bounds[0], "min_lat": bounds[1], "max_lon": bounds[2],
-                "max_lat": bounds[3], "updated_at": stamp}
+        full = {
+            **r,
+            "code_int": int(r["code"]),
+            "min_lon": bounds[0],
+            "min_lat": bounds[1],
+            "max_lon": bounds[2],
+            "max_lat": bounds[3],
+            "updated_at": stamp,
+        }
         (changed if r["code"] in existing else new_rows).append(full)
     if new_rows:
         session.execute(insert(REGIONS), new_rows)
@@ -434,7 +583,8 @@ def region_levels(*, session: Session, codes: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(codes))
     out: dict[str, str] = {}
     for start in range(0, len(wanted), 5000):
-        stmt = select(REGIONS.c.code, REGIONS.c.level).where(REGIONS.c.code.in_(wanted[start:start + 5000]))
+        stmt = select(REGIONS.c.code, REGIONS.c.level).where(
+            REGIONS.c.code.in_(wanted[start : start + 5000])
+        )
         out.update({r.code: r.level for r in session.execute(stmt)})
     return out
-

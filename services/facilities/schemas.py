@@ -112,18 +112,30 @@ def validate_opening_hours(value: dict[str, Any] | None) -> dict[str, list[list[
     out: dict[str, list[list[str]]] = {}
     for day, spans in value.items():
         if day not in WEEKDAYS:
-            raise ValueError(f"opening_hours: unknown day {day!r}; use one of {', '.join(WEEKDAYS)}")
+            raise ValueError(
+                f"opening_hours: unknown day {day!r}; use one of {', '.join(WEEKDAYS)}"
+            )
         if not isinstance(spans, list):
             raise ValueError(f"opening_hours.{day} must be a list of [open, close] pairs")
         checked = []
         for span in spans:
-            if not (isinstance(span, (list, tuple)) and len(span) == 2 and all(isinstance(t, str) for t in span)):
-                raise ValueError(f"opening_hours.{day}: each span is [\"HH:MM\", \"HH:MM\"], got {span!r}")
+            if not (
+                isinstance(span, (list, tuple))
+                and len(span) == 2
+                and all(isinstance(t, str) for t in span)
+            ):
+                raise ValueError(
+                    f'opening_hours.{day}: each span is ["HH:MM", "HH:MM"], got {span!r}'
+                )
             start, end = span
             if not (_HHMM.match(start) and _HHMM.match(end)):
-                raise ValueError(f"opening_hours.{day}: times must be HH:MM (00:00–24:00), got {span!r}")
+                raise ValueError(
+                    f"opening_hours.{day}: times must be HH:MM (00:00–24:00), got {span!r}"
+                )
             if start >= end:
-                raise ValueError(f"opening_hours.{day}: opening {start} is not before closing {end}")
+                raise ValueError(
+                    f"opening_hours.{day}: opening {start} is not before closing {end}"
+                )
             checked.append([start, end])
         out[day] = checked
     return {day: out[day] for day in WEEKDAYS if day in out}
@@ -156,16 +168,22 @@ class _FacilityFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    external_id: str | None = Field(None, max_length=128, description="Id in the source system; unique per source.")
+    external_id: str | None = Field(
+        None, max_length=128, description="Id in the source system; unique per source."
+    )
     source: str = Field(
         "registry",
         min_length=1,
         max_length=64,
         description="Provenance: civil_affairs, field_survey, osm, registry …",
     )
-    name: str = Field(..., min_length=1, max_length=200, description="Facility name (Chinese as registered).")
+    name: str = Field(
+        ..., min_length=1, max_length=200, description="Facility name (Chinese as registered)."
+    )
     type: FacilityType = Field(..., description="Type slug; see `type_label` for the Chinese name.")
-    services: list[ServiceSlug] = Field(default_factory=list, description="Services offered (slugs).")
+    services: list[ServiceSlug] = Field(
+        default_factory=list, description="Services offered (slugs)."
+    )
     operation_mode: OperationMode | None = Field(
         None, description="public_run 公办公营, public_built_private_run 公建民营, private 民办."
     )
@@ -178,15 +196,21 @@ class _FacilityFields(BaseModel):
     )
     phone: str | None = Field(None, max_length=64)
     address: str | None = Field(None, max_length=300)
-    lon: float = Field(..., ge=-180, le=180, description="Longitude, degrees (WGS84 unless `crs=`).")
+    lon: float = Field(
+        ..., ge=-180, le=180, description="Longitude, degrees (WGS84 unless `crs=`)."
+    )
     lat: float = Field(..., ge=-90, le=90, description="Latitude, degrees (WGS84 unless `crs=`).")
     region_code: RegionCode | None = Field(
         None,
         description="12-digit division code. Derived from the point when regions are loaded; "
         "when given, the point must lie inside it (or `allow_outside_region=true`).",
     )
-    center_id: int | None = Field(None, description="The care center that runs this station (中心带站).")
-    verified_on: date | None = Field(None, description="When the record was last checked against reality.")
+    center_id: int | None = Field(
+        None, description="The care center that runs this station (中心带站)."
+    )
+    verified_on: date | None = Field(
+        None, description="When the record was last checked against reality."
+    )
 
     @field_validator("opening_hours")
     @classmethod
@@ -224,7 +248,9 @@ class FacilityPatch(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"status": "suspended", "capacity": 40}, {"lon": 106.534, "lat": 29.602}]},
+        json_schema_extra={
+            "examples": [{"status": "suspended", "capacity": 40}, {"lon": 106.534, "lat": 29.602}]
+        },
     )
 
     external_id: str | None = Field(None, max_length=128)
@@ -310,6 +336,10 @@ class FacilityOut(BaseModel):
 
 
 class FacilityPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [{"id": 42, **FACILITY_EXAMPLE}], "next_cursor": None}]}
+    )
+
     items: list[FacilityOut]
     next_cursor: str | None = None
 
@@ -363,7 +393,9 @@ class Snapshot(BaseModel):
 class RegistryVersion(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"registry_version": 17}]})
 
-    registry_version: int = Field(..., description="Changes on every write to facilities or regions.")
+    registry_version: int = Field(
+        ..., description="Changes on every write to facilities or regions."
+    )
 
 
 class AuditEntry(BaseModel):
@@ -380,6 +412,27 @@ class AuditEntry(BaseModel):
 
 
 class AuditPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": 7,
+                            "facility_id": 42,
+                            "action": "update",
+                            "actor": "yubei-clerk",
+                            "request_id": "9f1c2e",
+                            "at": "2026-11-25T09:30:00Z",
+                            "before": {"capacity": 30, "version": 1},
+                            "after": {"capacity": 36, "version": 2},
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[AuditEntry]
 
 
@@ -410,7 +463,9 @@ class RegionOut(BaseModel):
     elderly_65plus: int | None
     households: int | None
     year: int | None
-    geometry: dict[str, Any] | None = Field(None, description="GeoJSON MultiPolygon when `geometry=true`.")
+    geometry: dict[str, Any] | None = Field(
+        None, description="GeoJSON MultiPolygon when `geometry=true`."
+    )
 
 
 class RegionIn(BaseModel):
@@ -447,16 +502,24 @@ def pad_region_code(code: str) -> str:
 
 
 class RegionPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [REGION_EXAMPLE], "next_cursor": "NTAwMTEyMDAwMDAw"}]}
+    )
+
     items: list[RegionOut]
     next_cursor: str | None = None
 
 
 class RegionList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [REGION_EXAMPLE]}]})
+
     items: list[RegionOut]
 
 
 class RowError(BaseModel):
-    row: int = Field(..., description="1-based data row (CSV: header is row 0) or feature index + 1.")
+    row: int = Field(
+        ..., description="1-based data row (CSV: header is row 0) or feature index + 1."
+    )
     field: str | None
     message: str
 
@@ -467,8 +530,15 @@ class ImportReport(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"dry_run": False, "total": 2, "created": 1, "updated": 1, "unchanged": 0, "errors": [],
-                 "registry_version": 18}
+                {
+                    "dry_run": False,
+                    "total": 2,
+                    "created": 1,
+                    "updated": 1,
+                    "unchanged": 0,
+                    "errors": [],
+                    "registry_version": 18,
+                }
             ]
         }
     )
@@ -483,6 +553,15 @@ class ImportReport(BaseModel):
 
 
 class RegionImportReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"dry_run": False, "total": 67, "created": 67, "updated": 0, "errors": [],
+                 "registry_version": 1}
+            ]
+        }
+    )
+
     dry_run: bool
     total: int
     created: int

@@ -47,7 +47,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 async def small_regions(client: httpx.AsyncClient) -> dict[str, Any]:
     """The six hand-drawn squares of tests/data/facilities/regions_small.geojson, loaded over HTTP."""
     body = (DATA / "regions_small.geojson").read_bytes()
-    response = await client.post("/api/v1/regions/import", content=body,
-                                 headers={"Content-Type": "application/geo+json"})
+    response = await client.post(
+        "/api/v1/regions/import", content=body, headers={"Content-Type": "application/geo+json"}
+    )
     assert response.status_code == 200, response.text
     return response.json()

@@ -19,13 +19,18 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 async def signed_client(facilities_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = FacilitiesSettings(database_url=facilities_db_url, identity_secret=SECRET, log_json=False)
+    settings = FacilitiesSettings(
+        database_url=facilities_db_url, identity_secret=SECRET, log_json=False
+    )
     transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         admin = sign_identity(Identity("root", "admin"), SECRET)
         body = (DATA / "regions_small.geojson").read_bytes()
-        loaded = await client.post("/api/v1/regions/import", content=body,
-                                   headers={"Content-Type": "application/geo+json", **admin})
+        loaded = await client.post(
+            "/api/v1/regions/import",
+            content=body,
+            headers={"Content-Type": "application/geo+json", **admin},
+        )
         assert loaded.status_code == 200, loaded.text
         yield client
 
@@ -34,11 +39,15 @@ def as_(role: str, region: str | None = None, subject: str = "someone") -> dict[
     return sign_identity(Identity(subject, role, region_code=region), SECRET)
 
 
-async def post(client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any) -> httpx.Response:
+async def post(
+    client: httpx.AsyncClient, headers: dict[str, str], **overrides: Any
+) -> httpx.Response:
     return await client.post("/api/v1/facilities", json=station(**overrides), headers=headers)
 
 
-async def test_official_writes_inside_their_region_and_is_audited(signed_client: httpx.AsyncClient) -> None:
+async def test_official_writes_inside_their_region_and_is_audited(
+    signed_client: httpx.AsyncClient,
+) -> None:
     response = await post(signed_client, as_("official", "500112000000", "yubei-clerk"))
     assert response.status_code == 201, response.text
     history = (await signed_client.get(response.headers["Location"] + "/history")).json()["items"]
@@ -48,13 +57,19 @@ async def test_official_writes_inside_their_region_and_is_audited(signed_client:
 async def test_official_cannot_write_outside_their_region(signed_client: httpx.AsyncClient) -> None:
     response = await post(signed_client, as_("official", "500105000000"))
     assert response.status_code == 403
-    assert "500105000000" in response.json()["detail"] and response.json()["reason"] == "region_scope"
+    assert (
+        "500105000000" in response.json()["detail"] and response.json()["reason"] == "region_scope"
+    )
 
 
-async def test_official_cannot_move_a_facility_out_of_their_region(signed_client: httpx.AsyncClient) -> None:
+async def test_official_cannot_move_a_facility_out_of_their_region(
+    signed_client: httpx.AsyncClient,
+) -> None:
     clerk = as_("official", "500112000000")
     url = (await post(signed_client, clerk)).headers["Location"]
-    moved = await signed_client.patch(url, json={"lon": 106.8, "lat": 29.55}, headers={**clerk, "If-Match": '"1"'})
+    moved = await signed_client.patch(
+        url, json={"lon": 106.8, "lat": 29.55}, headers={**clerk, "If-Match": '"1"'}
+    )
     assert moved.status_code == 403
 
 
@@ -71,7 +86,9 @@ async def test_forged_identity_is_401(signed_client: httpx.AsyncClient) -> None:
 
 async def test_only_admins_import_regions(signed_client: httpx.AsyncClient) -> None:
     body = (DATA / "regions_small.geojson").read_bytes()
-    response = await signed_client.post("/api/v1/regions/import", content=body,
-                                        headers={"Content-Type": "application/geo+json",
-                                                 **as_("official", "500000000000")})
+    response = await signed_client.post(
+        "/api/v1/regions/import",
+        content=body,
+        headers={"Content-Type": "application/geo+json", **as_("official", "500000000000")},
+    )
     assert response.status_code == 403

@@ -23,8 +23,13 @@ async def version(client: httpx.AsyncClient) -> int:
 
 
 async def test_create_then_get_returns_what_was_sent_with_etag(client: httpx.AsyncClient) -> None:
-    body = station(opening_hours={"tue": [["08:00", "12:00"]], "mon": [["08:00", "18:00"]]}, star_rating=3,
-                   operation_mode="private", capacity=20, verified_on="2026-10-01")
+    body = station(
+        opening_hours={"tue": [["08:00", "12:00"]], "mon": [["08:00", "18:00"]]},
+        star_rating=3,
+        operation_mode="private",
+        capacity=20,
+        verified_on="2026-10-01",
+    )
     created = await create(client, body)
     assert created.status_code == 201, created.text
     got = await client.get(created.headers["Location"])
@@ -92,13 +97,19 @@ async def test_put_replaces_and_delete_needs_version(client: httpx.AsyncClient) 
 
 
 async def test_center_with_stations_cannot_be_deleted(client: httpx.AsyncClient) -> None:
-    center = (await create(client, station(external_id="C", name="综合中心", type="care_center"))).json()
+    center = (
+        await create(client, station(external_id="C", name="综合中心", type="care_center"))
+    ).json()
     await create(client, station(center_id=center["id"]))
-    response = await client.delete(f"/api/v1/facilities/{center['id']}", headers={"If-Match": '"1"'})
+    response = await client.delete(
+        f"/api/v1/facilities/{center['id']}", headers={"If-Match": '"1"'}
+    )
     assert response.status_code == 409
 
 
-async def test_idempotency_key_replays_and_refuses_a_different_body(client: httpx.AsyncClient) -> None:
+async def test_idempotency_key_replays_and_refuses_a_different_body(
+    client: httpx.AsyncClient,
+) -> None:
     headers = {"Idempotency-Key": "abc-1"}
     first = await client.post("/api/v1/facilities", json=station(), headers=headers)
     again = await client.post("/api/v1/facilities", json=station(), headers=headers)
@@ -125,14 +136,19 @@ async def test_same_name_within_50_m_is_a_likely_duplicate(client: httpx.AsyncCl
     assert (await create(client, near, force="true")).status_code == 201
 
 
-async def test_region_is_derived_from_the_point(client: httpx.AsyncClient, small_regions: dict[str, Any]) -> None:
+async def test_region_is_derived_from_the_point(
+    client: httpx.AsyncClient, small_regions: dict[str, Any]
+) -> None:
     in_street = (await create(client, station())).json()
     assert in_street["region_code"] == "500112001000"
     in_district = (await create(client, station(external_id="S-2", name="乙站", lon=106.65))).json()
     assert in_district["region_code"] == "500112000000"
     # A wrong district of the right city is corrected by the point.
-    declared = (await create(client, station(external_id="S-3", name="丙站", lon=106.8,
-                                             region_code="500112000000"))).json()
+    declared = (
+        await create(
+            client, station(external_id="S-3", name="丙站", lon=106.8, region_code="500112000000")
+        )
+    ).json()
     assert declared["region_code"] == "500105000000"
 
 
@@ -147,7 +163,9 @@ async def test_point_outside_its_declared_city_is_refused_unless_allowed(
     assert allowed.status_code == 201 and allowed.json()["region_code"] == "500112000000"
 
 
-async def test_every_write_bumps_the_registry_version_and_the_snapshot_etag(client: httpx.AsyncClient) -> None:
+async def test_every_write_bumps_the_registry_version_and_the_snapshot_etag(
+    client: httpx.AsyncClient,
+) -> None:
     assert await version(client) == 0
     url = (await create(client, station())).headers["Location"]
     assert await version(client) == 1
@@ -157,9 +175,13 @@ async def test_every_write_bumps_the_registry_version_and_the_snapshot_etag(clie
     assert snap.headers["ETag"] == '"2"' and len(snap.json()["items"]) == 1
     cached = await client.get("/api/v1/facilities/snapshot", headers={"If-None-Match": '"2"'})
     assert cached.status_code == 304
-    await client.patch(url, json={"status": "suspended"}, headers={"If-Match": '"2"'})  # no change, no bump
+    await client.patch(
+        url, json={"status": "suspended"}, headers={"If-Match": '"2"'}
+    )  # no change, no bump
     assert await version(client) == 2
-    assert (await client.get("/api/v1/facilities/snapshot", params={"type": "bogus"})).status_code == 422
+    assert (
+        await client.get("/api/v1/facilities/snapshot", params={"type": "bogus"})
+    ).status_code == 422
 
 
 async def test_history_records_actor_before_and_after(client: httpx.AsyncClient) -> None:
@@ -181,9 +203,49 @@ async def test_gcj02_input_is_stored_as_wgs84(client: httpx.AsyncClient) -> None
     stored = (await client.get(f"/api/v1/facilities/{created['id']}")).json()
     assert float(haversine_m(stored["lon"], stored["lat"], *wgs)) < 1.0
     as_bd = (await client.get(f"/api/v1/facilities/{created['id']}", params={"crs": "bd09"})).json()
-    assert (as_bd["lon"], as_bd["lat"]) == pytest.approx(crs_mod.point_from_wgs84(*wgs, "bd09"), abs=1e-5)
+    assert (as_bd["lon"], as_bd["lat"]) == pytest.approx(
+        crs_mod.point_from_wgs84(*wgs, "bd09"), abs=1e-5
+    )
 
 
 async def test_nearby_is_not_taken_for_an_id(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/facilities/abc")).status_code in (404, 405, 422)
     assert (await client.get("/api/v1/facilities/0")).status_code == 422
+
+
+async def test_if_match_star_is_a_deliberate_blind_write(client: httpx.AsyncClient) -> None:
+    url = (await create(client, station())).headers["Location"]
+    response = await client.patch(url, json={"status": "closed"}, headers={"If-Match": "*"})
+    assert response.status_code == 200 and response.json()["status"] == "closed"
+
+
+async def test_patch_validation_names_the_field(client: httpx.AsyncClient) -> None:
+    url = (await create(client, station())).headers["Location"]
+    response = await client.patch(url, json={"name": None}, headers={"If-Match": '"1"'})
+    assert response.status_code == 422
+    response = await client.patch(url, json={"lon": 106.6}, headers={"If-Match": '"1"'})
+    assert response.status_code == 422 and "lon and lat" in response.json()["detail"]
+
+
+async def test_every_registry_route_is_documented_with_examples(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    schemas = spec["components"]["schemas"]
+    mine = {
+        ("/api/v1/facilities/{facility_id}", "get"),
+        ("/api/v1/facilities", "post"),
+        ("/api/v1/facilities/{facility_id}", "patch"),
+        ("/api/v1/facilities/snapshot", "get"),
+        ("/api/v1/registry/version", "get"),
+        ("/api/v1/regions/{code}", "get"),
+        ("/api/v1/regions", "get"),
+        ("/api/v1/regions/lookup", "get"),
+        ("/api/v1/facilities/{facility_id}/history", "get"),
+        ("/api/v1/facilities/import", "post"),
+        ("/api/v1/regions/import", "post"),
+    }
+    for path, method in mine:
+        operation = spec["paths"][path][method]
+        assert operation.get("summary") or operation.get("description"), (path, method)
+        ok = operation["responses"].get("200") or operation["responses"].get("201")
+        ref = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert schemas[ref].get("examples"), (path, method, ref)

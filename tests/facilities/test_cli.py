@@ -16,8 +16,13 @@ from services.common.db import normalize_url
 
 def carecircle(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FACILITIES_DATABASE_URL": url, "CARECIRCLE_LOG_JSON": "false"}
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def scalar(url: str, sql: str) -> object:
@@ -29,13 +34,23 @@ def scalar(url: str, sql: str) -> object:
         engine.dispose()
 
 
-def test_minimal_csv_and_gcj02_regions_through_the_cli(facilities_db_url: str, shared_data: Path,
-                                                       tmp_path: Path) -> None:
+def test_minimal_csv_and_gcj02_regions_through_the_cli(
+    facilities_db_url: str, shared_data: Path, tmp_path: Path
+) -> None:
     regions = tmp_path / "regions.geojson"
-    built = carecircle(facilities_db_url, "regions", "build-cn", "--boundaries",
-                       str(shared_data / "cn-admin-districts" / "gcj02"), "--crs", "gcj02", "--census",
-                       str(shared_data / "cn-census2020-county" / "census2020_county_target_cities.csv"),
-                       "--out", str(regions))
+    built = carecircle(
+        facilities_db_url,
+        "regions",
+        "build-cn",
+        "--boundaries",
+        str(shared_data / "cn-admin-districts" / "gcj02"),
+        "--crs",
+        "gcj02",
+        "--census",
+        str(shared_data / "cn-census2020-county" / "census2020_county_target_cities.csv"),
+        "--out",
+        str(regions),
+    )
     assert built.returncode == 0, built.stderr
     loaded = carecircle(facilities_db_url, "regions", "import", str(regions))
     assert loaded.returncode == 0, loaded.stderr
@@ -43,26 +58,43 @@ def test_minimal_csv_and_gcj02_regions_through_the_cli(facilities_db_url: str, s
 
     csv_path = tmp_path / "f.csv"
     # Only the five required columns; one point in Yubei (WGS84), one in Siming.
-    csv_path.write_text("external_id,name,type,lon,lat\nA1,渝北甲站,community_station,106.6300,29.7200\n"
-                        "A2,思明乙站,day_care,118.0900,24.4600\n", encoding="utf-8")
+    csv_path.write_text(
+        "external_id,name,type,lon,lat\nA1,渝北甲站,community_station,106.6300,29.7200\n"
+        "A2,思明乙站,day_care,118.0900,24.4600\n",
+        encoding="utf-8",
+    )
     imported = carecircle(facilities_db_url, "facilities", "import", str(csv_path))
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout)["created"] == 2
-    assert scalar(facilities_db_url, "SELECT region_code FROM facilities WHERE external_id = 'A1'") == "500112000000"
-    assert scalar(facilities_db_url, "SELECT status FROM facilities WHERE external_id = 'A2'") == "active"
+    assert (
+        scalar(facilities_db_url, "SELECT region_code FROM facilities WHERE external_id = 'A1'")
+        == "500112000000"
+    )
+    assert (
+        scalar(facilities_db_url, "SELECT status FROM facilities WHERE external_id = 'A2'")
+        == "active"
+    )
 
     # Re-import with a change: an upsert, not a second row.
-    csv_path.write_text("external_id,name,type,lon,lat,capacity,operation_mode\n"
-                        "A1,渝北甲站,community_station,106.6300,29.7200,12,public_run\n", encoding="utf-8")
+    csv_path.write_text(
+        "external_id,name,type,lon,lat,capacity,operation_mode\n"
+        "A1,渝北甲站,community_station,106.6300,29.7200,12,public_run\n",
+        encoding="utf-8",
+    )
     again = json.loads(carecircle(facilities_db_url, "facilities", "import", str(csv_path)).stdout)
     assert (again["created"], again["updated"]) == (0, 1)
     assert scalar(facilities_db_url, "SELECT count(*) FROM facilities") == 2
 
 
-def test_bad_rows_fail_the_command_and_write_nothing(facilities_db_url: str, tmp_path: Path) -> None:
+def test_bad_rows_fail_the_command_and_write_nothing(
+    facilities_db_url: str, tmp_path: Path
+) -> None:
     csv_path = tmp_path / "bad.csv"
-    csv_path.write_text("external_id,name,type,lon,lat,star_rating\nB1,好站,day_care,106.6,29.7,3\n"
-                        "B2,坏站,castle,106.6,29.7,\nB3,坏站二,day_care,106.6,95,9\n", encoding="utf-8")
+    csv_path.write_text(
+        "external_id,name,type,lon,lat,star_rating\nB1,好站,day_care,106.6,29.7,3\n"
+        "B2,坏站,castle,106.6,29.7,\nB3,坏站二,day_care,106.6,95,9\n",
+        encoding="utf-8",
+    )
     result = carecircle(facilities_db_url, "facilities", "import", str(csv_path))
     assert result.returncode == 1
     for expected in ("row 2: type", "row 3: lat", "row 3: star_rating"):
@@ -73,10 +105,17 @@ def test_bad_rows_fail_the_command_and_write_nothing(facilities_db_url: str, tmp
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_default_database_is_the_embedded_sqlite_file(backend: str, tmp_path: Path) -> None:
     csv_path = tmp_path / "f.csv"
-    csv_path.write_text("external_id,name,type,lon,lat\nC1,站,meal_point,106.6,29.7\n", encoding="utf-8")
+    csv_path.write_text(
+        "external_id,name,type,lon,lat\nC1,站,meal_point,106.6,29.7\n", encoding="utf-8"
+    )
     env = {k: v for k, v in os.environ.items() if k != "FACILITIES_DATABASE_URL"}
-    result = subprocess.run([sys.executable, "-m", "services.cli", "facilities", "import", str(csv_path)],
-                            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120,
-                            )
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli", "facilities", "import", str(csv_path)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "facilities.sqlite3").exists()

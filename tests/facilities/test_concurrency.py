@@ -35,7 +35,11 @@ def test_concurrent_updates_with_one_if_match_let_exactly_one_win(facilities_db_
     with running_app(app) as base:
         url = base + httpx.post(base + "/api/v1/facilities", json=station()).headers["Location"]
         calls = [
-            (lambda i=i: httpx.patch(url, json={"capacity": 10 + i}, headers={"If-Match": '"1"'}, timeout=30))
+            (
+                lambda i=i: httpx.patch(
+                    url, json={"capacity": 10 + i}, headers={"If-Match": '"1"'}, timeout=30
+                )
+            )
             for i in range(WRITERS)
         ]
         responses = race(calls)
@@ -49,12 +53,20 @@ def test_concurrent_updates_with_one_if_match_let_exactly_one_win(facilities_db_
         assert httpx.get(base + "/api/v1/registry/version").json()["registry_version"] == 2
 
 
-def test_concurrent_posts_with_one_idempotency_key_create_one_facility(facilities_db_url: str) -> None:
+def test_concurrent_posts_with_one_idempotency_key_create_one_facility(
+    facilities_db_url: str,
+) -> None:
     app = create_app(FacilitiesSettings(database_url=facilities_db_url, log_json=False))
     with running_app(app) as base:
         calls = [
-            (lambda: httpx.post(base + "/api/v1/facilities", json=station(), headers={"Idempotency-Key": "k"},
-                                timeout=30))
+            (
+                lambda: httpx.post(
+                    base + "/api/v1/facilities",
+                    json=station(),
+                    headers={"Idempotency-Key": "k"},
+                    timeout=30,
+                )
+            )
             for _ in range(WRITERS)
         ]
         responses = race(calls)
