@@ -8,6 +8,7 @@ exactly as the registry's writes do.
 from __future__ import annotations
 
 import random
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -76,6 +77,13 @@ def random_facilities(n: int, seed: int, spread_deg: float = 0.08) -> list[dict[
                 "lon": lon,
                 "lat": lat,
                 "region_code": rng.choice(["500112001000", "500112002000", "500113000000", None]),
+                "verified_on": date(2026, 1 + i % 12, 1 + i % 28) if i % 3 == 0 else None,
+                "capacity": rng.choice([None, 20, 45]),
+                "operation_mode": rng.choice(
+                    [None, "public_run", "public_built_private_run", "private"]
+                ),
+                "phone": "023-6700 0000" if i % 2 else None,
+                "address": f"重庆市渝北区某某路 {i} 号",
                 "version": 1,
             }
         )
@@ -86,7 +94,9 @@ def seed_facilities(database_url: str, rows: list[dict[str, Any]]) -> None:
     engine = make_engine(database_url)
     try:
         with engine.begin() as conn:
-            conn.execute(insert(Facility.__table__), [{**r, "geog": Point(r["lon"], r["lat"])} for r in rows])
+            conn.execute(
+                insert(Facility.__table__), [{**r, "geog": Point(r["lon"], r["lat"])} for r in rows]
+            )
     finally:
         engine.dispose()
 
@@ -101,7 +111,12 @@ def seed_regions(database_url: str, regions: list[dict[str, Any]]) -> None:
 
 
 def brute_force_nearby(
-    rows: list[dict[str, Any]], lon: float, lat: float, *, keep: Any = None, radius_m: float = np.inf
+    rows: list[dict[str, Any]],
+    lon: float,
+    lat: float,
+    *,
+    keep: Any = None,
+    radius_m: float = np.inf,
 ) -> list[tuple[float, int]]:
     """The oracle: every facility's great-circle distance, filtered and sorted by (distance, id)."""
     kept = [r for r in rows if keep is None or keep(r)]
