@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from services.common.identity import region_prefix
@@ -404,8 +404,15 @@ def audit_for(*, session: Session, facility_id: int, limit: int = 1000) -> list[
 # --- idempotency ------------------------------------------------------------------------------
 
 
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
 def get_idempotency(*, session: Session, key: str) -> dict[str, Any] | None:
-    row = session.execute(select(IDEMPOTENCY).where(IDEMPOTENCY.c.key == key)).first()
+    """The stored answer for ``key`` if it is younger than ``IDEMPOTENCY_TTL_S``."""
+    cutoff = now_utc() - timedelta(seconds=IDEMPOTENCY_TTL_S)
+    row = session.execute(
+        select(IDEMPOTENCY).where(IDEMPOTENCY.c.key == key, IDEMPOTENCY.c.created_at >= cutoff)
+    ).first()
     return _row(row) if row else None
 
 
@@ -418,6 +425,11 @@ def put_idempotency(
     body: dict[str, Any],
     headers: dict[str, str],
 ) -> None:
+    """Store an answer under ``key``; expired keys (this one included) are purged first."""
+    cutoff = now_utc() - timedelta(seconds=IDEMPOTENCY_TTL_S)
+    session.execute(
+        delete(IDEMPOTENCY).where(or_(IDEMPOTENCY.c.created_at < cutoff, IDEMPOTENCY.c.key == key))
+    )
     session.execute(
         insert(IDEMPOTENCY).values(
             key=key,

@@ -249,3 +249,27 @@ async def test_every_registry_route_is_documented_with_examples(client: httpx.As
         ok = operation["responses"].get("200") or operation["responses"].get("201")
         ref = ok["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
         assert schemas[ref].get("examples"), (path, method, ref)
+
+
+async def test_idempotency_keys_expire(client: httpx.AsyncClient, app: Any) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from services.facilities import repository as repo
+
+    first = await client.post(
+        "/api/v1/facilities", json=station(), headers={"Idempotency-Key": "old"}
+    )
+    with app.state.service.write_sessions() as session:
+        session.execute(
+            update(repo.IDEMPOTENCY).values(
+                created_at=repo.now_utc() - timedelta(seconds=repo.IDEMPOTENCY_TTL_S + 60)
+            )
+        )
+        session.commit()
+    # Expired: the key is new again, so the same body is now a second facility (a likely duplicate).
+    again = await client.post(
+        "/api/v1/facilities", json=station(), headers={"Idempotency-Key": "old"}
+    )
+    assert again.status_code == 409 and again.json()["existing_id"] == first.json()["id"]
