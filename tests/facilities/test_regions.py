@@ -243,3 +243,29 @@ def test_gcj02_boundaries_convert_onto_the_wgs84_ones(
         assert iou(conv[code], wgs[code]) > iou(unconv[code], wgs[code]), code
         a, b, c = conv[code].centroid, unconv[code].centroid, wgs[code].centroid
         assert float(haversine_m(a.x, a.y, c.x, c.y)) < float(haversine_m(b.x, b.y, c.x, c.y)), code
+
+
+@pytest.mark.asyncio
+async def test_regions_from_csv_with_wkt_and_dry_run(client: httpx.AsyncClient) -> None:
+    text = (
+        "code,name,level,parent_code,population,elderly_60plus,wkt\n"
+        '350200,厦门市,city,,5163970,493579,"POLYGON ((118 24.4, 118.2 24.4, 118.2 24.6, 118 24.6, 118 24.4))"\n'
+        "350203,思明区,district,350200,1073315,159577,\n"
+    )
+    headers = {"Content-Type": "text/csv"}
+    dry = await client.post(
+        "/api/v1/regions/import", content=text.encode(), headers=headers, params={"dry_run": "true"}
+    )
+    assert (
+        dry.json()["created"] == 2 and (await client.get("/api/v1/regions")).json()["items"] == []
+    )
+    done = await client.post("/api/v1/regions/import", content=text.encode(), headers=headers)
+    assert done.json()["created"] == 2
+    siming = (await client.get("/api/v1/regions/350203000000")).json()
+    assert siming["parent_code"] == "350200000000" and siming["elderly_60plus"] == 159577
+    found = (await client.get("/api/v1/regions/lookup", params={"lon": 118.1, "lat": 24.5})).json()
+    assert (
+        found["code"] == "350200000000"
+    )  # Siming has no boundary here, so the city is the deepest
+    again = await client.post("/api/v1/regions/import", content=text.encode(), headers=headers)
+    assert (again.json()["created"], again.json()["updated"]) == (0, 2)
