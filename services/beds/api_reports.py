@@ -89,6 +89,8 @@ def post_report(
     period = _period(body.period, "body.period")
     family = _check_figures(body)
     request_hash = hashlib.sha256(orjson.dumps(body.model_dump(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    # Keys are scoped by caller, so two callers picking the same key never see each other's answer.
+    idempotency_key = f"{writer.actor}:{idempotency_key}" if idempotency_key else None
     if idempotency_key:  # a read session: no write lock is held while the registry is asked
         with state.read_sessions() as read_session:
             replay = _replay(read_session, idempotency_key, request_hash)

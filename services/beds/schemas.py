@@ -130,7 +130,10 @@ class Indicators(BaseModel):
     central_homes_meeting_70: int
     central_homes_nursing_70_share: float | None
     elderly_60plus: int | None
-    elderly_source: str = Field(description="registry, cache (registry unreachable), unavailable or unknown")
+    elderly_source: str = Field(
+        description="registry (just fetched), cache (our stored copy: fresh, or the registry is unreachable), "
+        "unavailable (registry unreachable, nothing stored) or unknown (the registry has no such region)"
+    )
 
 
 class TargetIn(BaseModel):

@@ -58,7 +58,7 @@ def synthesize(
 
     Each district gets about ``beds_per_1000`` beds per 1,000 residents aged 60+, in
     nursing homes and care centers, plus one central township home (中心敬老院) in
-    each county (县). Nursing-type shares start between 30 % and 75 % and creep up
+    each county or county-level city. Nursing-type shares start between 30 % and 75 % and creep up
     month by month, as conversion programmes would make them.
     """
     rng = np.random.default_rng(seed)
@@ -66,7 +66,8 @@ def synthesize(
     beds: list[dict[str, Any]] = []
     for district in districts:
         wanted_beds = district.elderly_60plus * beds_per_1000 * rng.uniform(0.7, 1.3) / 1000
-        types = ["township_home"] if district.name.endswith("县") else []
+        # GB/T 2260: district digits 21–99 are counties and county-level cities (01–20: urban districts).
+        types = ["township_home"] if int(district.code[4:6]) >= 21 else []
         while sum((CAPACITY[t][0] + CAPACITY[t][1]) / 2 for t in types) < wanted_beds:
             types.append("nursing_home" if rng.random() < 0.8 else "care_center")
         points = _points_inside(district.geometry, len(types), rng)
