@@ -93,7 +93,7 @@ CANDIDATES = ["httpx-default", "httpx-tuned", "httpcore", "aiohttp"]
 
 
 def main() -> None:
-    from bench.gateway_wrk import load_note, run_wrk, uvicorn_process
+    from bench.gateway_wrk import load_note, run_wrk, run_wrk_cpu, uvicorn_process
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="3 s per run instead of 10")
@@ -103,16 +103,19 @@ def main() -> None:
     results = []
     with uvicorn_process("bench.gateway_clients:make_upstream") as upstream:
         run_wrk("warm-up", upstream + "/hello", seconds=1, connections=args.connections)
-        direct = run_wrk("direct (no proxy)", upstream + "/hello", seconds=seconds, connections=args.connections)
+        direct = run_wrk_cpu("direct (no proxy)", upstream + "/hello", [upstream], seconds=seconds, connections=args.connections)
         for kind in CANDIDATES:
             env = {CLIENT_ENV: kind, UPSTREAM_ENV: upstream}
             with uvicorn_process("bench.gateway_clients:make_proxy", env) as proxy:
                 run_wrk("warm-up", proxy + "/hello", seconds=1, connections=args.connections)
-                results.append(run_wrk(f"proxy: {kind}", proxy + "/hello", seconds=seconds, connections=args.connections))
+                results.append(
+                    run_wrk_cpu(f"proxy: {kind}", proxy + "/hello", [upstream, proxy], seconds=seconds, connections=args.connections)
+                )
     print(f"wrk -t1 -c{args.connections} -d{seconds}s, hello-world upstream (FastAPI), uvicorn+uvloop+httptools")
     print(direct.row())
     for result in results:
         print(result.row(direct))
+    print("CPU/request: upstream ms [+ proxy ms], from /proc, independent of other load")
     print(load_note())
 
 

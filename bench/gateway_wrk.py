@@ -32,6 +32,7 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms: list[float] | None = None
 
     def row(self, baseline: WrkResult | None = None) -> str:
         ratio = f"{self.rps / baseline.rps:6.1%}" if baseline else "   —  "
@@ -39,6 +40,7 @@ class WrkResult:
         return (
             f"{self.label:<34} {self.rps:9.0f} req/s  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms"
             f"  throughput {ratio} of baseline, p50 {added}  errors {self.errors}"
+            + (f"  CPU/request {' + '.join(f'{c:.3f}' for c in self.cpu_ms)} ms" if self.cpu_ms else "")
         )
 
 
@@ -56,8 +58,8 @@ def run_wrk(label: str, url: str, *, seconds: int, connections: int = 32, header
         cmd += ["-H", f"{name}: {value}"]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = int(errors_match.group(1)) if errors_match else 0
@@ -66,8 +68,28 @@ def run_wrk(label: str, url: str, *, seconds: int, connections: int = 32, header
     return WrkResult(label, rps, p50, p99, errors)
 
 
+class Served(str):
+    """A server's base URL that also knows its process id (for CPU accounting)."""
+
+    pid: int
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk_cpu(label: str, url: str, servers: list[Served], **kwargs: object) -> WrkResult:
+    """:func:`run_wrk` plus the CPU milliseconds per request each of ``servers`` spent."""
+    before = [s.cpu_s() for s in servers]
+    result = run_wrk(label, url, **kwargs)  # type: ignore[arg-type]
+    total = result.rps * float(kwargs["seconds"])  # type: ignore[arg-type]
+    result.cpu_ms = [1000 * (s.cpu_s() - b) / max(total, 1) for s, b in zip(servers, before, strict=True)]
+    return result
+
+
 @contextmanager
-def uvicorn_process(app: str, env: dict[str, str] | None = None, *, factory: bool = True, probe: str = "/healthz") -> Iterator[str]:
+def uvicorn_process(app: str, env: dict[str, str] | None = None, *, factory: bool = True, probe: str = "/healthz") -> Iterator[Served]:
     """``uvicorn app`` (uvloop, httptools, no access log) on a free port; yields its base URL."""
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
@@ -75,7 +97,8 @@ def uvicorn_process(app: str, env: dict[str, str] | None = None, *, factory: boo
     if factory:
         cmd.append("--factory")
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    base = Served(f"http://127.0.0.1:{port}")
+    base.pid = proc.pid
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -10,6 +10,7 @@ from gateway import operations, proxy, routes
 from gateway.auth import Authenticator
 from gateway.clients import Upstream, UpstreamMetrics
 from gateway.context import Gateway
+from gateway.fastpath import ProxyFastPath
 from gateway.ratelimit import Quota, RateLimiter, make_storage
 from gateway.settings import GatewaySettings
 from services.common.app import create_service_app
@@ -67,7 +68,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # so /api/v1/regions/{code}/dashboard is never taken for a facilities-service path.
     app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in _REPLACED]
     app.router.routes[:0] = operations.router.routes
-    app.router.routes.extend(proxy.proxy_routes())
+    app.router.routes.extend(proxy.proxy_routes())  # documented fallbacks; ProxyFastPath answers first
+    app.add_middleware(ProxyFastPath, metrics=state.metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -78,7 +78,7 @@ def stub_app(name: str, database_url: str, identity_secret: str) -> tuple[FastAP
         return Response(orjson.dumps(payload), media_type="application/json")
 
     for prefix in ("/api", "/ogc"):
-        router.add_api_route(prefix + "/{path:path}", record, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+        router.add_api_route(prefix + "/{path:path}", record, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     settings = ServiceSettings(service_name="gateway", database_url=database_url, identity_secret=identity_secret, log_level="WARNING")
     app = create_service_app(settings, title=f"stub {name}", description="", version="0", routers=[router])
     return app, behaviour

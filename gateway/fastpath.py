@@ -1,0 +1,71 @@
+"""A short ASGI path for proxied requests, past FastAPI's router and middleware stack.
+
+Proxied prefixes are most of the gateway's traffic and need none of FastAPI's
+machinery (no dependency injection, no body models). This middleware sends
+them straight to :func:`gateway.proxy.proxy`, wrapped only in what every answer
+needs: the shared request-id/metrics/access-log middleware, gzip, and
+problem+json rendering of errors. It cuts the gateway's CPU per proxied
+request (bench/gateway_overhead.py; docs/decisions/0300). Everything else —
+the aggregated views, key administration, health, docs — goes through FastAPI
+as usual.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from types import SimpleNamespace
+
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.proxy import ROUTES_TO, proxy
+from services.common.app import GZIP_MIN_BYTES
+from services.common.errors import CareError
+from services.common.handlers import problem_response
+from services.common.metrics import RequestMetrics
+from services.common.middleware import ObservabilityMiddleware
+
+log = logging.getLogger("carecircle.errors")
+#: Gateway-owned routes under a proxied prefix, which FastAPI must answer.
+_OWN = re.compile(r"^/api/v1/regions/[^/]+/dashboard/?$")
+_PREFIXES = tuple(sorted(ROUTES_TO, key=len, reverse=True))
+_LABELS = {prefix: (SimpleNamespace(path=prefix), SimpleNamespace(path=prefix + "/{rest:path}")) for prefix in ROUTES_TO}
+
+
+def proxied_prefix(path: str) -> str | None:
+    """The public prefix ``path`` falls under (``/api/v1/beds``), or None."""
+    for prefix in _PREFIXES:
+        if path == prefix or path.startswith(prefix + "/"):
+            return None if _OWN.match(path) else prefix
+    return None
+
+
+class ProxyFastPath:
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
+        self.app = app
+        self.fast = ObservabilityMiddleware(GZipMiddleware(self._proxy, minimum_size=GZIP_MIN_BYTES), metrics)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and proxied_prefix(scope["path"]) is not None:
+            await self.fast(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        prefix = proxied_prefix(scope["path"])
+        assert prefix is not None
+        exact, below = _LABELS[prefix]
+        scope["route"] = exact if scope["path"] == prefix else below
+        request = Request(scope, receive)
+        try:
+            response = await proxy(request, prefix)
+        except CareError as exc:
+            if exc.status >= 500:
+                log.error("request failed", extra={"error": exc.detail, "status": exc.status})
+            response = problem_response(request, exc)
+        except Exception as exc:  # never a bare 500 page
+            log.exception("unhandled error", exc_info=exc)
+            response = problem_response(request, CareError("An unexpected error occurred; it has been logged."))
+        await response(scope, receive, send)
