@@ -12,9 +12,11 @@ import unicodedata
 def normalize_name(name: str) -> str:
     """A comparison key: NFKC (full-width → ASCII), case-folded, without spaces or punctuation.
 
-    NFKC maps full-width letters, digits and brackets (``（１）``) to their ASCII forms;
-    then every character whose Unicode category is punctuation (P*), symbol (S*),
-    separator (Z*) or control (C*) is dropped, so ``"A·B 站"`` and ``"AB站"`` match.
+    Compatibility decomposition (NFKD) maps full-width letters, digits and brackets
+    (``（１）``) to their ASCII forms and splits accents off; then every character whose
+    Unicode category is a mark (M*), punctuation (P*), symbol (S*), separator (Z*) or
+    control (C*) is dropped, so ``"A·B 站"`` and ``"AB站"`` match; NFKC recomposes the rest.
     """
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PSZC")[:200]
+    folded = unicodedata.normalize("NFKD", name).casefold()
+    kept = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "MPSZC")
+    return unicodedata.normalize("NFKC", kept)[:200]

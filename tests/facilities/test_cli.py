@@ -34,12 +34,12 @@ def scalar(url: str, sql: str) -> object:
         engine.dispose()
 
 
-def test_minimal_csv_and_gcj02_regions_through_the_cli(
-    facilities_db_url: str, shared_data: Path, tmp_path: Path
-) -> None:
-    regions = tmp_path / "regions.geojson"
+@pytest.fixture(scope="module")
+def gcj02_regions(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The GCJ-02 Amap district files + census, converted once by `carecircle regions build-cn`."""
+    regions = tmp_path_factory.mktemp("cn") / "regions.geojson"
     built = carecircle(
-        facilities_db_url,
+        "sqlite://",
         "regions",
         "build-cn",
         "--boundaries",
@@ -52,6 +52,13 @@ def test_minimal_csv_and_gcj02_regions_through_the_cli(
         str(regions),
     )
     assert built.returncode == 0, built.stderr
+    return regions
+
+
+def test_minimal_csv_and_gcj02_regions_through_the_cli(
+    facilities_db_url: str, gcj02_regions: Path, tmp_path: Path
+) -> None:
+    regions = gcj02_regions
     loaded = carecircle(facilities_db_url, "regions", "import", str(regions))
     assert loaded.returncode == 0, loaded.stderr
     assert json.loads(loaded.stdout)["created"] == len(json.loads(regions.read_text())["features"])
