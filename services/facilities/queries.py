@@ -350,7 +350,9 @@ def _sqlite_search(
         sql,
     )
     raw = _sqlite_connection(session)
-    radius_m = min(query.radius_m, (query.after.distance_m if query.after else 0.0) + FIRST_BOX_M)
+    inner_m = query.after.distance_m if query.after else 0.0
+    hint_key = (query.filters, query.open_at is not None)
+    radius_m = min(query.radius_m, inner_m + _RADIUS_HINTS.get(hint_key, FIRST_BOX_M))
     while True:
         min_lon, max_lon, min_lat, max_lat = ranking.covering_box(query.lon, query.lat, radius_m)
         params.update(x0=min_lon, x1=max_lon, y0=min_lat, y1=max_lat)
@@ -360,10 +362,25 @@ def _sqlite_search(
         ids, distances = _ranked(query, rows, radius_m)
         whole_world = radius_m >= math.pi * EARTH_RADIUS_M
         if len(ids) >= need or radius_m >= query.radius_m or whole_world:
+            if len(ids) >= need:
+                _remember_radius(hint_key, float(distances[need - 1]) - inner_m)
             return ids[:need], distances[:need]
         # grow by the density seen so far (≥ 1.5x, ≤ 4x): usually one more box suffices
         factor = 4.0 if len(ids) == 0 else min(4.0, max(1.5, 1.25 * math.sqrt(need / len(ids))))
         radius_m = min(query.radius_m, radius_m * factor)
+
+
+# The ring width (meters) that last held a full page, per filter set: the next
+# search starts there instead of probing from FIRST_BOX_M (only a starting guess;
+# completeness is still checked). Bounded, and harmless if threads race on it.
+_RADIUS_HINTS: dict[tuple[FacilityFilter, bool], float] = {}
+_MAX_HINTS = 256
+
+
+def _remember_radius(key: tuple[FacilityFilter, bool], ring_m: float) -> None:
+    if len(_RADIUS_HINTS) >= _MAX_HINTS:
+        _RADIUS_HINTS.clear()
+    _RADIUS_HINTS[key] = max(ring_m * 1.15, 50.0)
 
 
 # Read connections map the file and keep a larger page cache: nearby reads hit
