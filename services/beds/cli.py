@@ -111,7 +111,7 @@ def compliance(region: str = typer.Option(..., help="12-digit code or 6-digit ad
         typer.echo(f"  {flag} {item['indicator']} {item['comparator']} {item['threshold']:g} ({kind}, "
                    f"{item['target_year']}){scope}: {item['message']}")
         for child in item["worst_children"]:
-            typer.echo(f"           worst: {child['region']} {child['region_name'] or ''} {_value(item['indicator'], child['value'])}")
+            typer.echo(f"           below target: {child['region']} {child['region_name'] or ''} {_value(item['indicator'], child['value'])}")
 
 
 @beds.command("synth")
