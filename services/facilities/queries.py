@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import orjson
-from sqlalchemy import Float, bindparam, text
+from sqlalchemy import JSON, Float, Integer, bindparam, column, text
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
@@ -248,13 +248,14 @@ def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
     Phase 1 ranks light candidates (id, lon, lat; hours only for ``open_now``),
     widening the search until the set below some distance is provably complete
     and holds one more than asked (to know whether a next page exists). Phase 2
-    reads the full rows of just the page.
+    reads the full rows of just the page (on PostGIS the KNN query already
+    carries them: a second round trip would cost more than ~25 wider rows).
     """
     need = query.want + 1
     search = _pg_search if _is_pg(session) else _sqlite_search
-    ids, distances = search(session, query, need)
+    ids, distances, fetched = search(session, query, need)
     page_ids = ids[: query.want].tolist()
-    rows = _rows_by_id(session, page_ids)
+    rows = [fetched[i] for i in page_ids] if fetched is not None else _rows_by_id(session, page_ids)
     return NearbyResult(rows, distances[: query.want], len(ids) > query.want)
 
 
@@ -296,9 +297,22 @@ def _rows_by_id(session: Session, ids: list[int]) -> list[Any]:
     return [by_id[i] for i in ids]
 
 
-def _pg_search(session: Session, query: NearbyQuery, need: int) -> tuple[np.ndarray, np.ndarray]:
+# Positional result columns of the KNN query: the candidate fields first (as
+# ``_ranked`` reads them), then the full facility, then the KNN distance.
+_PG_KNN_COLUMNS = (
+    column("c_id", Integer),
+    column("c_lon", Float),
+    column("c_lat", Float),
+    column("c_hours", JSON),
+    *FACILITY_COLUMNS,
+    column("knn_m", Float),
+)
+
+
+def _pg_search(
+    session: Session, query: NearbyQuery, need: int
+) -> tuple[np.ndarray, np.ndarray, dict[int, Any]]:
     """KNN on the GiST index: candidates in ``<->`` order, complete below the last one's distance."""
-    select_list, columns = _candidate_select(query)
     sql = _where(query.filters, pg=True)
     sql.params.update(qlon=query.lon, qlat=query.lat)
     if math.isfinite(query.radius_m):
@@ -309,29 +323,30 @@ def _pg_search(session: Session, query: NearbyQuery, need: int) -> tuple[np.ndar
         sql.params["after_d"] = query.after.distance_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M
     where = " AND ".join(sql.where) or "1 = 1"
     body = (
-        f"SELECT {select_list}, (f.geog <-> {_PG_POINT}) AS knn_m FROM facilities f "
+        f"SELECT f.id AS c_id, f.lon AS c_lon, f.lat AS c_lat, f.opening_hours AS c_hours, "
+        f"{_SELECT_LIST}, (f.geog <-> {_PG_POINT}) AS knn_m FROM facilities f "
         f"WHERE {where} ORDER BY f.geog <-> {_PG_POINT} LIMIT :lim"
     )
     stmt = text(body)
     if sql.expanding:
         stmt = stmt.bindparams(*(bindparam(name, expanding=True) for name in sql.expanding))
-    typed = stmt.columns(*columns, knn_m=Float)
+    typed = stmt.columns(*_PG_KNN_COLUMNS)
     limit = need + KNN_EXTRA
     while True:
         sql.params["lim"] = limit
         rows = session.execute(typed, sql.params).all()
         if len(rows) < limit:  # every match is here
-            return _ranked(query, rows, query.radius_m)
+            return (*_ranked(query, rows, query.radius_m), {r[0]: r._mapping for r in rows})
         complete_m = float(rows[-1][-1]) * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M
         ids, distances = _ranked(query, rows, min(query.radius_m, complete_m))
         if len(ids) >= need:
-            return ids[:need], distances[:need]
+            return ids[:need], distances[:need], {r[0]: r._mapping for r in rows}
         limit *= 4
 
 
 def _sqlite_search(
     session: Session, query: NearbyQuery, need: int
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, None]:
     """R*Tree boxes around a growing circle; candidates are complete up to the circle's radius.
 
     Runs on the raw ``sqlite3`` connection (same transaction as the session):
@@ -364,7 +379,7 @@ def _sqlite_search(
         if len(ids) >= need or radius_m >= query.radius_m or whole_world:
             if len(ids) >= need:
                 _remember_radius(hint_key, float(distances[need - 1]) - inner_m)
-            return ids[:need], distances[:need]
+            return ids[:need], distances[:need], None
         # grow by the density seen so far (≥ 1.5x, ≤ 4x): usually one more box suffices
         factor = 4.0 if len(ids) == 0 else min(4.0, max(1.5, 1.25 * math.sqrt(need / len(ids))))
         radius_m = min(query.radius_m, radius_m * factor)
