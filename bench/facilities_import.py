@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from services.common.db import make_engine, make_session_factory, transaction  # noqa: E402
 from services.common.migrate import upgrade  # noqa: E402
-from services.facilities import bulk, registry  # noqa: E402
+from services.facilities import bulk, bulk_regions, registry  # noqa: E402
 from services.facilities.models import Facility  # noqa: E402
 from services.facilities.normalize import normalize_name  # noqa: E402
 
@@ -94,7 +94,7 @@ def run(label: str, url: str, n: int) -> None:
     factory = make_session_factory(engine, write=True)
     try:
         with transaction(factory) as session:
-            bulk.import_regions(session, REGIONS.read_text(), "geojson")
+            bulk_regions.import_regions(session, REGIONS.read_text(), "geojson")
         text, rows = generate(n)
         base_s = baseline(factory, rows)
         started = time.perf_counter()

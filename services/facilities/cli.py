@@ -112,12 +112,12 @@ def import_regions(
 
     from services.common.db import transaction
     from services.common.errors import InvalidInput
-    from services.facilities import bulk
+    from services.facilities import bulk, bulk_regions
 
     fmt = "csv" if path.suffix.lower() == ".csv" else "geojson"
     try:
         with transaction(_session_factory()) as session:
-            report = bulk.import_regions(
+            report = bulk_regions.import_regions(
                 session, bulk.decode(path.read_bytes()), fmt, dry_run=dry_run, crs=crs
             )
     except InvalidInput as exc:
