@@ -89,7 +89,8 @@ _GEOJSON_CONTENT = {
 CrsQuery = Annotated[
     Crs,
     Query(
-        description="CRS of `lon`/`lat`/`bbox` in and out: wgs84 (default), gcj02 (AMap/Tencent), bd09 (Baidu)."
+        description="CRS of `lon`/`lat`/`bbox` in and out: wgs84 (default), gcj02 (AMap/Tencent), bd09 (Baidu).",
+        examples=["gcj02"],
     ),
 ]
 ListQuery = Annotated[
@@ -233,8 +234,10 @@ def list_facilities(
         ),
     ] = None,
     crs: CrsQuery = "wgs84",
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, examples=[50])] = 50,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page.", examples=["aWR8Mw"])
+    ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:
     """Facilities in id order, filtered; JSON page, or a GeoJSON FeatureCollection with `Accept: application/geo+json`."""
@@ -298,12 +301,16 @@ async def nearby_facilities(
     ] = None,
     status: Annotated[ListQuery, Query(examples=["active"])] = None,
     min_stars: Annotated[
-        int | None, Query(ge=0, le=5, description="Star rating at least this (unrated excluded).")
+        int | None,
+        Query(
+            ge=0, le=5, description="Star rating at least this (unrated excluded).", examples=[3]
+        ),
     ] = None,
     open_now: Annotated[
         bool,
         Query(
-            description="Only facilities open at `at` by their weekly hours (unknown hours excluded)."
+            description="Only facilities open at `at` by their weekly hours (unknown hours excluded).",
+            examples=[True],
         ),
     ] = False,
     at: Annotated[
@@ -318,10 +325,15 @@ async def nearby_facilities(
     ] = DEFAULT_TZ,
     crs: CrsQuery = "wgs84",
     limit: Annotated[
-        int | None, Query(ge=1, le=MAX_PAGE, description="Page size; default min(k, 100).")
+        int | None,
+        Query(ge=1, le=MAX_PAGE, description="Page size; default min(k, 100).", examples=[10]),
     ] = None,
     cursor: Annotated[
-        str | None, Query(description="`next_cursor` of the previous page (same query).")
+        str | None,
+        Query(
+            description="`next_cursor` of the previous page (same query).",
+            examples=["MHgxLjlkMGI1YTViYWFkZmZwKzh8Mnwy"],
+        ),
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Any:

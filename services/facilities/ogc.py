@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import shapely
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from services.common.deps import ReadSessionDep
@@ -50,13 +50,82 @@ WORLD = [-180.0, -90.0, 180.0, 90.0]
 LimitQuery = Annotated[
     int, Query(ge=1, le=MAX_LIMIT, description="Features per page (1–10000).", examples=[100])
 ]
-OffsetQuery = Annotated[int, Query(ge=0, description="Features to skip (use the `next` link).")]
+OffsetQuery = Annotated[
+    int, Query(ge=0, description="Features to skip (use the `next` link).", examples=[0])
+]
 BboxQuery = Annotated[
     str | None,
     Query(
         description="min_lon,min_lat,max_lon,max_lat (CRS84).", examples=["106.4,29.5,106.7,29.8"]
     ),
 ]
+
+
+CollectionId = Annotated[
+    str, Path(description="`facilities` or `regions`.", examples=["facilities"])
+]
+FeatureId = Annotated[
+    str,
+    Path(description="Facility id, or a region's 12-digit code.", examples=["42", "500112000000"]),
+]
+
+_HOST = "http://127.0.0.1:8001/ogc"
+_FEATURE_EXAMPLE = {
+    "type": "Feature",
+    "id": 42,
+    "geometry": {"type": "Point", "coordinates": [106.533, 29.601]},
+    "properties": {
+        "name": "渝北区龙溪街道社区养老服务站",
+        "type": "community_station",
+        "status": "active",
+    },
+}
+_COLLECTION_EXAMPLE = {
+    "id": "facilities",
+    **COLLECTIONS["facilities"],
+    "itemType": "feature",
+    "crs": [CRS84],
+    "extent": {"spatial": {"bbox": [[106.3, 29.35, 106.85, 29.85]], "crs": CRS84}},
+    "links": [
+        {"href": f"{_HOST}/collections/facilities", "rel": "self", "type": JSON},
+        {"href": f"{_HOST}/collections/facilities/items", "rel": "items", "type": GEOJSON},
+    ],
+}
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "landing": {
+        "title": "CareCircle facilities — OGC API Features",
+        "links": [
+            {"href": _HOST, "rel": "self", "type": JSON},
+            {"href": f"{_HOST}/conformance", "rel": "conformance", "type": JSON},
+            {"href": f"{_HOST}/collections", "rel": "data", "type": JSON},
+        ],
+    },
+    "conformance": {"conformsTo": CONFORMANCE},
+    "collections": {"links": [], "collections": [_COLLECTION_EXAMPLE]},
+    "collection": _COLLECTION_EXAMPLE,
+    "items": {
+        "type": "FeatureCollection",
+        "features": [_FEATURE_EXAMPLE],
+        "numberMatched": 120,
+        "numberReturned": 1,
+        "links": [
+            {
+                "href": f"{_HOST}/collections/facilities/items?limit=1&offset=1",
+                "rel": "next",
+                "type": GEOJSON,
+            }
+        ],
+    },
+    "item": _FEATURE_EXAMPLE,
+}
+
+
+def _doc(name: str, media_type: str = JSON) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {"example": EXAMPLES[name]}}}}
+
+
+class GeoJSONResponse(FastJSONResponse):
+    media_type = GEOJSON
 
 
 def _base(request: Request) -> str:
@@ -132,7 +201,7 @@ def _region_feature(row: Any) -> dict[str, Any]:
     return {"type": "Feature", "id": row["code"], "geometry": geometry, "properties": properties}
 
 
-@router.get("", summary="Landing page", response_class=FastJSONResponse)
+@router.get("", summary="Landing page", responses=_doc("landing"))
 def landing_page(request: Request) -> Any:
     """OGC API landing page: links to the API definition, conformance and collections."""
     base = _base(request)
@@ -152,13 +221,13 @@ def landing_page(request: Request) -> Any:
     )
 
 
-@router.get("/conformance", summary="Conformance classes")
+@router.get("/conformance", summary="Conformance classes", responses=_doc("conformance"))
 def conformance() -> Any:
     """The OGC API – Features classes this service implements."""
     return _json({"conformsTo": CONFORMANCE})
 
 
-@router.get("/collections", summary="Feature collections")
+@router.get("/collections", summary="Feature collections", responses=_doc("collections"))
 def collections(request: Request, session: ReadSessionDep) -> Any:
     """The two collections, `facilities` and `regions`, with extents and item links."""
     base = _base(request)
@@ -170,8 +239,8 @@ def collections(request: Request, session: ReadSessionDep) -> Any:
     )
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
-def collection(request: Request, session: ReadSessionDep, collection_id: str) -> Any:
+@router.get("/collections/{collection_id}", summary="One collection", responses=_doc("collection"))
+def collection(request: Request, session: ReadSessionDep, collection_id: CollectionId) -> Any:
     """Metadata of `facilities` or `regions`."""
     _check_collection(collection_id)
     return _json(_collection(request, session, collection_id))
@@ -180,25 +249,13 @@ def collection(request: Request, session: ReadSessionDep, collection_id: str) ->
 @router.get(
     "/collections/{collection_id}/items",
     summary="Features of a collection",
-    responses={
-        200: {
-            "content": {
-                GEOJSON: {
-                    "example": {
-                        "type": "FeatureCollection",
-                        "features": [],
-                        "numberMatched": 0,
-                        "numberReturned": 0,
-                    }
-                }
-            }
-        }
-    },
+    response_class=GeoJSONResponse,
+    responses=_doc("items", GEOJSON),
 )
 def items(
     request: Request,
     session: ReadSessionDep,
-    collection_id: str,
+    collection_id: CollectionId,
     bbox: BboxQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
     offset: OffsetQuery = 0,
@@ -248,8 +305,15 @@ def items(
     )
 
 
-@router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature")
-def item(request: Request, session: ReadSessionDep, collection_id: str, feature_id: str) -> Any:
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    summary="One feature",
+    response_class=GeoJSONResponse,
+    responses=_doc("item", GEOJSON),
+)
+def item(
+    request: Request, session: ReadSessionDep, collection_id: CollectionId, feature_id: FeatureId
+) -> Any:
     """A single facility (by id) or region (by 12-digit code) as a GeoJSON Feature."""
     _check_collection(collection_id)
     feature: dict[str, Any] | None = None

@@ -171,3 +171,25 @@ async def test_bad_input_names_the_field(seeded: Any, params: dict[str, Any], fi
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in {e["field"] for e in response.json()["errors"]}
+
+
+def test_openapi_documents_every_query_route_with_examples(tmp_path: Any) -> None:
+    spec = query_app(f"sqlite:///{tmp_path / 'openapi.sqlite3'}").openapi()
+    routes = [(p, op) for p, ops in spec["paths"].items() for m, op in ops.items() if m == "get"]
+    assert {p for p, _ in routes} >= {"/api/v1/facilities", "/api/v1/facilities/nearby", "/ogc", "/ogc/conformance",
+                                       "/ogc/collections", "/ogc/collections/{collection_id}",
+                                       "/ogc/collections/{collection_id}/items",
+                                       "/ogc/collections/{collection_id}/items/{feature_id}"}  # fmt: skip
+    for path, op in routes:
+        if path in ("/healthz", "/readyz", "/metrics"):
+            continue
+        assert op.get("summary") and op.get("description"), path
+        for param in op.get("parameters", []):
+            assert "examples" in param or "example" in param or "examples" in param["schema"], (
+                path,
+                param["name"],
+            )
+        content = op["responses"]["200"]["content"]
+        for media_type, body in content.items():
+            documented = "example" in body or "examples" in body or "$ref" in body.get("schema", {})
+            assert documented, (path, media_type)
