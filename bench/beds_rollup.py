@@ -18,7 +18,6 @@ The rollup's answer is checked against numpy sums over the generated arrays.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import sys
@@ -38,17 +37,41 @@ from services.beds.periods import periods_between  # noqa: E402
 from services.common.db import make_engine, make_session_factory  # noqa: E402
 from services.common.migrate import upgrade  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("CARECIRCLE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CARECIRCLE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 CITY = "350600000000"
 MODES = np.array(["public_run", "public_built_private_run", "private", ""], dtype=object)
-TYPES = np.array(["nursing_home", "care_center", "township_home", "community_station"], dtype=object)
-COLUMNS = ("facility_id", "period", "total_beds", "nursing_beds", "dementia_beds", "occupied_beds", "family_beds",
-           "facility_type", "operation_mode", "region_code", "province_code", "city_code", "district_code",
-           "street_code", "community_code", "version")
+TYPES = np.array(
+    ["nursing_home", "care_center", "township_home", "community_station"], dtype=object
+)
+COLUMNS = (
+    "facility_id",
+    "period",
+    "total_beds",
+    "nursing_beds",
+    "dementia_beds",
+    "occupied_beds",
+    "family_beds",
+    "facility_type",
+    "operation_mode",
+    "region_code",
+    "province_code",
+    "city_code",
+    "district_code",
+    "street_code",
+    "community_code",
+    "version",
+)
 
 
 def community_codes() -> list[str]:
-    return [f"3506{d:02d}{s:03d}{c:03d}" for d in range(1, 11) for s in range(1, 31) for c in range(1, 11)]
+    return [
+        f"3506{d:02d}{s:03d}{c:03d}"
+        for d in range(1, 11)
+        for s in range(1, 31)
+        for c in range(1, 11)
+    ]
 
 
 def generate(n_facilities: int, periods: list[str], seed: int = 7) -> dict[str, np.ndarray]:
@@ -75,13 +98,27 @@ def copy_rows(url: str, data: dict[str, np.ndarray], order: str) -> float:
     import psycopg
 
     started = time.perf_counter()
-    ancestors = pd.DataFrame([{"community": c, **ancestor_codes(c)} for c in sorted(set(data["community"]))])
-    frame = pd.DataFrame({
-        "facility_id": data["facility_id"], "period": data["period"], "total_beds": data["total"],
-        "nursing_beds": data["nursing"], "dementia_beds": 0, "occupied_beds": data["occupied"], "family_beds": 0,
-        "facility_type": data["type"], "operation_mode": pd.Series(data["mode"]).replace("", None),
-        "community": data["community"],
-    }).merge(ancestors, on="community", how="left").rename(columns={"community": "region_code"})
+    ancestors = pd.DataFrame(
+        [{"community": c, **ancestor_codes(c)} for c in sorted(set(data["community"]))]
+    )
+    frame = (
+        pd.DataFrame(
+            {
+                "facility_id": data["facility_id"],
+                "period": data["period"],
+                "total_beds": data["total"],
+                "nursing_beds": data["nursing"],
+                "dementia_beds": 0,
+                "occupied_beds": data["occupied"],
+                "family_beds": 0,
+                "facility_type": data["type"],
+                "operation_mode": pd.Series(data["mode"]).replace("", None),
+                "community": data["community"],
+            }
+        )
+        .merge(ancestors, on="community", how="left")
+        .rename(columns={"community": "region_code"})
+    )
     frame["version"] = 1
     if order == "arrival":
         frame = frame.sort_values(["period", "facility_id"], kind="stable")
@@ -105,13 +142,19 @@ def median_s(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="2,000 facilities x 6 periods")
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--periods", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--order", choices=["arrival", "facility"], default="arrival",
-                        help="Physical row order: month by month as reports arrive (default), or facility by facility")
+    parser.add_argument(
+        "--order",
+        choices=["arrival", "facility"],
+        default="arrival",
+        help="Physical row order: month by month as reports arrive (default), or facility by facility",
+    )
     args = parser.parse_args()
     n_facilities, n_periods = (2_000, 6) if args.quick else (args.facilities, args.periods)
     periods = periods_between("2023-01", "2030-12")[:n_periods]
@@ -132,45 +175,76 @@ def main() -> None:
         sessions = make_session_factory(engine)
         last = periods[-1]
         with sessions() as session:
+
             def count() -> int:
                 return int(session.execute(text("SELECT count(*) FROM bed_reports")).scalar_one())
 
             def rollup():  # type: ignore[no-untyped-def]
-                return repository.region_totals(session, column="city_code", code=CITY, first_period=last,
-                                                last_period=last, group_by="street_code")
+                return repository.region_totals(
+                    session,
+                    column="city_code",
+                    code=CITY,
+                    first_period=last,
+                    last_period=last,
+                    group_by="street_code",
+                )
 
             def city_total():  # type: ignore[no-untyped-def]
-                return repository.region_totals(session, column="city_code", code=CITY, first_period=last,
-                                                last_period=last)
+                return repository.region_totals(
+                    session, column="city_code", code=CITY, first_period=last, last_period=last
+                )
 
             def series():  # type: ignore[no-untyped-def]
-                return repository.region_totals(session, column="city_code", code=CITY, first_period=periods[0],
-                                                last_period=last, group_by="period")
+                return repository.region_totals(
+                    session,
+                    column="city_code",
+                    code=CITY,
+                    first_period=periods[0],
+                    last_period=last,
+                    group_by="period",
+                )
 
             rows = count()
             streets = rollup()
             mask = data["period"] == last
             street_of = np.array([c[:9] + "000" for c in data["community"][mask]], dtype=object)
             for street in list(streets)[:50]:
-                assert streets[street].total_beds == int(data["total"][mask][street_of == street].sum()), street
+                assert streets[street].total_beds == int(
+                    data["total"][mask][street_of == street].sum()
+                ), street
             assert sum(t.total_beds for t in streets.values()) == int(data["total"][mask].sum())
             count_s = median_s(count, args.repeats)
             rollup_s = median_s(rollup, args.repeats)
             total_s = median_s(city_total, args.repeats)
             series_s = median_s(series, max(3, args.repeats // 2))
-            plan = "\n".join(r[0] for r in session.execute(text(
-                "EXPLAIN SELECT street_code, count(*), sum(total_beds) FROM bed_reports "
-                "WHERE city_code = :c AND period = :p GROUP BY street_code"), {"c": CITY, "p": last}))
+            plan = "\n".join(
+                r[0]
+                for r in session.execute(
+                    text(
+                        "EXPLAIN SELECT street_code, count(*), sum(total_beds) FROM bed_reports "
+                        "WHERE city_code = :c AND period = :p GROUP BY street_code"
+                    ),
+                    {"c": CITY, "p": last},
+                )
+            )
         engine.dispose()
-        print(f"beds rollup on PostGIS: {n_facilities:,} facilities x {n_periods} periods = {rows:,} rows "
-              f"(loaded by COPY in {load_s:.1f} s, {args.order} order)")
+        print(
+            f"beds rollup on PostGIS: {n_facilities:,} facilities x {n_periods} periods = {rows:,} rows "
+            f"(loaded by COPY in {load_s:.1f} s, {args.order} order)"
+        )
         print(f"  baseline  SELECT count(*) FROM bed_reports        {count_s * 1000:9.1f} ms")
-        print(f"  rollup    city {CITY}, {last}, by street ({len(streets)} streets) {rollup_s * 1000:9.1f} ms"
-              f"   ratio to count(*): {rollup_s / count_s:.2f}")
-        print(f"  city total, one period                            {total_s * 1000:9.1f} ms"
-              f"   ratio to count(*): {total_s / count_s:.2f}")
-        print(f"  city series, {n_periods} periods (GROUP BY period)       {series_s * 1000:9.1f} ms"
-              f"   ratio to count(*): {series_s / count_s:.2f}")
+        print(
+            f"  rollup    city {CITY}, {last}, by street ({len(streets)} streets) {rollup_s * 1000:9.1f} ms"
+            f"   ratio to count(*): {rollup_s / count_s:.2f}"
+        )
+        print(
+            f"  city total, one period                            {total_s * 1000:9.1f} ms"
+            f"   ratio to count(*): {total_s / count_s:.2f}"
+        )
+        print(
+            f"  city series, {n_periods} periods (GROUP BY period)       {series_s * 1000:9.1f} ms"
+            f"   ratio to count(*): {series_s / count_s:.2f}"
+        )
         print("  plan of the street rollup:\n    " + plan.replace("\n", "\n    "))
     finally:
         with admin.connect() as conn:

@@ -115,7 +115,7 @@ def main() -> None:
     print(direct.row())
     for result in results:
         print(result.row(direct))
-    print("CPU/request: upstream ms [+ proxy ms], from /proc, independent of other load")
+    print("CPU/request: upstream ms [+ proxy ms], from /proc (steadier than wall-clock figures under other load, not immune to it)")
     print(load_note())
 
 

@@ -105,7 +105,7 @@ def main() -> None:
                     direct = run_wrk_cpu(f"nearby direct      -c{connections}", facilities + NEARBY, [facilities], seconds=seconds, connections=connections)
                     via = run_wrk_cpu(f"nearby via gateway -c{connections}", gateway + NEARBY, [facilities, gateway], seconds=seconds, connections=connections)
                     rows.append((direct, via))
-    print("CPU/request: service ms [+ gateway ms], from /proc, independent of other load")
+    print("CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)")
     print(f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; uvicorn+uvloop+httptools, one process each")
     for direct, via in rows:
         print(direct.row())

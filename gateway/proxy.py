@@ -37,6 +37,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 #: Never forwarded upstream: hop-by-hop, recomputed, or credentials the services must not see.
+#: (Accept-Encoding is dropped so services answer uncompressed on loopback; the gateway gzips once.)
 _DROP_REQUEST = HOP_BY_HOP | {"host", "content-length", "x-api-key", "authorization", "accept-encoding", "x-forwarded-for"}
 #: Never copied back: hop-by-hop, or set again by our own server and middleware.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server", "x-request-id"}
@@ -64,7 +65,6 @@ def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
         out.append((name, value))
     previous = request.headers.get("x-forwarded-for")
     out.append(("x-forwarded-for", f"{previous}, {client}" if previous else client))
-    out.append(("accept-encoding", "identity"))
     return out
 
 
