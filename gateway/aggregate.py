@@ -62,7 +62,8 @@ async def dashboard(gateway: Gateway, identity: Identity | None, code: str, peri
         _part(up["beds"].get_json(f"/api/v1/beds/compliance?{beds_query}", headers=headers), budget),
         _part(up["coverage"].get_json(f"/api/v1/coverage/regions/{code}/latest", headers=headers), budget),
     )
-    if region_s == "none":
+    if region_s == "none" and not (snap_s == "ok" and snap.get("items")):
+        # Unknown to the registry and nothing registered under it: a typo, not an empty region.
         raise NotFound(f"region {code} does not exist", region_code=code)
     out: dict[str, Any] = {"region_code": code, "region": region if region_s == "ok" else None}
     if snap_s == "ok":

@@ -26,6 +26,9 @@ from services.common.errors import TooManyRequests
 log = logging.getLogger("carecircle.gateway.ratelimit")
 
 
+_WHO = {"ip": "client IP", "key": "API key", "user": "bearer token subject"}
+
+
 def make_storage(redis_url: str, prefix: str) -> Storage:
     """Redis (shared between replicas) when a URL is given, else process memory."""
     if not redis_url:
@@ -67,7 +70,7 @@ class RateLimiter:
             if not allowed:
                 retry_after_s = await self._retry_after_s(item, quota.name, caller)
                 raise TooManyRequests(
-                    f"{quota.name} rate limit of {item} exceeded for {caller.split(':', 1)[0]}",
+                    f"{quota.name} rate limit of {item} exceeded for this {_WHO.get(caller.split(':', 1)[0], 'caller')}",
                     headers={"Retry-After": str(retry_after_s)},
                     limit=str(item),
                     retry_after_s=retry_after_s,
