@@ -161,7 +161,12 @@ def _region(region: str | None) -> str | None:
 
 
 def _nearby_page(
-    sessions: Callable[[], Session], query: queries.NearbyQuery, *, served: int, total: int
+    sessions: Callable[[], Session],
+    query: queries.NearbyQuery,
+    *,
+    served: int,
+    total: int,
+    tag: str,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of nearby items (WGS84) and the cursor of the next, in one read transaction."""
     if query.want <= 0:
@@ -180,7 +185,7 @@ def _nearby_page(
     next_cursor = None
     if result.has_more and served + len(items) < total:
         last = items[-1]
-        cursor = ranking.Cursor(last["distance_m"], last["id"], served + len(items))
+        cursor = ranking.Cursor(last["distance_m"], last["id"], served + len(items), tag)
         next_cursor = ranking.encode_cursor(cursor)
     return items, next_cursor
 
@@ -369,8 +374,14 @@ async def nearby_facilities(
         after=after,
         open_at=open_at,
     )
+    tag = ranking.query_tag(q_lon, q_lat, total, query.radius_m, filters, open_now, tz)
+    if after is not None and after.query_tag != tag:
+        raise InvalidInput(
+            "cursor belongs to a different query (point, k, radius or filters changed); start again without it",
+            field="cursor",
+        )
     state = request.app.state.service
-    page = partial(_nearby_page, state.read_sessions, query, served=served, total=total)
+    page = partial(_nearby_page, state.read_sessions, query, served=served, total=total, tag=tag)
     # SQLite answers from the local (memory-mapped) file in about a millisecond: running it
     # inline is cheaper than a thread hop. PostGIS waits on a socket: one hop to the threadpool.
     if state.engine.dialect.name == "sqlite":

@@ -10,6 +10,7 @@ when many sit at the same distance.
 from __future__ import annotations
 
 import base64
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class Cursor:
     distance_m: float
     id: int
     served: int
+    query_tag: str = ""
 
 
 def walk_minutes(distance_m: NDArray[np.float64] | float) -> NDArray[np.float64]:
@@ -41,7 +43,9 @@ def walk_minutes(distance_m: NDArray[np.float64] | float) -> NDArray[np.float64]
 
 def encode_cursor(cursor: Cursor) -> str:
     """Opaque URL-safe token; the distance is kept bit-exact (``float.hex``)."""
-    raw = f"{float(cursor.distance_m).hex()}|{cursor.id}|{cursor.served}".encode()
+    raw = (
+        f"{float(cursor.distance_m).hex()}|{cursor.id}|{cursor.served}|{cursor.query_tag}".encode()
+    )
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -49,13 +53,18 @@ def decode_cursor(token: str) -> Cursor:
     """Inverse of :func:`encode_cursor`; ValueError on anything that is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        distance_hex, id_text, served_text = raw.split("|")
-        cursor = Cursor(float.fromhex(distance_hex), int(id_text), int(served_text))
+        distance_hex, id_text, served_text, tag = raw.split("|")
+        cursor = Cursor(float.fromhex(distance_hex), int(id_text), int(served_text), tag)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError("cursor is not a nearby cursor from this API") from exc
     if not (math.isfinite(cursor.distance_m) and cursor.distance_m >= 0 and cursor.served >= 0):
         raise ValueError("cursor is not a nearby cursor from this API")
     return cursor
+
+
+def query_tag(*parts: object) -> str:
+    """A short fingerprint of what defines a result list, so a cursor is only used with its own query."""
+    return hashlib.blake2s(repr(parts).encode(), digest_size=6).hexdigest()
 
 
 def rank(

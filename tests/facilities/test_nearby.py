@@ -42,7 +42,7 @@ def test_rank_within_drops_farther_candidates() -> None:
     st.integers(0, 10**6),
 )
 def test_cursor_round_trips_bit_exact(distance_m: float, facility_id: int, served: int) -> None:
-    cursor = nearby.Cursor(distance_m, facility_id, served)
+    cursor = nearby.Cursor(distance_m, facility_id, served, nearby.query_tag(distance_m, served))
     assert nearby.decode_cursor(nearby.encode_cursor(cursor)) == cursor
 
 

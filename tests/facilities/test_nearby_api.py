@@ -195,6 +195,28 @@ async def test_geojson_by_accept_header(seeded: Any) -> None:
         assert "distance_m" in feature["properties"]
 
 
+async def test_a_cursor_only_continues_its_own_query(seeded: Any) -> None:
+    client, _ = seeded
+    first = await client.get(
+        URL, params={"lon": CENTER_LON, "lat": CENTER_LAT, "k": 10, "limit": 5}
+    )
+    cursor = first.json()["next_cursor"]
+    same = await client.get(
+        URL, params={"lon": CENTER_LON, "lat": CENTER_LAT, "k": 10, "limit": 3, "cursor": cursor}
+    )
+    assert same.status_code == 200  # the page size may change between pages
+    for changed in (
+        {"lon": CENTER_LON + 0.01},
+        {"k": 11},
+        {"type": "day_care"},
+        {"radius_m": 5000},
+    ):
+        params = {"lon": CENTER_LON, "lat": CENTER_LAT, "k": 10, "cursor": cursor, **changed}
+        response = await client.get(URL, params=params)
+        assert response.status_code == 422, changed
+        assert response.json()["errors"][0]["field"] == "cursor"
+
+
 async def test_empty_and_end_of_results(seeded: Any) -> None:
     client, _ = seeded
     response = await client.get(URL, params={"lon": 0.0, "lat": 0.0, "radius_m": 1000})
