@@ -146,10 +146,17 @@ def registry_version(session: ReadSessionDep) -> Response:
     responses={404: {"description": "No such facility", **PROBLEM}},
 )
 def get_facility(
-    facility_id: FacilityId, session: ReadSessionDep, crs: CrsQuery = "wgs84"
+    facility_id: FacilityId,
+    session: ReadSessionDep,
+    crs: CrsQuery = "wgs84",
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
 ) -> Response:
-    """One facility, with its version as ETag."""
-    return _facility_response(registry.facility_or_404(session, facility_id), crs)
+    """One facility, with its version as ETag (304 when If-None-Match names it)."""
+    row = registry.facility_or_404(session, facility_id)
+    tag = registry.etag(row["version"])
+    if if_none_match and tag in [t.strip().removeprefix("W/") for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    return _facility_response(row, crs)
 
 
 @router.post(

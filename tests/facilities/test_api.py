@@ -41,6 +41,8 @@ async def test_create_then_get_returns_what_was_sent_with_etag(client: httpx.Asy
     assert observed["type_label"] == "社区养老服务站"
     assert observed["version"] == 1
     assert observed["created_at"].endswith("Z")
+    cached = await client.get(created.headers["Location"], headers={"If-None-Match": '"1"'})
+    assert cached.status_code == 304 and cached.headers["ETag"] == '"1"'
 
 
 @pytest.mark.parametrize(
