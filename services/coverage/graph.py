@@ -1,0 +1,195 @@
+"""A metric street graph as CSR arrays (pure compute: numpy/scipy only).
+
+Nodes carry x/y in meters in one projected CRS (a UTM zone chosen from the data);
+edges are directed, weighted by length in meters (and, for driving networks, by a
+speed in m/s per edge). Two-way streets are stored as two directed edges. Parallel
+edges keep the shortest; self-loops are dropped. The content hash of the arrays is
+the network's ``version``, so a run can name exactly the graph it used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+WALK = "walk"
+DRIVE = "drive"
+
+
+@dataclass(frozen=True)
+class Network:
+    """A directed street graph in CSR form; coordinates in meters (``epsg``)."""
+
+    x: NDArray[np.float64]
+    y: NDArray[np.float64]
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int32]
+    length_m: NDArray[np.float64]
+    speed_mps: NDArray[np.float64] | None
+    epsg: int
+    kind: str = WALK
+    version: str = field(default="")
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.indices.shape[0])
+
+    def edge_sources(self) -> NDArray[np.int32]:
+        """The tail node of each CSR edge (the row index repeated per edge)."""
+        return np.repeat(np.arange(self.n_nodes, dtype=np.int32), np.diff(self.indptr))
+
+    def cost_matrix(self, speed_mps: float | None = None, reverse: bool = False) -> sp.csr_matrix:
+        """Edge costs as a CSR matrix: meters (walking) or seconds (per-edge driving speeds).
+
+        ``reverse=True`` transposes it, so a search from stations follows edges backwards:
+        the cost is that of travelling *to* the station (oneway streets matter when driving).
+        """
+        if self.speed_mps is not None:
+            data = self.length_m / self.speed_mps
+        else:
+            data = self.length_m
+        m = sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
+        if reverse:
+            m = m.T.tocsr()
+        return m
+
+
+def build_network(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    u: NDArray[np.integer],
+    v: NDArray[np.integer],
+    length_m: NDArray[np.float64],
+    *,
+    epsg: int,
+    oneway: NDArray[np.bool_] | None = None,
+    speed_mps: NDArray[np.float64] | None = None,
+    kind: str = WALK,
+) -> Network:
+    """Assemble a CSR network from undirected-or-oneway edge arrays (vectorised).
+
+    Parameters
+    ----------
+    x, y : node coordinates in meters (projected CRS ``epsg``).
+    u, v : edge end node indexes into ``x``/``y``.
+    length_m : edge lengths in meters (>= 0).
+    oneway : True where the edge may only be travelled u -> v (driving); walking ignores it.
+    speed_mps : per-edge speed (driving); None for walking networks.
+
+    Returns
+    -------
+    Network whose parallel edges keep the cheapest one and whose self-loops are gone.
+    """
+    u = np.asarray(u, dtype=np.int64)
+    v = np.asarray(v, dtype=np.int64)
+    length_m = np.asarray(length_m, dtype=np.float64)
+    n = int(np.asarray(x).shape[0])
+    if u.shape != v.shape or u.shape != length_m.shape:
+        raise ValueError("u, v and length_m must have the same shape")
+    if u.size and (u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n):
+        raise ValueError("edge end outside the node arrays")
+    if np.any(~np.isfinite(length_m)) or np.any(length_m < 0):
+        raise ValueError("edge lengths must be finite and >= 0 m")
+    if oneway is None or kind == WALK:
+        oneway = np.zeros(u.shape, dtype=bool)
+    oneway = np.asarray(oneway, dtype=bool)
+    back = ~oneway
+    src = np.concatenate([u, v[back]])
+    dst = np.concatenate([v, u[back]])
+    w = np.concatenate([length_m, length_m[back]])
+    spd = None
+    if speed_mps is not None:
+        speed_mps = np.asarray(speed_mps, dtype=np.float64)
+        if np.any(~(speed_mps > 0)):
+            raise ValueError("edge speeds must be > 0 m/s")
+        spd = np.concatenate([speed_mps, speed_mps[back]])
+    keep = src != dst
+    src, dst, w = src[keep], dst[keep], w[keep]
+    cost = w if spd is None else w / spd[keep]
+    if spd is not None:
+        spd = spd[keep]
+    # sort by (src, dst, cost) and keep the cheapest of each parallel group
+    order = np.lexsort((cost, dst, src))
+    src, dst, w, cost = src[order], dst[order], w[order], cost[order]
+    if spd is not None:
+        spd = spd[order]
+    first = np.ones(src.shape, dtype=bool)
+    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
+    src, dst, w = src[first], dst[first], w[first]
+    if spd is not None:
+        spd = spd[first]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    net = Network(
+        x=np.asarray(x, dtype=np.float64),
+        y=np.asarray(y, dtype=np.float64),
+        indptr=indptr,
+        indices=dst.astype(np.int32),
+        length_m=w,
+        speed_mps=spd,
+        epsg=int(epsg),
+        kind=kind,
+    )
+    return _with_version(net)
+
+
+def network_version(net: Network) -> str:
+    """SHA-256 (first 16 hex) of the arrays and CRS: equal content, equal version."""
+    h = hashlib.sha256()
+    h.update(f"{net.kind}:{net.epsg}:".encode())
+    arrays = [net.x, net.y, net.indptr, net.indices, net.length_m]
+    if net.speed_mps is not None:
+        arrays.append(net.speed_mps)
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _with_version(net: Network) -> Network:
+    return Network(**{**net.__dict__, "version": network_version(net)})
+
+
+def save_network(net: Network, path: Path | io.BytesIO) -> None:
+    """Write a compressed ``.npz`` (float32 would lose cm; we keep float64 for exactness)."""
+    extra = {} if net.speed_mps is None else {"speed_mps": net.speed_mps}
+    np.savez_compressed(
+        path,
+        x=net.x,
+        y=net.y,
+        indptr=net.indptr,
+        indices=net.indices,
+        length_m=net.length_m,
+        meta=np.array([net.epsg], dtype=np.int64),
+        kind=np.array(net.kind),
+        version=np.array(net.version),
+        **extra,
+    )
+
+
+def load_network(path: Path | io.BytesIO) -> Network:
+    """Read a network written by :func:`save_network` and check its version."""
+    with np.load(path, allow_pickle=False) as z:
+        net = Network(
+            x=z["x"],
+            y=z["y"],
+            indptr=z["indptr"],
+            indices=z["indices"],
+            length_m=z["length_m"],
+            speed_mps=z["speed_mps"] if "speed_mps" in z.files else None,
+            epsg=int(z["meta"][0]),
+            kind=str(z["kind"]),
+            version=str(z["version"]),
+        )
+    if network_version(net) != net.version:
+        raise ValueError("network file is corrupt: content does not match its version")
+    return net
