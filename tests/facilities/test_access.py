@@ -104,3 +104,23 @@ async def test_required_identity_refuses_anonymous_writes(facilities_db_url: str
         admin = sign_identity(Identity("root", "admin"), SECRET)
         assert (await client.post("/api/v1/facilities", json=station(), headers=admin)).status_code == 201
         assert (await client.get("/api/v1/registry/version")).status_code == 200  # reads stay open
+
+
+async def test_official_bulk_import_is_scoped_row_by_row(signed_client: httpx.AsyncClient) -> None:
+    text = (
+        "external_id,name,type,lon,lat\n"
+        "I1,渝北站,day_care,106.55,29.55\n"
+        "I2,江北站,day_care,106.80,29.55\n"
+    )
+    clerk = as_("official", "500112000000")
+    headers = {"Content-Type": "text/csv", **clerk}
+    refused = await signed_client.post(
+        "/api/v1/facilities/import", content=text.encode(), headers=headers
+    )
+    assert refused.status_code == 422
+    assert [(e["row"], e["field"]) for e in refused.json()["errors"]] == [(2, "region_code")]
+    only_mine = "\n".join(text.splitlines()[:2]) + "\n"
+    accepted = await signed_client.post(
+        "/api/v1/facilities/import", content=only_mine.encode(), headers=headers
+    )
+    assert accepted.status_code == 200 and accepted.json()["created"] == 1
