@@ -56,17 +56,25 @@ def make_proxy() -> Any:
         elif kind == "httpx-tuned":
             import httpx
 
-            limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=30)
-            state["client"] = httpx.AsyncClient(base_url=upstream, limits=limits, timeout=10, trust_env=False)
+            limits = httpx.Limits(
+                max_connections=200, max_keepalive_connections=200, keepalive_expiry=30
+            )
+            state["client"] = httpx.AsyncClient(
+                base_url=upstream, limits=limits, timeout=10, trust_env=False
+            )
         elif kind == "httpcore":
             import httpcore
 
-            state["client"] = httpcore.AsyncConnectionPool(max_connections=200, max_keepalive_connections=200)
+            state["client"] = httpcore.AsyncConnectionPool(
+                max_connections=200, max_keepalive_connections=200
+            )
         elif kind == "aiohttp":
             import aiohttp
 
             state["client"] = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=200), auto_decompress=False, skip_auto_headers=("User-Agent",)
+                connector=aiohttp.TCPConnector(limit=200),
+                auto_decompress=False,
+                skip_auto_headers=("User-Agent",),
             )
 
     async def forward(request: Request) -> Response:
@@ -103,19 +111,35 @@ def main() -> None:
     results = []
     with uvicorn_process("bench.gateway_clients:make_upstream") as upstream:
         run_wrk("warm-up", upstream + "/hello", seconds=1, connections=args.connections)
-        direct = run_wrk_cpu("direct (no proxy)", upstream + "/hello", [upstream], seconds=seconds, connections=args.connections)
+        direct = run_wrk_cpu(
+            "direct (no proxy)",
+            upstream + "/hello",
+            [upstream],
+            seconds=seconds,
+            connections=args.connections,
+        )
         for kind in CANDIDATES:
             env = {CLIENT_ENV: kind, UPSTREAM_ENV: upstream}
             with uvicorn_process("bench.gateway_clients:make_proxy", env) as proxy:
                 run_wrk("warm-up", proxy + "/hello", seconds=1, connections=args.connections)
                 results.append(
-                    run_wrk_cpu(f"proxy: {kind}", proxy + "/hello", [upstream, proxy], seconds=seconds, connections=args.connections)
+                    run_wrk_cpu(
+                        f"proxy: {kind}",
+                        proxy + "/hello",
+                        [upstream, proxy],
+                        seconds=seconds,
+                        connections=args.connections,
+                    )
                 )
-    print(f"wrk -t1 -c{args.connections} -d{seconds}s, hello-world upstream (FastAPI), uvicorn+uvloop+httptools")
+    print(
+        f"wrk -t1 -c{args.connections} -d{seconds}s, hello-world upstream (FastAPI), uvicorn+uvloop+httptools"
+    )
     print(direct.row())
     for result in results:
         print(result.row(direct))
-    print("CPU/request: upstream ms [+ proxy ms], from /proc (steadier than wall-clock figures under other load, not immune to it)")
+    print(
+        "CPU/request: upstream ms [+ proxy ms], from /proc (steadier than wall-clock figures under other load, not immune to it)"
+    )
     print(load_note())
 
 

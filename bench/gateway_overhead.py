@@ -42,8 +42,12 @@ def make_hello_service() -> Any:
     async def hello() -> dict[str, str]:
         return {"hello": "world"}
 
-    settings = ServiceSettings(service_name="gateway", database_url=os.environ["BENCH_HELLO_DB"], log_level="WARNING")
-    return create_service_app(settings, title="hello", description="", version="0", routers=[router])
+    settings = ServiceSettings(
+        service_name="gateway", database_url=os.environ["BENCH_HELLO_DB"], log_level="WARNING"
+    )
+    return create_service_app(
+        settings, title="hello", description="", version="0", routers=[router]
+    )
 
 
 def synthetic_stations(n: int, seed: int = 1) -> bytes:
@@ -52,8 +56,19 @@ def synthetic_stations(n: int, seed: int = 1) -> bytes:
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(rng.uniform(116.2, 116.6), 6), round(rng.uniform(39.8, 40.05), 6)]},
-            "properties": {"external_id": f"bench-{i}", "name": f"站点 {i}", "type": "community_station", "capacity": rng.randint(0, 40)},
+            "geometry": {
+                "type": "Point",
+                "coordinates": [
+                    round(rng.uniform(116.2, 116.6), 6),
+                    round(rng.uniform(39.8, 40.05), 6),
+                ],
+            },
+            "properties": {
+                "external_id": f"bench-{i}",
+                "name": f"站点 {i}",
+                "type": "community_station",
+                "capacity": rng.randint(0, 40),
+            },
         }
         for i in range(n)
     ]
@@ -65,12 +80,17 @@ def main() -> None:
     from services.common.migrate import upgrade
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="3 s per run instead of 10, 1,000 stations")
+    parser.add_argument(
+        "--quick", action="store_true", help="3 s per run instead of 10, 1,000 stations"
+    )
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
     stations = 1_000 if args.quick else 5_000
     with tempfile.TemporaryDirectory() as tmp:
-        dbs = {name: f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}" for name in ("gateway", "facilities", "hello")}
+        dbs = {
+            name: f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}"
+            for name in ("gateway", "facilities", "hello")
+        }
         upgrade("gateway", dbs["gateway"])
         upgrade("gateway", dbs["hello"])
         upgrade("facilities", dbs["facilities"])
@@ -81,14 +101,36 @@ def main() -> None:
             "CARECIRCLE_IDENTITY_SECRET": "bench",
         }
         rows: list[tuple[Any, Any]] = []
-        with uvicorn_process("bench.gateway_overhead:make_hello_service", {"BENCH_HELLO_DB": dbs["hello"]}) as hello:
-            with uvicorn_process("gateway.app:create_app", {**gateway_env, "FACILITIES_URL": hello}) as gateway:
-                for connections in (32, 4):
-                    run_wrk("warm-up", gateway + HELLO, seconds=1, connections=connections)
-                    direct = run_wrk_cpu(f"hello direct       -c{connections}", hello + HELLO, [hello], seconds=seconds, connections=connections)
-                    via = run_wrk_cpu(f"hello via gateway  -c{connections}", gateway + HELLO, [hello, gateway], seconds=seconds, connections=connections)
-                    rows.append((direct, via))
-        facilities_env = {"FACILITIES_DATABASE_URL": dbs["facilities"], "CARECIRCLE_LOG_LEVEL": "WARNING", "CARECIRCLE_IDENTITY_SECRET": "bench"}
+        with (
+            uvicorn_process(
+                "bench.gateway_overhead:make_hello_service", {"BENCH_HELLO_DB": dbs["hello"]}
+            ) as hello,
+            uvicorn_process(
+                "gateway.app:create_app", {**gateway_env, "FACILITIES_URL": hello}
+            ) as gateway,
+        ):
+            for connections in (32, 4):
+                run_wrk("warm-up", gateway + HELLO, seconds=1, connections=connections)
+                direct = run_wrk_cpu(
+                    f"hello direct       -c{connections}",
+                    hello + HELLO,
+                    [hello],
+                    seconds=seconds,
+                    connections=connections,
+                )
+                via = run_wrk_cpu(
+                    f"hello via gateway  -c{connections}",
+                    gateway + HELLO,
+                    [hello, gateway],
+                    seconds=seconds,
+                    connections=connections,
+                )
+                rows.append((direct, via))
+        facilities_env = {
+            "FACILITIES_DATABASE_URL": dbs["facilities"],
+            "CARECIRCLE_LOG_LEVEL": "WARNING",
+            "CARECIRCLE_IDENTITY_SECRET": "bench",
+        }
         with uvicorn_process("services.facilities.app:create_app", facilities_env) as facilities:
             loaded = httpx.post(
                 facilities + "/api/v1/facilities/import",
@@ -98,19 +140,41 @@ def main() -> None:
             )
             loaded.raise_for_status()
             assert len(httpx.get(facilities + NEARBY).json()["items"]) == 10
-            with uvicorn_process("gateway.app:create_app", {**gateway_env, "FACILITIES_URL": facilities}) as gateway:
+            with uvicorn_process(
+                "gateway.app:create_app", {**gateway_env, "FACILITIES_URL": facilities}
+            ) as gateway:
                 assert httpx.get(gateway + NEARBY).json() == httpx.get(facilities + NEARBY).json()
                 for connections in (32, 4):
                     run_wrk("warm-up", gateway + NEARBY, seconds=1, connections=connections)
-                    direct = run_wrk_cpu(f"nearby direct      -c{connections}", facilities + NEARBY, [facilities], seconds=seconds, connections=connections)
-                    via = run_wrk_cpu(f"nearby via gateway -c{connections}", gateway + NEARBY, [facilities, gateway], seconds=seconds, connections=connections)
+                    direct = run_wrk_cpu(
+                        f"nearby direct      -c{connections}",
+                        facilities + NEARBY,
+                        [facilities],
+                        seconds=seconds,
+                        connections=connections,
+                    )
+                    via = run_wrk_cpu(
+                        f"nearby via gateway -c{connections}",
+                        gateway + NEARBY,
+                        [facilities, gateway],
+                        seconds=seconds,
+                        connections=connections,
+                    )
                     rows.append((direct, via))
-    print("CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)")
-    print(f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; uvicorn+uvloop+httptools, one process each")
+    print(
+        "CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)"
+    )
+    print(
+        f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; uvicorn+uvloop+httptools, one process each"
+    )
     for direct, via in rows:
         print(direct.row())
         print(via.row(direct))
-        verdict = "meets" if via.rps >= 0.6 * direct.rps and via.p50_ms <= 1.5 * direct.p50_ms else "MISSES"
+        verdict = (
+            "meets"
+            if via.rps >= 0.6 * direct.rps and via.p50_ms <= 1.5 * direct.p50_ms
+            else "MISSES"
+        )
         print(f"  -> {verdict} the target (≥ 60 % throughput, ≤ +50 % p50)")
     print(load_note())
 

@@ -40,7 +40,11 @@ class WrkResult:
         return (
             f"{self.label:<34} {self.rps:9.0f} req/s  p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms"
             f"  throughput {ratio} of baseline, p50 {added}  errors {self.errors}"
-            + (f"  CPU/request {' + '.join(f'{c:.3f}' for c in self.cpu_ms)} ms" if self.cpu_ms else "")
+            + (
+                f"  CPU/request {' + '.join(f'{c:.3f}' for c in self.cpu_ms)} ms"
+                if self.cpu_ms
+                else ""
+            )
         )
 
 
@@ -49,7 +53,14 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def run_wrk(label: str, url: str, *, seconds: int, connections: int = 32, headers: dict[str, str] | None = None) -> WrkResult:
+def run_wrk(
+    label: str,
+    url: str,
+    *,
+    seconds: int,
+    connections: int = 32,
+    headers: dict[str, str] | None = None,
+) -> WrkResult:
     """One wrk run (1 thread: the servers need the other core)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed")
@@ -61,7 +72,9 @@ def run_wrk(label: str, url: str, *, seconds: int, connections: int = 32, header
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
     errors = int(errors_match.group(1)) if errors_match else 0
     if socket_errors:
         errors += sum(int(g) for g in socket_errors.groups())
@@ -84,19 +97,38 @@ def run_wrk_cpu(label: str, url: str, servers: list[Served], **kwargs: object) -
     before = [s.cpu_s() for s in servers]
     result = run_wrk(label, url, **kwargs)  # type: ignore[arg-type]
     total = result.rps * float(kwargs["seconds"])  # type: ignore[arg-type]
-    result.cpu_ms = [1000 * (s.cpu_s() - b) / max(total, 1) for s, b in zip(servers, before, strict=True)]
+    result.cpu_ms = [
+        1000 * (s.cpu_s() - b) / max(total, 1) for s, b in zip(servers, before, strict=True)
+    ]
     return result
 
 
 @contextmanager
-def uvicorn_process(app: str, env: dict[str, str] | None = None, *, factory: bool = True, probe: str = "/healthz") -> Iterator[Served]:
+def uvicorn_process(
+    app: str, env: dict[str, str] | None = None, *, factory: bool = True, probe: str = "/healthz"
+) -> Iterator[Served]:
     """``uvicorn app`` (uvloop, httptools, no access log) on a free port; yields its base URL."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-           "--no-access-log", "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     if factory:
         cmd.append("--factory")
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
+    )
     base = Served(f"http://127.0.0.1:{port}")
     base.pid = proc.pid
     try:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from gateway import ranking
-from gateway.clients import Upstream, UpstreamAnswer
+from gateway.clients import UpstreamAnswer
 from gateway.context import Gateway
 from services.common.errors import CareError, NotFound, ServiceUnavailable
 from services.common.identity import Identity, sign_identity
@@ -49,18 +49,38 @@ def _unavailable(name: str, reason: Any) -> dict[str, Any]:
     return {"status": "unavailable", "reason": f"{name}: {reason}"}
 
 
-async def dashboard(gateway: Gateway, identity: Identity | None, code: str, period: str | None) -> dict[str, Any]:
+async def dashboard(
+    gateway: Gateway, identity: Identity | None, code: str, period: str | None
+) -> dict[str, Any]:
     """Facilities by type and status, bed indicators vs targets, latest coverage, for one region."""
     up = gateway.upstreams
     budget = gateway.settings.aggregate_timeout_s
     headers = _identity_headers(gateway, identity)
     beds_query = urlencode({"region": code, **({"period": period} if period else {})})
-    (region_s, region), (snap_s, snap), (ind_s, ind), (comp_s, comp), (cov_s, cov) = await asyncio.gather(
+    (
+        (region_s, region),
+        (snap_s, snap),
+        (ind_s, ind),
+        (comp_s, comp),
+        (cov_s, cov),
+    ) = await asyncio.gather(
         _part(up["facilities"].get_json(f"/api/v1/regions/{code}", headers=headers), budget),
-        _part(up["facilities"].get_json(f"/api/v1/facilities/snapshot?region={code}", headers=headers), budget),
-        _part(up["beds"].get_json(f"/api/v1/beds/indicators?{beds_query}", headers=headers), budget),
-        _part(up["beds"].get_json(f"/api/v1/beds/compliance?{beds_query}", headers=headers), budget),
-        _part(up["coverage"].get_json(f"/api/v1/coverage/regions/{code}/latest", headers=headers), budget),
+        _part(
+            up["facilities"].get_json(
+                f"/api/v1/facilities/snapshot?region={code}", headers=headers
+            ),
+            budget,
+        ),
+        _part(
+            up["beds"].get_json(f"/api/v1/beds/indicators?{beds_query}", headers=headers), budget
+        ),
+        _part(
+            up["beds"].get_json(f"/api/v1/beds/compliance?{beds_query}", headers=headers), budget
+        ),
+        _part(
+            up["coverage"].get_json(f"/api/v1/coverage/regions/{code}/latest", headers=headers),
+            budget,
+        ),
     )
     if region_s == "none" and not (snap_s == "ok" and snap.get("items")):
         # Unknown to the registry and nothing registered under it: a typo, not an empty region.
@@ -90,7 +110,9 @@ async def dashboard(gateway: Gateway, identity: Identity | None, code: str, peri
         out["coverage"] = _unavailable("coverage", cov)
     else:
         out["coverage"] = {"status": cov_s, "latest": cov}
-    out["unavailable"] = [part for part in ("facilities", "beds", "coverage") if out[part]["status"] == "unavailable"]
+    out["unavailable"] = [
+        part for part in ("facilities", "beds", "coverage") if out[part]["status"] == "unavailable"
+    ]
     return out
 
 
@@ -110,28 +132,54 @@ async def nearby(
     budget = gateway.settings.aggregate_timeout_s
     headers = _identity_headers(gateway, identity)
     candidates = min(max(2 * k, k + 5), 50)
-    query = {"lon": lon, "lat": lat, "k": candidates, "radius_m": radius_m, **({"type": types} if types else {})}
+    query = {
+        "lon": lon,
+        "lat": lat,
+        "k": candidates,
+        "radius_m": radius_m,
+        **({"type": types} if types else {}),
+    }
     try:
         found = await asyncio.wait_for(
-            up["facilities"].get_json(f"/api/v1/facilities/nearby?{urlencode(query)}", headers=headers), budget
+            up["facilities"].get_json(
+                f"/api/v1/facilities/nearby?{urlencode(query)}", headers=headers
+            ),
+            budget,
         )
     except TimeoutError as exc:
-        raise ServiceUnavailable("upstream facilities did not answer in time", upstream="facilities") from exc
+        raise ServiceUnavailable(
+            "upstream facilities did not answer in time", upstream="facilities"
+        ) from exc
     if found.status >= 400:
-        raise ServiceUnavailable(f"upstream facilities answered {found.status}", upstream="facilities")
+        raise ServiceUnavailable(
+            f"upstream facilities answered {found.status}", upstream="facilities"
+        )
     stations = found.json().get("items", [])
     walk_call = up["coverage"].post_json(
         "/api/v1/coverage/walk-times",
-        {"lon": lon, "lat": lat, "stations": [{"id": s["id"], "lon": s["lon"], "lat": s["lat"]} for s in stations]},
+        {
+            "lon": lon,
+            "lat": lat,
+            "stations": [{"id": s["id"], "lon": s["lon"], "lat": s["lat"]} for s in stations],
+        },
         headers=headers,
     )
     limit = asyncio.Semaphore(BEDS_CONCURRENCY)
 
     async def beds_of(facility_id: int) -> tuple[str, Any]:
         async with limit:
-            return await _part(up["beds"].get_json(f"/api/v1/beds/facilities/{facility_id}/current", headers=headers), budget)
+            return await _part(
+                up["beds"].get_json(
+                    f"/api/v1/beds/facilities/{facility_id}/current", headers=headers
+                ),
+                budget,
+            )
 
-    walk, *beds = await asyncio.gather(_part(walk_call, budget), *(beds_of(int(s["id"])) for s in stations)) if stations else (("ok", {"items": []}),)
+    walk, *beds = (
+        await asyncio.gather(_part(walk_call, budget), *(beds_of(int(s["id"])) for s in stations))
+        if stations
+        else (("ok", {"items": []}),)
+    )
     degraded: list[str] = []
     if walk[0] == "ok":
         times = {int(row["id"]): row for row in walk[1].get("items", [])}

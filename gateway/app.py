@@ -36,9 +36,14 @@ def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
     metrics = UpstreamMetrics(state.metrics.registry)
     return Gateway(
         settings=settings,
-        upstreams={name: Upstream(name, url, settings, metrics) for name, url in settings.upstreams().items()},
+        upstreams={
+            name: Upstream(name, url, settings, metrics)
+            for name, url in settings.upstreams().items()
+        },
         authenticator=Authenticator(settings, state.read_sessions),
-        limiter=RateLimiter(make_storage(settings.redis_url, settings.rate_limit_prefix), settings.rate_limit_prefix),
+        limiter=RateLimiter(
+            make_storage(settings.redis_url, settings.rate_limit_prefix), settings.rate_limit_prefix
+        ),
         quotas={
             "anonymous": Quota.parse("anonymous", settings.rate_limit_anonymous),
             "key": Quota.parse("key", settings.rate_limit_key),
@@ -66,16 +71,28 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     state.extras["gateway"] = build_gateway(settings, state)
     # Our /readyz, /openapi.json and /docs replace the generic ones; proxied prefixes come last,
     # so /api/v1/regions/{code}/dashboard is never taken for a facilities-service path.
-    app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in _REPLACED]
+    app.router.routes[:] = [
+        r for r in app.router.routes if getattr(r, "path", None) not in _REPLACED
+    ]
     app.router.routes[:0] = operations.router.routes
-    app.router.routes.extend(proxy.proxy_routes())  # documented fallbacks; ProxyFastPath answers first
+    app.router.routes.extend(
+        proxy.proxy_routes()
+    )  # documented fallbacks; ProxyFastPath answers first
     app.add_middleware(ProxyFastPath, metrics=state.metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["X-API-Key", "Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"],
+            allow_headers=[
+                "X-API-Key",
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
             max_age=600,
         )

@@ -108,7 +108,10 @@ class Authenticator:
                 issuer=self.settings.jwt_issuer,
                 audience=self.settings.jwt_audience or None,
                 leeway=CLOCK_LEEWAY_S,
-                options={"require": ["exp", "sub", "iss"], "verify_aud": bool(self.settings.jwt_audience)},
+                options={
+                    "require": ["exp", "sub", "iss"],
+                    "verify_aud": bool(self.settings.jwt_audience),
+                },
             )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"bearer token rejected: {exc}") from exc
@@ -121,7 +124,9 @@ def identity_from_claims(claims: dict[str, object]) -> Identity:
     if role not in ROLES:
         raise Unauthorized(f"bearer token names unknown role {role!r}")
     region = claims.get("region_code")
-    if region is not None and not (isinstance(region, str) and region.isdigit() and len(region) <= 12):
+    if region is not None and not (
+        isinstance(region, str) and region.isdigit() and len(region) <= 12
+    ):
         raise Unauthorized("bearer token's region_code must be a division code of up to 12 digits")
     raw_ids = claims.get("facility_ids") or []
     if not isinstance(raw_ids, list) or not all(isinstance(i, int) for i in raw_ids):

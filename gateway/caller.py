@@ -35,7 +35,9 @@ async def identify(gateway: Gateway, request: Request) -> Identity | None:
     return auth.identify(api_key, authorization)
 
 
-async def admit(gateway: Gateway, request: Request, identity: Identity | None, *, heavy: bool = False) -> None:
+async def admit(
+    gateway: Gateway, request: Request, identity: Identity | None, *, heavy: bool = False
+) -> None:
     """Count the request against the caller's quotas (raises 429 with Retry-After)."""
     if identity is None:
         caller = "ip:" + client_ip(request, gateway.settings.trust_forwarded_for)
@@ -53,7 +55,9 @@ async def read_write_body(gateway: Gateway, request: Request) -> tuple[bytes, An
     limit = gateway.settings.max_write_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body of {declared} bytes exceeds {limit} bytes", limit_bytes=limit)
+        raise PayloadTooLarge(
+            f"request body of {declared} bytes exceeds {limit} bytes", limit_bytes=limit
+        )
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():

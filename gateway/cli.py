@@ -9,15 +9,23 @@ ROLES_HELP = "public, operator, official, planner or admin"
 
 def register(app: typer.Typer) -> None:
     """Add the gateway's commands to the ``carecircle`` app."""
-    apikey = typer.Typer(help="API keys of the gateway (stored hashed; the key is shown once).", no_args_is_help=True)
+    apikey = typer.Typer(
+        help="API keys of the gateway (stored hashed; the key is shown once).", no_args_is_help=True
+    )
 
     @apikey.command("create")
     def create(
         role: str = typer.Option(..., help=ROLES_HELP),
-        region: str = typer.Option("", help="6- or 12-digit division code: the key's region subtree"),
-        facility: list[int] = typer.Option([], help="operators: a facility id they report for (repeatable)"),
+        region: str = typer.Option(
+            "", help="6- or 12-digit division code: the key's region subtree"
+        ),
+        facility: list[int] = typer.Option(
+            [], help="operators: a facility id they report for (repeatable)"
+        ),
         label: str = typer.Option("", help="who or what the key is for"),
-        migrate_first: bool = typer.Option(True, "--migrate/--no-migrate", help="upgrade the gateway database first"),
+        migrate_first: bool = typer.Option(
+            True, "--migrate/--no-migrate", help="upgrade the gateway database first"
+        ),
     ) -> None:
         """Create a key and print it once (only its hash is stored)."""
         from pydantic import ValidationError
@@ -25,7 +33,9 @@ def register(app: typer.Typer) -> None:
         from gateway.routes import KeyIn, create_key_row
 
         try:
-            data = KeyIn(role=role, region_code=region or None, facility_ids=facility, label=label or None)  # type: ignore[arg-type]
+            data = KeyIn(
+                role=role, region_code=region or None, facility_ids=facility, label=label or None
+            )  # type: ignore[arg-type]
         except ValidationError as exc:
             first = exc.errors()[0]
             raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
@@ -33,17 +43,24 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter("an official's key needs --region")
         out = create_key_row(_write_sessions(migrate_first), data)
         typer.echo(out.api_key)
-        typer.echo(f"key id {out.key_id}, role {out.role}, region {out.region_code or '-'} (shown once; store it now)", err=True)
+        typer.echo(
+            f"key id {out.key_id}, role {out.role}, region {out.region_code or '-'} (shown once; store it now)",
+            err=True,
+        )
 
     @apikey.command("list")
-    def list_keys(include_revoked: bool = typer.Option(False, help="also show revoked keys")) -> None:
+    def list_keys(
+        include_revoked: bool = typer.Option(False, help="also show revoked keys"),
+    ) -> None:
         """List keys (ids and roles, never the secrets)."""
         from gateway import repository
 
         with _write_sessions(True)() as session:
             for row in repository.list_api_keys(session, include_revoked=include_revoked):
                 revoked = f" revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else ""
-                typer.echo(f"{row.key_id}\t{row.role}\t{row.region_code or '-'}\t{row.label or ''}{revoked}")
+                typer.echo(
+                    f"{row.key_id}\t{row.role}\t{row.region_code or '-'}\t{row.label or ''}{revoked}"
+                )
 
     @apikey.command("revoke")
     def revoke(key_id: str = typer.Argument(..., help="the 12-hex-digit key id")) -> None:

@@ -22,7 +22,12 @@ from typing import Any
 
 import aiohttp
 import orjson
-from aiobreaker import CircuitBreaker, CircuitBreakerError, CircuitBreakerListener, CircuitBreakerState
+from aiobreaker import (
+    CircuitBreaker,
+    CircuitBreakerError,
+    CircuitBreakerListener,
+    CircuitBreakerState,
+)
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from gateway.settings import GatewaySettings
@@ -32,8 +37,12 @@ from services.common.errors import CareError, ServiceUnavailable, UpstreamError,
 log = logging.getLogger("carecircle.gateway.upstream")
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-RETRYABLE_STATUSES = frozenset({502, 503, 504})
-BREAKER_STATE_VALUE = {CircuitBreakerState.CLOSED: 0, CircuitBreakerState.HALF_OPEN: 1, CircuitBreakerState.OPEN: 2}
+OUTCOMES = ("ok", "http_5xx", "timeout", "connect_error", "breaker_open", "retry")
+BREAKER_STATE_VALUE = {
+    CircuitBreakerState.CLOSED: 0,
+    CircuitBreakerState.HALF_OPEN: 1,
+    CircuitBreakerState.OPEN: 2,
+}
 
 
 class UpstreamMetrics:
@@ -75,8 +84,12 @@ class _StateGauge(CircuitBreakerListener):  # type: ignore[misc]
         self.upstream = upstream
 
     def state_change(self, breaker: CircuitBreaker, old: Any, new: Any) -> None:
-        self.upstream.metrics.breaker_state.labels(self.upstream.name).set(BREAKER_STATE_VALUE[new.state])
-        log.warning("breaker %s: %s -> %s", self.upstream.name, getattr(old, "state", old), new.state.name)
+        self.upstream.metrics.breaker_state.labels(self.upstream.name).set(
+            BREAKER_STATE_VALUE[new.state]
+        )
+        log.warning(
+            "breaker %s: %s -> %s", self.upstream.name, getattr(old, "state", old), new.state.name
+        )
 
 
 @dataclass
@@ -95,7 +108,9 @@ class UpstreamAnswer:
 class Upstream:
     """A named service behind the gateway: base URL, connection pool, breaker, retries."""
 
-    def __init__(self, name: str, base_url: str, settings: GatewaySettings, metrics: UpstreamMetrics) -> None:
+    def __init__(
+        self, name: str, base_url: str, settings: GatewaySettings, metrics: UpstreamMetrics
+    ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.settings = settings
@@ -111,12 +126,18 @@ class Upstream:
         )
         self._session: aiohttp.ClientSession | None = None
         metrics.breaker_state.labels(name).set(0)
+        # Label children bound once: .labels() costs a lock and a dict lookup per call.
+        self._latency = metrics.latency.labels(name)
+        self._outcome = {o: metrics.outcomes.labels(name, o) for o in OUTCOMES}
 
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self.settings.pool_size, keepalive_timeout=30, ttl_dns_cache=300, force_close=False
+                limit=self.settings.pool_size,
+                keepalive_timeout=30,
+                ttl_dns_cache=300,
+                force_close=False,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
@@ -154,10 +175,14 @@ class Upstream:
         delay_s = self.settings.retry_backoff_s
         for attempt in range(attempts):
             try:
-                return await self.breaker.call_async(self._once, method, path_qs, headers, body, stream, timeout_s)
+                return await self.breaker.call_async(
+                    self._once, method, path_qs, headers, body, stream, timeout_s
+                )
             except CircuitBreakerError as exc:
-                if exc.__cause__ is None:  # refused without calling (a tripping failure has a cause)
-                    self.metrics.outcomes.labels(self.name, "breaker_open").inc()
+                if (
+                    exc.__cause__ is None
+                ):  # refused without calling (a tripping failure has a cause)
+                    self._outcome["breaker_open"].inc()
                 raise ServiceUnavailable(
                     f"upstream {self.name} is failing; its circuit breaker is open",
                     retry_after_s=max(1, round(self.settings.breaker_reset_s)),
@@ -166,7 +191,7 @@ class Upstream:
             except (_BadStatus, TimeoutError, aiohttp.ClientError) as exc:
                 if attempt + 1 >= attempts:
                     raise self._as_care_error(exc) from exc
-                self.metrics.outcomes.labels(self.name, "retry").inc()
+                self._outcome["retry"].inc()
                 await asyncio.sleep(delay_s * (0.5 + random.random()))
                 delay_s *= 2
         raise AssertionError("unreachable")
@@ -185,7 +210,12 @@ class Upstream:
         try:
             timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self.timeout
             response = await self.session.request(
-                method, self.base_url + path_qs, headers=headers, data=body, allow_redirects=False, timeout=timeout
+                method,
+                self.base_url + path_qs,
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                timeout=timeout,
             )
             if response.status >= 500:
                 outcome = "http_5xx"
@@ -205,12 +235,14 @@ class Upstream:
             outcome = "connect_error"
             raise
         finally:
-            self.metrics.latency.labels(self.name).observe(time.perf_counter() - started)
-            self.metrics.outcomes.labels(self.name, outcome).inc()
+            self._latency.observe(time.perf_counter() - started)
+            self._outcome[outcome].inc()
 
     def _as_care_error(self, exc: Exception) -> CareError:
         if isinstance(exc, TimeoutError):
-            return UpstreamTimeout(f"upstream {self.name} did not answer in time", upstream=self.name)
+            return UpstreamTimeout(
+                f"upstream {self.name} did not answer in time", upstream=self.name
+            )
         if isinstance(exc, _BadStatus):
             status = exc.response.status
             if status == 503:
@@ -222,22 +254,45 @@ class Upstream:
                     upstream_status=status,
                 )
             if status == 504:
-                return UpstreamTimeout(f"upstream {self.name} timed out (it answered 504)", upstream=self.name)
-            return UpstreamError(f"upstream {self.name} failed (it answered {status})", upstream=self.name, upstream_status=status)
+                return UpstreamTimeout(
+                    f"upstream {self.name} timed out (it answered 504)", upstream=self.name
+                )
+            return UpstreamError(
+                f"upstream {self.name} failed (it answered {status})",
+                upstream=self.name,
+                upstream_status=status,
+            )
         return ServiceUnavailable(
             f"upstream {self.name} is unreachable: {type(exc).__name__}",
             retry_after_s=max(1, round(self.settings.breaker_reset_s / 2)),
             upstream=self.name,
         )
 
-    async def get_json(self, path_qs: str, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> UpstreamAnswer:
+    async def get_json(
+        self,
+        path_qs: str,
+        *,
+        timeout_s: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> UpstreamAnswer:
         """A GET for the aggregated views (request id forwarded)."""
-        return await self.request("GET", path_qs, headers=_with_request_id(headers), timeout_s=timeout_s)
+        return await self.request(
+            "GET", path_qs, headers=_with_request_id(headers), timeout_s=timeout_s
+        )
 
-    async def post_json(self, path: str, payload: Any, *, timeout_s: float | None = None, headers: Mapping[str, str] | None = None) -> UpstreamAnswer:
+    async def post_json(
+        self,
+        path: str,
+        payload: Any,
+        *,
+        timeout_s: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> UpstreamAnswer:
         merged = _with_request_id(headers)
         merged["Content-Type"] = "application/json"
-        return await self.request("POST", path, headers=merged, body=orjson.dumps(payload), timeout_s=timeout_s)
+        return await self.request(
+            "POST", path, headers=merged, body=orjson.dumps(payload), timeout_s=timeout_s
+        )
 
 
 def _with_request_id(headers: Mapping[str, str] | None) -> dict[str, str]:

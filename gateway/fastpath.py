@@ -31,7 +31,10 @@ log = logging.getLogger("carecircle.errors")
 #: Gateway-owned routes under a proxied prefix, which FastAPI must answer.
 _OWN = re.compile(r"^/api/v1/regions/[^/]+/dashboard/?$")
 _PREFIXES = tuple(sorted(ROUTES_TO, key=len, reverse=True))
-_LABELS = {prefix: (SimpleNamespace(path=prefix), SimpleNamespace(path=prefix + "/{rest:path}")) for prefix in ROUTES_TO}
+_LABELS = {
+    prefix: (SimpleNamespace(path=prefix), SimpleNamespace(path=prefix + "/{rest:path}"))
+    for prefix in ROUTES_TO
+}
 
 
 def proxied_prefix(path: str) -> str | None:
@@ -45,7 +48,9 @@ def proxied_prefix(path: str) -> str | None:
 class ProxyFastPath:
     def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
         self.app = app
-        self.fast = ObservabilityMiddleware(GZipMiddleware(self._proxy, minimum_size=GZIP_MIN_BYTES), metrics)
+        self.fast = ObservabilityMiddleware(
+            GZipMiddleware(self._proxy, minimum_size=GZIP_MIN_BYTES), metrics
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and proxied_prefix(scope["path"]) is not None:
@@ -67,5 +72,7 @@ class ProxyFastPath:
             response = problem_response(request, exc)
         except Exception as exc:  # never a bare 500 page
             log.exception("unhandled error", exc_info=exc)
-            response = problem_response(request, CareError("An unexpected error occurred; it has been logged."))
+            response = problem_response(
+                request, CareError("An unexpected error occurred; it has been logged.")
+            )
         await response(scope, receive, send)

@@ -30,7 +30,9 @@ class NewKey:
 def new_key() -> NewKey:
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    return NewKey(key_id=key_id, secret_sha256=hash_secret(secret), full_key=f"{KEY_PREFIX}_{key_id}_{secret}")
+    return NewKey(
+        key_id=key_id, secret_sha256=hash_secret(secret), full_key=f"{KEY_PREFIX}_{key_id}_{secret}"
+    )
 
 
 def hash_secret(secret: str) -> str:

@@ -22,7 +22,9 @@ class ApiKey(Base):
 
     __tablename__ = "api_keys"
     __table_args__ = (
-        CheckConstraint("role IN ('public', 'operator', 'official', 'planner', 'admin')", name="role_known"),
+        CheckConstraint(
+            "role IN ('public', 'operator', 'official', 'planner', 'admin')", name="role_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -19,8 +19,18 @@ from gateway.proxy import ROUTES_TO
 CACHE_S = 60.0
 RETRY_S = 5.0
 SECURITY_SCHEMES = {
-    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "a key from `carecircle apikey create`"},
-    "Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "a person's token (HS256/RS256)"},
+    "ApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "a key from `carecircle apikey create`",
+    },
+    "Bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "a person's token (HS256/RS256)",
+    },
 }
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -45,7 +55,11 @@ def public_paths(service: str, document: dict[str, Any]) -> dict[str, Any]:
 def _rewrite_refs(node: Any, renames: dict[str, str]) -> Any:
     if isinstance(node, dict):
         return {
-            key: (_renamed_ref(value, renames) if key == "$ref" and isinstance(value, str) else _rewrite_refs(value, renames))
+            key: (
+                _renamed_ref(value, renames)
+                if key == "$ref" and isinstance(value, str)
+                else _rewrite_refs(value, renames)
+            )
             for key, value in node.items()
         }
     if isinstance(node, list):
@@ -67,7 +81,11 @@ def merge(base: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[str, A
     paths: dict[str, Any] = merged.setdefault("paths", {})
     for service, document in parts.items():
         theirs = (document.get("components") or {}).get("schemas") or {}
-        renames = {name: f"{service}_{name}" for name, schema in theirs.items() if name in schemas and schemas[name] != schema}
+        renames = {
+            name: f"{service}_{name}"
+            for name, schema in theirs.items()
+            if name in schemas and schemas[name] != schema
+        }
         for name, schema in theirs.items():
             schemas[renames.get(name, name)] = _rewrite_refs(schema, renames)
         for path, item in public_paths(service, document).items():

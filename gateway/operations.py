@@ -31,7 +31,9 @@ async def probe(upstream: Upstream) -> dict[str, Any]:
         async with upstream.session.get(
             upstream.base_url + "/readyz", timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
         ) as response:
-            detail["status"] = "ready" if response.status == 200 else f"not ready ({response.status})"
+            detail["status"] = (
+                "ready" if response.status == 200 else f"not ready ({response.status})"
+            )
             detail["ready"] = response.status == 200
     except (TimeoutError, aiohttp.ClientError) as exc:
         detail["status"] = f"unreachable: {type(exc).__name__}"
@@ -51,7 +53,9 @@ def _database_check(request: Request) -> dict[str, Any]:
         return {"ready": False, "status": f"unreachable: {type(exc).__name__}"}
 
 
-@router.get("/readyz", summary="Readiness: the gateway's database, rate-limit storage and every upstream")
+@router.get(
+    "/readyz", summary="Readiness: the gateway's database, rate-limit storage and every upstream"
+)
 async def readyz(
     request: Request,
     strict: bool = Query(False, description="answer 503 when any upstream is not ready"),
@@ -80,7 +84,10 @@ async def readyz(
         "service": "gateway",
         "checks": {
             "database": database,
-            "rate_limit_storage": {"ready": storage, "kind": type(gateway.limiter.storage).__name__},
+            "rate_limit_storage": {
+                "ready": storage,
+                "kind": type(gateway.limiter.storage).__name__,
+            },
             "upstreams": upstreams,
         },
     }
@@ -93,7 +100,11 @@ def base_document(request: Request) -> dict[str, Any]:
         title=app.title,
         version=app.version,
         description=app.description,
-        routes=[*router.routes, *routes.router.routes, *(r for r in health_router.routes if getattr(r, "path", "") != "/readyz")],
+        routes=[
+            *router.routes,
+            *routes.router.routes,
+            *(r for r in health_router.routes if getattr(r, "path", "") != "/readyz"),
+        ],
         tags=app.openapi_tags,
     )
 

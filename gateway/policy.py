@@ -138,7 +138,10 @@ def _require_role(role: str, allowed: set[str], what: str) -> None:
 
 def _require_regions(identity: Identity, scope: Scope) -> None:
     if identity.region_code is None:
-        raise Forbidden(f"{identity.role} {identity.subject} has no region, so may write nowhere", role=identity.role)
+        raise Forbidden(
+            f"{identity.role} {identity.subject} has no region, so may write nowhere",
+            role=identity.role,
+        )
     for code in scope.region_codes:
         if not identity.covers_region(code):
             raise Forbidden(

@@ -38,7 +38,14 @@ HOP_BY_HOP = frozenset(
 )
 #: Never forwarded upstream: hop-by-hop, recomputed, or credentials the services must not see.
 #: (Accept-Encoding is dropped so services answer uncompressed on loopback; the gateway gzips once.)
-_DROP_REQUEST = HOP_BY_HOP | {"host", "content-length", "x-api-key", "authorization", "accept-encoding", "x-forwarded-for"}
+_DROP_REQUEST = HOP_BY_HOP | {
+    "host",
+    "content-length",
+    "x-api-key",
+    "authorization",
+    "accept-encoding",
+    "x-forwarded-for",
+}
 #: Never copied back: hop-by-hop, or set again by our own server and middleware.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server", "x-request-id"}
 IDENTITY_PREFIX = "x-carecircle-"
@@ -56,7 +63,9 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
     """The request's headers minus hop-by-hop, credentials and any client-sent identity."""
     connection_named = {
-        token.strip().lower() for token in request.headers.get("connection", "").split(",") if token.strip()
+        token.strip().lower()
+        for token in request.headers.get("connection", "").split(",")
+        if token.strip()
     }
     out = []
     for name, value in request.headers.items():
@@ -68,7 +77,9 @@ def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
     return out
 
 
-_KEPT_ON_304 = frozenset({"etag", "cache-control", "content-location", "date", "expires", "vary", "last-modified"})
+_KEPT_ON_304 = frozenset(
+    {"etag", "cache-control", "content-location", "date", "expires", "vary", "last-modified"}
+)
 
 
 def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
@@ -83,7 +94,9 @@ def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
 
 def backward_headers(answer: UpstreamAnswer, base_url: str) -> dict[str, str]:
     connection_named = {
-        token.strip().lower() for token in answer.headers.get("connection", "").split(",") if token.strip()
+        token.strip().lower()
+        for token in answer.headers.get("connection", "").split(",")
+        if token.strip()
     }
     out: dict[str, str] = {}
     for name, value in answer.headers.items():
@@ -119,7 +132,11 @@ async def proxy(request: Request, prefix: str) -> Response:
     path_qs = path + ("?" + request.url.query if request.url.query else "")
     answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
     out_headers = backward_headers(answer, upstream.base_url)
-    if method in ("GET", "HEAD") and answer.status == 200 and etag_matches(request.headers.get("if-none-match"), answer.headers.get("etag")):
+    if (
+        method in ("GET", "HEAD")
+        and answer.status == 200
+        and etag_matches(request.headers.get("if-none-match"), answer.headers.get("etag"))
+    ):
         # The service may not evaluate If-None-Match itself; the client still gets its 304.
         if answer.response is not None:
             answer.response.release()
@@ -134,7 +151,10 @@ async def proxy(request: Request, prefix: str) -> Response:
             yield chunk
 
     return StreamingResponse(
-        chunks(), status_code=answer.status, headers=out_headers, background=BackgroundTask(response.release)
+        chunks(),
+        status_code=answer.status,
+        headers=out_headers,
+        background=BackgroundTask(response.release),
     )
 
 
@@ -153,5 +173,9 @@ def proxy_routes() -> list[Route]:
     routes = []
     for prefix in ROUTES_TO:
         for template in (prefix, prefix + "/{rest:path}"):
-            routes.append(Route(template, _endpoint(prefix, template), methods=METHODS, include_in_schema=False))
+            routes.append(
+                Route(
+                    template, _endpoint(prefix, template), methods=METHODS, include_in_schema=False
+                )
+            )
     return routes

@@ -37,7 +37,13 @@ def rank_by_walk(
         row["walk_minutes"] = times.get("walk_minutes")
         row["network_distance_m"] = times.get("network_distance_m")
         out.append(row)
-    out.sort(key=lambda r: (r["walk_minutes"] is None, r["walk_minutes"] or 0.0, r.get("distance_m") or 0.0))
+    out.sort(
+        key=lambda r: (
+            r["walk_minutes"] is None,
+            r["walk_minutes"] or 0.0,
+            r.get("distance_m") or 0.0,
+        )
+    )
     return out[:k]
 
 
@@ -56,7 +62,9 @@ def _minutes(text: str) -> int:
     return value
 
 
-def is_open(opening_hours: Mapping[str, Sequence[Sequence[str]]] | None, local: datetime) -> bool | None:
+def is_open(
+    opening_hours: Mapping[str, Sequence[Sequence[str]]] | None, local: datetime
+) -> bool | None:
     """Whether a facility is open at the local wall-clock time ``local``; None when hours are unknown.
 
     ``opening_hours`` is ``{"mon": [["08:00", "18:00"], …], …}``; an interval whose

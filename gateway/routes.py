@@ -17,7 +17,14 @@ from services.common.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1")
 
-RegionCode = Annotated[str, Path(pattern=r"^\d{6}(\d{6})?$", description="6- or 12-digit division code", examples=["110105000000"])]
+RegionCode = Annotated[
+    str,
+    Path(
+        pattern=r"^\d{6}(\d{6})?$",
+        description="6- or 12-digit division code",
+        examples=["110105000000"],
+    ),
+]
 
 
 @router.get(
@@ -41,7 +48,11 @@ async def region_dashboard(
     "/nearby",
     tags=["aggregated views"],
     summary="Nearest stations by walking minutes, with free beds and open-now",
-    responses={200: {"description": "`ranking` is `walking`, or `straight_line` (degraded) when coverage is down."}},
+    responses={
+        200: {
+            "description": "`ranking` is `walking`, or `straight_line` (degraded) when coverage is down."
+        }
+    },
 )
 async def nearby(
     request: Request,
@@ -50,17 +61,26 @@ async def nearby(
     lat: Annotated[float, Query(ge=-90, le=90, examples=[39.9042])],
     k: Annotated[int, Query(ge=1, le=25, description="how many stations")] = 5,
     radius_m: Annotated[float, Query(gt=0, le=20_000, description="search radius, metres")] = 2000,
-    type: Annotated[str | None, Query(description="comma-separated facility types", examples=["community_station,day_care"])] = None,
+    type: Annotated[
+        str | None,
+        Query(
+            description="comma-separated facility types", examples=["community_station,day_care"]
+        ),
+    ] = None,
 ) -> FastJSONResponse:
     """What a mobile app wants in one call (see the aggregated views in docs/gateway.md)."""
-    body = await aggregate.nearby(gateway_of(request), caller, lon=lon, lat=lat, k=k, radius_m=radius_m, types=type)
+    body = await aggregate.nearby(
+        gateway_of(request), caller, lon=lon, lat=lat, k=k, radius_m=radius_m, types=type
+    )
     return FastJSONResponse(body)
 
 
 class KeyIn(BaseModel):
     role: Literal["public", "operator", "official", "planner", "admin"]
     region_code: str | None = Field(None, pattern=r"^\d{6}(\d{6})?$", examples=["110105000000"])
-    facility_ids: list[int] = Field(default_factory=list, description="operators: the facilities they report for")
+    facility_ids: list[int] = Field(
+        default_factory=list, description="operators: the facilities they report for"
+    )
     label: str | None = Field(None, max_length=200)
 
 
@@ -94,12 +114,19 @@ def create_key_row(sessions: Any, data: KeyIn) -> KeyOut:
     region = data.region_code.ljust(12, "0") if data.region_code else None
     with transaction(sessions) as session:
         row = repository.create_api_key(
-            session, key=key, role=data.role, region_code=region, facility_ids=data.facility_ids, label=data.label
+            session,
+            key=key,
+            role=data.role,
+            region_code=region,
+            facility_ids=data.facility_ids,
+            label=data.label,
         )
         return _out(row, key.full_key)
 
 
-@router.post("/gateway/keys", tags=["administration"], status_code=201, summary="Create an API key (admin)")
+@router.post(
+    "/gateway/keys", tags=["administration"], status_code=201, summary="Create an API key (admin)"
+)
 async def create_key(request: Request, caller: CallerDep, data: KeyIn) -> KeyOut:
     """The full key is in `api_key`, shown this once."""
     sessions = request.app.state.service.write_sessions
@@ -107,16 +134,24 @@ async def create_key(request: Request, caller: CallerDep, data: KeyIn) -> KeyOut
 
 
 @router.get("/gateway/keys", tags=["administration"], summary="List API keys (admin)")
-async def list_keys(request: Request, caller: CallerDep, include_revoked: bool = False) -> dict[str, list[KeyOut]]:
+async def list_keys(
+    request: Request, caller: CallerDep, include_revoked: bool = False
+) -> dict[str, list[KeyOut]]:
     def run() -> list[KeyOut]:
         with request.app.state.service.read_sessions() as session:
-            return [_out(r) for r in repository.list_api_keys(session, include_revoked=include_revoked)]
+            return [
+                _out(r) for r in repository.list_api_keys(session, include_revoked=include_revoked)
+            ]
 
     return {"items": await anyio.to_thread.run_sync(run)}
 
 
-@router.delete("/gateway/keys/{key_id}", tags=["administration"], summary="Revoke an API key (admin)")
-async def revoke_key(request: Request, caller: CallerDep, key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]) -> KeyOut:
+@router.delete(
+    "/gateway/keys/{key_id}", tags=["administration"], summary="Revoke an API key (admin)"
+)
+async def revoke_key(
+    request: Request, caller: CallerDep, key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]
+) -> KeyOut:
     def run() -> KeyOut | None:
         with transaction(request.app.state.service.write_sessions) as session:
             row = repository.revoke_api_key(session, key_id=key_id)

@@ -24,15 +24,21 @@ class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "gateway"
-    facilities_url: str = _unprefixed("http://127.0.0.1:8001", "FACILITIES_URL", "facilities service")
+    facilities_url: str = _unprefixed(
+        "http://127.0.0.1:8001", "FACILITIES_URL", "facilities service"
+    )
     beds_url: str = _unprefixed("http://127.0.0.1:8002", "BEDS_URL", "beds service")
     coverage_url: str = _unprefixed("http://127.0.0.1:8003", "COVERAGE_URL", "coverage service")
     redis_url: str = _unprefixed("", "REDIS_URL", "shared rate-limit counters; empty: in memory")
 
     # Bearer tokens (people). HS256 with a shared secret and/or RS256 with a public key (PEM).
     jwt_secret: str = Field("", description="HS256 key for bearer tokens (env GATEWAY_JWT_SECRET)")
-    jwt_public_key: str = Field("", description="RS256 public key, PEM (env GATEWAY_JWT_PUBLIC_KEY)")
-    jwt_issuer: str = Field("carecircle", description="required `iss` claim (env GATEWAY_JWT_ISSUER)")
+    jwt_public_key: str = Field(
+        "", description="RS256 public key, PEM (env GATEWAY_JWT_PUBLIC_KEY)"
+    )
+    jwt_issuer: str = Field(
+        "carecircle", description="required `iss` claim (env GATEWAY_JWT_ISSUER)"
+    )
     jwt_audience: str = Field("", description="required `aud` claim when set")
 
     # Rate limits, in the `limits` notation ("N/second", "N/minute"; several joined by ';').
@@ -40,7 +46,9 @@ class GatewaySettings(ServiceSettings):
     rate_limit_key: str = "600/minute"
     rate_limit_heavy: str = "10/minute"
     rate_limit_prefix: str = "cc-gw"
-    trust_forwarded_for: bool = Field(False, description="use X-Forwarded-For's first hop as the client IP")
+    trust_forwarded_for: bool = Field(
+        False, description="use X-Forwarded-For's first hop as the client IP"
+    )
 
     # Resilience, per upstream.
     upstream_timeout_s: float = Field(10.0, gt=0, description="total time for one upstream call")
@@ -55,7 +63,9 @@ class GatewaySettings(ServiceSettings):
     # Aggregated views and the browser.
     aggregate_timeout_s: float = Field(3.0, gt=0, description="per-part budget of dashboard/nearby")
     timezone: str = Field("Asia/Shanghai", description="local time for opening hours (open_now)")
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="JSON list or comma-separated")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="JSON list or comma-separated"
+    )
     api_key_cache_s: float = Field(30.0, ge=0, description="how long a looked-up key is trusted")
 
     @field_validator("cors_origins", mode="before")

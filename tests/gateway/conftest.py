@@ -59,7 +59,9 @@ def gateway_sqlite_url(scratch_databases: ScratchDatabases) -> Iterator[str]:
     yield from migrated_database(scratch_databases, "sqlite", "gateway")
 
 
-def make_settings(database_url: str, stubs: dict[str, Stub] | None = None, **overrides: Any) -> GatewaySettings:
+def make_settings(
+    database_url: str, stubs: dict[str, Stub] | None = None, **overrides: Any
+) -> GatewaySettings:
     urls = {f"{name}_url": stubs[name].url for name in UPSTREAMS} if stubs else {}
     values: dict[str, Any] = {
         "database_url": database_url,
@@ -95,15 +97,21 @@ async def close_app(app: FastAPI) -> None:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=("203.0.113.7", 5000))
+    transport = httpx.ASGITransport(
+        app=app, raise_app_exceptions=False, client=("203.0.113.7", 5000)
+    )
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as c:
         yield c
     await close_app(app)
 
 
-def new_key(app: FastAPI, role: str, region_code: str | None = None, facility_ids: tuple[int, ...] = ()) -> str:
+def new_key(
+    app: FastAPI, role: str, region_code: str | None = None, facility_ids: tuple[int, ...] = ()
+) -> str:
     sessions = app.state.service.write_sessions
-    out = create_key_row(sessions, KeyIn(role=role, region_code=region_code, facility_ids=list(facility_ids)))  # type: ignore[arg-type]
+    out = create_key_row(
+        sessions, KeyIn(role=role, region_code=region_code, facility_ids=list(facility_ids))
+    )  # type: ignore[arg-type]
     assert out.api_key is not None
     return out.api_key
 

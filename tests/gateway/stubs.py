@@ -34,7 +34,9 @@ class Behaviour:
         self.fail_next = 0
         self.received.clear()
 
-    def answer(self, method: str, path: str, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    def answer(
+        self, method: str, path: str, status: int, body: Any, headers: dict[str, str] | None = None
+    ) -> None:
         self.canned[f"{method} {path}"] = (status, body, headers or {})
 
     def paths(self) -> list[str]:
@@ -61,7 +63,11 @@ def stub_app(name: str, database_url: str, identity_secret: str) -> tuple[FastAP
             await asyncio.sleep(behaviour.delay_s)
         if behaviour.fail_next:
             behaviour.fail_next -= 1
-            return Response(b'{"detail":"stub failure"}', status_code=behaviour.fail_status, media_type="application/json")
+            return Response(
+                b'{"detail":"stub failure"}',
+                status_code=behaviour.fail_status,
+                media_type="application/json",
+            )
         key = f"{request.method} {request.url.path}"
         if key in behaviour.canned:
             status, payload, headers = behaviour.canned[key]
@@ -78,7 +84,19 @@ def stub_app(name: str, database_url: str, identity_secret: str) -> tuple[FastAP
         return Response(orjson.dumps(payload), media_type="application/json")
 
     for prefix in ("/api", "/ogc"):
-        router.add_api_route(prefix + "/{path:path}", record, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-    settings = ServiceSettings(service_name="gateway", database_url=database_url, identity_secret=identity_secret, log_level="WARNING")
-    app = create_service_app(settings, title=f"stub {name}", description="", version="0", routers=[router])
+        router.add_api_route(
+            prefix + "/{path:path}",
+            record,
+            methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+            include_in_schema=False,
+        )
+    settings = ServiceSettings(
+        service_name="gateway",
+        database_url=database_url,
+        identity_secret=identity_secret,
+        log_level="WARNING",
+    )
+    app = create_service_app(
+        settings, title=f"stub {name}", description="", version="0", routers=[router]
+    )
     return app, behaviour

@@ -23,34 +23,60 @@ SNAPSHOT = {
     ],
 }
 INDICATORS = {"total_beds": 320, "nursing_beds": 200, "nursing_share": 0.625}
-COMPLIANCE = {"items": [{"indicator": "nursing_share", "threshold": 0.55, "value": 0.625, "met": True, "gap_beds": 0}]}
+COMPLIANCE = {
+    "items": [
+        {
+            "indicator": "nursing_share",
+            "threshold": 0.55,
+            "value": 0.625,
+            "met": True,
+            "gap_beds": 0,
+        }
+    ]
+}
 COVERAGE = {"run_id": 4, "covered_share": 0.81}
 
 
 def can_dashboard(upstreams: dict[str, Stub]) -> None:
-    upstreams["facilities"].behaviour.answer("GET", f"/api/v1/regions/{CODE}", 200, {"code": CODE, "name": "朝阳区", "level": "district"})
+    upstreams["facilities"].behaviour.answer(
+        "GET", f"/api/v1/regions/{CODE}", 200, {"code": CODE, "name": "朝阳区", "level": "district"}
+    )
     upstreams["facilities"].behaviour.answer("GET", "/api/v1/facilities/snapshot", 200, SNAPSHOT)
     upstreams["beds"].behaviour.answer("GET", "/api/v1/beds/indicators", 200, INDICATORS)
     upstreams["beds"].behaviour.answer("GET", "/api/v1/beds/compliance", 200, COMPLIANCE)
-    upstreams["coverage"].behaviour.answer("GET", f"/api/v1/coverage/regions/{CODE}/latest", 200, COVERAGE)
+    upstreams["coverage"].behaviour.answer(
+        "GET", f"/api/v1/coverage/regions/{CODE}/latest", 200, COVERAGE
+    )
 
 
-async def call(upstreams: dict[str, Stub], db_url: str, path: str, role: str | None = "planner", **overrides: Any) -> httpx.Response:
+async def call(
+    upstreams: dict[str, Stub],
+    db_url: str,
+    path: str,
+    role: str | None = "planner",
+    **overrides: Any,
+) -> httpx.Response:
     app = create_app(make_settings(db_url, upstreams, **overrides))
     try:
         headers = {"X-API-Key": new_key(app, role)} if role else {}
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://gw") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://gw"
+        ) as client:
             return await client.get(path, headers=headers)
     finally:
         await close_app(app)
 
 
-async def test_dashboard_all_parts_fetched_in_parallel(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_dashboard_all_parts_fetched_in_parallel(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     can_dashboard(upstreams)
     for stub in upstreams.values():
         stub.behaviour.delay_s = 0.4  # five calls: ≥ 2 s one after another, ~0.4 s in parallel
     started = time.perf_counter()
-    response = await call(upstreams, gateway_sqlite_url, "/api/v1/regions/110105/dashboard?period=2026-10")
+    response = await call(
+        upstreams, gateway_sqlite_url, "/api/v1/regions/110105/dashboard?period=2026-10"
+    )
     assert time.perf_counter() - started < 1.5
     assert response.status_code == 200, response.text
     body = response.json()
@@ -63,17 +89,28 @@ async def test_dashboard_all_parts_fetched_in_parallel(gateway_sqlite_url: str, 
         "by_status": {"active": 2, "planned": 1},
         "capacity": 320,
     }
-    assert body["beds"] == {"status": "ok", "indicators": INDICATORS, "compliance": COMPLIANCE["items"]}
+    assert body["beds"] == {
+        "status": "ok",
+        "indicators": INDICATORS,
+        "compliance": COMPLIANCE["items"],
+    }
     assert body["coverage"] == {"status": "ok", "latest": COVERAGE}
     assert body["unavailable"] == []
     beds_queries = {r["query"] for r in upstreams["beds"].behaviour.received}
     assert beds_queries == {f"region={CODE}&period=2026-10"}
 
 
-async def test_dashboard_with_one_upstream_down_returns_the_rest(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_dashboard_with_one_upstream_down_returns_the_rest(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     can_dashboard(upstreams)
     nothing_listens = f"http://127.0.0.1:{free_port()}"
-    response = await call(upstreams, gateway_sqlite_url, f"/api/v1/regions/{CODE}/dashboard", coverage_url=nothing_listens)
+    response = await call(
+        upstreams,
+        gateway_sqlite_url,
+        f"/api/v1/regions/{CODE}/dashboard",
+        coverage_url=nothing_listens,
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["unavailable"] == ["coverage"]
@@ -81,50 +118,105 @@ async def test_dashboard_with_one_upstream_down_returns_the_rest(gateway_sqlite_
     assert body["facilities"]["total"] == 3 and body["beds"]["status"] == "ok"
 
     upstreams["beds"].behaviour.fail_next, upstreams["beds"].behaviour.fail_status = 100, 500
-    response = await call(upstreams, gateway_sqlite_url, f"/api/v1/regions/{CODE}/dashboard", retries=0)
+    response = await call(
+        upstreams, gateway_sqlite_url, f"/api/v1/regions/{CODE}/dashboard", retries=0
+    )
     body = response.json()
     assert body["unavailable"] == ["beds"] and body["coverage"]["status"] == "ok"
 
 
-async def test_dashboard_of_an_unknown_region_and_without_a_key(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
-    upstreams["facilities"].behaviour.answer("GET", "/api/v1/regions/110199000000", 404, {"detail": "no such region"})
+async def test_dashboard_of_an_unknown_region_and_without_a_key(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    upstreams["facilities"].behaviour.answer(
+        "GET", "/api/v1/regions/110199000000", 404, {"detail": "no such region"}
+    )
     response = await call(upstreams, gateway_sqlite_url, "/api/v1/regions/110199000000/dashboard")
     assert response.status_code == 404 and "110199000000" in response.json()["detail"]
-    assert (await call(upstreams, gateway_sqlite_url, f"/api/v1/regions/{CODE}/dashboard", role=None)).status_code == 401
+    assert (
+        await call(upstreams, gateway_sqlite_url, f"/api/v1/regions/{CODE}/dashboard", role=None)
+    ).status_code == 401
     response = await call(upstreams, gateway_sqlite_url, "/api/v1/regions/11x/dashboard")
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "path.code"
 
 
 STATIONS = [
-    {"id": 11, "name": "A", "lon": 116.401, "lat": 39.901, "distance_m": 120.0, "opening_hours": {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}},
-    {"id": 12, "name": "B", "lon": 116.402, "lat": 39.902, "distance_m": 300.0, "opening_hours": None},
-    {"id": 13, "name": "C", "lon": 116.403, "lat": 39.903, "distance_m": 450.0, "opening_hours": {}},
+    {
+        "id": 11,
+        "name": "A",
+        "lon": 116.401,
+        "lat": 39.901,
+        "distance_m": 120.0,
+        "opening_hours": {
+            d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        },
+    },
+    {
+        "id": 12,
+        "name": "B",
+        "lon": 116.402,
+        "lat": 39.902,
+        "distance_m": 300.0,
+        "opening_hours": None,
+    },
+    {
+        "id": 13,
+        "name": "C",
+        "lon": 116.403,
+        "lat": 39.903,
+        "distance_m": 450.0,
+        "opening_hours": {},
+    },
     {"id": 14, "name": "D", "lon": 116.404, "lat": 39.904, "distance_m": 500.0},
 ]
-WALK = {"items": [
-    {"id": 11, "walk_minutes": 14.0, "network_distance_m": 1120.0},  # close as the crow flies, across a railway
-    {"id": 12, "walk_minutes": 4.0, "network_distance_m": 320.0},
-    {"id": 13, "walk_minutes": 6.5, "network_distance_m": 520.0},
-    {"id": 14, "walk_minutes": None, "network_distance_m": None},
-]}
+WALK = {
+    "items": [
+        {
+            "id": 11,
+            "walk_minutes": 14.0,
+            "network_distance_m": 1120.0,
+        },  # close as the crow flies, across a railway
+        {"id": 12, "walk_minutes": 4.0, "network_distance_m": 320.0},
+        {"id": 13, "walk_minutes": 6.5, "network_distance_m": 520.0},
+        {"id": 14, "walk_minutes": None, "network_distance_m": None},
+    ]
+}
 
 
 def can_nearby(upstreams: dict[str, Stub]) -> None:
-    upstreams["facilities"].behaviour.answer("GET", "/api/v1/facilities/nearby", 200, {"items": STATIONS, "next_cursor": None})
+    upstreams["facilities"].behaviour.answer(
+        "GET", "/api/v1/facilities/nearby", 200, {"items": STATIONS, "next_cursor": None}
+    )
     upstreams["coverage"].behaviour.answer("POST", "/api/v1/coverage/walk-times", 200, WALK)
-    upstreams["beds"].behaviour.answer("GET", "/api/v1/beds/facilities/12/current", 200, {"free_beds": 3, "period": "2026-10"})
-    upstreams["beds"].behaviour.answer("GET", "/api/v1/beds/facilities/13/current", 404, {"detail": "no report"})
+    upstreams["beds"].behaviour.answer(
+        "GET", "/api/v1/beds/facilities/12/current", 200, {"free_beds": 3, "period": "2026-10"}
+    )
+    upstreams["beds"].behaviour.answer(
+        "GET", "/api/v1/beds/facilities/13/current", 404, {"detail": "no report"}
+    )
 
 
-async def test_nearby_ranks_by_walking_minutes_with_free_beds(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_nearby_ranks_by_walking_minutes_with_free_beds(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     can_nearby(upstreams)
-    response = await call(upstreams, gateway_sqlite_url, "/api/v1/nearby?lon=116.4&lat=39.9&k=3&type=community_station", role=None)
+    response = await call(
+        upstreams,
+        gateway_sqlite_url,
+        "/api/v1/nearby?lon=116.4&lat=39.9&k=3&type=community_station",
+        role=None,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["ranking"] == "walking" and body["degraded"] == []
     assert [s["id"] for s in body["items"]] == [12, 13, 11]
     first = body["items"][0]
-    assert (first["walk_minutes"], first["free_beds"], first["beds_period"], first["open_now"]) == (4.0, 3, "2026-10", None)
+    assert (first["walk_minutes"], first["free_beds"], first["beds_period"], first["open_now"]) == (
+        4.0,
+        3,
+        "2026-10",
+        None,
+    )
     assert body["items"][1]["free_beds"] is None and body["items"][1]["beds_status"] == "none"
     assert body["items"][2]["open_now"] is True
     sent = upstreams["coverage"].behaviour.received[0]
@@ -137,10 +229,14 @@ async def test_nearby_ranks_by_walking_minutes_with_free_beds(gateway_sqlite_url
     assert "type=community_station" in facilities_query and "k=8" in facilities_query
 
 
-async def test_nearby_degrades_to_straight_line_when_coverage_is_down(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_nearby_degrades_to_straight_line_when_coverage_is_down(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     can_nearby(upstreams)
     upstreams["coverage"].behaviour.fail_next = 100
-    response = await call(upstreams, gateway_sqlite_url, "/api/v1/nearby?lon=116.4&lat=39.9&k=3", role=None)
+    response = await call(
+        upstreams, gateway_sqlite_url, "/api/v1/nearby?lon=116.4&lat=39.9&k=3", role=None
+    )
     body = response.json()
     assert response.status_code == 200
     assert body["ranking"] == "straight_line" and body["degraded"] == ["coverage"]
@@ -149,9 +245,19 @@ async def test_nearby_degrades_to_straight_line_when_coverage_is_down(gateway_sq
     assert body["items"][1]["free_beds"] == 3
 
 
-async def test_nearby_needs_the_registry_and_valid_coordinates(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_nearby_needs_the_registry_and_valid_coordinates(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     nothing_listens = f"http://127.0.0.1:{free_port()}"
-    response = await call(upstreams, gateway_sqlite_url, "/api/v1/nearby?lon=116.4&lat=39.9", role=None, facilities_url=nothing_listens)
+    response = await call(
+        upstreams,
+        gateway_sqlite_url,
+        "/api/v1/nearby?lon=116.4&lat=39.9",
+        role=None,
+        facilities_url=nothing_listens,
+    )
     assert response.status_code == 503 and response.json()["upstream"] == "facilities"
-    response = await call(upstreams, gateway_sqlite_url, "/api/v1/nearby?lon=200&lat=39.9", role=None)
+    response = await call(
+        upstreams, gateway_sqlite_url, "/api/v1/nearby?lon=200&lat=39.9", role=None
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "query.lon"

@@ -35,13 +35,17 @@ def test_keys_are_stored_hashed_and_found_on_both_engines(gateway_db_url: str) -
         writes = make_session_factory(engine, write=True)
         made = keys.new_key()
         with transaction(writes) as session:
-            repository.create_api_key(session, key=made, role="operator", region_code=None, facility_ids=[3, 5], label="x")
+            repository.create_api_key(
+                session, key=made, role="operator", region_code=None, facility_ids=[3, 5], label="x"
+            )
         with writes() as session:
             row = session.query(ApiKey).one()
             assert made.full_key not in (row.secret_sha256, row.key_id)
         auth = Authenticator(make_settings(gateway_db_url), make_session_factory(engine))
         identity = auth.identify(made.full_key, None)
-        assert identity is not None and identity.facility_ids == (3, 5) and identity.role == "operator"
+        assert (
+            identity is not None and identity.facility_ids == (3, 5) and identity.role == "operator"
+        )
         with transaction(writes) as session:
             assert repository.revoke_api_key(session, key_id=made.key_id) is not None
             assert repository.revoke_api_key(session, key_id="ffffffffffff") is None
@@ -53,21 +57,45 @@ def test_keys_are_stored_hashed_and_found_on_both_engines(gateway_db_url: str) -
         engine.dispose()
 
 
-async def test_cli_prints_a_working_key_once(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_cli_prints_a_working_key_once(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     env = {**os.environ, "GATEWAY_DATABASE_URL": gateway_sqlite_url}
-    cmd = [sys.executable, "-m", "services.cli", "apikey", "create", "--role", "official", "--region", "110105"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "services.cli",
+        "apikey",
+        "create",
+        "--role",
+        "official",
+        "--region",
+        "110105",
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     printed = done.stdout.strip()
     assert keys.split_key(printed) is not None  # stdout is the key alone, for scripts
     bad = subprocess.run([*cmd[:-4], "--role", "official"], env=env, capture_output=True, text=True)
     assert bad.returncode != 0 and "--region" in bad.stderr
-    listed = subprocess.run([sys.executable, "-m", "services.cli", "apikey", "list"], env=env, capture_output=True, text=True, check=True)
+    listed = subprocess.run(
+        [sys.executable, "-m", "services.cli", "apikey", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert printed not in listed.stdout and printed.split("_")[1] in listed.stdout
 
     app = create_app(make_settings(gateway_sqlite_url, upstreams))
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client:
-            response = await client.post("/api/v1/facilities", json={"region_code": "110105003000"}, headers={"X-API-Key": printed})
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gw"
+        ) as client:
+            response = await client.post(
+                "/api/v1/facilities",
+                json={"region_code": "110105003000"},
+                headers={"X-API-Key": printed},
+            )
             assert response.status_code == 200
             identity = upstreams["facilities"].behaviour.received[-1]["identity"]
             assert (identity.role, identity.region_code) == ("official", "110105000000")

@@ -22,29 +22,54 @@ def facilities_url(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
     url = f"sqlite:///{tmp_path / 'facilities.sqlite3'}"
     upgrade("facilities", url)
-    with running_app(create_facilities_app(FacilitiesSettings(database_url=url, identity_secret=SECRET, log_level="WARNING"))) as base:
+    with running_app(
+        create_facilities_app(
+            FacilitiesSettings(database_url=url, identity_secret=SECRET, log_level="WARNING")
+        )
+    ) as base:
         yield base
 
 
 async def get(app: Any, path: str, **kwargs: Any) -> httpx.Response:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://gw") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://gw"
+    ) as client:
         return await client.request(kwargs.pop("method", "GET"), path, **kwargs)
 
 
-async def test_merged_openapi_has_public_routes_of_every_service(facilities_url: str, gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_merged_openapi_has_public_routes_of_every_service(
+    facilities_url: str, gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     app = create_app(make_settings(gateway_sqlite_url, upstreams, facilities_url=facilities_url))
     try:
         service_doc = httpx.get(facilities_url + "/openapi.json").json()
         document = (await get(app, "/openapi.json")).json()
         paths = set(document["paths"])
-        public = {p for p in service_doc["paths"] if p.startswith(("/api/v1/facilities", "/api/v1/regions", "/ogc"))}
+        public = {
+            p
+            for p in service_doc["paths"]
+            if p.startswith(("/api/v1/facilities", "/api/v1/regions", "/ogc"))
+        }
         assert public and public <= paths
-        assert "/api/v1/registry/version" in service_doc["paths"] and "/api/v1/registry/version" not in paths
-        assert {"/api/v1/nearby", "/api/v1/regions/{code}/dashboard", "/api/v1/gateway/keys", "/readyz"} <= paths
-        assert not any(p.startswith("/api/{") for p in paths)  # the stubs' catch-alls are not public routes
+        assert (
+            "/api/v1/registry/version" in service_doc["paths"]
+            and "/api/v1/registry/version" not in paths
+        )
+        assert {
+            "/api/v1/nearby",
+            "/api/v1/regions/{code}/dashboard",
+            "/api/v1/gateway/keys",
+            "/readyz",
+        } <= paths
+        assert not any(
+            p.startswith("/api/{") for p in paths
+        )  # the stubs' catch-alls are not public routes
         assert set(document["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
         refs = _refs(document)
-        assert refs and all(r.removeprefix("#/components/schemas/") in document["components"]["schemas"] for r in refs)
+        assert refs and all(
+            r.removeprefix("#/components/schemas/") in document["components"]["schemas"]
+            for r in refs
+        )
         assert "x-unavailable-services" not in document["info"]
         docs = await get(app, "/docs")
         assert docs.status_code == 200 and "/openapi.json" in docs.text
@@ -54,18 +79,35 @@ async def test_merged_openapi_has_public_routes_of_every_service(facilities_url:
 
 def _refs(node: Any) -> list[str]:
     if isinstance(node, dict):
-        return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values() for r in _refs(v)]
+        return [v for k, v in node.items() if k == "$ref"] + [
+            r for v in node.values() for r in _refs(v)
+        ]
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]
     return []
 
 
 def test_merge_renames_conflicting_schemas_and_drops_internal_operations() -> None:
-    base = {"openapi": "3.1.0", "info": {}, "paths": {}, "components": {"schemas": {"Page": {"type": "object", "title": "gw"}}}}
+    base = {
+        "openapi": "3.1.0",
+        "info": {},
+        "paths": {},
+        "components": {"schemas": {"Page": {"type": "object", "title": "gw"}}},
+    }
     beds = {
         "paths": {
             "/api/v1/beds/reports": {
-                "get": {"responses": {"200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}}}},
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Page"}
+                                }
+                            }
+                        }
+                    }
+                },
                 "post": {"tags": ["internal"], "responses": {}},
             },
             "/api/v1/beds/rebuild": {"post": {"tags": ["internal"], "responses": {}}},
@@ -76,18 +118,28 @@ def test_merge_renames_conflicting_schemas_and_drops_internal_operations() -> No
     merged = openapi.merge(base, {"beds": beds})
     assert set(merged["paths"]) == {"/api/v1/beds/reports"}
     assert set(merged["paths"]["/api/v1/beds/reports"]) == {"get"}
-    ref = merged["paths"]["/api/v1/beds/reports"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    ref = merged["paths"]["/api/v1/beds/reports"]["get"]["responses"]["200"]["content"][
+        "application/json"
+    ]["schema"]["$ref"]
     assert ref == "#/components/schemas/beds_Page"
     assert merged["components"]["schemas"]["Page"] == {"type": "object", "title": "gw"}
     assert merged["components"]["schemas"]["beds_Page"] == {"type": "array"}
     assert "Report" in merged["components"]["schemas"]
-    assert base["components"]["schemas"] == {"Page": {"type": "object", "title": "gw"}}  # input unchanged
+    assert base["components"]["schemas"] == {
+        "Page": {"type": "object", "title": "gw"}
+    }  # input unchanged
 
 
-async def test_readiness_aggregates_the_upstreams(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_readiness_aggregates_the_upstreams(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     down = f"http://127.0.0.1:{free_port()}"
-    cases = [({}, False, 200, "ready"), ({"coverage_url": down}, False, 200, "degraded"), ({"coverage_url": down}, True, 503, "not ready"),
-             ({"facilities_url": down, "beds_url": down, "coverage_url": down}, False, 503, "not ready")]
+    cases = [
+        ({}, False, 200, "ready"),
+        ({"coverage_url": down}, False, 200, "degraded"),
+        ({"coverage_url": down}, True, 503, "not ready"),
+        ({"facilities_url": down, "beds_url": down, "coverage_url": down}, False, 503, "not ready"),
+    ]
     for overrides, strict, status, label in cases:
         app = create_app(make_settings(gateway_sqlite_url, upstreams, **overrides))
         try:
@@ -101,15 +153,37 @@ async def test_readiness_aggregates_the_upstreams(gateway_sqlite_url: str, upstr
         assert checks["upstreams"]["coverage"]["breaker"] == "closed"
 
 
-async def test_cors_for_configured_origins_only(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
-    app = create_app(make_settings(gateway_sqlite_url, upstreams, cors_origins=["https://planner.example"]))
+async def test_cors_for_configured_origins_only(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    app = create_app(
+        make_settings(gateway_sqlite_url, upstreams, cors_origins=["https://planner.example"])
+    )
     try:
-        preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "X-API-Key, Content-Type"}
-        ok = await get(app, "/api/v1/facilities", method="OPTIONS", headers={"Origin": "https://planner.example", **preflight})
-        assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == "https://planner.example"
-        bad = await get(app, "/api/v1/facilities", method="OPTIONS", headers={"Origin": "https://evil.example", **preflight})
+        preflight = {
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "X-API-Key, Content-Type",
+        }
+        ok = await get(
+            app,
+            "/api/v1/facilities",
+            method="OPTIONS",
+            headers={"Origin": "https://planner.example", **preflight},
+        )
+        assert (
+            ok.status_code == 200
+            and ok.headers["access-control-allow-origin"] == "https://planner.example"
+        )
+        bad = await get(
+            app,
+            "/api/v1/facilities",
+            method="OPTIONS",
+            headers={"Origin": "https://evil.example", **preflight},
+        )
         assert "access-control-allow-origin" not in bad.headers
-        simple = await get(app, "/api/v1/facilities/1", headers={"Origin": "https://planner.example"})
+        simple = await get(
+            app, "/api/v1/facilities/1", headers={"Origin": "https://planner.example"}
+        )
         assert simple.headers["access-control-allow-origin"] == "https://planner.example"
         assert "ETag" in simple.headers["access-control-expose-headers"]
     finally:

@@ -25,21 +25,69 @@ OUT_REGION = "110106000000"  # Fengtai district
 
 # (name, upstream, method, path, json body)
 WRITES: list[tuple[str, str, str, str, Any]] = [
-    ("create facility in region", "facilities", "POST", "/api/v1/facilities", {"name": "a", "region_code": IN_REGION}),
-    ("create facility out of region", "facilities", "POST", "/api/v1/facilities", {"name": "b", "region_code": OUT_REGION}),
+    (
+        "create facility in region",
+        "facilities",
+        "POST",
+        "/api/v1/facilities",
+        {"name": "a", "region_code": IN_REGION},
+    ),
+    (
+        "create facility out of region",
+        "facilities",
+        "POST",
+        "/api/v1/facilities",
+        {"name": "b", "region_code": OUT_REGION},
+    ),
     ("patch facility", "facilities", "PATCH", "/api/v1/facilities/7", {"capacity": 40}),
-    ("replace facility", "facilities", "PUT", "/api/v1/facilities/7", {"name": "c", "region_code": IN_REGION}),
+    (
+        "replace facility",
+        "facilities",
+        "PUT",
+        "/api/v1/facilities/7",
+        {"name": "c", "region_code": IN_REGION},
+    ),
     ("delete facility", "facilities", "DELETE", "/api/v1/facilities/7", None),
-    ("import facilities", "facilities", "POST", "/api/v1/facilities/import", [{"name": "d", "region_code": IN_REGION}]),
-    ("import regions", "facilities", "POST", "/api/v1/regions/import", {"type": "FeatureCollection"}),
-    ("report own facility", "beds", "POST", "/api/v1/beds/reports", {"facility_id": 7, "period": "2026-10"}),
-    ("report other facility", "beds", "POST", "/api/v1/beds/reports", {"facility_id": 9, "period": "2026-10"}),
+    (
+        "import facilities",
+        "facilities",
+        "POST",
+        "/api/v1/facilities/import",
+        [{"name": "d", "region_code": IN_REGION}],
+    ),
+    (
+        "import regions",
+        "facilities",
+        "POST",
+        "/api/v1/regions/import",
+        {"type": "FeatureCollection"},
+    ),
+    (
+        "report own facility",
+        "beds",
+        "POST",
+        "/api/v1/beds/reports",
+        {"facility_id": 7, "period": "2026-10"},
+    ),
+    (
+        "report other facility",
+        "beds",
+        "POST",
+        "/api/v1/beds/reports",
+        {"facility_id": 9, "period": "2026-10"},
+    ),
     ("correct own report", "beds", "PUT", "/api/v1/beds/reports/8/2026-10", {"total_beds": 10}),
     ("correct other report", "beds", "PUT", "/api/v1/beds/reports/9/2026-10", {"total_beds": 10}),
     ("import reports", "beds", "POST", "/api/v1/beds/reports/import", None),
     ("add plan target", "beds", "POST", "/api/v1/beds/targets", {"indicator": "nursing_share"}),
     ("start coverage run", "coverage", "POST", "/api/v1/coverage/runs", {"region_code": IN_REGION}),
-    ("walk times", "coverage", "POST", "/api/v1/coverage/walk-times", {"lon": 116.4, "lat": 39.9, "stations": []}),
+    (
+        "walk times",
+        "coverage",
+        "POST",
+        "/api/v1/coverage/walk-times",
+        {"lon": 116.4, "lat": 39.9, "stations": []},
+    ),
     ("create API key", "gateway", "POST", "/api/v1/gateway/keys", {"role": "public"}),
 ]
 
@@ -67,7 +115,11 @@ ALLOWED: dict[str, set[str]] = {
 CASES = [(role, *write) for role in ALLOWED for write in WRITES]
 
 
-@pytest.mark.parametrize(("role", "name", "upstream", "method", "path", "body"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])
+@pytest.mark.parametrize(
+    ("role", "name", "upstream", "method", "path", "body"),
+    CASES,
+    ids=[f"{c[0]}-{c[1]}" for c in CASES],
+)
 async def test_role_against_write_route(
     client: httpx.AsyncClient,
     keys: dict[str, str],
@@ -88,7 +140,9 @@ async def test_role_against_write_route(
             assert len(received) == 1
             assert upstreams[upstream].behaviour.paths() == [path]
             identity = received[0]["identity"]
-            assert identity is not None and identity.role == role  # verified by the stub with the shared secret
+            assert (
+                identity is not None and identity.role == role
+            )  # verified by the stub with the shared secret
     else:
         assert response.status_code == (401 if role == "anonymous" else 403), response.text
         assert response.headers["content-type"] == "application/problem+json"
@@ -99,7 +153,9 @@ async def test_role_against_write_route(
 def test_forbidden_names_the_region_and_the_callers_region() -> None:
     official = Identity("key:abc", "official", "110105000000")
     with pytest.raises(Forbidden, match=r"region 110106000000 lies outside .* region 110105000000"):
-        policy.authorize(official, "POST", "/api/v1/facilities", policy.Scope(region_codes=(OUT_REGION,)))
+        policy.authorize(
+            official, "POST", "/api/v1/facilities", policy.Scope(region_codes=(OUT_REGION,))
+        )
 
 
 def test_official_without_region_may_write_nowhere() -> None:
@@ -114,8 +170,12 @@ def test_reads_need_a_key_only_outside_the_public_registry() -> None:
     with pytest.raises(Unauthorized):
         policy.authorize(None, "GET", "/api/v1/beds/indicators")
     with pytest.raises(Forbidden):
-        policy.authorize(Identity("key:p", "public"), "GET", "/api/v1/coverage/regions/110105000000/latest")
-    policy.authorize(Identity("key:o", "operator", facility_ids=(1,)), "GET", "/api/v1/beds/indicators")
+        policy.authorize(
+            Identity("key:p", "public"), "GET", "/api/v1/coverage/regions/110105000000/latest"
+        )
+    policy.authorize(
+        Identity("key:o", "operator", facility_ids=(1,)), "GET", "/api/v1/beds/indicators"
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,11 +183,18 @@ def test_reads_need_a_key_only_outside_the_public_registry() -> None:
     [
         ("/api/v1/regions/110105/dashboard", {}, None, ((("110105000000",)), ())),
         ("/api/v1/beds/facilities/12/current", {}, None, ((), (12,))),
-        ("/api/v1/beds/reports", {}, [{"facility_id": 3}, {"facility_id": 4, "region_code": "1101"}], (("110100000000",), (3, 4))),
+        (
+            "/api/v1/beds/reports",
+            {},
+            [{"facility_id": 3}, {"facility_id": 4, "region_code": "1101"}],
+            (("110100000000",), (3, 4)),
+        ),
         ("/api/v1/facilities", {"region": "110105"}, {"region_code": 12}, (("110105000000",), ())),
         ("/api/v1/beds/reports", {}, {"facility_id": True}, ((), ())),
     ],
 )
-def test_scope_of_reads_path_query_and_body(path: str, query: dict[str, str], body: Any, known: tuple[tuple[str, ...], tuple[int, ...]]) -> None:
+def test_scope_of_reads_path_query_and_body(
+    path: str, query: dict[str, str], body: Any, known: tuple[tuple[str, ...], tuple[int, ...]]
+) -> None:
     observed = policy.scope_of(path, query, body)
     assert (observed.region_codes, observed.facility_ids) == known

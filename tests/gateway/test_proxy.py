@@ -20,13 +20,21 @@ from tests.servers import running_app
 def facilities_url(facilities_db_url: str) -> Iterator[str]:
     """The real facilities service (both backends) that insists on a gateway-signed identity."""
     settings = FacilitiesSettings(
-        database_url=facilities_db_url, identity_secret=SECRET, require_identity=True, log_level="WARNING"
+        database_url=facilities_db_url,
+        identity_secret=SECRET,
+        require_identity=True,
+        log_level="WARNING",
     )
     with running_app(create_facilities_app(settings)) as url:
         yield url
 
 
-FACILITY = {"name": "朝阳区双井街道社区养老服务站", "type": "community_station", "lon": 116.461, "lat": 39.894}
+FACILITY = {
+    "name": "朝阳区双井街道社区养老服务站",
+    "type": "community_station",
+    "lon": 116.461,
+    "lat": 39.894,
+}
 
 
 async def test_forged_identity_headers_never_reach_the_real_service(
@@ -36,25 +44,44 @@ async def test_forged_identity_headers_never_reach_the_real_service(
     admin = new_key(app, "admin")
     official = new_key(app, "official", region_code="110105000000")
     forged_admin = sign_identity(Identity("user:mallory", "admin"), "not-the-secret")
-    genuine_admin_signature = sign_identity(Identity("user:mallory", "admin"), SECRET)  # even a real one is stripped
+    genuine_admin_signature = sign_identity(
+        Identity("user:mallory", "admin"), SECRET
+    )  # even a real one is stripped
     try:
-        await _forged_headers_scenario(app, admin, official, forged_admin, genuine_admin_signature, facilities_url)
+        await _forged_headers_scenario(
+            app, admin, official, forged_admin, genuine_admin_signature, facilities_url
+        )
     finally:
         await close_app(app)
 
 
-async def _forged_headers_scenario(app, admin, official, forged_admin, genuine_admin_signature, facilities_url):  # type: ignore[no-untyped-def]
+async def _forged_headers_scenario(
+    app, admin, official, forged_admin, genuine_admin_signature, facilities_url
+):  # type: ignore[no-untyped-def]
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://gw") as gw, httpx.AsyncClient(base_url=facilities_url) as direct:
+    async with (
+        httpx.AsyncClient(transport=transport, base_url="http://gw") as gw,
+        httpx.AsyncClient(base_url=facilities_url) as direct,
+    ):
         # Straight to the service: a forged signature is refused, a missing identity too.
-        response = await direct.post("/api/v1/facilities", json={**FACILITY, "region_code": "110106000000"}, headers=forged_admin)
+        response = await direct.post(
+            "/api/v1/facilities",
+            json={**FACILITY, "region_code": "110106000000"},
+            headers=forged_admin,
+        )
         assert response.status_code == 401
         assert "identity" in response.json()["detail"]
-        response = await direct.post("/api/v1/facilities", json={**FACILITY, "region_code": "110106000000"})
+        response = await direct.post(
+            "/api/v1/facilities", json={**FACILITY, "region_code": "110106000000"}
+        )
         assert response.status_code == 401
 
         # An admin, through the gateway, creates a facility in Fengtai (110106).
-        response = await gw.post("/api/v1/facilities", json={**FACILITY, "region_code": "110106000000"}, headers={"X-API-Key": admin})
+        response = await gw.post(
+            "/api/v1/facilities",
+            json={**FACILITY, "region_code": "110106000000"},
+            headers={"X-API-Key": admin},
+        )
         assert response.status_code == 201, response.text
         fengtai = response.json()
         assert response.headers["location"] == f"/api/v1/facilities/{fengtai['id']}"
@@ -65,45 +92,71 @@ async def _forged_headers_scenario(app, admin, official, forged_admin, genuine_a
             response = await gw.patch(
                 f"/api/v1/facilities/{fengtai['id']}",
                 json={"capacity": 99},
-                headers={"X-API-Key": official, "If-Match": response.headers.get("etag", '"1"'), **extra},
+                headers={
+                    "X-API-Key": official,
+                    "If-Match": response.headers.get("etag", '"1"'),
+                    **extra,
+                },
             )
             assert response.status_code == 403, response.text
             assert "110105" in response.json()["detail"]
 
         # Anonymous with a genuine-looking admin identity cannot write at all.
-        response = await gw.post("/api/v1/facilities", json=FACILITY, headers=genuine_admin_signature)
+        response = await gw.post(
+            "/api/v1/facilities", json=FACILITY, headers=genuine_admin_signature
+        )
         assert response.status_code == 401
 
         # ETag and If-None-Match pass through: the registry read answers 304 end to end.
         response = await gw.get(f"/api/v1/facilities/{fengtai['id']}")
         assert response.status_code == 200 and response.json()["capacity"] is None
         etag = response.headers["etag"]
-        response = await gw.get(f"/api/v1/facilities/{fengtai['id']}", headers={"If-None-Match": etag})
+        response = await gw.get(
+            f"/api/v1/facilities/{fengtai['id']}", headers={"If-None-Match": etag}
+        )
         assert response.status_code == 304
         assert response.headers["etag"] == etag
         # The snapshot evaluates If-None-Match in the service itself; its 304 passes through.
         response = await gw.get("/api/v1/facilities/snapshot")
         assert response.status_code == 200 and len(response.json()["items"]) == 1
-        response = await gw.get("/api/v1/facilities/snapshot", headers={"If-None-Match": response.headers["etag"]})
+        response = await gw.get(
+            "/api/v1/facilities/snapshot", headers={"If-None-Match": response.headers["etag"]}
+        )
         assert response.status_code == 304
 
 
-async def test_request_id_is_kept_or_made_and_forwarded(client: httpx.AsyncClient, upstreams: dict[str, Stub]) -> None:
+async def test_request_id_is_kept_or_made_and_forwarded(
+    client: httpx.AsyncClient, upstreams: dict[str, Stub]
+) -> None:
     response = await client.get("/api/v1/facilities/1", headers={"X-Request-ID": "trace-abc.123"})
     assert response.headers["x-request-id"] == "trace-abc.123"
-    assert upstreams["facilities"].behaviour.received[-1]["headers"]["x-request-id"] == "trace-abc.123"
-    response = await client.get("/api/v1/facilities/1", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert (
+        upstreams["facilities"].behaviour.received[-1]["headers"]["x-request-id"] == "trace-abc.123"
+    )
+    response = await client.get(
+        "/api/v1/facilities/1", headers={"X-Request-ID": "bad id\twith spaces"}
+    )
     made = response.headers["x-request-id"]
     assert made != "bad id\twith spaces" and len(made) == 32
     assert upstreams["facilities"].behaviour.received[-1]["headers"]["x-request-id"] == made
-    assert response.headers.get_list("x-request-id") == [made]  # not duplicated by the upstream's own
+    assert response.headers.get_list("x-request-id") == [
+        made
+    ]  # not duplicated by the upstream's own
 
 
 async def test_hop_by_hop_credentials_and_identity_headers_are_not_forwarded(
     client: httpx.AsyncClient, keys: dict[str, str], upstreams: dict[str, Stub]
 ) -> None:
     upstreams["beds"].behaviour.answer(
-        "GET", "/api/v1/beds/indicators", 200, {"ok": True}, {"X-Upstream-Secret": "drop-me", "Connection": "X-Upstream-Secret", "Cache-Control": "max-age=5"}
+        "GET",
+        "/api/v1/beds/indicators",
+        200,
+        {"ok": True},
+        {
+            "X-Upstream-Secret": "drop-me",
+            "Connection": "X-Upstream-Secret",
+            "Cache-Control": "max-age=5",
+        },
     )
     response = await client.get(
         "/api/v1/beds/indicators?region=110105",
@@ -121,7 +174,14 @@ async def test_hop_by_hop_credentials_and_identity_headers_are_not_forwarded(
     assert response.status_code == 200
     sent = upstreams["beds"].behaviour.received[-1]
     headers = sent["headers"]
-    for dropped in ("x-custom-hop", "keep-alive", "proxy-authorization", "x-api-key", "authorization", "x-carecircle-anything"):
+    for dropped in (
+        "x-custom-hop",
+        "keep-alive",
+        "proxy-authorization",
+        "x-api-key",
+        "authorization",
+        "x-carecircle-anything",
+    ):
         assert dropped not in headers
     assert headers["x-kept"] == "yes"
     assert headers["x-forwarded-for"] == "203.0.113.7"
@@ -131,11 +191,15 @@ async def test_hop_by_hop_credentials_and_identity_headers_are_not_forwarded(
     assert response.headers["cache-control"] == "max-age=5"
 
 
-async def test_large_bodies_stream_through_unchanged(client: httpx.AsyncClient, upstreams: dict[str, Stub]) -> None:
+async def test_large_bodies_stream_through_unchanged(
+    client: httpx.AsyncClient, upstreams: dict[str, Stub]
+) -> None:
     big = b"[" + b",".join(b'{"id":%d,"name":"station %d"}' % (i, i) for i in range(40_000)) + b"]"
     assert len(big) > 256 * 1024
     upstreams["facilities"].behaviour.answer("GET", "/api/v1/facilities/export", 200, big)
-    response = await client.get("/api/v1/facilities/export", headers={"Accept-Encoding": "identity"})
+    response = await client.get(
+        "/api/v1/facilities/export", headers={"Accept-Encoding": "identity"}
+    )
     assert response.status_code == 200
     assert response.content == big
     response = await client.get("/api/v1/facilities/export", headers={"Accept-Encoding": "gzip"})
@@ -143,20 +207,28 @@ async def test_large_bodies_stream_through_unchanged(client: httpx.AsyncClient, 
     assert response.content == big  # httpx decompressed it
 
 
-async def test_write_body_limits_and_bad_json(client: httpx.AsyncClient, keys: dict[str, str], app) -> None:  # type: ignore[no-untyped-def]
+async def test_write_body_limits_and_bad_json(
+    client: httpx.AsyncClient, keys: dict[str, str], app
+) -> None:  # type: ignore[no-untyped-def]
     limit = app.state.service.settings.max_write_body_bytes
     response = await client.post(
-        "/api/v1/facilities/import", content=b"x" * (limit + 1), headers={"X-API-Key": keys["admin"], "Content-Type": "text/csv"}
+        "/api/v1/facilities/import",
+        content=b"x" * (limit + 1),
+        headers={"X-API-Key": keys["admin"], "Content-Type": "text/csv"},
     )
     assert response.status_code == 413
     response = await client.post(
-        "/api/v1/facilities", content=b"{not json", headers={"X-API-Key": keys["admin"], "Content-Type": "application/json"}
+        "/api/v1/facilities",
+        content=b"{not json",
+        headers={"X-API-Key": keys["admin"], "Content-Type": "application/json"},
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "body"
 
 
-async def test_unknown_paths_are_not_proxied(client: httpx.AsyncClient, upstreams: dict[str, Stub]) -> None:
+async def test_unknown_paths_are_not_proxied(
+    client: httpx.AsyncClient, upstreams: dict[str, Stub]
+) -> None:
     response = await client.get("/api/v1/registry/version")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"

@@ -15,9 +15,15 @@ def test_rank_by_walk_matches_brute_force_on_random_inputs() -> None:
     rng = random.Random(7)
     for _ in range(200):
         n = rng.randint(0, 8)
-        stations = [{"id": i, "distance_m": rng.choice([100.0, 200.0, rng.uniform(0, 2000)])} for i in range(n)]
+        stations = [
+            {"id": i, "distance_m": rng.choice([100.0, 200.0, rng.uniform(0, 2000)])}
+            for i in range(n)
+        ]
         walk = {
-            i: {"walk_minutes": rng.choice([None, 3.0, rng.uniform(1, 30)]), "network_distance_m": 1.0}
+            i: {
+                "walk_minutes": rng.choice([None, 3.0, rng.uniform(1, 30)]),
+                "network_distance_m": 1.0,
+            }
             for i in range(n)
             if rng.random() < 0.9
         }
@@ -25,22 +31,37 @@ def test_rank_by_walk_matches_brute_force_on_random_inputs() -> None:
         observed = [r["id"] for r in ranking.rank_by_walk(stations, walk, k)]
 
         # Oracle: of every ordering, the lexicographically smallest (reachable first, minutes, metres).
-        def cost(order: tuple[dict[str, float], ...]) -> list[tuple[bool, float, float]]:
+        def cost(
+            order: tuple[dict[str, float], ...], walk: dict[int, dict[str, float | None]] = walk
+        ) -> list[tuple[bool, float, float]]:
             out = []
             for s in order:
                 minutes = walk.get(s["id"], {}).get("walk_minutes")
-                out.append((minutes is None, minutes if minutes is not None else 0.0, s["distance_m"]))
+                out.append(
+                    (minutes is None, minutes if minutes is not None else 0.0, s["distance_m"])
+                )
             return out
 
         if n <= 6:
             best = min(itertools.permutations(stations), key=cost, default=())
-            assert cost(tuple(next(s for s in stations if s["id"] == i) for i in observed)) == cost(best)[:k]
+            assert (
+                cost(tuple(next(s for s in stations if s["id"] == i) for i in observed))
+                == cost(best)[:k]
+            )
         assert len(observed) == min(k, n)
 
 
 def test_rank_by_walk_known_example_and_inputs_unchanged() -> None:
-    stations = [{"id": 1, "distance_m": 150.0}, {"id": 2, "distance_m": 400.0}, {"id": 3, "distance_m": 90.0}]
-    walk = {1: {"walk_minutes": 12.0}, 2: {"walk_minutes": 5.5}, 3: {"walk_minutes": None}}  # 3 is across a river
+    stations = [
+        {"id": 1, "distance_m": 150.0},
+        {"id": 2, "distance_m": 400.0},
+        {"id": 3, "distance_m": 90.0},
+    ]
+    walk = {
+        1: {"walk_minutes": 12.0},
+        2: {"walk_minutes": 5.5},
+        3: {"walk_minutes": None},
+    }  # 3 is across a river
     observed = ranking.rank_by_walk(stations, walk, 3)
     assert [r["id"] for r in observed] == [2, 1, 3]
     assert observed[0]["walk_minutes"] == 5.5
@@ -49,7 +70,11 @@ def test_rank_by_walk_known_example_and_inputs_unchanged() -> None:
     assert ranking.rank_by_distance(stations, 2)[0]["walk_minutes"] is None
 
 
-HOURS = {"mon": [["08:00", "12:00"], ["14:00", "18:00"]], "fri": [["20:00", "02:00"]], "sun": [["00:00", "24:00"]]}
+HOURS = {
+    "mon": [["08:00", "12:00"], ["14:00", "18:00"]],
+    "fri": [["20:00", "02:00"]],
+    "sun": [["00:00", "24:00"]],
+}
 
 
 @pytest.mark.parametrize(

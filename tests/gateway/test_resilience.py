@@ -16,10 +16,14 @@ from tests.servers import running_process
 
 
 @asynccontextmanager
-async def gateway(db_url: str, upstreams: dict[str, Stub], **overrides: object) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
+async def gateway(
+    db_url: str, upstreams: dict[str, Stub], **overrides: object
+) -> AsyncIterator[tuple[httpx.AsyncClient, object]]:
     app = create_app(make_settings(db_url, upstreams, **overrides))
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://gw") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://gw"
+        ) as client:
             yield client, app
     finally:
         await close_app(app)
@@ -33,10 +37,18 @@ def assert_problem(response: httpx.Response, status: int, upstream: str) -> dict
     return body
 
 
-async def test_a_stopped_service_process_gives_503_naming_it(gateway_sqlite_url: str, upstreams: dict[str, Stub], tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {"FACILITIES_DATABASE_URL": f"sqlite:///{tmp_path / 'facilities.sqlite3'}", "CARECIRCLE_LOG_LEVEL": "WARNING"}
+async def test_a_stopped_service_process_gives_503_naming_it(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub], tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    env = {
+        "FACILITIES_DATABASE_URL": f"sqlite:///{tmp_path / 'facilities.sqlite3'}",
+        "CARECIRCLE_LOG_LEVEL": "WARNING",
+    }
     with running_process("facilities", env) as (url, proc):
-        async with gateway(gateway_sqlite_url, upstreams, facilities_url=url, retries=1) as (client, _):
+        async with gateway(gateway_sqlite_url, upstreams, facilities_url=url, retries=1) as (
+            client,
+            _,
+        ):
             assert (await client.get("/api/v1/regions")).status_code == 200
             proc.terminate()
             proc.wait(timeout=10)
@@ -54,23 +66,32 @@ def _app_of(client: httpx.AsyncClient):  # type: ignore[no-untyped-def]
     return client._transport.app  # type: ignore[attr-defined]
 
 
-async def test_a_slow_upstream_gives_504(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_a_slow_upstream_gives_504(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     upstreams["facilities"].behaviour.delay_s = 1.0
-    async with gateway(gateway_sqlite_url, upstreams, upstream_timeout_s=0.2, retries=0) as (client, _):
+    async with gateway(gateway_sqlite_url, upstreams, upstream_timeout_s=0.2, retries=0) as (
+        client,
+        _,
+    ):
         started = time.perf_counter()
         response = await client.get("/api/v1/facilities/1")
         assert time.perf_counter() - started < 0.9
         assert_problem(response, 504, "facilities")
 
 
-async def test_retries_only_for_idempotent_requests(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_retries_only_for_idempotent_requests(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     behaviour = upstreams["facilities"].behaviour
     async with gateway(gateway_sqlite_url, upstreams, retries=2) as (client, app):
         admin = {"X-API-Key": new_key(app, "admin")}  # type: ignore[arg-type]
         behaviour.fail_status, behaviour.fail_next = 503, 2
         response = await client.get("/api/v1/facilities/1")
         assert response.status_code == 200
-        assert behaviour.paths() == ["/api/v1/facilities/1"] * 3  # two failures, then the retry that worked
+        assert (
+            behaviour.paths() == ["/api/v1/facilities/1"] * 3
+        )  # two failures, then the retry that worked
         behaviour.received.clear()
         behaviour.fail_next = 1
         response = await client.post("/api/v1/facilities", json={}, headers=admin)
@@ -83,18 +104,26 @@ async def test_retries_only_for_idempotent_requests(gateway_sqlite_url: str, ups
         assert body["upstream_status"] == 500 and len(behaviour.received) == 1
         behaviour.received.clear()
         behaviour.fail_next = 1
-        assert (await client.delete("/api/v1/facilities/1", headers=admin)).status_code == 200  # DELETE is idempotent
+        assert (
+            await client.delete("/api/v1/facilities/1", headers=admin)
+        ).status_code == 200  # DELETE is idempotent
         assert len(behaviour.received) == 2
 
 
-async def test_flapping_upstream_opens_the_breaker_then_recovers(gateway_sqlite_url: str, upstreams: dict[str, Stub]) -> None:
+async def test_flapping_upstream_opens_the_breaker_then_recovers(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
     behaviour = upstreams["beds"].behaviour
     behaviour.fail_status, behaviour.fail_next, behaviour.delay_s = 500, 10_000, 0.3
-    async with gateway(gateway_sqlite_url, upstreams, breaker_fail_max=3, breaker_reset_s=1.0, retries=0) as (client, app):
+    async with gateway(
+        gateway_sqlite_url, upstreams, breaker_fail_max=3, breaker_reset_s=1.0, retries=0
+    ) as (client, app):
         headers = {"X-API-Key": new_key(app, "planner")}  # type: ignore[arg-type]
         assert_problem(await client.get("/api/v1/beds/indicators", headers=headers), 502, "beds")
         assert_problem(await client.get("/api/v1/beds/indicators", headers=headers), 502, "beds")
-        body = assert_problem(await client.get("/api/v1/beds/indicators", headers=headers), 503, "beds")
+        body = assert_problem(
+            await client.get("/api/v1/beds/indicators", headers=headers), 503, "beds"
+        )
         assert "breaker" in str(body["detail"])
         assert len(behaviour.received) == 3
         # Open: fast 503s that never reach the upstream.
@@ -105,9 +134,14 @@ async def test_flapping_upstream_opens_the_breaker_then_recovers(gateway_sqlite_
             assert_problem(response, 503, "beds")
             assert response.headers["retry-after"] == "1"
         assert len(behaviour.received) == 3
-        assert 'gateway_upstream_breaker_state{upstream="beds"} 2.0' in (await client.get("/metrics")).text
+        assert (
+            'gateway_upstream_breaker_state{upstream="beds"} 2.0'
+            in (await client.get("/metrics")).text
+        )
         # Other upstreams keep working.
-        assert (await client.get("/api/v1/coverage/regions/110105000000/latest", headers=headers)).status_code == 200
+        assert (
+            await client.get("/api/v1/coverage/regions/110105000000/latest", headers=headers)
+        ).status_code == 200
         # Half-open probe fails: open again, one more call reached the upstream.
         await asyncio.sleep(1.1)
         assert_problem(await client.get("/api/v1/beds/indicators", headers=headers), 503, "beds")

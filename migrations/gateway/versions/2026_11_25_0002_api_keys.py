@@ -29,7 +29,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
-            "role IN ('public', 'operator', 'official', 'planner', 'admin')", name=op.f("ck_api_keys_role_known")
+            "role IN ('public', 'operator', 'official', 'planner', 'admin')",
+            name=op.f("ck_api_keys_role_known"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_id", name=op.f("uq_api_keys_key_id")),
