@@ -20,11 +20,34 @@ from services.common.errors import Conflict, Forbidden, InvalidInput, Unauthoriz
 
 router = APIRouter(prefix="/api/v1/beds", tags=["indicators"])
 
-RegionQuery = Query(..., description="12-digit division code (6-digit adcodes are padded)", examples=["350600000000"])
-PeriodQuery = Query(None, description="Month, YYYY-MM (default: the latest month with reports in the region)",
-                    examples=["2025-06"])
-CSV_COLUMNS = ("region", "region_name", "period", "indicator", "comparator", "threshold", "value", "met", "gap_beds",
-               "gap_beds_if_added", "binding", "target_year", "source_document", "scope", "worst_children", "message")
+RegionQuery = Query(
+    ...,
+    description="12-digit division code (6-digit adcodes are padded)",
+    examples=["350600000000"],
+)
+PeriodQuery = Query(
+    None,
+    description="Month, YYYY-MM (default: the latest month with reports in the region)",
+    examples=["2025-06"],
+)
+CSV_COLUMNS = (
+    "region",
+    "region_name",
+    "period",
+    "indicator",
+    "comparator",
+    "threshold",
+    "value",
+    "met",
+    "gap_beds",
+    "gap_beds_if_added",
+    "binding",
+    "target_year",
+    "source_document",
+    "scope",
+    "worst_children",
+    "message",
+)
 
 
 def _region(value: str) -> str:
@@ -42,10 +65,14 @@ def _period(value: str, field: str = "query.period") -> str:
 
 
 @router.get("/indicators", response_model=Indicators, summary="A region's indicators for a month")
-def get_indicators(rollups: RollupsDep, region: str = RegionQuery, period: str | None = PeriodQuery) -> dict[str, Any]:
+def get_indicators(
+    rollups: RollupsDep, region: str = RegionQuery, period: str | None = PeriodQuery
+) -> dict[str, Any]:
     """Rolled up over every descendant of the region; elderly counts come from the region registry."""
     code = _region(region)
-    return rollups.region_indicators(code, rollups.resolve_period(code, _period(period) if period else None))
+    return rollups.region_indicators(
+        code, rollups.resolve_period(code, _period(period) if period else None)
+    )
 
 
 @router.get("/indicators/series", summary="A region's indicators month by month")
@@ -56,7 +83,9 @@ def get_series(
     last: str = Query(..., alias="to", examples=["2025-12"]),
 ) -> dict[str, Any]:
     try:
-        return rollups.series(_region(region), _period(first, "query.from"), _period(last, "query.to"))
+        return rollups.series(
+            _region(region), _period(first, "query.from"), _period(last, "query.to")
+        )
     except ValueError as exc:
         raise InvalidInput(str(exc), field="query.from") from exc
 
@@ -67,15 +96,23 @@ def get_children(
     region: str = RegionQuery,
     period: str | None = PeriodQuery,
     indicator: str = Query("nursing_share", description=f"One of {', '.join(INDICATORS)}"),
-    order: Literal["asc", "desc"] = Query("asc", description="asc: lowest first (which streets pull the district down)"),
+    order: Literal["asc", "desc"] = Query(
+        "asc", description="asc: lowest first (which streets pull the district down)"
+    ),
 ) -> dict[str, Any]:
     if indicator not in INDICATORS:
-        raise InvalidInput(f"indicator must be one of {', '.join(INDICATORS)}", field="query.indicator")
+        raise InvalidInput(
+            f"indicator must be one of {', '.join(INDICATORS)}", field="query.indicator"
+        )
     code = _region(region)
-    return rollups.children(code, rollups.resolve_period(code, _period(period) if period else None), indicator, order)
+    return rollups.children(
+        code, rollups.resolve_period(code, _period(period) if period else None), indicator, order
+    )
 
 
-@router.get("/compliance", summary="A region against its plan targets (JSON, or CSV with format=csv)")
+@router.get(
+    "/compliance", summary="A region against its plan targets (JSON, or CSV with format=csv)"
+)
 def get_compliance(
     rollups: RollupsDep,
     region: str = RegionQuery,
@@ -84,12 +121,17 @@ def get_compliance(
 ) -> Any:
     """One item per target (the region's own, then its ancestors'): met, value, gap in beds, worst children."""
     code = _region(region)
-    report = rollups.compliance(code, rollups.resolve_period(code, _period(period) if period else None))
+    report = rollups.compliance(
+        code, rollups.resolve_period(code, _period(period) if period else None)
+    )
     if format == "json":
         return report
     return Response(
-        compliance_csv(report), media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="compliance_{report["region"]}_{report["period"]}.csv"'},
+        compliance_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="compliance_{report["region"]}_{report["period"]}.csv"'
+        },
     )
 
 
@@ -100,19 +142,33 @@ def compliance_csv(report: dict[str, Any]) -> str:
     writer.writeheader()
     for item in report["items"]:
         row = {k: item.get(k) for k in CSV_COLUMNS}
-        row.update(region=report["region"], region_name=report["region_name"], period=report["period"])
-        row["worst_children"] = ";".join(f"{c['region']}:{c['value']}" for c in item["worst_children"])
+        row.update(
+            region=report["region"], region_name=report["region_name"], period=report["period"]
+        )
+        row["worst_children"] = ";".join(
+            f"{c['region']}:{c['value']}" for c in item["worst_children"]
+        )
         writer.writerow(row)
     return out.getvalue()
 
 
 @router.get("/targets", response_model=TargetList, tags=["targets"], summary="Plan targets")
 def list_targets(session: ReadSessionDep, region: str | None = Query(None)) -> dict[str, Any]:
-    rows = repository.targets_for(session, [_region(region)]) if region else repository.all_targets(session)
+    rows = (
+        repository.targets_for(session, [_region(region)])
+        if region
+        else repository.all_targets(session)
+    )
     return {"items": [TargetOut.model_validate(r, from_attributes=True) for r in rows]}
 
 
-@router.post("/targets", status_code=201, response_model=TargetOut, tags=["targets"], summary="Add a plan target")
+@router.post(
+    "/targets",
+    status_code=201,
+    response_model=TargetOut,
+    tags=["targets"],
+    summary="Add a plan target",
+)
 def add_target(body: TargetIn, session: WriteSessionDep, writer: WriterDep) -> Any:
     """Planners and admins only (or anyone in embedded development without identities)."""
     if writer.identity is None and writer.require_identity:
@@ -120,18 +176,27 @@ def add_target(body: TargetIn, session: WriteSessionDep, writer: WriterDep) -> A
     if writer.identity is not None and writer.identity.role not in ("planner", "admin"):
         raise Forbidden(f"role {writer.identity.role} may not add plan targets")
     if body.indicator not in INDICATORS:
-        raise InvalidInput(f"indicator must be one of {', '.join(INDICATORS)}", field="body.indicator")
+        raise InvalidInput(
+            f"indicator must be one of {', '.join(INDICATORS)}", field="body.indicator"
+        )
     values = body.model_dump()
     try:
         values["region_code"] = check_code(body.region_code, "region_code")
     except ValueError as exc:
         raise InvalidInput(str(exc), field="body.region_code") from exc
-    if repository.find_target(session, region_code=values["region_code"], indicator=body.indicator,
-                              comparator=body.comparator, target_year=body.target_year):
+    if repository.find_target(
+        session,
+        region_code=values["region_code"],
+        indicator=body.indicator,
+        comparator=body.comparator,
+        target_year=body.target_year,
+    ):
         raise Conflict("that region already has a target for this indicator, comparator and year")
     try:
         target = repository.add_target(session, **values)
         session.commit()
     except IntegrityError as exc:
-        raise Conflict("that region already has a target for this indicator, comparator and year") from exc
+        raise Conflict(
+            "that region already has a target for this indicator, comparator and year"
+        ) from exc
     return TargetOut.model_validate(target, from_attributes=True)

@@ -17,6 +17,7 @@ from services.beds.models import BedReport
 from services.beds.periods import parse_period
 from services.beds.schemas import (
     CorrectionIn,
+    FamilyBedsIn,
     ImportOut,
     ReportIn,
     ReportOut,
@@ -47,17 +48,32 @@ def _code(value: str, field: str) -> str:
 
 
 def _check_figures(body: ReportIn | CorrectionIn) -> list[FamilyBedCount] | None:
-    errors = [{"field": f"body.{name}", "message": message} for name, message in figure_errors(body.model_dump())]
+    errors = [
+        {"field": f"body.{name}", "message": message}
+        for name, message in figure_errors(body.model_dump())
+    ]
     if body.family_beds is not None and body.family_beds_by_region is not None:
-        errors.append({"field": "body.family_beds", "message": "give family_beds or family_beds_by_region, not both"})
+        errors.append(
+            {
+                "field": "body.family_beds",
+                "message": "give family_beds or family_beds_by_region, not both",
+            }
+        )
     family = None
     if body.family_beds_by_region is not None:
         family = []
         for index, item in enumerate(body.family_beds_by_region):
             try:
-                family.append(FamilyBedCount(check_code(item.region_code, "region_code"), item.beds))
+                family.append(
+                    FamilyBedCount(check_code(item.region_code, "region_code"), item.beds)
+                )
             except ValueError as exc:
-                errors.append({"field": f"body.family_beds_by_region.{index}.region_code", "message": str(exc)})
+                errors.append(
+                    {
+                        "field": f"body.family_beds_by_region.{index}.region_code",
+                        "message": str(exc),
+                    }
+                )
     if errors:
         raise InvalidInput("; ".join(e["message"] for e in errors), errors=errors)
     return family
@@ -66,13 +82,24 @@ def _check_figures(body: ReportIn | CorrectionIn) -> list[FamilyBedCount] | None
 def report_out(session: Any, report: BedReport) -> dict[str, Any]:
     family = repository.family_rows(session, report_id=report.id)
     return ReportOut(
-        id=report.id, facility_id=report.facility_id, period=report.period, total_beds=report.total_beds,
-        nursing_beds=report.nursing_beds, dementia_beds=report.dementia_beds, occupied_beds=report.occupied_beds,
-        free_beds=report.total_beds - report.occupied_beds, family_beds=report.family_beds,
-        family_beds_by_region=[{"region_code": f.region_code, "beds": f.beds} for f in family],
-        facility_external_id=report.facility_external_id, facility_name=report.facility_name,
-        facility_type=report.facility_type, operation_mode=report.operation_mode, region_code=report.region_code,
-        version=report.version, created_at=report.created_at, updated_at=report.updated_at,
+        id=report.id,
+        facility_id=report.facility_id,
+        period=report.period,
+        total_beds=report.total_beds,
+        nursing_beds=report.nursing_beds,
+        dementia_beds=report.dementia_beds,
+        occupied_beds=report.occupied_beds,
+        free_beds=report.total_beds - report.occupied_beds,
+        family_beds=report.family_beds,
+        family_beds_by_region=[FamilyBedsIn(region_code=f.region_code, beds=f.beds) for f in family],
+        facility_external_id=report.facility_external_id,
+        facility_name=report.facility_name,
+        facility_type=report.facility_type,
+        operation_mode=report.operation_mode,
+        region_code=report.region_code,
+        version=report.version,
+        created_at=report.created_at,
+        updated_at=report.updated_at,
     ).model_dump(mode="json")
 
 
@@ -80,15 +107,26 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
-@router.post("/reports", status_code=201, response_model=ReportOut, summary="Report a facility's beds for a month")
+@router.post(
+    "/reports",
+    status_code=201,
+    response_model=ReportOut,
+    summary="Report a facility's beds for a month",
+)
 def post_report(
-    body: ReportIn, state: StateDep, session: WriteSessionDep, client: ClientDep, writer: WriterDep,
+    body: ReportIn,
+    state: StateDep,
+    session: WriteSessionDep,
+    client: ClientDep,
+    writer: WriterDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Check the facility with the facilities service, then write revision 1 (409 if the month exists)."""
     period = _period(body.period, "body.period")
     family = _check_figures(body)
-    request_hash = hashlib.sha256(orjson.dumps(body.model_dump(), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    request_hash = hashlib.sha256(
+        orjson.dumps(body.model_dump(), option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()
     # Keys are scoped by caller, so two callers picking the same key never see each other's answer.
     idempotency_key = f"{writer.actor}:{idempotency_key}" if idempotency_key else None
     if idempotency_key:  # a read session: no write lock is held while the registry is asked
@@ -99,12 +137,23 @@ def post_report(
     facts = submissions.checked_facility(client, body.facility_id)
     writer.check(facts)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
-    report = submissions.create(session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason)
+    report = submissions.create(
+        session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason
+    )
     out = report_out(session, report)
-    headers = {"ETag": _etag(report.version), "Location": f"/api/v1/beds/reports/{report.facility_id}/{period}"}
+    headers = {
+        "ETag": _etag(report.version),
+        "Location": f"/api/v1/beds/reports/{report.facility_id}/{period}",
+    }
     if idempotency_key:
-        repository.save_idempotency(session, key=idempotency_key, request_hash=request_hash, status_code=201,
-                                    body=out, headers=headers)
+        repository.save_idempotency(
+            session,
+            key=idempotency_key,
+            request_hash=request_hash,
+            status_code=201,
+            body=out,
+            headers=headers,
+        )
     try:
         session.commit()
     except IntegrityError:  # the same key committed concurrently: answer what it answered
@@ -121,15 +170,27 @@ def _replay(session: Any, key: str, request_hash: str) -> Response | None:
     if record is None:
         return None
     if record.request_hash != request_hash:
-        raise InvalidInput("Idempotency-Key was already used with a different request body", field="header.Idempotency-Key")
+        raise InvalidInput(
+            "Idempotency-Key was already used with a different request body",
+            field="header.Idempotency-Key",
+        )
     headers = {**(record.headers or {}), "Idempotent-Replayed": "true"}
     return FastJSONResponse(record.response_body, status_code=record.status_code, headers=headers)
 
 
-@router.put("/reports/{facility_id}/{period}", response_model=ReportOut, summary="Correct a report (new revision)")
+@router.put(
+    "/reports/{facility_id}/{period}",
+    response_model=ReportOut,
+    summary="Correct a report (new revision)",
+)
 def put_report(
-    facility_id: int, period: str, body: CorrectionIn, session: WriteSessionDep, client: ClientDep,
-    writer: WriterDep, if_match: IfMatch = None,
+    facility_id: int,
+    period: str,
+    body: CorrectionIn,
+    session: WriteSessionDep,
+    client: ClientDep,
+    writer: WriterDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """A correction needs ``If-Match``; the previous figures stay in the revision history."""
     period = _period(period, "path.period")
@@ -138,27 +199,49 @@ def put_report(
     facts = submissions.checked_facility(client, facility_id)
     writer.check(facts)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
-    report = submissions.correct(session, period=period, figures=figures, facts=facts, writer=writer,
-                                 expected_version=expected, reason=body.reason)
+    report = submissions.correct(
+        session,
+        period=period,
+        figures=figures,
+        facts=facts,
+        writer=writer,
+        expected_version=expected,
+        reason=body.reason,
+    )
     out = report_out(session, report)
     session.commit()
     return FastJSONResponse(out, headers={"ETag": _etag(report.version)})
 
 
-@router.get("/reports/{facility_id}/{period}", response_model=ReportOut, summary="One report (current revision)")
+@router.get(
+    "/reports/{facility_id}/{period}",
+    response_model=ReportOut,
+    summary="One report (current revision)",
+)
 def get_report(facility_id: int, period: str, session: ReadSessionDep) -> Response:
-    report = repository.get_report(session, facility_id=facility_id, period=_period(period, "path.period"))
+    report = repository.get_report(
+        session, facility_id=facility_id, period=_period(period, "path.period")
+    )
     if report is None:
         raise NotFound(f"facility {facility_id} has no report for {period}")
     return FastJSONResponse(report_out(session, report), headers={"ETag": _etag(report.version)})
 
 
-@router.get("/reports/{facility_id}/{period}/revisions", response_model=RevisionList, summary="Every revision of a report")
+@router.get(
+    "/reports/{facility_id}/{period}/revisions",
+    response_model=RevisionList,
+    summary="Every revision of a report",
+)
 def get_revisions(facility_id: int, period: str, session: ReadSessionDep) -> dict[str, Any]:
-    report = repository.get_report(session, facility_id=facility_id, period=_period(period, "path.period"))
+    report = repository.get_report(
+        session, facility_id=facility_id, period=_period(period, "path.period")
+    )
     if report is None:
         raise NotFound(f"facility {facility_id} has no report for {period}")
-    items = [RevisionOut.model_validate(r, from_attributes=True) for r in repository.revisions(session, report_id=report.id)]
+    items = [
+        RevisionOut.model_validate(r, from_attributes=True)
+        for r in repository.revisions(session, report_id=report.id)
+    ]
     return {"items": items}
 
 
@@ -178,15 +261,26 @@ def list_reports(
         after = int(cursor)
     code = _code(region, "query.region") if region else None
     rows = repository.list_reports(
-        session, facility_id=facility_id, region_column=column_for(code) if code else None, region_code=code,
-        period=_period(period, "query.period") if period else None, after_id=after, limit=limit + 1,
+        session,
+        facility_id=facility_id,
+        region_column=column_for(code) if code else None,
+        region_code=code,
+        period=_period(period, "query.period") if period else None,
+        after_id=after,
+        limit=limit + 1,
     )
     page = rows[:limit]
-    return {"items": [report_out(session, r) for r in page],
-            "next_cursor": str(page[-1].id) if len(rows) > limit else None}
+    return {
+        "items": [report_out(session, r) for r in page],
+        "next_cursor": str(page[-1].id) if len(rows) > limit else None,
+    }
 
 
-@router.get("/facilities/{facility_id}/current", response_model=ReportOut, summary="A facility's latest report")
+@router.get(
+    "/facilities/{facility_id}/current",
+    response_model=ReportOut,
+    summary="A facility's latest report",
+)
 def current(facility_id: int, session: ReadSessionDep) -> Response:
     """The report of the facility's most recent period (the gateway's nearby view shows free beds)."""
     report = repository.latest_report(session, facility_id=facility_id)
@@ -195,12 +289,18 @@ def current(facility_id: int, session: ReadSessionDep) -> Response:
     return FastJSONResponse(report_out(session, report), headers={"ETag": _etag(report.version)})
 
 
-@router.post("/reports/import", response_model=ImportOut, summary="Import a CSV of reports (all or nothing)")
-async def import_reports(request: Request, state: StateDep, client: ClientDep, writer: WriterDep) -> dict[str, int]:
+@router.post(
+    "/reports/import", response_model=ImportOut, summary="Import a CSV of reports (all or nothing)"
+)
+async def import_reports(
+    request: Request, state: StateDep, client: ClientDep, writer: WriterDep
+) -> dict[str, int]:
     """Body: ``text/csv`` with the columns of ``carecircle beds import``; 422 names every bad row."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "text/plain", "application/csv"):
-        raise UnsupportedMediaType(f"send the file as text/csv, got {content_type or 'no content type'}")
+        raise UnsupportedMediaType(
+            f"send the file as text/csv, got {content_type or 'no content type'}"
+        )
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
         raise InvalidInput(f"file larger than {MAX_CSV_BYTES} bytes; split it", field="body")
@@ -211,6 +311,10 @@ async def import_reports(request: Request, state: StateDep, client: ClientDep, w
     from starlette.concurrency import run_in_threadpool
 
     result = await run_in_threadpool(
-        submissions.import_csv, text, client=client, write_sessions=state.write_sessions, writer=writer
+        submissions.import_csv,
+        text,
+        client=client,
+        write_sessions=state.write_sessions,
+        writer=writer,
     )
     return result.as_dict()

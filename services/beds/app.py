@@ -20,7 +20,10 @@ from services.common.state import ServiceState
 VERSION = "0.1.0"
 TAGS = [
     {"name": "reports", "description": "Bed reports per facility and month, with revision history"},
-    {"name": "indicators", "description": "Indicators per region, series, rankings and plan compliance"},
+    {
+        "name": "indicators",
+        "description": "Indicators per region, series, rankings and plan compliance",
+    },
     {"name": "targets", "description": "Plan targets (规划指标) per region"},
 ]
 

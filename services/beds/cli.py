@@ -8,8 +8,10 @@ from pathlib import Path
 
 import typer
 
-beds = typer.Typer(help="Bed reports, plan indicators and compliance (uses BEDS_DATABASE_URL and FACILITIES_URL).",
-                   no_args_is_help=True)
+beds = typer.Typer(
+    help="Bed reports, plan indicators and compliance (uses BEDS_DATABASE_URL and FACILITIES_URL).",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -33,9 +35,16 @@ def _state():  # type: ignore[no-untyped-def]
 
 
 @beds.command("import")
-def import_reports(path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                               help="CSV: facility_external_id,period,total_beds,nursing_beds,"
-                                                    "dementia_beds,occupied_beds[,family_beds]")) -> None:
+def import_reports(
+    path: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="CSV: facility_external_id,period,total_beds,nursing_beds,"
+        "dementia_beds,occupied_beds[,family_beds]",
+    ),
+) -> None:
     """Import bed reports, all or nothing; every bad row is named and nothing is written then."""
     from services.beds.facilities_client import FacilitiesClient
     from services.beds.submissions import Writer, import_csv
@@ -43,18 +52,28 @@ def import_reports(path: Path = typer.Argument(..., exists=True, dir_okay=False,
 
     settings, state = _state()
     try:
-        with FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s) as client:
-            result = import_csv(path.read_text(encoding="utf-8-sig"), client=client, write_sessions=state.write_sessions,
-                                writer=Writer(identity=None, require_identity=False, request_id=None))
+        with FacilitiesClient(
+            settings.facilities_url, timeout_s=settings.facilities_timeout_s
+        ) as client:
+            result = import_csv(
+                path.read_text(encoding="utf-8-sig"),
+                client=client,
+                write_sessions=state.write_sessions,
+                writer=Writer(identity=None, require_identity=False, request_id=None),
+            )
     except CareError as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         for error in exc.extra.get("errors", [])[:1000]:
-            typer.echo(f"  line {error.get('row', '-')}: {error['field']}: {error['message']}", err=True)
+            typer.echo(
+                f"  line {error.get('row', '-')}: {error['field']}: {error['message']}", err=True
+            )
         raise typer.Exit(1) from exc
     finally:
         state.engine.dispose()
-    typer.echo(f"imported {path.name}: {result.rows} rows, {result.created} created, {result.revised} revised, "
-               f"{result.unchanged} unchanged")
+    typer.echo(
+        f"imported {path.name}: {result.rows} rows, {result.created} created, {result.revised} revised, "
+        f"{result.unchanged} unchanged"
+    )
 
 
 def _rollups(settings, state):  # type: ignore[no-untyped-def]
@@ -62,13 +81,19 @@ def _rollups(settings, state):  # type: ignore[no-untyped-def]
     from services.beds.rollups import Rollups
 
     client = FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s)
-    return client, Rollups(read_sessions=state.read_sessions, write_sessions=state.write_sessions, client=client,
-                           region_ttl_s=settings.region_cache_ttl_s)
+    return client, Rollups(
+        read_sessions=state.read_sessions,
+        write_sessions=state.write_sessions,
+        client=client,
+        region_ttl_s=settings.region_cache_ttl_s,
+    )
 
 
 @beds.command("indicators")
-def indicators(region: str = typer.Option(..., help="12-digit code or 6-digit adcode"),
-               period: str = typer.Option(..., help="YYYY-MM")) -> None:
+def indicators(
+    region: str = typer.Option(..., help="12-digit code or 6-digit adcode"),
+    period: str = typer.Option(..., help="YYYY-MM"),
+) -> None:
     """Print a region's indicators for a month as JSON."""
     from services.beds.levels import check_code
     from services.beds.periods import parse_period
@@ -84,9 +109,11 @@ def indicators(region: str = typer.Option(..., help="12-digit code or 6-digit ad
 
 
 @beds.command("compliance")
-def compliance(region: str = typer.Option(..., help="12-digit code or 6-digit adcode"),
-               period: str = typer.Option(..., help="YYYY-MM"),
-               as_csv: bool = typer.Option(False, "--csv", help="CSV instead of a readable table")) -> None:
+def compliance(
+    region: str = typer.Option(..., help="12-digit code or 6-digit adcode"),
+    period: str = typer.Option(..., help="YYYY-MM"),
+    as_csv: bool = typer.Option(False, "--csv", help="CSV instead of a readable table"),
+) -> None:
     """Print a region's compliance report against its plan targets."""
     from services.beds.api import compliance_csv
     from services.beds.levels import check_code
@@ -102,21 +129,29 @@ def compliance(region: str = typer.Option(..., help="12-digit code or 6-digit ad
     if as_csv:
         typer.echo(compliance_csv(report), nl=False)
         return
-    typer.echo(f"{report['region_name'] or ''} {report['region']} — {report['period']} "
-               f"({report['totals']['facilities']} facilities, {report['totals']['total_beds']:,} beds)")
+    typer.echo(
+        f"{report['region_name'] or ''} {report['region']} — {report['period']} "
+        f"({report['totals']['facilities']} facilities, {report['totals']['total_beds']:,} beds)"
+    )
     for item in report["items"]:
         flag = {True: "MET    ", False: "NOT MET", None: "NO DATA"}[item["met"]]
         kind = {True: "binding", False: "expected", None: "kind not stated"}[item["binding"]]
         scope = "" if item["scope"] == "own" else f" [from {item['target_region']}]"
-        typer.echo(f"  {flag} {item['indicator']} {item['comparator']} {item['threshold']:g} ({kind}, "
-                   f"{item['target_year']}){scope}: {item['message']}")
+        typer.echo(
+            f"  {flag} {item['indicator']} {item['comparator']} {item['threshold']:g} ({kind}, "
+            f"{item['target_year']}){scope}: {item['message']}"
+        )
         for child in item["worst_children"]:
-            typer.echo(f"           below target: {child['region']} {child['region_name'] or ''} {_value(item['indicator'], child['value'])}")
+            typer.echo(
+                f"           below target: {child['region']} {child['region_name'] or ''} {_value(item['indicator'], child['value'])}"
+            )
 
 
 @beds.command("synth")
 def synth(
-    region: str = typer.Option(..., help="Region whose districts get generated facilities (code or adcode)"),
+    region: str = typer.Option(
+        ..., help="Region whose districts get generated facilities (code or adcode)"
+    ),
     out: Path = typer.Option(..., help="Folder for facilities.csv and beds.csv", file_okay=False),
     first: str = typer.Option(..., "--from", help="First month, YYYY-MM"),
     last: str = typer.Option(..., "--to", help="Last month, YYYY-MM"),
@@ -132,16 +167,26 @@ def synth(
     settings = _settings()
     with FacilitiesClient(settings.facilities_url, timeout_s=30) as client:
         regions = client.region_descendants(check_code(region), geometry=True)
-    districts = [District.from_region(r) for r in regions if r["level"] == "district" and r.get("geometry")]
+    districts = [
+        District.from_region(r) for r in regions if r["level"] == "district" and r.get("geometry")
+    ]
     if not districts:
-        typer.echo(f"no districts with boundaries under {region} in the facilities service", err=True)
+        typer.echo(
+            f"no districts with boundaries under {region} in the facilities service", err=True
+        )
         raise typer.Exit(1)
-    facilities, beds_rows = synthesize(districts, periods_between(parse_period(first), parse_period(last)),
-                                       beds_per_1000=beds_per_1000, seed=seed)
+    facilities, beds_rows = synthesize(
+        districts,
+        periods_between(parse_period(first), parse_period(last)),
+        beds_per_1000=beds_per_1000,
+        seed=seed,
+    )
     write_csv(out / "facilities.csv", FACILITY_COLUMNS, facilities)
     write_csv(out / "beds.csv", BED_COLUMNS, beds_rows)
-    typer.echo(f"wrote {len(facilities)} generated facilities in {len(districts)} districts to {out / 'facilities.csv'} "
-               f"and {len(beds_rows)} bed reports to {out / 'beds.csv'}")
+    typer.echo(
+        f"wrote {len(facilities)} generated facilities in {len(districts)} districts to {out / 'facilities.csv'} "
+        f"and {len(beds_rows)} bed reports to {out / 'beds.csv'}"
+    )
 
 
 def _value(indicator: str, value: float | None) -> str:

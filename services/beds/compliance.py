@@ -88,24 +88,39 @@ def evaluate(target: Target, values: dict[str, Any], totals: BedTotals) -> Check
     sign = COMPARATORS[target.comparator]
     wanted = _format(target.indicator, target.threshold)
     if value is None:
-        return Check(None, None, None, None, f"no data: {target.indicator} needs reported beds"
-                     + (" and the region's elderly population" if "1000" in target.indicator else ""))
+        return Check(
+            None,
+            None,
+            None,
+            None,
+            f"no data: {target.indicator} needs reported beds"
+            + (" and the region's elderly population" if "1000" in target.indicator else ""),
+        )
     convert: int | None
     add: int | None
     if target.indicator == "nursing_share":
-        convert, add = _share_gaps(totals.nursing_beds, totals.total_beds, t, target.comparator == "ge")
+        convert, add = _share_gaps(
+            totals.nursing_beds, totals.total_beds, t, target.comparator == "ge"
+        )
         how = f"{{c}} ordinary beds converted to nursing-type beds, or {{a}} new nursing-type beds, reach {wanted}"
     elif target.indicator == "private_operated_share":
-        convert, add = _share_gaps(totals.private_beds, totals.total_beds, t, target.comparator == "ge")
+        convert, add = _share_gaps(
+            totals.private_beds, totals.total_beds, t, target.comparator == "ge"
+        )
         how = f"{{c}} public-run beds moved to private operation, or {{a}} new privately operated beds, reach {wanted}"
     elif target.indicator == "government_operated_share":
-        convert, add = _share_gaps(totals.government_beds, totals.total_beds, t, target.comparator == "ge")
+        convert, add = _share_gaps(
+            totals.government_beds, totals.total_beds, t, target.comparator == "ge"
+        )
         how = f"{{c}} public-run beds moved to private operation, or {{a}} new non-government beds, reach {sign} {wanted}"
     elif target.indicator == "beds_per_1000_elderly" and target.comparator == "ge":
         elderly = values.get("elderly_60plus") or 0
         convert = add = _ceil_pos(t * elderly / 1000 - totals.total_beds)
         how = f"{{a}} more beds reach {wanted} per 1,000 elderly"
-    elif target.indicator in ("total_beds", "nursing_beds", "family_beds") and target.comparator == "ge":
+    elif (
+        target.indicator in ("total_beds", "nursing_beds", "family_beds")
+        and target.comparator == "ge"
+    ):
         convert = add = _ceil_pos(t - int(value))
         how = f"{{a}} more beds reach {wanted}"
     elif target.indicator == "central_homes_nursing_70_share" and t == 1:
@@ -117,7 +132,9 @@ def evaluate(target: Target, values: dict[str, Any], totals: BedTotals) -> Check
     if met:
         message = f"met: {_format(target.indicator, value)} {sign} {wanted}"
     elif how:
-        message = f"not met: {_format(target.indicator, value)}; " + how.format(c=_count(convert), a=_count(add))
+        message = f"not met: {_format(target.indicator, value)}; " + how.format(
+            c=_count(convert), a=_count(add)
+        )
     else:
         message = f"not met: {_format(target.indicator, value)}, target {sign} {wanted}"
     if met:

@@ -65,7 +65,10 @@ def parse_bed_csv(text: str, *, today: date | None = None) -> tuple[list[CsvRow]
         return [], [RowError(1, name, f"missing column {name}") for name in missing]
     unknown = [name for name in header if name not in REQUIRED + OPTIONAL]
     if unknown:
-        return [], [RowError(1, name, f"unknown column {name}; expected {', '.join(REQUIRED + OPTIONAL)}") for name in unknown]
+        return [], [
+            RowError(1, name, f"unknown column {name}; expected {', '.join(REQUIRED + OPTIONAL)}")
+            for name in unknown
+        ]
     rows: list[CsvRow] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, str | None, str], int] = {}
@@ -81,7 +84,9 @@ def parse_bed_csv(text: str, *, today: date | None = None) -> tuple[list[CsvRow]
         row_errors: list[RowError] = []
         external_id = cells["facility_external_id"]
         if not external_id:
-            row_errors.append(RowError(line, "facility_external_id", "facility_external_id is empty"))
+            row_errors.append(
+                RowError(line, "facility_external_id", "facility_external_id is empty")
+            )
         try:
             period = parse_period(cells["period"], today=today)
         except ValueError as exc:
@@ -100,7 +105,9 @@ def parse_bed_csv(text: str, *, today: date | None = None) -> tuple[list[CsvRow]
         source = cells.get("source") or None
         key = (external_id, source, period)
         if external_id and period and key in seen:
-            row_errors.append(RowError(line, "period", f"duplicate of row {seen[key]} (same facility and period)"))
+            row_errors.append(
+                RowError(line, "period", f"duplicate of row {seen[key]} (same facility and period)")
+            )
         elif external_id and period:
             seen[key] = line
         if row_errors:

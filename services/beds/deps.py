@@ -26,13 +26,20 @@ def get_settings(state: StateDep) -> BedsSettings:
 
 def get_rollups(state: StateDep) -> Rollups:
     settings = get_settings(state)
-    return Rollups(read_sessions=state.read_sessions, write_sessions=state.write_sessions,
-                   client=get_client(state), region_ttl_s=settings.region_cache_ttl_s)
+    return Rollups(
+        read_sessions=state.read_sessions,
+        write_sessions=state.write_sessions,
+        client=get_client(state),
+        region_ttl_s=settings.region_cache_ttl_s,
+    )
 
 
 def get_writer(request: Request, identity: IdentityDep, state: StateDep) -> Writer:
-    return Writer(identity=identity, require_identity=state.settings.require_identity,
-                  request_id=getattr(request.state, "request_id", None) or current_request_id())
+    return Writer(
+        identity=identity,
+        require_identity=state.settings.require_identity,
+        request_id=getattr(request.state, "request_id", None) or current_request_id(),
+    )
 
 
 ClientDep = Annotated[FacilitiesClient, Depends(get_client)]
@@ -40,6 +47,12 @@ RollupsDep = Annotated[Rollups, Depends(get_rollups)]
 WriterDep = Annotated[Writer, Depends(get_writer)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(alias="Idempotency-Key", max_length=200, description="Retry-safe POST: the same key replays the first answer"),
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Retry-safe POST: the same key replays the first answer",
+    ),
 ]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='The report\'s ETag, e.g. "2"')]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description='The report\'s ETag, e.g. "2"')
+]

@@ -22,7 +22,9 @@ API = "/api/v1"
 class FacilitiesClient:
     """A blocking client (beds routes run in the thread pool; the CLI is synchronous)."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 5.0, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, timeout_s: float = 5.0, http: httpx.Client | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = http or sync_client(self.base_url, timeout_s=timeout_s)
 
@@ -49,7 +51,9 @@ class FacilitiesClient:
         if response.status_code >= 500:
             raise ServiceUnavailable(
                 f"facilities service answered {response.status_code}; nothing was written",
-                retry_after_s=int(response.headers.get("Retry-After", RETRY_AFTER_S) or RETRY_AFTER_S),
+                retry_after_s=int(
+                    response.headers.get("Retry-After", RETRY_AFTER_S) or RETRY_AFTER_S
+                ),
             )
         if response.status_code >= 400:
             raise UpstreamError(f"facilities service answered {response.status_code} to GET {path}")
@@ -60,7 +64,9 @@ class FacilitiesClient:
         response = self._get(f"/facilities/{facility_id}")
         return None if response is None else response.json()
 
-    def facilities_by_external_id(self, external_id: str, source: str | None = None) -> list[dict[str, Any]]:
+    def facilities_by_external_id(
+        self, external_id: str, source: str | None = None
+    ) -> list[dict[str, Any]]:
         """``GET /facilities?external_id=``: every facility with that id (one per source)."""
         params: dict[str, Any] = {"external_id": external_id, "limit": 100}
         if source:
@@ -81,7 +87,9 @@ class FacilitiesClient:
         return [] if response is None else list(response.json()["items"])
 
     def region_descendants(self, code: str, *, geometry: bool = False) -> list[dict[str, Any]]:
-        response = self._get(f"/regions/{code}/descendants", {"geometry": "true"} if geometry else None)
+        response = self._get(
+            f"/regions/{code}/descendants", {"geometry": "true"} if geometry else None
+        )
         return [] if response is None else list(response.json()["items"])
 
     def _paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -64,7 +64,11 @@ def figure_errors(values: dict[str, object]) -> list[tuple[str, str]]:
             counts[name] = value
     total = counts.get("total_beds")
     if total is not None:
-        for name, label in (("nursing_beds", "nursing-type"), ("dementia_beds", "dementia-care"), ("occupied_beds", "occupied")):
+        for name, label in (
+            ("nursing_beds", "nursing-type"),
+            ("dementia_beds", "dementia-care"),
+            ("occupied_beds", "occupied"),
+        ):
             if name in counts and counts[name] > total:
                 errors.append((name, f"{label} beds ({counts[name]}) exceed total beds ({total})"))
     return errors

@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-PRIVATE_MODES = ("public_built_private_run", "private")  # 公建民营 + 民办 = privately operated (民营)
+PRIVATE_MODES = (
+    "public_built_private_run",
+    "private",
+)  # 公建民营 + 民办 = privately operated (民营)
 GOVERNMENT_MODES = ("public_run",)  # 公办公营 only
 CENTRAL_HOME_TYPES = ("township_home",)  # 敬老院, incl. each county's central township home
 CENTRAL_HOME_NURSING_SHARE = 0.7  # "≥ 70 % nursing beds" (as 7/10 in integer SQL)
@@ -95,7 +98,9 @@ def indicators(totals: BedTotals, elderly_60plus: int | None) -> dict[str, Any]:
         private_operated_share=share(t.private_beds, t.total_beds),
         government_operated_share=share(t.government_beds, t.total_beds),
         beds_per_1000_elderly=per_thousand(t.total_beds, elderly_60plus),
-        beds_per_1000_elderly_incl_family=per_thousand(t.total_beds + t.family_beds, elderly_60plus),
+        beds_per_1000_elderly_incl_family=per_thousand(
+            t.total_beds + t.family_beds, elderly_60plus
+        ),
         central_homes_nursing_70_share=share(t.central_homes_meeting_70, t.central_homes),
         free_beds=t.total_beds - t.occupied_beds,
     )

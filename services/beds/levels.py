@@ -24,7 +24,9 @@ def check_code(code: str, field: str = "region") -> str:
     if re.fullmatch(r"\d{6}", code):
         code += "000000"
     if not CODE_PATTERN.match(code) or code == "0" * 12:
-        raise ValueError(f"{field} must be a 12-digit division code (or a 6-digit adcode), got {code!r}")
+        raise ValueError(
+            f"{field} must be a 12-digit division code (or a 6-digit adcode), got {code!r}"
+        )
     return code
 
 

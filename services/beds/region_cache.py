@@ -33,7 +33,9 @@ class RegionInfo:
 def _fresh(region: CachedRegion | None, ttl_s: int) -> bool:
     if region is None or not region.children_fetched:
         return False
-    fetched = region.fetched_at if region.fetched_at.tzinfo else region.fetched_at.replace(tzinfo=UTC)
+    fetched = (
+        region.fetched_at if region.fetched_at.tzinfo else region.fetched_at.replace(tzinfo=UTC)
+    )
     return datetime.now(UTC) - fetched < timedelta(seconds=ttl_s)
 
 
@@ -69,7 +71,9 @@ def region_info(
         region = repository.cached_region(session, code)
         kids = repository.cached_children(session, code)
         if region is None:
-            return RegionInfo(code, None, None, None, (), "unavailable" if source != "unknown" else "unknown")
+            return RegionInfo(
+                code, None, None, None, (), "unavailable" if source != "unknown" else "unknown"
+            )
         return RegionInfo(
             code=code,
             name=region.name,

@@ -37,8 +37,12 @@ LEVEL_COLUMNS = tuple(f"{level}_code" for level in LEVELS)
 # --- reports -----------------------------------------------------------------------------------
 
 
-def get_report(session: Session, *, facility_id: int, period: str, for_update: bool = False) -> BedReport | None:
-    query = select(BedReport).where(BedReport.facility_id == facility_id, BedReport.period == period)
+def get_report(
+    session: Session, *, facility_id: int, period: str, for_update: bool = False
+) -> BedReport | None:
+    query = select(BedReport).where(
+        BedReport.facility_id == facility_id, BedReport.period == period
+    )
     if for_update:
         query = query.with_for_update()
     return session.scalars(query).one_or_none()
@@ -82,7 +86,9 @@ def revisions(session: Session, *, report_id: int) -> list[BedReportRevision]:
 
 
 def family_rows(session: Session, *, report_id: int) -> list[FamilyBeds]:
-    query = select(FamilyBeds).where(FamilyBeds.report_id == report_id).order_by(FamilyBeds.region_code)
+    query = (
+        select(FamilyBeds).where(FamilyBeds.report_id == report_id).order_by(FamilyBeds.region_code)
+    )
     return list(session.scalars(query))
 
 
@@ -117,8 +123,15 @@ def _write_family(session: Session, report: BedReport, figures: Figures) -> None
         merged[item.region_code] = merged.get(item.region_code, 0) + item.beds
     for region_code, beds in merged.items():
         if beds:
-            session.add(FamilyBeds(report_id=report.id, period=report.period, beds=beds, region_code=region_code,
-                                   **ancestor_codes(region_code)))
+            session.add(
+                FamilyBeds(
+                    report_id=report.id,
+                    period=report.period,
+                    beds=beds,
+                    region_code=region_code,
+                    **ancestor_codes(region_code),
+                )
+            )
 
 
 def create_report(
@@ -137,8 +150,18 @@ def create_report(
     session.add(report)
     session.flush()
     _write_family(session, report, figures)
-    session.add(BedReportRevision(report_id=report.id, revision=1, facility_id=report.facility_id, period=period,
-                                  figures=_snapshot(report, figures), actor=actor, request_id=request_id, reason=reason))
+    session.add(
+        BedReportRevision(
+            report_id=report.id,
+            revision=1,
+            facility_id=report.facility_id,
+            period=period,
+            figures=_snapshot(report, figures),
+            actor=actor,
+            request_id=request_id,
+            reason=reason,
+        )
+    )
     session.flush()
     return report
 
@@ -159,14 +182,25 @@ def revise_report(
     report.updated_at = datetime.now(UTC)
     session.flush()
     _write_family(session, report, figures)
-    session.add(BedReportRevision(report_id=report.id, revision=report.version, facility_id=report.facility_id,
-                                  period=report.period, figures=_snapshot(report, figures), actor=actor,
-                                  request_id=request_id, reason=reason))
+    session.add(
+        BedReportRevision(
+            report_id=report.id,
+            revision=report.version,
+            facility_id=report.facility_id,
+            period=report.period,
+            figures=_snapshot(report, figures),
+            actor=actor,
+            request_id=request_id,
+            reason=reason,
+        )
+    )
     session.flush()
     return report
 
 
-def reports_for(session: Session, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], BedReport]:
+def reports_for(
+    session: Session, keys: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], BedReport]:
     """Existing reports for (facility_id, period) pairs, fetched in chunks."""
     found: dict[tuple[int, str], BedReport] = {}
     by_period: dict[str, list[int]] = {}
@@ -175,7 +209,9 @@ def reports_for(session: Session, keys: Sequence[tuple[int, str]]) -> dict[tuple
     for period, ids in by_period.items():
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            query = select(BedReport).where(BedReport.period == period, BedReport.facility_id.in_(chunk))
+            query = select(BedReport).where(
+                BedReport.period == period, BedReport.facility_id.in_(chunk)
+            )
             for report in session.scalars(query):
                 found[(report.facility_id, report.period)] = report
     return found
@@ -195,15 +231,23 @@ def _totals_columns(table: Any) -> list[ColumnElement[Any]]:
         func.coalesce(func.sum(nursing), 0).label("nursing_beds"),
         func.coalesce(func.sum(table.c.dementia_beds), 0).label("dementia_beds"),
         func.coalesce(func.sum(table.c.occupied_beds), 0).label("occupied_beds"),
-        func.coalesce(func.sum(case((table.c.operation_mode.in_(PRIVATE_MODES), total), else_=0)), 0).label("private_beds"),
-        func.coalesce(func.sum(case((table.c.operation_mode.in_(GOVERNMENT_MODES), total), else_=0)), 0).label("government_beds"),
-        func.coalesce(func.sum(case((table.c.operation_mode.is_(None), total), else_=0)), 0).label("unknown_mode_beds"),
-        func.coalesce(func.sum(case((central, 1), else_=0)), 0).label("central_homes"),
-        func.coalesce(func.sum(case((central & meets, 1), else_=0)), 0).label("central_homes_meeting_70"),
-        # ceil((7·total − 10·nursing) / 10) in integers: beds to convert per home below 70 %.
-        func.coalesce(func.sum(case((central & ~meets, (total * 7 - nursing * 10 + 9) // 10), else_=0)), 0).label(
-            "central_homes_gap_beds"
+        func.coalesce(
+            func.sum(case((table.c.operation_mode.in_(PRIVATE_MODES), total), else_=0)), 0
+        ).label("private_beds"),
+        func.coalesce(
+            func.sum(case((table.c.operation_mode.in_(GOVERNMENT_MODES), total), else_=0)), 0
+        ).label("government_beds"),
+        func.coalesce(func.sum(case((table.c.operation_mode.is_(None), total), else_=0)), 0).label(
+            "unknown_mode_beds"
         ),
+        func.coalesce(func.sum(case((central, 1), else_=0)), 0).label("central_homes"),
+        func.coalesce(func.sum(case((central & meets, 1), else_=0)), 0).label(
+            "central_homes_meeting_70"
+        ),
+        # ceil((7·total − 10·nursing) / 10) in integers: beds to convert per home below 70 %.
+        func.coalesce(
+            func.sum(case((central & ~meets, (total * 7 - nursing * 10 + 9) // 10), else_=0)), 0
+        ).label("central_homes_gap_beds"),
     ]
 
 
@@ -226,15 +270,21 @@ def region_totals(
     family = FamilyBeds.__table__
     key_reports = reports.c[group_by] if group_by else literal(None)
     key_family = family.c[group_by] if group_by else literal(None)
-    where_reports = and_(reports.c[column] == code, reports.c.period.between(first_period, last_period))
-    where_family = and_(family.c[column] == code, family.c.period.between(first_period, last_period))
+    where_reports = and_(
+        reports.c[column] == code, reports.c.period.between(first_period, last_period)
+    )
+    where_family = and_(
+        family.c[column] == code, family.c.period.between(first_period, last_period)
+    )
     query = select(key_reports.label("key"), *_totals_columns(reports)).where(where_reports)
     if group_by:
         query = query.group_by(reports.c[group_by])
     out: dict[Any, dict[str, int]] = {}
     for row in session.execute(query).mappings():
         out[row["key"]] = {name: int(value) for name, value in row.items() if name != "key"}
-    family_query = select(key_family.label("key"), func.coalesce(func.sum(family.c.beds), 0).label("beds")).where(where_family)
+    family_query = select(
+        key_family.label("key"), func.coalesce(func.sum(family.c.beds), 0).label("beds")
+    ).where(where_family)
     if group_by:
         family_query = family_query.group_by(family.c[group_by])
     for key, beds in session.execute(family_query):
@@ -247,7 +297,9 @@ def region_totals(
 def latest_period(session: Session, *, column: str, code: str) -> str | None:
     """The most recent month any facility inside ``code`` reported (index-only on both engines)."""
     reports = BedReport.__table__
-    return session.execute(select(func.max(reports.c.period)).where(reports.c[column] == code)).scalar_one_or_none()
+    return session.execute(
+        select(func.max(reports.c.period)).where(reports.c[column] == code)
+    ).scalar_one_or_none()
 
 
 # --- region cache ------------------------------------------------------------------------------
@@ -258,20 +310,31 @@ def cached_region(session: Session, code: str) -> CachedRegion | None:
 
 
 def cached_children(session: Session, code: str) -> list[CachedRegion]:
-    return list(session.scalars(select(CachedRegion).where(CachedRegion.parent_code == code).order_by(CachedRegion.code)))
+    return list(
+        session.scalars(
+            select(CachedRegion).where(CachedRegion.parent_code == code).order_by(CachedRegion.code)
+        )
+    )
 
 
 def cached_regions(session: Session, codes: Sequence[str]) -> dict[str, CachedRegion]:
     if not codes:
         return {}
-    return {r.code: r for r in session.scalars(select(CachedRegion).where(CachedRegion.code.in_(list(codes))))}
+    return {
+        r.code: r
+        for r in session.scalars(select(CachedRegion).where(CachedRegion.code.in_(list(codes))))
+    }
 
 
-def upsert_regions(session: Session, regions: Sequence[dict[str, Any]], *, children_of: str | None = None) -> None:
+def upsert_regions(
+    session: Session, regions: Sequence[dict[str, Any]], *, children_of: str | None = None
+) -> None:
     """Store regions as the registry described them (``children_of``: their parent's children are now known)."""
     now = datetime.now(UTC)
     for body in regions:
-        region = session.get(CachedRegion, body["code"]) or CachedRegion(code=body["code"], children_fetched=False)
+        region = session.get(CachedRegion, body["code"]) or CachedRegion(
+            code=body["code"], children_fetched=False
+        )
         region.name = body.get("name") or body["code"]
         region.level = body.get("level")
         region.parent_code = body.get("parent_code")
@@ -291,14 +354,22 @@ def upsert_regions(session: Session, regions: Sequence[dict[str, Any]], *, child
 
 def targets_for(session: Session, codes: Sequence[str]) -> list[PlanTarget]:
     query = select(PlanTarget).where(PlanTarget.region_code.in_(list(codes)))
-    return list(session.scalars(query.order_by(PlanTarget.region_code, PlanTarget.indicator, PlanTarget.id)))
+    return list(
+        session.scalars(query.order_by(PlanTarget.region_code, PlanTarget.indicator, PlanTarget.id))
+    )
 
 
 def all_targets(session: Session) -> list[PlanTarget]:
-    return list(session.scalars(select(PlanTarget).order_by(PlanTarget.region_code, PlanTarget.indicator, PlanTarget.id)))
+    return list(
+        session.scalars(
+            select(PlanTarget).order_by(PlanTarget.region_code, PlanTarget.indicator, PlanTarget.id)
+        )
+    )
 
 
-def find_target(session: Session, *, region_code: str, indicator: str, comparator: str, target_year: int) -> PlanTarget | None:
+def find_target(
+    session: Session, *, region_code: str, indicator: str, comparator: str, target_year: int
+) -> PlanTarget | None:
     query = select(PlanTarget).where(
         PlanTarget.region_code == region_code,
         PlanTarget.indicator == indicator,
@@ -322,8 +393,22 @@ def idempotency_record(session: Session, key: str) -> IdempotencyRecord | None:
     return session.get(IdempotencyRecord, key)
 
 
-def save_idempotency(session: Session, *, key: str, request_hash: str, status_code: int, body: dict[str, Any],
-                     headers: dict[str, str] | None) -> None:
-    session.add(IdempotencyRecord(key=key, request_hash=request_hash, status_code=status_code, response_body=body,
-                                  headers=headers))
+def save_idempotency(
+    session: Session,
+    *,
+    key: str,
+    request_hash: str,
+    status_code: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None,
+) -> None:
+    session.add(
+        IdempotencyRecord(
+            key=key,
+            request_hash=request_hash,
+            status_code=status_code,
+            response_body=body,
+            headers=headers,
+        )
+    )
     session.flush()

@@ -41,13 +41,26 @@ class Rollups:
         self.region_ttl_s = region_ttl_s
 
     def region(self, code: str) -> RegionInfo:
-        return region_info(code, read_sessions=self.read_sessions, write_sessions=self.write_sessions,
-                           client=self.client, ttl_s=self.region_ttl_s)
+        return region_info(
+            code,
+            read_sessions=self.read_sessions,
+            write_sessions=self.write_sessions,
+            client=self.client,
+            ttl_s=self.region_ttl_s,
+        )
 
-    def _totals(self, code: str, first: str, last: str, group_by: str | None) -> dict[Any, BedTotals]:
+    def _totals(
+        self, code: str, first: str, last: str, group_by: str | None
+    ) -> dict[Any, BedTotals]:
         with self.read_sessions() as session:
-            return repository.region_totals(session, column=column_for(code), code=code, first_period=first,
-                                            last_period=last, group_by=group_by)
+            return repository.region_totals(
+                session,
+                column=column_for(code),
+                code=code,
+                first_period=first,
+                last_period=last,
+                group_by=group_by,
+            )
 
     def resolve_period(self, code: str, period: str | None) -> str:
         """``period``, or the latest month with reports inside the region (else the current month)."""
@@ -59,8 +72,12 @@ class Rollups:
 
     @staticmethod
     def _header(info: RegionInfo) -> dict[str, Any]:
-        return {"region": info.code, "region_name": info.name, "level": info.level or level_of(info.code),
-                "elderly_source": info.source}
+        return {
+            "region": info.code,
+            "region_name": info.name,
+            "level": info.level or level_of(info.code),
+            "elderly_source": info.source,
+        }
 
     def region_indicators(self, code: str, period: str) -> dict[str, Any]:
         """One object: the region's indicators for ``period``, rolled up over its descendants."""
@@ -77,7 +94,10 @@ class Rollups:
             raise ValueError(f"at most {MAX_SERIES_MONTHS} months per series, asked {len(months)}")
         info = self.region(code)
         by_period = self._totals(code, first, last, "period")
-        items = [{"period": p, **indicators(by_period.get(p, BedTotals()), info.elderly_60plus)} for p in months]
+        items = [
+            {"period": p, **indicators(by_period.get(p, BedTotals()), info.elderly_60plus)}
+            for p in months
+        ]
         return {**self._header(info), "items": items}
 
     def children(self, code: str, period: str, indicator: str, order: str) -> dict[str, Any]:
@@ -87,7 +107,13 @@ class Rollups:
         info = self.region(code)
         items = self._child_items(info, period)
         ranked = rank(items, indicator, descending=order == "desc")
-        return {**self._header(info), "period": period, "indicator": indicator, "order": order, "items": ranked}
+        return {
+            **self._header(info),
+            "period": period,
+            "indicator": indicator,
+            "order": order,
+            "items": ranked,
+        }
 
     def _child_items(self, info: RegionInfo, period: str) -> list[dict[str, Any]]:
         column = child_column(info.code, [c[0] for c in info.children])
@@ -112,32 +138,40 @@ class Rollups:
             targets = repository.targets_for(session, ancestors)
         children = self._child_items(info, period) if targets else []
         items = []
-        for row in sorted(targets, key=lambda t: (t.region_code != code, t.region_code, t.indicator)):
+        for row in sorted(
+            targets, key=lambda t: (t.region_code != code, t.region_code, t.indicator)
+        ):
             target = Target(**{k: getattr(row, k) for k in Target.__dataclass_fields__})
             check = evaluate(target, values, totals)
             worst = [
-                {"region": c["region"], "region_name": c["region_name"], "value": c.get(target.indicator)}
+                {
+                    "region": c["region"],
+                    "region_name": c["region_name"],
+                    "value": c.get(target.indicator),
+                }
                 for c in rank(children, target.indicator, descending=target.comparator == "le")
                 if is_met(c.get(target.indicator), target.comparator, target.threshold) is False
             ][:WORST_CHILDREN]
-            items.append({
-                "target_id": target.id,
-                "indicator": target.indicator,
-                "comparator": target.comparator,
-                "threshold": target.threshold,
-                "value": check.value,
-                "met": check.met,
-                "gap_beds": check.gap_beds,
-                "gap_beds_if_added": check.gap_beds_if_added,
-                "message": check.message,
-                "binding": target.binding,
-                "target_year": target.target_year,
-                "source_document": target.source_document,
-                "target_region": target.region_code,
-                "scope": "own" if target.region_code == code else "inherited",
-                "note": target.note,
-                "worst_children": worst,
-            })
+            items.append(
+                {
+                    "target_id": target.id,
+                    "indicator": target.indicator,
+                    "comparator": target.comparator,
+                    "threshold": target.threshold,
+                    "value": check.value,
+                    "met": check.met,
+                    "gap_beds": check.gap_beds,
+                    "gap_beds_if_added": check.gap_beds_if_added,
+                    "message": check.message,
+                    "binding": target.binding,
+                    "target_year": target.target_year,
+                    "source_document": target.source_document,
+                    "target_region": target.region_code,
+                    "scope": "own" if target.region_code == code else "inherited",
+                    "note": target.note,
+                    "worst_children": worst,
+                }
+            )
         return {**self._header(info), "period": period, "totals": asdict(totals), "items": items}
 
 

@@ -11,8 +11,12 @@ PERIOD_EXAMPLE = "2025-06"
 
 
 class FamilyBedsIn(BaseModel):
-    region_code: str = Field(description="12-digit code of the region the homes are in", examples=["350203001000"])
-    beds: int = Field(ge=0, description="Family care beds (家庭养老床位) set up in homes of that region")
+    region_code: str = Field(
+        description="12-digit code of the region the homes are in", examples=["350203001000"]
+    )
+    beds: int = Field(
+        ge=0, description="Family care beds (家庭养老床位) set up in homes of that region"
+    )
 
 
 class ReportIn(BaseModel):
@@ -22,18 +26,31 @@ class ReportIn(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"facility_id": 12, "period": PERIOD_EXAMPLE, "total_beds": 120, "nursing_beds": 70,
-                 "dementia_beds": 10, "occupied_beds": 96, "family_beds": 15}
+                {
+                    "facility_id": 12,
+                    "period": PERIOD_EXAMPLE,
+                    "total_beds": 120,
+                    "nursing_beds": 70,
+                    "dementia_beds": 10,
+                    "occupied_beds": 96,
+                    "family_beds": 15,
+                }
             ]
         },
     )
 
     facility_id: int = Field(ge=1, description="Id of the facility in the facilities service")
-    period: str = Field(description="Month reported, YYYY-MM (not in the future)", examples=[PERIOD_EXAMPLE])
+    period: str = Field(
+        description="Month reported, YYYY-MM (not in the future)", examples=[PERIOD_EXAMPLE]
+    )
     total_beds: int = Field(ge=0)
     nursing_beds: int = Field(ge=0, description="Nursing-type beds (护理型床位), within total_beds")
-    dementia_beds: int = Field(0, ge=0, description="Dementia-care beds (失智照护床位), within total_beds")
-    occupied_beds: int = Field(ge=0, description="Beds occupied at the end of the month, within total_beds")
+    dementia_beds: int = Field(
+        0, ge=0, description="Dementia-care beds (失智照护床位), within total_beds"
+    )
+    occupied_beds: int = Field(
+        ge=0, description="Beds occupied at the end of the month, within total_beds"
+    )
     family_beds: int | None = Field(
         None, ge=0, description="Family care beds the facility serves, counted in its own region"
     )
@@ -121,9 +138,13 @@ class Indicators(BaseModel):
     family_beds: int = Field(description="Family care beds in homes inside the region")
     nursing_share: float | None
     dementia_share: float | None
-    beds_per_1000_elderly: float | None = Field(description="Institutional beds per 1,000 residents aged 60+")
+    beds_per_1000_elderly: float | None = Field(
+        description="Institutional beds per 1,000 residents aged 60+"
+    )
     beds_per_1000_elderly_incl_family: float | None
-    private_operated_share: float | None = Field(description="Beds of public-built private-run and private facilities")
+    private_operated_share: float | None = Field(
+        description="Beds of public-built private-run and private facilities"
+    )
     government_operated_share: float | None = Field(description="Beds of public-run facilities")
     occupancy_rate: float | None
     central_homes: int
@@ -144,7 +165,9 @@ class TargetIn(BaseModel):
     indicator: str
     comparator: str = Field(pattern="^(ge|le)$")
     threshold: float
-    binding: bool | None = Field(None, description="true: binding (约束性); false: expected (预期性)")
+    binding: bool | None = Field(
+        None, description="true: binding (约束性); false: expected (预期性)"
+    )
     target_year: int = Field(ge=2000, le=2100)
     source_document: str = Field(min_length=1, max_length=300)
     note: str | None = None

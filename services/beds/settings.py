@@ -17,7 +17,10 @@ class BedsSettings(ServiceSettings):
         validation_alias=AliasChoices("FACILITIES_URL", "facilities_url"),
         description="Base URL of the facilities service the beds service checks facilities against (env FACILITIES_URL)",
     )
-    facilities_timeout_s: float = Field(5.0, description="Timeout of each call to the facilities service, in seconds")
+    facilities_timeout_s: float = Field(
+        5.0, description="Timeout of each call to the facilities service, in seconds"
+    )
     region_cache_ttl_s: int = Field(
-        86_400, description="How long region names and elderly counts fetched from the facilities service stay fresh"
+        86_400,
+        description="How long region names and elderly counts fetched from the facilities service stay fresh",
     )

@@ -75,11 +75,15 @@ def checked_facility(client: FacilitiesClient, facility_id: int) -> FacilityFact
     """The facility as the registry has it now; 422 if it does not exist or is not active."""
     body = client.facility(facility_id)
     if body is None:
-        raise InvalidInput(f"facility {facility_id} does not exist in the facilities registry", field="body.facility_id")
+        raise InvalidInput(
+            f"facility {facility_id} does not exist in the facilities registry",
+            field="body.facility_id",
+        )
     facts = FacilityFacts.from_facility(body)
     if facts.status not in REPORTING_STATUSES:
         raise InvalidInput(
-            f"facility {facility_id} is {facts.status}; only active facilities report beds", field="body.facility_id"
+            f"facility {facility_id} is {facts.status}; only active facilities report beds",
+            field="body.facility_id",
         )
     return facts
 
@@ -92,7 +96,8 @@ def figures_with_family(
     if not items and values.get("family_beds"):
         if facts.region_code is None:
             raise InvalidInput(
-                "family_beds need a region: the facility has none; give family_beds_by_region", field="body.family_beds"
+                "family_beds need a region: the facility has none; give family_beds_by_region",
+                field="body.family_beds",
             )
         items = [FamilyBedCount(facts.region_code, int(values["family_beds"]))]
     return Figures(
@@ -105,7 +110,13 @@ def figures_with_family(
 
 
 def create(
-    session: Session, *, period: str, figures: Figures, facts: FacilityFacts, writer: Writer, reason: str | None
+    session: Session,
+    *,
+    period: str,
+    figures: Figures,
+    facts: FacilityFacts,
+    writer: Writer,
+    reason: str | None,
 ) -> BedReport:
     """A new report; 409 when the facility already reported this period (correct it instead)."""
     existing = repository.get_report(session, facility_id=facts.facility_id, period=period)
@@ -117,8 +128,15 @@ def create(
         )
     try:
         with session.begin_nested():
-            return repository.create_report(session, period=period, figures=figures, facts=facts,
-                                            actor=writer.actor, request_id=writer.request_id, reason=reason)
+            return repository.create_report(
+                session,
+                period=period,
+                figures=figures,
+                facts=facts,
+                actor=writer.actor,
+                request_id=writer.request_id,
+                reason=reason,
+            )
     except IntegrityError as exc:  # a concurrent writer got there first
         raise Conflict(f"facility {facts.facility_id} already reported {period}") from exc
 
@@ -126,10 +144,14 @@ def create(
 def parse_if_match(value: str | None) -> int:
     """The version an ``If-Match`` header names (``"3"`` or ``W/"3"``); 428 without one."""
     if value is None or not value.strip():
-        raise PreconditionRequired("corrections need If-Match with the report's ETag (GET it first)")
+        raise PreconditionRequired(
+            "corrections need If-Match with the report's ETag (GET it first)"
+        )
     text = value.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise InvalidInput(f"If-Match must be an ETag like \"3\", got {value!r}", field="header.If-Match")
+        raise InvalidInput(
+            f'If-Match must be an ETag like "3", got {value!r}', field="header.If-Match"
+        )
     return int(text)
 
 
@@ -144,7 +166,9 @@ def correct(
     reason: str | None,
 ) -> BedReport:
     """A new revision of an existing report, only if nobody revised it since ``expected_version``."""
-    report = repository.get_report(session, facility_id=facts.facility_id, period=period, for_update=True)
+    report = repository.get_report(
+        session, facility_id=facts.facility_id, period=period, for_update=True
+    )
     if report is None:
         raise NotFound(f"facility {facts.facility_id} has no report for {period}; POST one first")
     if report.version != expected_version:
@@ -152,8 +176,15 @@ def correct(
             f"report changed since version {expected_version}; it is at version {report.version}",
             current_version=report.version,
         )
-    return repository.revise_report(session, report, figures=figures, facts=facts, actor=writer.actor,
-                                    request_id=writer.request_id, reason=reason)
+    return repository.revise_report(
+        session,
+        report,
+        figures=figures,
+        facts=facts,
+        actor=writer.actor,
+        request_id=writer.request_id,
+        reason=reason,
+    )
 
 
 # --- bulk CSV ----------------------------------------------------------------------------------
@@ -167,10 +198,17 @@ class ImportResult:
     unchanged: int
 
     def as_dict(self) -> dict[str, int]:
-        return {"rows": self.rows, "created": self.created, "revised": self.revised, "unchanged": self.unchanged}
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "revised": self.revised,
+            "unchanged": self.unchanged,
+        }
 
 
-def _resolve(client: FacilitiesClient, rows: list[CsvRow]) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
+def _resolve(
+    client: FacilitiesClient, rows: list[CsvRow]
+) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
     """Facilities per (external_id, source): one snapshot call, else one query per id."""
     keys = {(row.facility_external_id, row.source) for row in rows}
     snapshot = client.snapshot() if not any(source for _, source in keys) else None
@@ -192,25 +230,46 @@ def _facts_for_rows(
     for row in rows:
         matches = found[(row.facility_external_id, row.source)]
         if not matches:
-            errors.append(RowError(row.line, "facility_external_id",
-                                   f"no facility with external id {row.facility_external_id!r} in the facilities registry"))
+            errors.append(
+                RowError(
+                    row.line,
+                    "facility_external_id",
+                    f"no facility with external id {row.facility_external_id!r} in the facilities registry",
+                )
+            )
             continue
         if len(matches) > 1:
             sources = ", ".join(sorted(str(m.get("source")) for m in matches))
-            errors.append(RowError(row.line, "facility_external_id",
-                                   f"external id {row.facility_external_id!r} exists in several sources ({sources}); add a source column"))
+            errors.append(
+                RowError(
+                    row.line,
+                    "facility_external_id",
+                    f"external id {row.facility_external_id!r} exists in several sources ({sources}); add a source column",
+                )
+            )
             continue
         fact = FacilityFacts.from_facility(matches[0])
         if fact.status not in REPORTING_STATUSES:
-            errors.append(RowError(row.line, "facility_external_id",
-                                   f"facility {row.facility_external_id!r} is {fact.status}; only active facilities report beds"))
+            errors.append(
+                RowError(
+                    row.line,
+                    "facility_external_id",
+                    f"facility {row.facility_external_id!r} is {fact.status}; only active facilities report beds",
+                )
+            )
             continue
         refusal = writer.refusal(fact)
         if refusal:
             errors.append(RowError(row.line, "facility_external_id", refusal))
             continue
         if row.family_beds and fact.region_code is None and row.family_region_code is None:
-            errors.append(RowError(row.line, "family_beds", "family_beds need a region: the facility has none; add family_region_code"))
+            errors.append(
+                RowError(
+                    row.line,
+                    "family_beds",
+                    "family_beds need a region: the facility has none; add family_region_code",
+                )
+            )
             continue
         facts[row.line] = fact
     return facts, errors
@@ -238,31 +297,67 @@ def import_csv(
         raise InvalidInput("the file has no rows", field="file")
     created = revised = unchanged = 0
     with transaction(write_sessions) as session:
-        existing = repository.reports_for(session, [(facts[r.line].facility_id, r.period) for r in rows])
+        existing = repository.reports_for(
+            session, [(facts[r.line].facility_id, r.period) for r in rows]
+        )
         for row in rows:
             fact = facts[row.line]
             family_region = row.family_region_code or fact.region_code
-            family = (FamilyBedCount(family_region, row.family_beds),) if row.family_beds and family_region else ()
-            figures = Figures(row.total_beds, row.nursing_beds, row.dementia_beds, row.occupied_beds, family)
+            family = (
+                (FamilyBedCount(family_region, row.family_beds),)
+                if row.family_beds and family_region
+                else ()
+            )
+            figures = Figures(
+                row.total_beds, row.nursing_beds, row.dementia_beds, row.occupied_beds, family
+            )
             report = existing.get((fact.facility_id, row.period))
             if report is None:
-                repository.create_report(session, period=row.period, figures=figures, facts=fact, actor=writer.actor,
-                                         request_id=writer.request_id, reason="csv import")
+                repository.create_report(
+                    session,
+                    period=row.period,
+                    figures=figures,
+                    facts=fact,
+                    actor=writer.actor,
+                    request_id=writer.request_id,
+                    reason="csv import",
+                )
                 created += 1
             elif _same(session, report, figures, fact):
                 unchanged += 1
             else:
-                repository.revise_report(session, report, figures=figures, facts=fact, actor=writer.actor,
-                                         request_id=writer.request_id, reason="csv import")
+                repository.revise_report(
+                    session,
+                    report,
+                    figures=figures,
+                    facts=fact,
+                    actor=writer.actor,
+                    request_id=writer.request_id,
+                    reason="csv import",
+                )
                 revised += 1
     return ImportResult(rows=len(rows), created=created, revised=revised, unchanged=unchanged)
 
 
 def _same(session: Session, report: BedReport, figures: Figures, fact: FacilityFacts) -> bool:
-    current = (report.total_beds, report.nursing_beds, report.dementia_beds, report.occupied_beds,
-               report.region_code, report.operation_mode, report.facility_type)
-    wanted = (figures.total_beds, figures.nursing_beds, figures.dementia_beds, figures.occupied_beds,
-              fact.region_code, fact.operation_mode, fact.type)
+    current = (
+        report.total_beds,
+        report.nursing_beds,
+        report.dementia_beds,
+        report.occupied_beds,
+        report.region_code,
+        report.operation_mode,
+        report.facility_type,
+    )
+    wanted = (
+        figures.total_beds,
+        figures.nursing_beds,
+        figures.dementia_beds,
+        figures.occupied_beds,
+        fact.region_code,
+        fact.operation_mode,
+        fact.type,
+    )
     if current != wanted:
         return False
     family = {(f.region_code, f.beds) for f in repository.family_rows(session, report_id=report.id)}

@@ -21,11 +21,32 @@ from shapely.geometry.base import BaseGeometry
 
 MODES = ("public_run", "public_built_private_run", "private")
 MODE_WEIGHTS = (0.4, 0.25, 0.35)
-FACILITY_COLUMNS = ("external_id", "source", "name", "type", "operation_mode", "capacity", "status", "lon", "lat")
-BED_COLUMNS = ("facility_external_id", "period", "total_beds", "nursing_beds", "dementia_beds", "occupied_beds",
-               "family_beds")
+FACILITY_COLUMNS = (
+    "external_id",
+    "source",
+    "name",
+    "type",
+    "operation_mode",
+    "capacity",
+    "status",
+    "lon",
+    "lat",
+)
+BED_COLUMNS = (
+    "facility_external_id",
+    "period",
+    "total_beds",
+    "nursing_beds",
+    "dementia_beds",
+    "occupied_beds",
+    "family_beds",
+)
 CAPACITY = {"nursing_home": (40, 250), "care_center": (20, 60), "township_home": (60, 150)}
-TYPE_LABEL = {"nursing_home": "养老院", "care_center": "综合养老服务中心", "township_home": "中心敬老院"}
+TYPE_LABEL = {
+    "nursing_home": "养老院",
+    "care_center": "综合养老服务中心",
+    "township_home": "中心敬老院",
+}
 
 
 @dataclass(frozen=True)
@@ -37,10 +58,17 @@ class District:
 
     @classmethod
     def from_region(cls, body: dict[str, Any]) -> District:
-        return cls(body["code"], body["name"], int(body.get("elderly_60plus") or 0), shape(body["geometry"]))
+        return cls(
+            body["code"],
+            body["name"],
+            int(body.get("elderly_60plus") or 0),
+            shape(body["geometry"]),
+        )
 
 
-def _points_inside(geometry: BaseGeometry, n: int, rng: np.random.Generator) -> list[tuple[float, float]]:
+def _points_inside(
+    geometry: BaseGeometry, n: int, rng: np.random.Generator
+) -> list[tuple[float, float]]:
     """``n`` uniform random points inside ``geometry`` (rejection sampling in its bounding box)."""
     min_x, min_y, max_x, max_y = geometry.bounds
     out: list[tuple[float, float]] = []
@@ -52,7 +80,11 @@ def _points_inside(geometry: BaseGeometry, n: int, rng: np.random.Generator) -> 
 
 
 def synthesize(
-    districts: Sequence[District], periods: Sequence[str], *, beds_per_1000: float = 30.0, seed: int = 2026
+    districts: Sequence[District],
+    periods: Sequence[str],
+    *,
+    beds_per_1000: float = 30.0,
+    seed: int = 2026,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Facility rows (``carecircle facilities import``) and bed rows (``carecircle beds import``).
 
@@ -74,18 +106,37 @@ def synthesize(
         for index, (kind, (lon, lat)) in enumerate(zip(types, points, strict=True)):
             external_id = f"SYN-{district.code[:6]}-{index + 1:04d}"
             capacity = int(rng.integers(*CAPACITY[kind]))
-            mode = "public_run" if kind == "township_home" else str(rng.choice(MODES, p=MODE_WEIGHTS))
-            facilities.append({"external_id": external_id, "source": "synthetic",
-                               "name": f"{district.name}第{index + 1}{TYPE_LABEL[kind]}", "type": kind,
-                               "operation_mode": mode, "capacity": capacity, "status": "active", "lon": lon, "lat": lat})
+            mode = (
+                "public_run" if kind == "township_home" else str(rng.choice(MODES, p=MODE_WEIGHTS))
+            )
+            facilities.append(
+                {
+                    "external_id": external_id,
+                    "source": "synthetic",
+                    "name": f"{district.name}第{index + 1}{TYPE_LABEL[kind]}",
+                    "type": kind,
+                    "operation_mode": mode,
+                    "capacity": capacity,
+                    "status": "active",
+                    "lon": lon,
+                    "lat": lat,
+                }
+            )
             share = rng.uniform(0.3, 0.75)
             for period in periods:
                 share = min(1.0, share + rng.uniform(0.0, 0.01))
                 nursing = int(capacity * share)
-                beds.append({"facility_external_id": external_id, "period": period, "total_beds": capacity,
-                             "nursing_beds": nursing, "dementia_beds": int(capacity * rng.uniform(0, 0.15)),
-                             "occupied_beds": int(capacity * rng.uniform(0.5, 0.9)),
-                             "family_beds": int(rng.integers(0, 12)) if kind == "care_center" else ""})
+                beds.append(
+                    {
+                        "facility_external_id": external_id,
+                        "period": period,
+                        "total_beds": capacity,
+                        "nursing_beds": nursing,
+                        "dementia_beds": int(capacity * rng.uniform(0, 0.15)),
+                        "occupied_beds": int(capacity * rng.uniform(0.5, 0.9)),
+                        "family_beds": int(rng.integers(0, 12)) if kind == "care_center" else "",
+                    }
+                )
     return facilities, beds
 
 

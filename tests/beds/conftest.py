@@ -23,10 +23,28 @@ REGIONS = [
     {"code": D2, "name": "龙文区", "elderly_60plus": 4_000},
 ]
 FACILITIES = [
-    {"id": 1, "external_id": "F1", "region_code": D1, "operation_mode": "private", "type": "nursing_home"},
-    {"id": 2, "external_id": "F2", "region_code": D1, "operation_mode": "public_run", "type": "township_home"},
+    {
+        "id": 1,
+        "external_id": "F1",
+        "region_code": D1,
+        "operation_mode": "private",
+        "type": "nursing_home",
+    },
+    {
+        "id": 2,
+        "external_id": "F2",
+        "region_code": D1,
+        "operation_mode": "public_run",
+        "type": "township_home",
+    },
     {"id": 3, "external_id": "F3", "region_code": D2, "operation_mode": "public_built_private_run"},
-    {"id": 4, "external_id": "F4", "region_code": D2, "operation_mode": "private", "status": "closed"},
+    {
+        "id": 4,
+        "external_id": "F4",
+        "region_code": D2,
+        "operation_mode": "private",
+        "status": "closed",
+    },
 ]
 
 
@@ -37,7 +55,9 @@ def facilities_url(facilities_db_url: str) -> Iterator[str]:
     from services.facilities.settings import FacilitiesSettings
 
     seed_facilities_db(facilities_db_url, regions=REGIONS, facilities=FACILITIES)
-    with running_app(create_facilities_app(FacilitiesSettings(database_url=facilities_db_url))) as url:
+    with running_app(
+        create_facilities_app(FacilitiesSettings(database_url=facilities_db_url))
+    ) as url:
         yield url
 
 
@@ -53,7 +73,11 @@ def seed_targets(beds_db_url: str) -> None:
 
 
 def beds_client(beds_db_url: str, facilities_url: str, **settings: Any) -> httpx.AsyncClient:
-    app = create_app(BedsSettings(database_url=beds_db_url, facilities_url=facilities_url, **settings))
+    # A generous timeout: the machine is shared, and a slow (not down) registry must not read as down.
+    settings.setdefault("facilities_timeout_s", 20.0)
+    app = create_app(
+        BedsSettings(database_url=beds_db_url, facilities_url=facilities_url, **settings)
+    )
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://beds")
 

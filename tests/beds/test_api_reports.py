@@ -13,8 +13,15 @@ from services.common.identity import Identity, sign_identity
 from tests.beds.conftest import D1, beds_client
 
 P = "2025-03"
-REPORT = {"facility_id": 1, "period": P, "total_beds": 100, "nursing_beds": 50, "dementia_beds": 5,
-          "occupied_beds": 90, "family_beds": 4}
+REPORT = {
+    "facility_id": 1,
+    "period": P,
+    "total_beds": 100,
+    "nursing_beds": 50,
+    "dementia_beds": 5,
+    "occupied_beds": 90,
+    "family_beds": 4,
+}
 
 
 def count_rows(url: str, model: type) -> int:
@@ -25,11 +32,17 @@ def count_rows(url: str, model: type) -> int:
     return int(n)
 
 
-async def test_a_report_takes_region_and_operation_mode_from_the_registry(client: httpx.AsyncClient) -> None:
+async def test_a_report_takes_region_and_operation_mode_from_the_registry(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post("/api/v1/beds/reports", json=REPORT)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert (body["region_code"], body["operation_mode"], body["facility_type"]) == (D1, "private", "nursing_home")
+    assert (body["region_code"], body["operation_mode"], body["facility_type"]) == (
+        D1,
+        "private",
+        "nursing_home",
+    )
     assert body["family_beds_by_region"] == [{"region_code": D1, "beds": 4}]
     assert response.headers["etag"] == '"1"'
     assert response.headers["location"] == f"/api/v1/beds/reports/1/{P}"
@@ -43,16 +56,26 @@ async def test_every_broken_rule_is_named(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/v1/beds/reports", json=bad)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
-    assert {e["field"] for e in response.json()["errors"]} == {"body.nursing_beds", "body.occupied_beds"}
+    assert {e["field"] for e in response.json()["errors"]} == {
+        "body.nursing_beds",
+        "body.occupied_beds",
+    }
     now = datetime.now(UTC)
     future = f"{now.year + 1}-{now.month:02d}"
     response = await client.post("/api/v1/beds/reports", json={**REPORT, "period": future})
-    assert response.json()["errors"][0]["field"] == "body.period" and "future" in response.json()["detail"]
+    assert (
+        response.json()["errors"][0]["field"] == "body.period"
+        and "future" in response.json()["detail"]
+    )
     response = await client.post("/api/v1/beds/reports", json={**REPORT, "total_beds": -1})
-    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body.total_beds"
+    assert (
+        response.status_code == 422 and response.json()["errors"][0]["field"] == "body.total_beds"
+    )
 
 
-async def test_unknown_or_closed_facilities_cannot_report(client: httpx.AsyncClient, beds_db_url: str) -> None:
+async def test_unknown_or_closed_facilities_cannot_report(
+    client: httpx.AsyncClient, beds_db_url: str
+) -> None:
     unknown = await client.post("/api/v1/beds/reports", json={**REPORT, "facility_id": 999})
     closed = await client.post("/api/v1/beds/reports", json={**REPORT, "facility_id": 4})
     assert (unknown.status_code, closed.status_code) == (422, 422)
@@ -61,23 +84,37 @@ async def test_unknown_or_closed_facilities_cannot_report(client: httpx.AsyncCli
     assert count_rows(beds_db_url, BedReport) == 0
 
 
-async def test_idempotent_retries_and_a_second_report_for_the_month(client: httpx.AsyncClient, beds_db_url: str) -> None:
+async def test_idempotent_retries_and_a_second_report_for_the_month(
+    client: httpx.AsyncClient, beds_db_url: str
+) -> None:
     headers = {"Idempotency-Key": "abc-1"}
     first = await client.post("/api/v1/beds/reports", json=REPORT, headers=headers)
     again = await client.post("/api/v1/beds/reports", json=REPORT, headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
-    other = await client.post("/api/v1/beds/reports", json={**REPORT, "total_beds": 101}, headers=headers)
-    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    other = await client.post(
+        "/api/v1/beds/reports", json={**REPORT, "total_beds": 101}, headers=headers
+    )
+    assert (
+        other.status_code == 422 and other.json()["errors"][0]["field"] == "header.Idempotency-Key"
+    )
     duplicate = await client.post("/api/v1/beds/reports", json=REPORT)
     assert duplicate.status_code == 409 and "If-Match" in duplicate.json()["detail"]
     assert count_rows(beds_db_url, BedReportRevision) == 1
 
 
-async def test_corrections_need_the_current_etag_and_keep_history(client: httpx.AsyncClient) -> None:
+async def test_corrections_need_the_current_etag_and_keep_history(
+    client: httpx.AsyncClient,
+) -> None:
     await client.post("/api/v1/beds/reports", json=REPORT)
     url = f"/api/v1/beds/reports/1/{P}"
-    fix = {"total_beds": 100, "nursing_beds": 65, "dementia_beds": 5, "occupied_beds": 90, "reason": "typo"}
+    fix = {
+        "total_beds": 100,
+        "nursing_beds": 65,
+        "dementia_beds": 5,
+        "occupied_beds": 90,
+        "reason": "typo",
+    }
     assert (await client.put(url, json=fix)).status_code == 428
     assert (await client.put(url, json=fix, headers={"If-Match": '"7"'})).status_code == 412
     etag = (await client.get(url)).headers["etag"]
@@ -87,28 +124,41 @@ async def test_corrections_need_the_current_etag_and_keep_history(client: httpx.
     stale = await client.put(url, json=fix, headers={"If-Match": etag})
     assert stale.status_code == 412 and stale.json()["current_version"] == 2
     history = (await client.get(url + "/revisions")).json()["items"]
-    assert [(h["revision"], h["figures"]["nursing_beds"], h["reason"]) for h in history] == [(1, 50, None), (2, 65, "typo")]
+    assert [(h["revision"], h["figures"]["nursing_beds"], h["reason"]) for h in history] == [
+        (1, 50, None),
+        (2, 65, "typo"),
+    ]
 
 
-async def test_facilities_service_down_means_503_and_nothing_written(beds_db_url: str, closed_port_url: str) -> None:
+async def test_facilities_service_down_means_503_and_nothing_written(
+    beds_db_url: str, closed_port_url: str
+) -> None:
     async with beds_client(beds_db_url, closed_port_url) as client:
-        response = await client.post("/api/v1/beds/reports", json=REPORT, headers={"Idempotency-Key": "k"})
+        response = await client.post(
+            "/api/v1/beds/reports", json=REPORT, headers={"Idempotency-Key": "k"}
+        )
         assert response.status_code == 503
         assert int(response.headers["retry-after"]) > 0
         assert response.headers["content-type"] == "application/problem+json"
         csv = "facility_external_id,period,total_beds,nursing_beds,dementia_beds,occupied_beds\nF1,2025-03,10,5,0,5\n"
-        imported = await client.post("/api/v1/beds/reports/import", content=csv, headers={"content-type": "text/csv"})
+        imported = await client.post(
+            "/api/v1/beds/reports/import", content=csv, headers={"content-type": "text/csv"}
+        )
         assert imported.status_code == 503 and "retry-after" in imported.headers
     assert count_rows(beds_db_url, BedReport) == 0
 
 
-async def test_officials_write_only_inside_their_region(beds_db_url: str, facilities_url: str) -> None:
+async def test_officials_write_only_inside_their_region(
+    beds_db_url: str, facilities_url: str
+) -> None:
     secret = "test-secret"
     async with beds_client(beds_db_url, facilities_url, identity_secret=secret) as client:
         outsider = sign_identity(Identity("lps", "official", region_code="520200000000"), secret)
         insider = sign_identity(Identity("zz", "official", region_code="350600000000"), secret)
         refused = await client.post("/api/v1/beds/reports", json=REPORT, headers=outsider)
         assert refused.status_code == 403 and "outside" in refused.json()["detail"]
-        assert (await client.post("/api/v1/beds/reports", json=REPORT, headers=insider)).status_code == 201
+        assert (
+            await client.post("/api/v1/beds/reports", json=REPORT, headers=insider)
+        ).status_code == 201
         revisions = (await client.get(f"/api/v1/beds/reports/1/{P}/revisions")).json()["items"]
         assert revisions[0]["actor"] == "official:zz"

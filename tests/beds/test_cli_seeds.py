@@ -27,7 +27,9 @@ def test_cli_import_then_compliance(tmp_path: Path, beds_db_url: str, facilities
     bad.write_text(HEADER + "F1,2025-04,10,11,0,5,\nNOPE,2025-04,1,0,0,0,\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["beds", "import", str(bad)], env=env)
     assert result.exit_code == 1
-    assert "line 2: nursing_beds" in result.output and "line 3: facility_external_id" in result.output
+    assert (
+        "line 2: nursing_beds" in result.output and "line 3: facility_external_id" in result.output
+    )
 
 
 def test_migration_seeds_the_plan_targets_of_issue_5(scratch_databases: ScratchDatabases) -> None:

@@ -12,8 +12,14 @@ from services.beds.compliance import Target, evaluate, exact, is_met
 from services.beds.indicators import BedTotals, indicators
 
 
-def check(indicator: str, comparator: str, threshold: float, totals: BedTotals, elderly: int | None = None):  # type: ignore[no-untyped-def]
-    return evaluate(Target("350600000000", indicator, comparator, threshold), indicators(totals, elderly), totals)
+def check(
+    indicator: str, comparator: str, threshold: float, totals: BedTotals, elderly: int | None = None
+):  # type: ignore[no-untyped-def]
+    return evaluate(
+        Target("350600000000", indicator, comparator, threshold),
+        indicators(totals, elderly),
+        totals,
+    )
 
 
 def test_nursing_share_gap_hand_computed() -> None:
@@ -34,7 +40,9 @@ def test_threshold_is_read_as_the_decimal_written() -> None:
 
 def test_government_share_at_most_hand_computed() -> None:
     # 1,000 beds, 520 public-run; <= 40 %: move 120 to private operation, or add 300 non-government beds.
-    observed = check("government_operated_share", "le", 0.40, BedTotals(total_beds=1000, government_beds=520))
+    observed = check(
+        "government_operated_share", "le", 0.40, BedTotals(total_beds=1000, government_beds=520)
+    )
     assert (observed.met, observed.gap_beds, observed.gap_beds_if_added) == (False, 120, 300)
 
 
@@ -47,7 +55,13 @@ def test_beds_per_thousand_and_total_beds_hand_computed() -> None:
 
 
 def test_central_homes_gap_comes_from_the_per_home_sum() -> None:
-    totals = BedTotals(total_beds=90, nursing_beds=60, central_homes=2, central_homes_meeting_70=1, central_homes_gap_beds=8)
+    totals = BedTotals(
+        total_beds=90,
+        nursing_beds=60,
+        central_homes=2,
+        central_homes_meeting_70=1,
+        central_homes_gap_beds=8,
+    )
     observed = check("central_homes_nursing_70_share", "ge", 1.0, totals)
     assert (observed.met, observed.value, observed.gap_beds) == (False, 0.5, 8)
 
@@ -68,14 +82,23 @@ def _smallest(ok, limit: int = 100_000) -> int:  # type: ignore[no-untyped-def]
 
 
 @given(total=st.integers(1, 400), part_frac=st.floats(0, 1), pct=st.integers(1, 99))
-def test_share_gaps_are_the_least_sufficient_numbers(total: int, part_frac: float, pct: int) -> None:
+def test_share_gaps_are_the_least_sufficient_numbers(
+    total: int, part_frac: float, pct: int
+) -> None:
     part = int(total * part_frac)
     t = Fraction(pct, 100)
     threshold = pct / 100
-    raise_check = check("nursing_share", "ge", threshold, BedTotals(total_beds=total, nursing_beds=part))
+    raise_check = check(
+        "nursing_share", "ge", threshold, BedTotals(total_beds=total, nursing_beds=part)
+    )
     assert raise_check.gap_beds == _smallest(lambda x: Fraction(part + x, total) >= t)
     assert raise_check.gap_beds_if_added == _smallest(lambda x: Fraction(part + x, total + x) >= t)
-    lower = check("government_operated_share", "le", threshold, BedTotals(total_beds=total, government_beds=part))
+    lower = check(
+        "government_operated_share",
+        "le",
+        threshold,
+        BedTotals(total_beds=total, government_beds=part),
+    )
     assert lower.gap_beds == _smallest(lambda x: Fraction(max(part - x, 0), total) <= t)
     assert lower.gap_beds_if_added == _smallest(lambda x: Fraction(part, total + x) <= t)
     assert raise_check.met == (Fraction(part, total) >= t)
@@ -84,8 +107,12 @@ def test_share_gaps_are_the_least_sufficient_numbers(total: int, part_frac: floa
 
 @given(total=st.integers(0, 5000), elderly=st.integers(1, 200_000), per_1000=st.integers(1, 60))
 def test_beds_per_thousand_gap_is_least_sufficient(total: int, elderly: int, per_1000: int) -> None:
-    observed = check("beds_per_1000_elderly", "ge", per_1000, BedTotals(total_beds=total), elderly=elderly)
-    assert observed.gap_beds == _smallest(lambda x: Fraction((total + x) * 1000, elderly) >= per_1000, 20_000)
+    observed = check(
+        "beds_per_1000_elderly", "ge", per_1000, BedTotals(total_beds=total), elderly=elderly
+    )
+    assert observed.gap_beds == _smallest(
+        lambda x: Fraction((total + x) * 1000, elderly) >= per_1000, 20_000
+    )
 
 
 def test_unknown_comparator_is_refused() -> None:

@@ -18,14 +18,27 @@ WRITERS = 6
 def test_racing_posts_and_racing_corrections(beds_db_url: str, facilities_url: str) -> None:
     app = create_app(BedsSettings(database_url=beds_db_url, facilities_url=facilities_url))
     with running_app(app) as base, ThreadPoolExecutor(WRITERS) as pool:
-        posts = list(pool.map(lambda _: httpx.post(f"{base}/api/v1/beds/reports", json=REPORT, timeout=30).status_code,
-                              range(WRITERS)))
+        posts = list(
+            pool.map(
+                lambda _: (
+                    httpx.post(f"{base}/api/v1/beds/reports", json=REPORT, timeout=30).status_code
+                ),
+                range(WRITERS),
+            )
+        )
         assert sorted(posts) == [201] + [409] * (WRITERS - 1)
 
         def correct(nursing: int) -> int:
-            body = {**{k: v for k, v in REPORT.items() if k not in ("facility_id", "period")}, "nursing_beds": nursing}
-            return httpx.put(f"{base}/api/v1/beds/reports/1/{P}", json=body, headers={"If-Match": '"1"'},
-                             timeout=30).status_code
+            body = {
+                **{k: v for k, v in REPORT.items() if k not in ("facility_id", "period")},
+                "nursing_beds": nursing,
+            }
+            return httpx.put(
+                f"{base}/api/v1/beds/reports/1/{P}",
+                json=body,
+                headers={"If-Match": '"1"'},
+                timeout=30,
+            ).status_code
 
         puts = list(pool.map(correct, range(60, 60 + WRITERS)))
         assert sorted(puts) == [200] + [412] * (WRITERS - 1)

@@ -21,8 +21,14 @@ def test_valid_periods(text: str, known: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "match"),
-    [("2025-07", "future"), ("2025-13", "01–12"), ("2025-00", "01–12"), ("2025/06", "YYYY-MM"), ("1999-12", "2000"),
-     ("25-06", "YYYY-MM")],
+    [
+        ("2025-07", "future"),
+        ("2025-13", "01–12"),
+        ("2025-00", "01–12"),
+        ("2025/06", "YYYY-MM"),
+        ("1999-12", "2000"),
+        ("25-06", "YYYY-MM"),
+    ],
 )
 def test_bad_periods_say_why(text: str, match: str) -> None:
     with pytest.raises(ValueError, match=match):

@@ -14,11 +14,19 @@ from services.beds.synth import BED_COLUMNS, District, synthesize, write_csv
 DISTRICTS = "cn-admin-districts/wgs84/districts_xiamen_zhangzhou_chongqing_liupanshui.geojson"
 
 
-def test_generated_rows_import_cleanly_and_sit_in_their_district(shared_data: Path, tmp_path: Path) -> None:
+def test_generated_rows_import_cleanly_and_sit_in_their_district(
+    shared_data: Path, tmp_path: Path
+) -> None:
     features = json.loads((shared_data / DISTRICTS).read_text(encoding="utf-8"))["features"]
     liupanshui = [
-        District(str(f["properties"]["adcode"]).ljust(12, "0"), f["properties"]["name"], 100_000, shape(f["geometry"]))
-        for f in features if str(f["properties"]["adcode"]).startswith("5202")
+        District(
+            str(f["properties"]["adcode"]).ljust(12, "0"),
+            f["properties"]["name"],
+            100_000,
+            shape(f["geometry"]),
+        )
+        for f in features
+        if str(f["properties"]["adcode"]).startswith("5202")
     ]
     facilities, beds = synthesize(liupanshui, ["2025-01", "2025-02"], seed=1)
     write_csv(tmp_path / "beds.csv", BED_COLUMNS, beds)
