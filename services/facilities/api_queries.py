@@ -337,7 +337,7 @@ async def nearby_facilities(
         str | None,
         Query(
             description="`next_cursor` of the previous page (same query).",
-            examples=["MHgxLjlkMGI1YTViYWFkZmZwKzh8Mnwy"],
+            examples=["MHgxLjlkMGI1YTViYWFkZmZwKzh8MnwyfGRmMWVhYmJhNzhlZg"],
         ),
     ] = None,
     accept: Annotated[str | None, Header(include_in_schema=False)] = None,
