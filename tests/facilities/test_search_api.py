@@ -71,6 +71,9 @@ def _known(rows: list[dict[str, Any]], keep: Any) -> list[int]:
         ),  # 6-digit adcode
         ({"region": "500112001000"}, lambda r: r["region_code"] == "500112001000"),
         ({"region": "500000000000"}, lambda r: (r["region_code"] or "").startswith("50")),
+        ({"bbox": "-180,-90,180,90"}, lambda r: True),  # wider than 180°: no index circle, exact box
+        ({"bbox": "100,0,179,89"}, lambda r: True),  # a huge box still uses the covering circle on PostGIS
+        ({"bbox": "106.56,29.62,106.56,29.62"}, lambda r: r["lon"] == 106.56 and r["lat"] == 29.62),
         ({"external_id": "T-11-00042"}, lambda r: r["external_id"] == "T-11-00042"),
         ({"source": "osm"}, lambda r: r["source"] == "osm"),
         (
