@@ -11,6 +11,7 @@ come back as Python values. Exact ordering and distances are decided in
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -269,7 +270,9 @@ def _candidate_select(query: NearbyQuery) -> tuple[str, tuple[Any, ...]]:
     return "f.id, f.lon, f.lat, f.opening_hours", _CANDIDATE_COLUMNS_HOURS
 
 
-def _ranked(query: NearbyQuery, rows: list[Any], within_m: float) -> tuple[np.ndarray, np.ndarray]:
+def _ranked(
+    query: NearbyQuery, rows: Sequence[Any], within_m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """(ids, distances) of candidate rows that pass ``open_now``, in final order, after the cursor."""
     if query.open_at is not None:
         weekday, hhmm = query.open_at
@@ -408,6 +411,7 @@ def _sqlite_connection(session: Session) -> Any:
     """The session's ``sqlite3`` connection (transaction begun), tuned once for reads."""
     proxied = session.connection().connection
     raw = proxied.driver_connection
+    assert raw is not None, "a checked-out connection always has its driver connection"
     if not proxied.info.get("carecircle_read_tuned"):
         raw.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
@@ -477,7 +481,8 @@ def page_of_regions(
     code: str | None = None,
 ) -> tuple[list[RowMapping], int]:
     """Regions (with geometry) in code order and the number matched; ``bbox`` tests their extents."""
-    where, params = [], {"lim": limit, "off": offset}
+    where: list[str] = []
+    params: dict[str, Any] = {"lim": limit, "off": offset}
     if bbox is not None:
         where.append(
             "r.max_lon >= :bx0 AND r.min_lon <= :bx1 AND r.max_lat >= :by0 AND r.min_lat <= :by1"
