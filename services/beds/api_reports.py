@@ -91,7 +91,9 @@ def report_out(session: Any, report: BedReport) -> dict[str, Any]:
         occupied_beds=report.occupied_beds,
         free_beds=report.total_beds - report.occupied_beds,
         family_beds=report.family_beds,
-        family_beds_by_region=[FamilyBedsIn(region_code=f.region_code, beds=f.beds) for f in family],
+        family_beds_by_region=[
+            FamilyBedsIn(region_code=f.region_code, beds=f.beds) for f in family
+        ],
         facility_external_id=report.facility_external_id,
         facility_name=report.facility_name,
         facility_type=report.facility_type,

@@ -295,7 +295,8 @@ def import_csv(
         )
     if not rows:
         raise InvalidInput("the file has no rows", field="file")
-    created = revised = unchanged = 0
+    revised = unchanged = 0
+    new: list[tuple[str, Figures, FacilityFacts]] = []
     with transaction(write_sessions) as session:
         existing = repository.reports_for(
             session, [(facts[r.line].facility_id, r.period) for r in rows]
@@ -313,16 +314,7 @@ def import_csv(
             )
             report = existing.get((fact.facility_id, row.period))
             if report is None:
-                repository.create_report(
-                    session,
-                    period=row.period,
-                    figures=figures,
-                    facts=fact,
-                    actor=writer.actor,
-                    request_id=writer.request_id,
-                    reason="csv import",
-                )
-                created += 1
+                new.append((row.period, figures, fact))
             elif _same(session, report, figures, fact):
                 unchanged += 1
             else:
@@ -336,6 +328,9 @@ def import_csv(
                     reason="csv import",
                 )
                 revised += 1
+        created = repository.create_reports(
+            session, new, actor=writer.actor, request_id=writer.request_id, reason="csv import"
+        )
     return ImportResult(rows=len(rows), created=created, revised=revised, unchanged=unchanged)
 
 
