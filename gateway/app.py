@@ -3,6 +3,8 @@ resilient proxying to the services and the aggregated views."""
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
@@ -16,6 +18,7 @@ from gateway.settings import GatewaySettings
 from services.common.app import create_service_app
 from services.common.state import ServiceState
 
+log = logging.getLogger("carecircle.gateway")
 VERSION = "0.1.0"
 DESCRIPTION = """
 The one public entry of CareCircle. Registry reads (`/api/v1/facilities`, `/api/v1/regions`, `/ogc`) and
@@ -58,6 +61,11 @@ async def _shutdown(state: ServiceState) -> None:
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
+    if not settings.identity_secret:
+        log.warning(
+            "CARECIRCLE_IDENTITY_SECRET is empty: callers' identities are not passed to the services, "
+            "so services that require one will refuse every write"
+        )
     app = create_service_app(
         settings,
         title="CareCircle gateway",

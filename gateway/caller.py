@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import anyio
@@ -50,21 +51,32 @@ async def admit(
         await gateway.limiter.hit(gateway.quotas["heavy"], caller)
 
 
-async def read_write_body(gateway: Gateway, request: Request) -> tuple[bytes, Any]:
-    """The body of a write, buffered (bounded) so its region/facility can be checked."""
-    limit = gateway.settings.max_write_body_bytes
+async def read_write_body(
+    gateway: Gateway, request: Request
+) -> tuple[bytes | AsyncIterator[bytes], Any]:
+    """A write's body and, when it is small JSON, its parsed value (for region/facility checks).
+
+    Bodies up to ``inspect_body_bytes`` are buffered and parsed; larger ones (bulk
+    imports) stream on to the service unparsed, which checks every row itself.
+    Above ``max_write_body_bytes`` the answer is 413.
+    """
+    settings = gateway.settings
+    cap, window = settings.max_write_body_bytes, settings.inspect_body_bytes
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdigit() and int(declared) > cap:
         raise PayloadTooLarge(
-            f"request body of {declared} bytes exceeds {limit} bytes", limit_bytes=limit
+            f"request body of {declared} bytes exceeds {cap} bytes", limit_bytes=cap
         )
+    stream = request.stream().__aiter__()
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in stream:
         size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body exceeds {limit} bytes", limit_bytes=limit)
+        if size > cap:
+            raise PayloadTooLarge(f"request body exceeds {cap} bytes", limit_bytes=cap)
         chunks.append(chunk)
+        if size > window:
+            return _rest(b"".join(chunks), stream, size, cap), None
     body = b"".join(chunks)
     parsed: Any = None
     if body and "json" in request.headers.get("content-type", ""):
@@ -73,6 +85,17 @@ async def read_write_body(gateway: Gateway, request: Request) -> tuple[bytes, An
         except orjson.JSONDecodeError as exc:
             raise InvalidInput(f"request body is not valid JSON: {exc}", field="body") from exc
     return body, parsed
+
+
+async def _rest(
+    head: bytes, stream: AsyncIterator[bytes], size: int, cap: int
+) -> AsyncIterator[bytes]:
+    yield head
+    async for chunk in stream:
+        size += len(chunk)
+        if size > cap:
+            raise PayloadTooLarge(f"request body exceeds {cap} bytes", limit_bytes=cap)
+        yield chunk
 
 
 async def caller_for_route(request: Request) -> Identity | None:

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -162,7 +162,7 @@ class Upstream:
         path_qs: str,
         *,
         headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
-        body: bytes | None = None,
+        body: bytes | AsyncIterator[bytes] | None = None,
         stream: bool = False,
         timeout_s: float | None = None,
     ) -> UpstreamAnswer:
@@ -171,7 +171,8 @@ class Upstream:
         With ``stream=True`` a large body is left unread: the caller must
         release ``answer.response`` after streaming it.
         """
-        attempts = 1 + (self.settings.retries if method in IDEMPOTENT_METHODS else 0)
+        replayable = body is None or isinstance(body, bytes)  # a streamed body cannot be sent twice
+        attempts = 1 + (self.settings.retries if method in IDEMPOTENT_METHODS and replayable else 0)
         delay_s = self.settings.retry_backoff_s
         for attempt in range(attempts):
             try:
@@ -201,7 +202,7 @@ class Upstream:
         method: str,
         path_qs: str,
         headers: Mapping[str, str] | list[tuple[str, str]] | None,
-        body: bytes | None,
+        body: bytes | AsyncIterator[bytes] | None,
         stream: bool,
         timeout_s: float | None,
     ) -> UpstreamAnswer:

@@ -115,7 +115,7 @@ async def proxy(request: Request, prefix: str) -> Response:
     method = request.method
     path = request.url.path
     identity = await identify(gateway, request)
-    body: bytes | None = None
+    body: bytes | AsyncIterator[bytes] | None = None
     scope = policy.Scope()
     if method not in policy.READ_METHODS:
         body, parsed = await read_write_body(gateway, request)

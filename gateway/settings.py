@@ -58,7 +58,16 @@ class GatewaySettings(ServiceSettings):
     breaker_fail_max: int = Field(5, ge=1, description="consecutive failures that open a breaker")
     breaker_reset_s: float = Field(10.0, gt=0, description="seconds open before a half-open probe")
     pool_size: int = Field(100, ge=1, description="keep-alive connections per upstream")
-    max_write_body_bytes: int = Field(1_048_576, ge=1024, description="largest write body accepted")
+    max_write_body_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="largest write body accepted (413 above; bulk imports)",
+    )
+    inspect_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="write bodies up to this size are checked for region/facility; larger stream through",
+    )
 
     # Aggregated views and the browser.
     aggregate_timeout_s: float = Field(3.0, gt=0, description="per-part budget of dashboard/nearby")

@@ -207,23 +207,54 @@ async def test_large_bodies_stream_through_unchanged(
     assert response.content == big  # httpx decompressed it
 
 
-async def test_write_body_limits_and_bad_json(
-    client: httpx.AsyncClient, keys: dict[str, str], app
-) -> None:  # type: ignore[no-untyped-def]
-    limit = app.state.service.settings.max_write_body_bytes
-    response = await client.post(
-        "/api/v1/facilities/import",
-        content=b"x" * (limit + 1),
-        headers={"X-API-Key": keys["admin"], "Content-Type": "text/csv"},
+async def test_write_bodies_inspected_streamed_or_refused(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    app = create_app(
+        make_settings(
+            gateway_sqlite_url, upstreams, inspect_body_bytes=2048, max_write_body_bytes=65_536
+        )
     )
-    assert response.status_code == 413
-    response = await client.post(
-        "/api/v1/facilities",
-        content=b"{not json",
-        headers={"X-API-Key": keys["admin"], "Content-Type": "application/json"},
-    )
-    assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "body"
+    admin = {"X-API-Key": new_key(app, "admin")}
+    official = {"X-API-Key": new_key(app, "official", region_code="110105000000")}
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gw"
+        ) as client:
+            # A bulk import larger than the inspection window streams through unchanged.
+            csv = b"name,type,lon,lat\n" + b"".join(
+                b"station %d,day_care,116.4,39.9\n" % i for i in range(1500)
+            )
+            assert 2048 < len(csv) < 65_536
+            response = await client.post(
+                "/api/v1/facilities/import",
+                content=csv,
+                headers={**admin, "Content-Type": "text/csv"},
+            )
+            assert response.status_code == 200
+            assert upstreams["facilities"].behaviour.received[-1]["body"] == csv
+            # Above the cap: 413, nothing sent.
+            upstreams["facilities"].behaviour.received.clear()
+            response = await client.post(
+                "/api/v1/facilities/import",
+                content=b"x" * 65_537,
+                headers={**admin, "Content-Type": "text/csv"},
+            )
+            assert response.status_code == 413 and response.json()["limit_bytes"] == 65_536
+            assert upstreams["facilities"].behaviour.received == []
+            # A small JSON body is parsed: malformed is 422 naming the body, out of region is 403.
+            response = await client.post(
+                "/api/v1/facilities",
+                content=b"{not json",
+                headers={**admin, "Content-Type": "application/json"},
+            )
+            assert response.status_code == 422 and response.json()["errors"][0]["field"] == "body"
+            response = await client.post(
+                "/api/v1/facilities", json={"region_code": "110106000000"}, headers=official
+            )
+            assert response.status_code == 403
+    finally:
+        await close_app(app)
 
 
 async def test_unknown_paths_are_not_proxied(
