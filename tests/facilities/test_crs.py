@@ -8,10 +8,15 @@ Heilongjiang point checked against an online converter, for BD-09).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shapely.geometry import shape
 
 from services.common.geo import haversine_m
 from services.facilities import crs
@@ -136,3 +141,38 @@ def test_point_helpers_return_floats() -> None:
     assert isinstance(lon, float) and isinstance(lat, float)
     assert _meters(*crs.point_to_wgs84(lon, lat, "gcj02"), 116.404, 39.915) < ONE_CM_M
     assert crs.point_to_wgs84(1.5, 2.5, "wgs84") == (1.5, 2.5)
+
+
+def test_real_amap_boundaries_land_on_the_wgs84_ones(shared_data: Path) -> None:
+    """Real data: AMap's GCJ-02 district outlines, converted, move onto the WGS84 outlines.
+
+    The two sources were drawn independently (and the WGS84 one simplified), so they never
+    coincide; but converting must remove most of the ~500 m offset and raise the overlap.
+    """
+    folder = shared_data / "cn-admin-districts"
+    wgs = json.loads(
+        (folder / "wgs84" / "districts_xiamen_zhangzhou_chongqing_liupanshui.geojson").read_text()
+    )
+    wgs_by_code = {f["properties"]["adcode"]: shape(f["geometry"]) for f in wgs["features"]}
+    checked = 0
+    for path in sorted((folder / "gcj02").glob("*.geojson")):
+        if path.stem not in wgs_by_code:
+            continue
+        gcj = shape(json.loads(path.read_text()))
+        converted = shapely.transform(
+            gcj, lambda xy: np.column_stack(crs.gcj02_to_wgs84(xy[:, 0], xy[:, 1]))
+        )
+        truth = wgs_by_code[path.stem]
+        before = _meters(gcj.centroid.x, gcj.centroid.y, truth.centroid.x, truth.centroid.y)
+        after = _meters(
+            converted.centroid.x, converted.centroid.y, truth.centroid.x, truth.centroid.y
+        )
+        if not path.stem.startswith("35"):  # inland: no islands or sea to disagree about
+            assert before - after > 300.0, (path.stem, before, after)  # the offset is ~500 m
+
+        def iou(a: object, b: object = truth) -> float:
+            return float(a.intersection(b).area / a.union(b).area)  # type: ignore[attr-defined]
+
+        assert iou(converted) > iou(gcj), path.stem
+        checked += 1
+    assert checked >= 2
