@@ -128,8 +128,22 @@ class GeoJSONResponse(FastJSONResponse):
     media_type = GEOJSON
 
 
+def _root(request: Request) -> str:
+    """The public root URL: behind the gateway, the one the client used (``X-Forwarded-*``).
+
+    Links must point where the client can follow them (GDAL and QGIS page through
+    ``next`` links), not at the service's internal address.
+    """
+    host = request.headers.get("x-forwarded-host")
+    if not host:
+        return str(request.base_url).rstrip("/")
+    proto = request.headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
+    prefix = request.headers.get("x-forwarded-prefix", "").rstrip("/")
+    return f"{proto}://{host.split(',')[0].strip()}{prefix}"
+
+
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/ogc"
+    return _root(request) + "/ogc"
 
 
 def _link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
@@ -205,7 +219,7 @@ def _region_feature(row: Any) -> dict[str, Any]:
 def landing_page(request: Request) -> Any:
     """OGC API landing page: links to the API definition, conformance and collections."""
     base = _base(request)
-    root = str(request.base_url).rstrip("/")
+    root = _root(request)
     return _json(
         {
             "title": "CareCircle facilities — OGC API Features",

@@ -188,3 +188,20 @@ async def test_single_items_and_errors(seeded: Any) -> None:
         response = await client.get(url)
         assert response.status_code == status, url
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_links_follow_the_forwarded_public_address(seeded: Any) -> None:
+    """Behind the gateway, links must name the address the client used, not the service's."""
+    client, _, _ = seeded
+    headers = {"X-Forwarded-Host": "care.example.cn", "X-Forwarded-Proto": "https"}
+    body = (await client.get(f"{OGC}/collections/facilities/items?limit=5", headers=headers)).json()
+    assert (
+        _rel(body, "next")
+        == "https://care.example.cn/ogc/collections/facilities/items?limit=5&offset=5"
+    )
+    landing = (
+        await client.get(OGC, headers={**headers, "X-Forwarded-Prefix": "/carecircle"})
+    ).json()
+    assert _rel(landing, "data") == "https://care.example.cn/carecircle/ogc/collections"
+    plain = (await client.get(OGC)).json()
+    assert _rel(plain, "data") == "http://test/ogc/collections"
