@@ -21,6 +21,7 @@ from gateway.caller import admit, client_ip, identify, read_write_body
 from gateway.clients import UpstreamAnswer
 from gateway.context import gateway_of
 from services.common.context import REQUEST_ID_HEADER
+from services.common.errors import BadRequest
 from services.common.identity import sign_identity
 
 HOP_BY_HOP = frozenset(
@@ -58,6 +59,14 @@ ROUTES_TO = {
     "/api/v1/coverage": "coverage",
 }
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def clean_path(path: str) -> bool:
+    """True when no segment is empty (``//``), ``.`` or ``..`` (a trailing slash is fine)."""
+    segments = path.split("/")[1:]
+    if segments and segments[-1] == "":
+        segments = segments[:-1]
+    return all(segment not in ("", ".", "..") for segment in segments)
 
 
 def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
@@ -114,6 +123,9 @@ async def proxy(request: Request, prefix: str) -> Response:
     upstream = gateway.upstreams[ROUTES_TO[prefix]]
     method = request.method
     path = request.url.path
+    if not clean_path(path):
+        # A dot segment would be resolved after our checks and could reach another route.
+        raise BadRequest(f"path {path!r} has empty, '.' or '..' segments", field="path")
     identity = await identify(gateway, request)
     body: bytes | AsyncIterator[bytes] | None = None
     scope = policy.Scope()

@@ -3,12 +3,15 @@ hop-by-hop headers, ETag/304 pass-through, streamed bodies, Location rewriting."
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from gateway.app import create_app
+from gateway.proxy import clean_path
+from gateway.settings import GatewaySettings
 from services.common.identity import Identity, sign_identity
 from services.facilities.app import create_app as create_facilities_app
 from services.facilities.settings import FacilitiesSettings
@@ -264,3 +267,32 @@ async def test_unknown_paths_are_not_proxied(
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert all(stub.behaviour.received == [] for stub in upstreams.values())
+
+
+DOT_PATHS = [
+    "/api/v1/facilities/../registry/version",
+    "/api/v1/facilities/%2e%2e/registry/version",
+    "/api/v1/facilities//7",
+    "/api/v1/beds/./targets",
+]
+
+
+def test_dot_segments_cannot_reach_other_routes(
+    settings: GatewaySettings, keys: dict[str, str], upstreams: dict[str, Stub]
+) -> None:
+    """Sent raw (http.client keeps dot segments that httpx would resolve) to a served gateway."""
+    with running_app(create_app(settings)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        for path in DOT_PATHS:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request(
+                "POST",
+                path,
+                body=b"{}",
+                headers={"X-API-Key": keys["official"], "Content-Type": "application/json"},
+            )
+            response = connection.getresponse()
+            assert response.status == 400, (path, response.read())
+            connection.close()
+    assert all(stub.behaviour.received == [] for stub in upstreams.values())
+    assert clean_path("/api/v1/facilities/7/") and not clean_path("/api/v1/facilities/7/..")
