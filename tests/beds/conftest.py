@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -48,17 +49,36 @@ FACILITIES = [
 ]
 
 
-@pytest.fixture
-def facilities_url(facilities_db_url: str) -> Iterator[str]:
-    """The real facilities app, seeded with Zhangzhou and four facilities, served over HTTP."""
-    from services.facilities.app import create_app as create_facilities_app
-    from services.facilities.settings import FacilitiesSettings
+@pytest.fixture(scope="session")
+def facilities_servers() -> Iterator[dict[str, str]]:
+    """One real facilities server per database, started on first use and kept for the session.
 
+    The shared fixture empties the facilities tables around every test; the server
+    keeps serving the same (now re-seeded) database, so tests skip a server start.
+    """
+    with ExitStack() as stack:
+        yield _LazyServers(stack)
+
+
+class _LazyServers(dict):  # type: ignore[type-arg]
+    def __init__(self, stack: ExitStack) -> None:
+        super().__init__()
+        self.stack = stack
+
+    def __missing__(self, database_url: str) -> str:
+        from services.facilities.app import create_app as create_facilities_app
+        from services.facilities.settings import FacilitiesSettings
+
+        app = create_facilities_app(FacilitiesSettings(database_url=database_url))
+        self[database_url] = self.stack.enter_context(running_app(app))
+        return str(self[database_url])
+
+
+@pytest.fixture
+def facilities_url(facilities_db_url: str, facilities_servers: dict[str, str]) -> str:
+    """The real facilities app over HTTP, its database seeded with Zhangzhou and four facilities."""
     seed_facilities_db(facilities_db_url, regions=REGIONS, facilities=FACILITIES)
-    with running_app(
-        create_facilities_app(FacilitiesSettings(database_url=facilities_db_url))
-    ) as url:
-        yield url
+    return facilities_servers[facilities_db_url]
 
 
 def seed_targets(beds_db_url: str) -> None:
