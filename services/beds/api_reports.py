@@ -198,7 +198,9 @@ def put_report(
     period = _period(period, "path.period")
     expected = submissions.parse_if_match(if_match)
     family = _check_figures(body)
-    facts = submissions.checked_facility(client, facility_id)
+    facts = submissions.checked_facility(
+        client, facility_id, require_active=False, field="path.facility_id"
+    )
     writer.check(facts)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
     report = submissions.correct(

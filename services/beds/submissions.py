@@ -71,16 +71,25 @@ class Writer:
         return f"role {identity.role} may not write bed reports"
 
 
-def checked_facility(client: FacilitiesClient, facility_id: int) -> FacilityFacts:
-    """The facility as the registry has it now; 422 if it does not exist or is not active."""
+def checked_facility(
+    client: FacilitiesClient,
+    facility_id: int,
+    *,
+    require_active: bool = True,
+    field: str = "body.facility_id",
+) -> FacilityFacts:
+    """The facility as the registry has it now; 422 if it does not exist (or, for new reports, is not active).
+
+    Corrections of past months are allowed for a facility closed since: the
+    report was valid when it was made.
+    """
     body = client.facility(facility_id)
     if body is None:
         raise InvalidInput(
-            f"facility {facility_id} does not exist in the facilities registry",
-            field="body.facility_id",
+            f"facility {facility_id} does not exist in the facilities registry", field=field
         )
     facts = FacilityFacts.from_facility(body)
-    if facts.status not in REPORTING_STATUSES:
+    if require_active and facts.status not in REPORTING_STATUSES:
         raise InvalidInput(
             f"facility {facility_id} is {facts.status}; only active facilities report beds",
             field="body.facility_id",

@@ -162,3 +162,22 @@ async def test_officials_write_only_inside_their_region(
         ).status_code == 201
         revisions = (await client.get(f"/api/v1/beds/reports/1/{P}/revisions")).json()["items"]
         assert revisions[0]["actor"] == "official:zz"
+
+
+async def test_a_facility_closed_since_can_correct_past_months_but_not_report_new_ones(
+    client: httpx.AsyncClient, facilities_db_url: str
+) -> None:
+    from sqlalchemy import update
+
+    from services.facilities.models import Facility
+
+    await client.post("/api/v1/beds/reports", json=REPORT)
+    engine = make_engine(facilities_db_url)
+    with engine.begin() as conn:
+        conn.execute(update(Facility.__table__).where(Facility.__table__.c.id == 1).values(status="closed"))
+    engine.dispose()
+    fix = {"total_beds": 100, "nursing_beds": 60, "occupied_beds": 90}
+    corrected = await client.put(f"/api/v1/beds/reports/1/{P}", json=fix, headers={"If-Match": '"1"'})
+    assert corrected.status_code == 200 and corrected.json()["nursing_beds"] == 60
+    new_month = await client.post("/api/v1/beds/reports", json={**REPORT, "period": "2025-04"})
+    assert new_month.status_code == 422 and "closed" in new_month.json()["detail"]
