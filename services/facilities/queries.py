@@ -27,6 +27,7 @@ from services.common.geo import EARTH_RADIUS_M, haversine_m
 from services.common.identity import region_prefix
 from services.facilities import nearby as ranking
 from services.facilities.models import Facility, Region
+from services.facilities.normalize import normalize_name
 from services.facilities.opening_hours import is_open
 from services.facilities.schemas import FACILITY_TYPES
 
@@ -121,9 +122,18 @@ def _where(filters: FacilityFilter, pg: bool) -> _Sql:
             sql.where.append("f.region_code LIKE :region")
             sql.params["region"] = prefix + "%"
     if filters.q:
-        escaped = filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql.where.append(f"f.name {'ILIKE' if pg else 'LIKE'} :q ESCAPE '\\'")
-        sql.params["q"] = f"%{escaped}%"
+        # The name as written, or its normalized key (full-width/half-width, spaces and
+        # punctuation ignored), so "龙溪 (社区)" finds "龙溪（社区）".
+        like = "ILIKE" if pg else "LIKE"
+        key = normalize_name(filters.q)
+        if key:
+            sql.where.append(
+                f"(f.name {like} :q ESCAPE '\\' OR f.name_normalized LIKE :qn ESCAPE '\\')"
+            )
+            sql.params["qn"] = f"%{_escape_like(key)}%"
+        else:
+            sql.where.append(f"f.name {like} :q ESCAPE '\\'")
+        sql.params["q"] = f"%{_escape_like(filters.q)}%"
     if filters.external_id is not None:
         sql.where.append("f.external_id = :external_id")
         sql.params["external_id"] = filters.external_id
@@ -133,6 +143,10 @@ def _where(filters: FacilityFilter, pg: bool) -> _Sql:
     if filters.bbox is not None:
         _bbox_sql(sql, filters.bbox, pg)
     return sql
+
+
+def _escape_like(text_: str) -> str:
+    return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _bbox_sql(sql: _Sql, bbox: tuple[float, float, float, float], pg: bool) -> None:

@@ -21,6 +21,7 @@ from services.common.db import make_engine
 from services.common.geo import haversine_m
 from services.facilities import api_queries, ogc
 from services.facilities.models import Facility, Region
+from services.facilities.normalize import normalize_name
 from services.facilities.schemas import FACILITY_TYPES, SERVICES, STATUSES, services_mask
 from services.facilities.settings import FacilitiesSettings
 
@@ -67,7 +68,6 @@ def random_facilities(n: int, seed: int, spread_deg: float = 0.08) -> list[dict[
                 "external_id": f"T-{seed}-{i:05d}",
                 "source": "test" if i % 5 else "osm",
                 "name": f"{rng.choice(['龙溪', '回兴', '双龙湖', '宝圣湖'])}街道{rng.choice(['社区养老服务站', '日间照料中心', '老年助餐点'])}{i}",
-                "name_normalized": f"n{i}",
                 "type": rng.choice(TYPES),
                 "services": services,
                 "services_mask": services_mask(services),
@@ -95,7 +95,15 @@ def seed_facilities(database_url: str, rows: list[dict[str, Any]]) -> None:
     try:
         with engine.begin() as conn:
             conn.execute(
-                insert(Facility.__table__), [{**r, "geog": Point(r["lon"], r["lat"])} for r in rows]
+                insert(Facility.__table__),
+                [
+                    {
+                        **r,
+                        "geog": Point(r["lon"], r["lat"]),
+                        "name_normalized": normalize_name(r["name"]),
+                    }
+                    for r in rows
+                ],
             )
     finally:
         engine.dispose()

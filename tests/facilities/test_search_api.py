@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from services.facilities import crs
+from services.facilities.normalize import normalize_name
 from tests.facilities.queries_support import query_app, random_facilities, seed_facilities
 
 URL = "/api/v1/facilities"
@@ -47,6 +48,12 @@ async def _ids(client: httpx.AsyncClient, params: dict[str, Any], limit: int = 4
             return ids
 
 
+def _name_has(q: str) -> Any:
+    """Oracle for ``q``: a substring of the name, or of its normalized key."""
+    key = normalize_name(q)
+    return lambda r: q in r["name"] or (bool(key) and key in normalize_name(r["name"]))
+
+
 def _known(rows: list[dict[str, Any]], keep: Any) -> list[int]:
     return sorted(r["id"] for r in rows if keep(r))
 
@@ -55,13 +62,18 @@ def _known(rows: list[dict[str, Any]], keep: Any) -> list[int]:
     ("params", "keep"),
     [
         ({}, lambda r: True),
-        ({"q": "双龙湖"}, lambda r: "双龙湖" in r["name"]),
+        ({"q": "双龙湖"}, _name_has("双龙湖")),
+        ({"q": "双龙湖 街道"}, _name_has("双龙湖 街道")),  # spacing ignored via the normalized name
+        (
+            {"q": "ＳＨＵＡＮＧ"},
+            _name_has("ＳＨＵＡＮＧ"),
+        ),  # full-width letters: normalized, matches nothing here
         (
             {"q": "日间照料", "status": "active"},
-            lambda r: "日间照料" in r["name"] and r["status"] == "active",
+            lambda r: _name_has("日间照料")(r) and r["status"] == "active",
         ),
-        ({"q": "100%互助_"}, lambda r: "100%互助_" in r["name"]),
-        ({"q": "%"}, lambda r: "%" in r["name"]),
+        ({"q": "100%互助_"}, _name_has("100%互助_")),
+        ({"q": "%"}, _name_has("%")),
         ({"type": "day_care,meal_point"}, lambda r: r["type"] in ("day_care", "meal_point")),
         # a district includes its streets (500112001000, 500112002000) but not its neighbour 500113
         ({"region": "500112000000"}, lambda r: (r["region_code"] or "").startswith("500112")),
@@ -71,8 +83,14 @@ def _known(rows: list[dict[str, Any]], keep: Any) -> list[int]:
         ),  # 6-digit adcode
         ({"region": "500112001000"}, lambda r: r["region_code"] == "500112001000"),
         ({"region": "500000000000"}, lambda r: (r["region_code"] or "").startswith("50")),
-        ({"bbox": "-180,-90,180,90"}, lambda r: True),  # wider than 180°: no index circle, exact box
-        ({"bbox": "100,0,179,89"}, lambda r: True),  # a huge box still uses the covering circle on PostGIS
+        (
+            {"bbox": "-180,-90,180,90"},
+            lambda r: True,
+        ),  # wider than 180°: no index circle, exact box
+        (
+            {"bbox": "100,0,179,89"},
+            lambda r: True,
+        ),  # a huge box still uses the covering circle on PostGIS
         ({"bbox": "106.56,29.62,106.56,29.62"}, lambda r: r["lon"] == 106.56 and r["lat"] == 29.62),
         ({"external_id": "T-11-00042"}, lambda r: r["external_id"] == "T-11-00042"),
         ({"source": "osm"}, lambda r: r["source"] == "osm"),
