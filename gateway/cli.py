@@ -33,9 +33,14 @@ def register(app: typer.Typer) -> None:
         from gateway.routes import KeyIn, create_key_row
 
         try:
-            data = KeyIn(
-                role=role, region_code=region or None, facility_ids=facility, label=label or None
-            )  # type: ignore[arg-type]
+            data = KeyIn.model_validate(
+                {
+                    "role": role,
+                    "region_code": region or None,
+                    "facility_ids": facility,
+                    "label": label or None,
+                }
+            )
         except ValidationError as exc:
             first = exc.errors()[0]
             raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
