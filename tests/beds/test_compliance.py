@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.beds.compliance import Target, evaluate, exact, is_met
@@ -81,6 +81,7 @@ def _smallest(ok, limit: int = 100_000) -> int:  # type: ignore[no-untyped-def]
     raise AssertionError("no x found")
 
 
+@settings(deadline=None, max_examples=150)  # shared CI machine: no per-example deadline
 @given(total=st.integers(1, 400), part_frac=st.floats(0, 1), pct=st.integers(1, 99))
 def test_share_gaps_are_the_least_sufficient_numbers(
     total: int, part_frac: float, pct: int
@@ -105,6 +106,7 @@ def test_share_gaps_are_the_least_sufficient_numbers(
     assert lower.met == (Fraction(part, total) <= t)
 
 
+@settings(deadline=None, max_examples=150)  # shared CI machine: no per-example deadline
 @given(total=st.integers(0, 5000), elderly=st.integers(1, 200_000), per_1000=st.integers(1, 60))
 def test_beds_per_thousand_gap_is_least_sufficient(total: int, elderly: int, per_1000: int) -> None:
     observed = check(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.beds.indicators import BedTotals, indicators, per_thousand, share
@@ -55,6 +55,7 @@ def test_share_refuses_negative_counts() -> None:
         share(-1, 3)
 
 
+@settings(deadline=None, max_examples=150)  # shared CI machine: no per-example deadline
 @given(
     total=st.integers(0, 10_000),
     nursing_frac=st.floats(0, 1),
