@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.beds import repository
@@ -61,9 +62,12 @@ def region_info(
             source = "cache" if cached is not None else "unavailable"
         else:
             if body is not None:
-                with transaction(write_sessions) as session:
-                    repository.upsert_regions(session, [body])
-                    repository.upsert_regions(session, children, children_of=code)
+                try:
+                    with transaction(write_sessions) as session:
+                        repository.upsert_regions(session, [body])
+                        repository.upsert_regions(session, children, children_of=code)
+                except IntegrityError:
+                    pass  # a concurrent request cached the same regions first (PostgreSQL)
                 source = "registry"
             else:
                 source = "unknown" if cached is None else "cache"

@@ -44,3 +44,12 @@ def test_racing_posts_and_racing_corrections(beds_db_url: str, facilities_url: s
         assert sorted(puts) == [200] + [412] * (WRITERS - 1)
         history = httpx.get(f"{base}/api/v1/beds/reports/1/{P}/revisions").json()["items"]
         assert [h["revision"] for h in history] == [1, 2]
+
+
+def test_concurrent_first_reads_fill_the_region_cache_once(beds_db_url: str, facilities_url: str) -> None:
+    app = create_app(BedsSettings(database_url=beds_db_url, facilities_url=facilities_url))
+    url = "/api/v1/beds/indicators?region=350600000000&period=2025-03"
+    with running_app(app) as base, ThreadPoolExecutor(WRITERS) as pool:
+        answers = list(pool.map(lambda _: httpx.get(base + url, timeout=30), range(WRITERS)))
+    assert [a.status_code for a in answers] == [200] * WRITERS
+    assert {a.json()["elderly_60plus"] for a in answers} == {10_000}
