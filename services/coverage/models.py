@@ -1,11 +1,107 @@
-"""Tables of the coverage service (its own database; no other service reads them)."""
+"""Tables of the coverage service (its own database; no other service reads them).
+
+Networks are stored as their compressed npz (CSR arrays, a few MB for a city) so
+a run can always reload the exact graph its ``version`` names. Runs are jobs:
+status and progress are rows the worker updates; results are per-point rows
+(paged) plus the summary JSON.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import DeclarativeBase
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.common.db import make_metadata
 
 
 class Base(DeclarativeBase):
     metadata = make_metadata()
+
+
+class NetworkRow(Base):
+    __tablename__ = "coverage_networks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    epsg: Mapped[int] = mapped_column(Integer)
+    n_nodes: Mapped[int] = mapped_column(Integer)
+    n_edges: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(500))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DemandSetRow(Base):
+    __tablename__ = "coverage_demand_sets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    n_points: Mapped[int] = mapped_column(Integer)
+    total_elderly: Mapped[float] = mapped_column(Float)
+    derived: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(500))
+    points: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class RunRow(Base):
+    __tablename__ = "coverage_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cache_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    network_id: Mapped[int] = mapped_column(ForeignKey("coverage_networks.id"), index=True)
+    demand_set_id: Mapped[int] = mapped_column(ForeignKey("coverage_demand_sets.id"), index=True)
+    registry_version: Mapped[int | None] = mapped_column(Integer)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stations: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    gaps: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RunPointRow(Base):
+    __tablename__ = "coverage_run_points"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    demand_id: Mapped[str] = mapped_column(String(128))
+    elderly: Mapped[float] = mapped_column(Float)
+    minutes: Mapped[float | None] = mapped_column(Float)
+    nearest_station: Mapped[str | None] = mapped_column(String(128))
+    access_2sfca: Mapped[float | None] = mapped_column(Float)
+
+
+class RunRegionRow(Base):
+    __tablename__ = "coverage_run_regions"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    region_code: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+    elderly: Mapped[float] = mapped_column(Float)
+    covered_elderly: Mapped[float] = mapped_column(Float)
+    demand_points: Mapped[int] = mapped_column(Integer)
+    covered_share_by_count: Mapped[float | None] = mapped_column(Float)
+    covered_share_by_elderly: Mapped[float | None] = mapped_column(Float)
