@@ -1,9 +1,10 @@
 """Read-only query routes: list/search, bounding box, nearby (JSON or GeoJSON by Accept).
 
-Routes are plain ``def`` (run in the threadpool with a read session) and answer
-with orjson-rendered dicts: the nearby route is what every mobile app calls, so
-it skips response-model re-validation; the OpenAPI schema still documents the
-exact shape (``NearbyPage``, ``FacilityPage``).
+The list route is a plain ``def`` with a read session (ADR 0003). The nearby route,
+which every mobile app calls, is ``async`` and runs one read transaction itself
+(inline on SQLite, in the threadpool on PostGIS; ADR 0071). Both answer with
+orjson-rendered dicts, skipping response-model re-validation; the OpenAPI schema
+still documents the exact shape (``NearbyPage``, ``FacilityPage``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from services.common.geo import validate_lon_lat
 from services.common.responses import FastJSONResponse
 from services.facilities import crs as crs_mod
 from services.facilities import nearby as ranking
-from services.facilities import queries
+from services.facilities import nearby_search, queries
 from services.facilities.geojson import GEOJSON, feature_collection, reproject_items, wants_geojson
 from services.facilities.opening_hours import DEFAULT_TZ, local_moment
 from services.facilities.schemas import (
@@ -162,7 +163,7 @@ def _region(region: str | None) -> str | None:
 
 def _nearby_page(
     sessions: Callable[[], Session],
-    query: queries.NearbyQuery,
+    query: nearby_search.NearbyQuery,
     *,
     served: int,
     total: int,
@@ -172,7 +173,7 @@ def _nearby_page(
     if query.want <= 0:
         return [], None
     with sessions() as session:
-        result = queries.nearby(session, query)
+        result = nearby_search.nearby(session, query)
     items: list[dict[str, Any]] = []
     walk = ranking.walk_minutes(result.distances_m).tolist()
     for row, distance_m, minutes in zip(
@@ -365,7 +366,7 @@ async def nearby_facilities(
         services_mask=services_mask(_checked(service, SERVICES, "service")),
         min_stars=min_stars,
     )
-    query = queries.NearbyQuery(
+    query = nearby_search.NearbyQuery(
         lon=q_lon,
         lat=q_lat,
         want=want,
