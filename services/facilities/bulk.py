@@ -290,8 +290,7 @@ def validate_facility_rows(
             data = FacilityIn.model_validate(cells)
         except ValidationError as exc:
             for err in exc.errors():
-                field = ".".join(str(p) for p in err["loc"]) or None
-                errors.add(number, field, str(err["msg"]))
+                errors.add(number, ".".join(str(p) for p in err["loc"]) or None, str(err["msg"]))
             continue
         key = (data.source, data.external_id or "")
         if key in seen:

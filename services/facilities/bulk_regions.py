@@ -108,7 +108,7 @@ def import_regions(
                 continue
         seen[region.code] = number
         valid.append((number, region, geometry))
-    levels = {r.code: r.level for _, r, _ in valid}
+    levels: dict[str, str] = {r.code: r.level for _, r, _ in valid}
     missing_parents = {
         r.parent_code for _, r, _ in valid if r.parent_code and r.parent_code not in levels
     }

@@ -39,9 +39,13 @@ class Facility(Base):
     __tablename__ = "facilities"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        CheckConstraint("star_rating IS NULL OR (star_rating BETWEEN 0 AND 5)", name="star_rating_range"),
+        CheckConstraint(
+            "star_rating IS NULL OR (star_rating BETWEEN 0 AND 5)", name="star_rating_range"
+        ),
         CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_non_negative"),
-        CheckConstraint("lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="lon_lat_range"),
+        CheckConstraint(
+            "lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="lon_lat_range"
+        ),
         Index("ix_facilities_geog", "geog", postgresql_using="gist").ddl_if(dialect="postgresql"),
     )
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from services.common.identity import region_prefix
@@ -26,11 +27,11 @@ from services.facilities.models import (
     RegistryState,
 )
 
-FACILITIES = Facility.__table__
-REGIONS = Region.__table__
-AUDIT = FacilityAudit.__table__
-IDEMPOTENCY = IdempotencyRecord.__table__
-STATE = RegistryState.__table__
+FACILITIES = cast(Table, Facility.__table__)
+REGIONS = cast(Table, Region.__table__)
+AUDIT = cast(Table, FacilityAudit.__table__)
+IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
+STATE = cast(Table, RegistryState.__table__)
 
 # Columns a facility dict carries (geog and name_normalized are derived, not exposed).
 FACILITY_COLUMNS = [c for c in FACILITIES.c if c.name != "geog"]
@@ -184,10 +185,13 @@ def update_facility(
         changes["geog"] = shapely.Point(changes["lon"], changes["lat"])
     changes["updated_at"] = now_utc()
     changes["version"] = FACILITIES.c.version + 1
-    result = session.execute(
-        update(FACILITIES)
-        .where(FACILITIES.c.id == facility_id, FACILITIES.c.version == expected_version)
-        .values(**changes)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(FACILITIES)
+            .where(FACILITIES.c.id == facility_id, FACILITIES.c.version == expected_version)
+            .values(**changes)
+        ),
     )
     if result.rowcount != 1:
         return None
@@ -195,12 +199,15 @@ def update_facility(
 
 
 def delete_facility(*, session: Session, facility_id: int, expected_version: int) -> bool:
-    result = session.execute(
-        delete(FACILITIES).where(
-            FACILITIES.c.id == facility_id, FACILITIES.c.version == expected_version
-        )
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(FACILITIES).where(
+                FACILITIES.c.id == facility_id, FACILITIES.c.version == expected_version
+            )
+        ),
     )
-    return result.rowcount == 1
+    return bool(result.rowcount == 1)
 
 
 def snapshot_rows(
@@ -569,7 +576,8 @@ def upsert_regions(*, session: Session, rows: Sequence[dict[str, Any]]) -> tuple
     """
     existing = existing_region_codes(session=session, codes=[r["code"] for r in rows])
     stamp = now_utc()
-    new_rows, changed = [], []
+    new_rows: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for r in rows:
         geom = r.get("geom")
         bounds = geom.bounds if geom is not None else (None, None, None, None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -92,7 +93,7 @@ RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN, examples=["500112
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
-def services_mask(services: list[str] | tuple[str, ...]) -> int:
+def services_mask(services: Sequence[str]) -> int:
     """Bit mask of ``services`` (bit ``i`` = ``SERVICES[i]``), for index-free filtering in SQL."""
     mask = 0
     for slug in services:
@@ -337,7 +338,9 @@ class FacilityOut(BaseModel):
 
 class FacilityPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [{"id": 42, **FACILITY_EXAMPLE}], "next_cursor": None}]}
+        json_schema_extra={
+            "examples": [{"items": [{"id": 42, **FACILITY_EXAMPLE}], "next_cursor": None}]
+        }
     )
 
     items: list[FacilityOut]
@@ -503,7 +506,9 @@ def pad_region_code(code: str) -> str:
 
 class RegionPage(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"items": [REGION_EXAMPLE], "next_cursor": "NTAwMTEyMDAwMDAw"}]}
+        json_schema_extra={
+            "examples": [{"items": [REGION_EXAMPLE], "next_cursor": "NTAwMTEyMDAwMDAw"}]
+        }
     )
 
     items: list[RegionOut]
@@ -556,8 +561,14 @@ class RegionImportReport(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"dry_run": False, "total": 67, "created": 67, "updated": 0, "errors": [],
-                 "registry_version": 1}
+                {
+                    "dry_run": False,
+                    "total": 67,
+                    "created": 67,
+                    "updated": 0,
+                    "errors": [],
+                    "registry_version": 1,
+                }
             ]
         }
     )

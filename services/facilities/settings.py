@@ -8,6 +8,8 @@ from services.common.settings import ServiceSettings
 
 
 class FacilitiesSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="FACILITIES_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="FACILITIES_", extra="ignore", populate_by_name=True
+    )
 
     service_name: str = "facilities"
