@@ -154,6 +154,10 @@ async def proxy(request: Request, prefix: str) -> Response:
             answer.response.release()
         kept = {k: v for k, v in out_headers.items() if k.lower() in _KEPT_ON_304}
         return Response(status_code=304, headers=kept)
+    if method == "HEAD" and "content-length" in answer.headers:
+        out_headers["content-length"] = answer.headers[
+            "content-length"
+        ]  # the size a GET would send
     if answer.response is None:
         return Response(answer.body, status_code=answer.status, headers=out_headers)
     response = answer.response

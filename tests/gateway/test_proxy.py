@@ -205,6 +205,9 @@ async def test_large_bodies_stream_through_unchanged(
     )
     assert response.status_code == 200
     assert response.content == big
+    head = await client.head("/api/v1/facilities/export", headers={"Accept-Encoding": "identity"})
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == len(big)
     response = await client.get("/api/v1/facilities/export", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert response.content == big  # httpx decompressed it
