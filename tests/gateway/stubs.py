@@ -68,7 +68,8 @@ def stub_app(name: str, database_url: str, identity_secret: str) -> tuple[FastAP
                 status_code=behaviour.fail_status,
                 media_type="application/json",
             )
-        key = f"{request.method} {request.url.path}"
+        method = "GET" if request.method == "HEAD" else request.method  # HEAD answers as GET would
+        key = f"{method} {request.url.path}"
         if key in behaviour.canned:
             status, payload, headers = behaviour.canned[key]
             if payload is None:
