@@ -8,9 +8,12 @@ exactly as the registry's writes do.
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
+import httpx
 import numpy as np
 from fastapi import FastAPI
 from shapely.geometry import Point
@@ -131,3 +134,13 @@ def brute_force_nearby(
     d = haversine_m(lon, lat, [r["lon"] for r in kept], [r["lat"] for r in kept])
     pairs = [(float(dist), r["id"]) for dist, r in zip(d, kept, strict=True) if dist <= radius_m]
     return sorted(pairs)
+
+
+@asynccontextmanager
+async def query_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client of :func:`query_app` (lifespan run, so the engine is disposed after)."""
+    app = query_app(database_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client

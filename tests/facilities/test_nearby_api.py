@@ -21,6 +21,7 @@ from tests.facilities.queries_support import (
     CENTER_LON,
     brute_force_nearby,
     query_app,
+    query_client,
     random_facilities,
     seed_facilities,
 )
@@ -32,6 +33,13 @@ QUERY_POINTS = [
     (CENTER_LON + 0.05, CENTER_LAT - 0.03),
     (106.9, 29.9),
 ]  # last: outside the cloud
+
+
+@pytest.fixture
+async def bare(tmp_path: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Validation happens before any query: an unmigrated SQLite file is enough."""
+    async with query_client(f"sqlite:///{tmp_path / 'bare.sqlite3'}") as client:
+        yield client
 
 
 @pytest.fixture
@@ -241,10 +249,9 @@ async def test_empty_and_end_of_results(seeded: Any) -> None:
     ],
 )
 async def test_bad_input_is_problem_json_naming_the_field(
-    seeded: Any, params: dict[str, Any], field: str
+    bare: httpx.AsyncClient, params: dict[str, Any], field: str
 ) -> None:
-    client, _ = seeded
-    response = await client.get(URL, params=params)
+    response = await bare.get(URL, params=params)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in {e["field"] for e in response.json()["errors"]}

@@ -13,9 +13,21 @@ import pytest
 
 from services.facilities import crs
 from services.facilities.normalize import normalize_name
-from tests.facilities.queries_support import query_app, random_facilities, seed_facilities
+from tests.facilities.queries_support import (
+    query_app,
+    query_client,
+    random_facilities,
+    seed_facilities,
+)
 
 URL = "/api/v1/facilities"
+
+
+@pytest.fixture
+async def bare(tmp_path: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Validation happens before any query: an unmigrated SQLite file is enough."""
+    async with query_client(f"sqlite:///{tmp_path / 'bare.sqlite3'}") as client:
+        yield client
 
 
 @pytest.fixture
@@ -186,9 +198,10 @@ async def test_geojson_feature_collection(seeded: Any) -> None:
         ({"crs": "utm"}, "query.crs"),
     ],
 )
-async def test_bad_input_names_the_field(seeded: Any, params: dict[str, Any], field: str) -> None:
-    client, _ = seeded
-    response = await client.get(URL, params=params)
+async def test_bad_input_names_the_field(
+    bare: httpx.AsyncClient, params: dict[str, Any], field: str
+) -> None:
+    response = await bare.get(URL, params=params)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert field in {e["field"] for e in response.json()["errors"]}
