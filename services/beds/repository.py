@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, select
@@ -92,19 +93,31 @@ def family_rows(session: Session, *, report_id: int) -> list[FamilyBeds]:
     return list(session.scalars(query))
 
 
+def _values(figures: Figures, facts: FacilityFacts) -> dict[str, Any]:
+    """The columns a report takes from its figures and from the facility's facts."""
+    return {
+        "total_beds": figures.total_beds,
+        "nursing_beds": figures.nursing_beds,
+        "dementia_beds": figures.dementia_beds,
+        "occupied_beds": figures.occupied_beds,
+        "family_beds": figures.family_beds,
+        "facility_external_id": facts.external_id,
+        "facility_name": facts.name,
+        "facility_type": facts.type,
+        "operation_mode": facts.operation_mode,
+        "region_code": facts.region_code,
+        **_ancestors(facts.region_code),
+    }
+
+
+@lru_cache(maxsize=65_536)
+def _ancestors(code: str | None) -> dict[str, str | None]:
+    return ancestor_codes(code)
+
+
 def _apply(report: BedReport, figures: Figures, facts: FacilityFacts) -> None:
-    report.total_beds = figures.total_beds
-    report.nursing_beds = figures.nursing_beds
-    report.dementia_beds = figures.dementia_beds
-    report.occupied_beds = figures.occupied_beds
-    report.family_beds = figures.family_beds
-    report.facility_external_id = facts.external_id
-    report.facility_name = facts.name
-    report.facility_type = facts.type
-    report.operation_mode = facts.operation_mode
-    report.region_code = facts.region_code
-    for column, code in ancestor_codes(facts.region_code).items():
-        setattr(report, column, code)
+    for column, value in _values(figures, facts).items():
+        setattr(report, column, value)
 
 
 def _snapshot(report: BedReport, figures: Figures) -> dict[str, Any]:
@@ -189,13 +202,12 @@ def create_reports(
         chunk = items[start : start + batch]
         values = []
         for period, figures, facts in chunk:
-            report = BedReport(facility_id=facts.facility_id, period=period, version=1)
-            _apply(report, figures, facts)
             values.append(
                 {
-                    c.name: getattr(report, c.key)
-                    for c in reports.c
-                    if c.name not in ("id", "created_at", "updated_at")
+                    "facility_id": facts.facility_id,
+                    "period": period,
+                    "version": 1,
+                    **_values(figures, facts),
                 }
             )
         returned = session.execute(
