@@ -17,6 +17,53 @@ from services.common.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1")
 
+DASHBOARD_EXAMPLE = {
+    "region_code": "110105000000",
+    "region": {"code": "110105000000", "name": "朝阳区", "level": "district"},
+    "facilities": {
+        "status": "ok",
+        "registry_version": 412,
+        "total": 3,
+        "by_type": {"community_station": 2, "nursing_home": 1},
+        "by_status": {"active": 2, "planned": 1},
+        "capacity": 320,
+    },
+    "beds": {
+        "status": "ok",
+        "indicators": {
+            "period": "2026-10",
+            "total_beds": 320,
+            "nursing_beds": 200,
+            "nursing_share": 0.625,
+        },
+        "compliance": [
+            {"indicator": "nursing_share", "threshold": 0.55, "value": 0.625, "met": True}
+        ],
+    },
+    "coverage": {"status": "unavailable", "reason": "coverage: upstream coverage is unreachable"},
+    "unavailable": ["coverage"],
+}
+NEARBY_EXAMPLE = {
+    "ranking": "walking",
+    "degraded": [],
+    "items": [
+        {
+            "id": 12,
+            "name": "双井街道社区养老服务站",
+            "type": "community_station",
+            "lon": 116.461,
+            "lat": 39.894,
+            "distance_m": 300.0,
+            "walk_minutes": 4.0,
+            "network_distance_m": 320.0,
+            "free_beds": 3,
+            "beds_period": "2026-10",
+            "beds_status": "ok",
+            "open_now": True,
+        }
+    ],
+}
+
 RegionCode = Annotated[
     str,
     Path(
@@ -31,7 +78,12 @@ RegionCode = Annotated[
     "/regions/{code}/dashboard",
     tags=["aggregated views"],
     summary="One region's facilities, bed indicators against targets and latest coverage",
-    responses={200: {"description": "Parts whose service is down are marked `unavailable`."}},
+    responses={
+        200: {
+            "description": "Parts whose service is down are marked `unavailable`.",
+            "content": {"application/json": {"example": DASHBOARD_EXAMPLE}},
+        }
+    },
 )
 async def region_dashboard(
     request: Request,
@@ -50,7 +102,8 @@ async def region_dashboard(
     summary="Nearest stations by walking minutes, with free beds and open-now",
     responses={
         200: {
-            "description": "`ranking` is `walking`, or `straight_line` (degraded) when coverage is down."
+            "description": "`ranking` is `walking`, or `straight_line` (degraded) when coverage is down.",
+            "content": {"application/json": {"example": NEARBY_EXAMPLE}},
         }
     },
 )

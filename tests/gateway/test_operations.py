@@ -65,6 +65,9 @@ async def test_merged_openapi_has_public_routes_of_every_service(
             p.startswith("/api/{") for p in paths
         )  # the stubs' catch-alls are not public routes
         assert set(document["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+        for path in ("/api/v1/nearby", "/api/v1/regions/{code}/dashboard"):
+            ok = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+            assert ok["example"]["items" if path.endswith("nearby") else "unavailable"] is not None
         refs = _refs(document)
         assert refs and all(
             r.removeprefix("#/components/schemas/") in document["components"]["schemas"]
