@@ -17,3 +17,5 @@ class CoverageSettings(ServiceSettings):
         validation_alias=AliasChoices("FACILITIES_URL", "facilities_url"),
         description="Base URL of the facilities service, for station snapshots (env FACILITIES_URL)",
     )
+    job_workers: int = Field(1, ge=1, le=8, description="Worker threads running coverage jobs")
+    max_upload_mb: int = Field(200, ge=1, description="Largest network/demand upload accepted")

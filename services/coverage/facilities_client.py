@@ -1,0 +1,41 @@
+"""Stations from the facilities service snapshot, cached by registry version (ETag)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.common.errors import ServiceUnavailable, UpstreamError
+from services.common.http import async_client
+
+
+class SnapshotCache:
+    """Last snapshot per query; revalidated with ``If-None-Match`` (304 keeps it)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.entries: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+
+    async def snapshot(
+        self, types: list[str], statuses: list[str], region: str | None
+    ) -> dict[str, Any]:
+        key = (",".join(sorted(types)), ",".join(sorted(statuses)), region or "")
+        params = {"type": key[0], "status": key[1]}
+        if region:
+            params["region"] = region
+        headers = {}
+        if key in self.entries:
+            headers["If-None-Match"] = self.entries[key][0]
+        try:
+            async with async_client(self.base_url, timeout_s=10.0) as client:
+                resp = await client.get("/api/v1/facilities/snapshot", params=params, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(f"facilities service unreachable: {exc}") from exc
+        if resp.status_code == 304 and key in self.entries:
+            return self.entries[key][1]
+        if resp.status_code != 200:
+            raise UpstreamError(f"facilities snapshot answered {resp.status_code}")
+        body = resp.json()
+        self.entries[key] = (resp.headers.get("ETag", ""), body)
+        return body

@@ -1,0 +1,131 @@
+"""The only module that writes SQL for the coverage service (keyword-only sessions)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from services.coverage.models import DemandSetRow, NetworkRow, RunPointRow, RunRegionRow, RunRow
+
+POINT_BATCH = 5_000
+
+
+def get_network(*, session: Session, network_id: int) -> NetworkRow | None:
+    return session.get(NetworkRow, network_id)
+
+
+def network_by_version(*, session: Session, version: str) -> NetworkRow | None:
+    return session.scalar(select(NetworkRow).where(NetworkRow.version == version))
+
+
+def list_networks(*, session: Session) -> list[NetworkRow]:
+    return list(session.scalars(select(NetworkRow).order_by(NetworkRow.id)))
+
+
+def add_network(*, session: Session, **values: Any) -> NetworkRow:
+    row = NetworkRow(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_demand_set(*, session: Session, demand_set_id: int) -> DemandSetRow | None:
+    return session.get(DemandSetRow, demand_set_id)
+
+
+def demand_by_version(*, session: Session, version: str) -> DemandSetRow | None:
+    return session.scalar(select(DemandSetRow).where(DemandSetRow.version == version))
+
+
+def add_demand_set(*, session: Session, **values: Any) -> DemandSetRow:
+    row = DemandSetRow(**values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def run_by_key(*, session: Session, cache_key: str) -> RunRow | None:
+    return session.scalar(select(RunRow).where(RunRow.cache_key == cache_key))
+
+
+def get_run(*, session: Session, run_id: int) -> RunRow | None:
+    return session.get(RunRow, run_id)
+
+
+def add_run(*, session: Session, **values: Any) -> RunRow:
+    row = RunRow(status="queued", progress=0, **values)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unfinished_run_ids(*, session: Session) -> list[int]:
+    q = select(RunRow.id).where(RunRow.status.in_(("queued", "running"))).order_by(RunRow.id)
+    return list(session.scalars(q))
+
+
+def set_progress(*, session: Session, run_id: int, progress: int, status: str = "running") -> None:
+    session.execute(
+        update(RunRow).where(RunRow.id == run_id).values(progress=progress, status=status)
+    )
+
+
+def fail_run(*, session: Session, run_id: int, error: dict[str, Any]) -> None:
+    session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(status="failed", error=error, finished_at=datetime.now(UTC))
+    )
+
+
+def finish_run(
+    *,
+    session: Session,
+    run_id: int,
+    summary: dict[str, Any],
+    gaps: dict[str, Any],
+    points: list[dict[str, Any]],
+    regions: list[dict[str, Any]],
+) -> None:
+    """Write all results and mark the run done, in the caller's one transaction."""
+    session.execute(delete(RunPointRow).where(RunPointRow.run_id == run_id))
+    session.execute(delete(RunRegionRow).where(RunRegionRow.run_id == run_id))
+    for start in range(0, len(points), POINT_BATCH):
+        session.execute(insert(RunPointRow), points[start : start + POINT_BATCH])
+    if regions:
+        session.execute(insert(RunRegionRow), regions)
+    session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(status="done", progress=100, summary=summary, gaps=gaps, error=None,
+                finished_at=datetime.now(UTC))
+    )
+
+
+def run_points(*, session: Session, run_id: int, after: int, limit: int) -> list[RunPointRow]:
+    q = (
+        select(RunPointRow)
+        .where(RunPointRow.run_id == run_id, RunPointRow.idx > after)
+        .order_by(RunPointRow.idx)
+        .limit(limit)
+    )
+    return list(session.scalars(q))
+
+
+def latest_region(*, session: Session, region_code: str) -> tuple[RunRegionRow, RunRow] | None:
+    q = (
+        select(RunRegionRow, RunRow)
+        .join(RunRow, RunRow.id == RunRegionRow.run_id)
+        .where(RunRegionRow.region_code == region_code, RunRow.status == "done")
+        .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
+        .limit(1)
+    )
+    row = session.execute(q).first()
+    return (row[0], row[1]) if row else None
+
+
+def count_runs(*, session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(RunRow)) or 0)
