@@ -210,10 +210,10 @@ def create_reports(
                     **_values(figures, facts),
                 }
             )
-        returned = session.execute(
-            insert(reports).returning(reports.c.id, reports.c.facility_id, reports.c.period), values
-        ).all()
-        ids = {(row.facility_id, row.period): row.id for row in returned}
+        # A plain executemany (psycopg pipelines it), then the ids by key: a multi-row
+        # INSERT … RETURNING costs psycopg a regex pass over a huge statement per batch.
+        session.execute(insert(reports), values)
+        ids = _report_ids(session, [(facts.facility_id, period) for period, _, facts in chunk])
         revision_rows, family_rows = [], []
         for (period, figures, facts), value in zip(chunk, values, strict=True):
             report_id = ids[(facts.facility_id, period)]
@@ -253,6 +253,20 @@ def create_reports(
         if family_rows:
             session.execute(insert(family), family_rows)
     return len(items)
+
+
+def _report_ids(session: Session, keys: Sequence[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    reports = BedReport.__table__
+    by_period: dict[str, list[int]] = {}
+    for facility_id, period in keys:
+        by_period.setdefault(period, []).append(facility_id)
+    ids: dict[tuple[int, str], int] = {}
+    for period, facility_ids in by_period.items():
+        query = select(reports.c.id, reports.c.facility_id).where(
+            reports.c.period == period, reports.c.facility_id.in_(facility_ids)
+        )
+        ids.update({(row.facility_id, period): row.id for row in session.execute(query)})
+    return ids
 
 
 def revise_report(
