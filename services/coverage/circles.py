@@ -134,12 +134,55 @@ def compute_coverage(
     result.summary = summarise(
         net, stations, demand, covered, mins, minutes, speed_mps, far_ids, d_snap.too_far
     )
+    result.summary.update(seed_indicators(stations, demand, covered))
     if "type" in stations.attrs:
         result.summary["by_facility_type"] = by_type(
             net, index, stations, use, s_snap, d_snap, demand, minutes, speed_mps
         )
     progress(100, "done")
     return result
+
+
+COMPREHENSIVE_CENTER = "care_center"
+STREET_CODE_DIGITS = 9  # 12-digit community code -> its street/town (乡镇街道) prefix
+
+
+def seed_indicators(
+    stations: PointSet, demand: PointSet, covered: NDArray[np.bool_]
+) -> dict[str, Any]:
+    """The plan's two seed indicators, when demand carries 12-digit community codes.
+
+    * share of communities with a station within the circle: a community counts when
+      at least one of its demand points is covered (some resident reaches a station);
+      ``..._majority`` counts communities with >= 50 % of their elderly covered;
+    * share of streets/towns with a comprehensive center: stations of type
+      ``care_center`` whose ``region_code`` lies in the street (first 9 digits).
+    """
+    if "region_code" not in demand.attrs:
+        return {}
+    codes = np.asarray([str(c) if c not in (None, "") else "" for c in demand.attrs["region_code"]])
+    has = codes != ""
+    out: dict[str, Any] = {}
+    communities = np.unique(codes[has])
+    if communities.size:
+        any_cov = [bool(covered[codes == c].any()) for c in communities]
+        major = [
+            demand.elderly[(codes == c) & covered].sum() >= 0.5 * demand.elderly[codes == c].sum()
+            for c in communities
+        ]
+        out["communities"] = int(communities.size)
+        out["share_communities_with_station_within_circle"] = float(np.mean(any_cov))
+        out["share_communities_majority_covered"] = float(np.mean(major))
+    if "type" in stations.attrs and "region_code" in stations.attrs and communities.size:
+        streets = {c[:STREET_CODE_DIGITS] for c in communities}
+        with_center = {
+            str(rc)[:STREET_CODE_DIGITS]
+            for t, rc in zip(stations.attrs["type"], stations.attrs["region_code"], strict=True)
+            if t == COMPREHENSIVE_CENTER and rc not in (None, "")
+        }
+        out["streets"] = len(streets)
+        out["share_streets_with_comprehensive_center"] = len(streets & with_center) / len(streets)
+    return out
 
 
 def summarise(

@@ -1,0 +1,55 @@
+"""Stations from the real facilities service over HTTP: snapshot, registry version, cache."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import httpx
+
+from services.coverage.app import create_app
+from services.coverage.settings import CoverageSettings
+from services.facilities.app import create_app as create_facilities
+from services.facilities.settings import FacilitiesSettings
+from tests.servers import running_app
+
+
+def facility(name: str, lon: float, lat: float, type_: str = "community_station") -> dict[str, object]:
+    return {"name": name, "type": type_, "status": "active", "lon": lon, "lat": lat, "capacity": 20}
+
+
+async def test_snapshot_stations_and_registry_version_cache(
+    coverage_db_url: str, facilities_db_url: str, tiny: dict[str, Path]
+) -> None:
+    with running_app(create_facilities(FacilitiesSettings(database_url=facilities_db_url))) as fac:
+        with httpx.Client(base_url=fac) as f:
+            r = f.post("/api/v1/facilities", json=facility("west", 116.4, 39.9001))
+            assert r.status_code == 201, r.text
+            f.post("/api/v1/facilities", json=facility("centre", 116.402, 39.9, "care_center"))
+            f.post("/api/v1/facilities", json=facility("closed-one", 116.404, 39.9) | {"status": "closed"})
+        app = create_app(CoverageSettings(database_url=coverage_db_url, facilities_url=fac))
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+                net = (await c.post("/api/v1/coverage/networks", json={"path": str(tiny["network"])})).json()
+                with tiny["demand"].open("rb") as fh:
+                    dm = (await c.post("/api/v1/coverage/demand/upload", files={"file": ("d.csv", fh)})).json()
+                body = {"network_id": net["id"], "demand_set_id": dm["id"], "minutes": 6,
+                        "station_query": {"type": ["community_station", "care_center"], "status": ["active"]}}
+                r = await c.post("/api/v1/coverage/runs", json=body)
+                assert r.status_code == 202, r.text
+                run = r.json()
+                assert run["registry_version"] is not None
+                for _ in range(200):
+                    run = (await c.get(r.headers["Location"])).json()
+                    if run["status"] == "done":
+                        break
+                    await asyncio.sleep(0.025)
+                summary = (await c.get(r.headers["Location"] + "/summary")).json()
+                assert summary["stations"] == 2  # the closed one is not in the snapshot
+                again = await c.post("/api/v1/coverage/runs", json=body)
+                assert again.json()["cached"] and again.json()["id"] == run["id"]
+                with httpx.Client(base_url=fac) as f:
+                    f.post("/api/v1/facilities", json=facility("south", 116.402, 39.898))
+                fresh = await c.post("/api/v1/coverage/runs", json=body)
+                assert fresh.status_code == 202 and fresh.json()["id"] != run["id"]
+                assert fresh.json()["registry_version"] > run["registry_version"]
