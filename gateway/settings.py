@@ -42,17 +42,25 @@ class GatewaySettings(ServiceSettings):
     jwt_audience: str = Field("", description="required `aud` claim when set")
 
     # Rate limits, in the `limits` notation ("N/second", "N/minute"; several joined by ';').
-    rate_limit_anonymous: str = "60/minute"
-    rate_limit_key: str = "600/minute"
-    rate_limit_heavy: str = "10/minute"
-    rate_limit_prefix: str = "cc-gw"
+    rate_limit_anonymous: str = Field(
+        "60/minute", description="per client IP without a key (and per `public` key)"
+    )
+    rate_limit_key: str = Field("600/minute", description="per API key or bearer-token subject")
+    rate_limit_heavy: str = Field(
+        "10/minute", description="per caller, on top, for coverage writes (runs, walk times)"
+    )
+    rate_limit_prefix: str = Field(
+        "cc-gw", description="Redis key prefix of the rate-limit counters"
+    )
     trust_forwarded_for: bool = Field(
         False, description="use X-Forwarded-For's first hop as the client IP"
     )
 
     # Resilience, per upstream.
     upstream_timeout_s: float = Field(10.0, gt=0, description="total time for one upstream call")
-    upstream_connect_timeout_s: float = Field(1.0, gt=0)
+    upstream_connect_timeout_s: float = Field(
+        1.0, gt=0, description="time to open a connection to an upstream"
+    )
     retries: int = Field(2, ge=0, le=5, description="extra attempts for idempotent requests")
     retry_backoff_s: float = Field(0.05, ge=0, description="first backoff; doubles, with jitter")
     breaker_fail_max: int = Field(5, ge=1, description="consecutive failures that open a breaker")
