@@ -23,6 +23,7 @@ from services.common.identity import ROLES, Identity
 
 API_KEY_HEADER = "x-api-key"
 CLOCK_LEEWAY_S = 30
+MAX_CACHED_KEYS = 10_000
 
 
 @dataclass
@@ -86,6 +87,8 @@ class Authenticator:
                     facility_ids=tuple(row.facility_ids or ()),
                 )
                 entry = _CachedKey(identity, row.secret_sha256, now + self.settings.api_key_cache_s)
+        if len(self._cache) >= MAX_CACHED_KEYS:  # bounded: random key ids must not grow it forever
+            self._cache.clear()
         self._cache[key_id] = entry
         return entry
 
