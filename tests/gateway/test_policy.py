@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway import policy
 from services.common.errors import Forbidden, Unauthorized
@@ -198,3 +200,44 @@ def test_scope_of_reads_path_query_and_body(
 ) -> None:
     observed = policy.scope_of(path, query, body)
     assert (observed.region_codes, observed.facility_ids) == known
+
+
+PATHS = st.sampled_from(
+    [
+        "/api/v1/facilities",
+        "/api/v1/facilities/7",
+        "/api/v1/regions/110105/children",
+        "/api/v1/beds/reports",
+        "/api/v1/beds/targets",
+        "/api/v1/coverage/runs",
+        "/api/v1/gateway/keys",
+        "/ogc/collections",
+    ]
+)
+METHODS = st.sampled_from(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
+CODES = st.text(alphabet="0123456789", min_size=6, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=METHODS,
+    path=PATHS,
+    codes=st.lists(CODES, max_size=3),
+    role=st.sampled_from(list(ALLOWED)),
+)
+def test_policy_properties(method: str, path: str, codes: list[str], role: str) -> None:
+    """Admins are never refused; nobody without a key writes; an allowed official write names
+    only regions inside the official's subtree (checked with plain string prefixes)."""
+    scope = policy.Scope(region_codes=tuple(c.ljust(12, "0") for c in codes))
+    identity = None if role == "anonymous" else Identity("key:x", role, "110105000000", (7,))
+    try:
+        policy.authorize(identity, method, path, scope)
+        allowed = True
+    except (Forbidden, Unauthorized):
+        allowed = False
+    if role == "admin":
+        assert allowed
+    if method not in policy.READ_METHODS and role in ("anonymous", "public"):
+        assert not allowed
+    if allowed and role == "official" and method not in policy.READ_METHODS:
+        assert all(code.startswith("110105") for code in scope.region_codes)
