@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep
 from services.common.errors import InvalidInput
 from services.common.geo import validate_lon_lat
 from services.common.responses import FastJSONResponse
+from services.common.state import ServiceState
 from services.facilities import crs as crs_mod
 from services.facilities import nearby as ranking
 from services.facilities import nearby_search, queries
@@ -162,7 +161,7 @@ def _region(region: str | None) -> str | None:
 
 
 def _nearby_page(
-    sessions: Callable[[], Session],
+    state: ServiceState,
     query: nearby_search.NearbyQuery,
     *,
     served: int,
@@ -172,8 +171,7 @@ def _nearby_page(
     """One page of nearby items (WGS84) and the cursor of the next, in one read transaction."""
     if query.want <= 0:
         return [], None
-    with sessions() as session:
-        result = nearby_search.nearby(session, query)
+    result = nearby_search.read_nearby(state.engine, state.read_sessions, query)
     items: list[dict[str, Any]] = []
     walk = ranking.walk_minutes(result.distances_m).tolist()
     for row, distance_m, minutes in zip(
@@ -381,8 +379,8 @@ async def nearby_facilities(
             "cursor belongs to a different query (point, k, radius or filters changed); start again without it",
             field="cursor",
         )
-    state = request.app.state.service
-    page = partial(_nearby_page, state.read_sessions, query, served=served, total=total, tag=tag)
+    state: ServiceState = request.app.state.service
+    page = partial(_nearby_page, state, query, served=served, total=total, tag=tag)
     # SQLite answers from the local (memory-mapped) file in about a millisecond: running it
     # inline is cheaper than a thread hop. PostGIS waits on a socket: one hop to the threadpool.
     if state.engine.dialect.name == "sqlite":

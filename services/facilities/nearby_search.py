@@ -9,7 +9,8 @@ candidates are provably complete (ADR 0070). The SQLite path runs on the raw
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 from sqlalchemy import JSON, Float, Integer, bindparam, column, text
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from services.common.geo import EARTH_RADIUS_M, haversine_m
@@ -30,7 +31,6 @@ from services.facilities.queries import (
     FacilityFilter,
     SqlParts,
     is_postgres,
-    typed_statement,
     where_sql,
 )
 
@@ -62,9 +62,24 @@ class NearbyQuery:
 
 @dataclass(frozen=True)
 class NearbyResult:
-    rows: list[RowMapping]
+    rows: Sequence[Mapping[Any, Any]]  # full facility rows of the page, in order
     distances_m: np.ndarray
     has_more: bool
+
+
+def read_nearby(
+    engine: Engine, read_sessions: Callable[[], Session], query: NearbyQuery
+) -> NearbyResult:
+    """:func:`nearby` in one read transaction, the cheapest way for the engine.
+
+    SQLite: a pooled ``sqlite3`` connection with a plain ``BEGIN`` — a Session
+    would cost more than the whole query (ADR 0071). PostGIS: a read session.
+    """
+    if engine.dialect.name == "sqlite":
+        with sqlite_reader(engine) as raw:
+            return _nearby_sqlite(raw, query)
+    with read_sessions() as session:
+        return nearby(session, query)
 
 
 def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
@@ -76,11 +91,20 @@ def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
     reads the full rows of just the page (on PostGIS the KNN query already
     carries them: a second round trip would cost more than ~25 wider rows).
     """
+    if not is_postgres(session):
+        return _nearby_sqlite(_sqlite_connection(session), query)
     need = query.want + 1
-    search = _pg_search if is_postgres(session) else _sqlite_search
-    ids, distances, fetched = search(session, query, need)
+    ids, distances, fetched = _pg_search(session, query, need)
     page_ids = ids[: query.want].tolist()
-    rows = [fetched[i] for i in page_ids] if fetched is not None else _rows_by_id(session, page_ids)
+    rows = [fetched[i] for i in page_ids]
+    return NearbyResult(rows, distances[: query.want], len(ids) > query.want)
+
+
+def _nearby_sqlite(raw: Any, query: NearbyQuery) -> NearbyResult:
+    need = query.want + 1
+    ids, distances = _sqlite_search(raw, query, need)
+    page_ids = ids[: query.want].tolist()
+    rows = _sqlite_rows_by_id(raw, page_ids)
     return NearbyResult(rows, distances[: query.want], len(ids) > query.want)
 
 
@@ -108,20 +132,6 @@ def _ranked(
     distances = haversine_m(query.lon, query.lat, lons, lats) if count else np.zeros(0)
     order = ranking.rank(ids, distances, after=query.after, within_m=within_m)
     return ids[order], distances[order]
-
-
-def _rows_by_id(session: Session, ids: list[int]) -> list[Any]:
-    """Full rows of ``ids``, in that order (mappings on PostGIS, dicts on SQLite)."""
-    if not ids:
-        return []
-    if not is_postgres(session):
-        return _sqlite_rows_by_id(session, ids)
-    sql = SqlParts(params={"ids": ids}, expanding=["ids"])
-    body = f"SELECT {SELECT_LIST} FROM facilities f WHERE f.id IN :ids"
-    by_id = {
-        row["id"]: row for row in session.execute(typed_statement(body, sql), sql.params).mappings()
-    }
-    return [by_id[i] for i in ids]
 
 
 # Positional result columns of the KNN query: the candidate fields first (as
@@ -171,9 +181,7 @@ def _pg_search(
         limit *= 4
 
 
-def _sqlite_search(
-    session: Session, query: NearbyQuery, need: int
-) -> tuple[np.ndarray, np.ndarray, None]:
+def _sqlite_search(raw: Any, query: NearbyQuery, need: int) -> tuple[np.ndarray, np.ndarray]:
     """R*Tree boxes around a growing circle; candidates are complete up to the circle's radius.
 
     Runs on the raw ``sqlite3`` connection (same transaction as the session):
@@ -191,7 +199,6 @@ def _sqlite_search(
         f"WHERE {where}",
         sql,
     )
-    raw = _sqlite_connection(session)
     inner_m = query.after.distance_m if query.after else 0.0
     hint_key = (query.filters, query.open_at is not None)
     radius_m = min(query.radius_m, inner_m + _RADIUS_HINTS.get(hint_key, FIRST_BOX_M))
@@ -206,7 +213,7 @@ def _sqlite_search(
         if len(ids) >= need or radius_m >= query.radius_m or whole_world:
             if len(ids) >= need:
                 _remember_radius(hint_key, float(distances[need - 1]) - inner_m)
-            return ids[:need], distances[:need], None
+            return ids[:need], distances[:need]
         # grow by the density seen so far (≥ 1.5x, ≤ 4x): usually one more box suffices
         factor = 4.0 if len(ids) == 0 else min(4.0, max(1.5, 1.25 * math.sqrt(need / len(ids))))
         radius_m = min(query.radius_m, radius_m * factor)
@@ -234,13 +241,32 @@ SQLITE_CACHE_KIB = 64 * 1024
 def _sqlite_connection(session: Session) -> Any:
     """The session's ``sqlite3`` connection (transaction begun), tuned once for reads."""
     proxied = session.connection().connection
-    raw = proxied.driver_connection
-    assert raw is not None, "a checked-out connection always has its driver connection"
+    _tune_for_reads(proxied)
+    return proxied.driver_connection
+
+
+def _tune_for_reads(proxied: Any) -> None:
     if not proxied.info.get("carecircle_read_tuned"):
+        raw = proxied.driver_connection
         raw.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         raw.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         proxied.info["carecircle_read_tuned"] = True
-    return raw
+
+
+@contextmanager
+def sqlite_reader(engine: Engine) -> Iterator[Any]:
+    """A pooled ``sqlite3`` connection inside one read transaction (a consistent snapshot)."""
+    proxied = engine.raw_connection()
+    try:
+        _tune_for_reads(proxied)
+        raw: Any = proxied.driver_connection
+        raw.execute("BEGIN")
+        try:
+            yield raw
+        finally:
+            raw.execute("ROLLBACK")
+    finally:
+        proxied.close()
 
 
 def _expand_in(body: str, sql: SqlParts) -> tuple[str, dict[str, Any]]:
@@ -258,8 +284,9 @@ _JSON_COLUMNS = ("services", "opening_hours")
 _DATETIME_COLUMNS = ("created_at", "updated_at")
 
 
-def _sqlite_rows_by_id(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    raw = _sqlite_connection(session)
+def _sqlite_rows_by_id(raw: Any, ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
     body, params = _expand_in(
         f"SELECT {SELECT_LIST} FROM facilities f WHERE f.id IN :ids",
         SqlParts(params={"ids": ids}, expanding=["ids"]),

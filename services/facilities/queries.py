@@ -11,6 +11,7 @@ come back as Python values. Exact ordering and distances are decided in
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,7 +161,7 @@ def typed_statement(
     return stmt.columns(*FACILITY_COLUMNS, **extra)  # type: ignore[return-value]
 
 
-def facility_dict(row: RowMapping) -> dict[str, Any]:
+def facility_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row as the ``FacilityOut`` JSON object (WGS84)."""
     out = {column.name: row[column.name] for column in FACILITY_COLUMNS}
     out["type_label"] = FACILITY_TYPES.get(out["type"], out["type"])
