@@ -174,10 +174,31 @@ async def test_a_facility_closed_since_can_correct_past_months_but_not_report_ne
     await client.post("/api/v1/beds/reports", json=REPORT)
     engine = make_engine(facilities_db_url)
     with engine.begin() as conn:
-        conn.execute(update(Facility.__table__).where(Facility.__table__.c.id == 1).values(status="closed"))
+        conn.execute(
+            update(Facility.__table__).where(Facility.__table__.c.id == 1).values(status="closed")
+        )
     engine.dispose()
     fix = {"total_beds": 100, "nursing_beds": 60, "occupied_beds": 90}
-    corrected = await client.put(f"/api/v1/beds/reports/1/{P}", json=fix, headers={"If-Match": '"1"'})
+    corrected = await client.put(
+        f"/api/v1/beds/reports/1/{P}", json=fix, headers={"If-Match": '"1"'}
+    )
     assert corrected.status_code == 200 and corrected.json()["nursing_beds"] == 60
     new_month = await client.post("/api/v1/beds/reports", json={**REPORT, "period": "2025-04"})
     assert new_month.status_code == 422 and "closed" in new_month.json()["detail"]
+
+
+async def test_a_failing_facilities_service_is_503_too(beds_db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A real upstream 500: the facilities app on a database it was never migrated on."""
+    from services.facilities.app import create_app as create_facilities_app
+    from services.facilities.settings import FacilitiesSettings
+    from tests.servers import running_app
+
+    broken = create_facilities_app(
+        FacilitiesSettings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    )
+    with running_app(broken) as url:
+        async with beds_client(beds_db_url, url) as client:
+            response = await client.post("/api/v1/beds/reports", json=REPORT)
+    assert response.status_code == 503 and "answered 500" in response.json()["detail"]
+    assert "retry-after" in response.headers
+    assert count_rows(beds_db_url, BedReport) == 0

@@ -46,7 +46,9 @@ def test_racing_posts_and_racing_corrections(beds_db_url: str, facilities_url: s
         assert [h["revision"] for h in history] == [1, 2]
 
 
-def test_concurrent_first_reads_fill_the_region_cache_once(beds_db_url: str, facilities_url: str) -> None:
+def test_concurrent_first_reads_fill_the_region_cache_once(
+    beds_db_url: str, facilities_url: str
+) -> None:
     app = create_app(BedsSettings(database_url=beds_db_url, facilities_url=facilities_url))
     url = "/api/v1/beds/indicators?region=350600000000&period=2025-03"
     with running_app(app) as base, ThreadPoolExecutor(WRITERS) as pool:
