@@ -14,7 +14,7 @@ from services.beds.deps import RollupsDep, WriterDep
 from services.beds.indicators import INDICATORS
 from services.beds.levels import check_code
 from services.beds.periods import parse_period
-from services.beds.schemas import Indicators, TargetIn, TargetList, TargetOut
+from services.beds.schemas import ComplianceReport, Indicators, TargetIn, TargetList, TargetOut
 from services.common.deps import ReadSessionDep, WriteSessionDep
 from services.common.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 
@@ -111,7 +111,10 @@ def get_children(
 
 
 @router.get(
-    "/compliance", summary="A region against its plan targets (JSON, or CSV with format=csv)"
+    "/compliance",
+    response_model=ComplianceReport,
+    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+    summary="A region against its plan targets (JSON, or CSV with format=csv)",
 )
 def get_compliance(
     rollups: RollupsDep,

@@ -179,3 +179,48 @@ class TargetOut(TargetIn):
 
 class TargetList(BaseModel):
     items: list[TargetOut]
+
+
+class ChildValue(BaseModel):
+    region: str
+    region_name: str | None
+    value: float | None
+
+
+class ComplianceItem(BaseModel):
+    """One plan target and how the region stands against it."""
+
+    target_id: int | None
+    indicator: str
+    comparator: str = Field(description="ge (≥) or le (≤)")
+    threshold: float
+    value: float | None
+    met: bool | None = Field(description="null: no data (no beds reported, or no elderly count)")
+    gap_beds: int | None = Field(
+        description="Beds to convert (shares) or to add (counts) to meet the target"
+    )
+    gap_beds_if_added: int | None = Field(
+        description="New beds of the needed kind to meet a share target"
+    )
+    message: str
+    binding: bool | None = Field(
+        description="true: binding (约束性); false: expected (预期性); null: not stated"
+    )
+    target_year: int | None
+    source_document: str | None
+    target_region: str
+    scope: str = Field(description="own: the region's target; inherited: an ancestor's")
+    note: str | None
+    worst_children: list[ChildValue] = Field(
+        description="Up to 3 child regions below target, worst first"
+    )
+
+
+class ComplianceReport(BaseModel):
+    region: str
+    region_name: str | None
+    level: str | None
+    elderly_source: str
+    period: str
+    totals: dict[str, int]
+    items: list[ComplianceItem]
