@@ -160,7 +160,8 @@ async def nearby(
         {
             "lon": lon,
             "lat": lat,
-            "stations": [{"id": s["id"], "lon": s["lon"], "lat": s["lat"]} for s in stations],
+            # Station ids go as strings: the coverage service's ids are opaque text.
+            "stations": [{"id": str(s["id"]), "lon": s["lon"], "lat": s["lat"]} for s in stations],
         },
         headers=headers,
     )

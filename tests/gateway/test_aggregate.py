@@ -223,7 +223,7 @@ async def test_nearby_ranks_by_walking_minutes_with_free_beds(
     assert orjson.loads(sent["body"]) == {
         "lon": 116.4,
         "lat": 39.9,
-        "stations": [{"id": s["id"], "lon": s["lon"], "lat": s["lat"]} for s in STATIONS],
+        "stations": [{"id": str(s["id"]), "lon": s["lon"], "lat": s["lat"]} for s in STATIONS],
     }
     facilities_query = upstreams["facilities"].behaviour.received[0]["query"]
     assert "type=community_station" in facilities_query and "k=8" in facilities_query

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import httpx
+import orjson
 import pytest
 
 from gateway.app import create_app
@@ -135,5 +136,88 @@ async def test_roles_end_to_end(services: dict[str, str], gateway_sqlite_url: st
                 "community_station": 1
             }
             assert board["beds"]["indicators"]["total_beds"] == 30
+    finally:
+        await close_app(app)
+
+
+# A street east from the person (P) to station B, and a short street of its own under station A,
+# which is nearer as the crow flies but cannot be walked to from P (hand-drawn, WGS84).
+P = (116.400, 39.900)
+STREETS = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"highway": "footway"},
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[116.400, 39.900], [116.405, 39.900], [116.410, 39.900]],
+            },
+        },
+        {
+            "type": "Feature",
+            "properties": {"highway": "footway"},
+            "geometry": {
+                "type": "LineString",
+                "coordinates": [[116.3995, 39.903], [116.4005, 39.903]],
+            },
+        },
+    ],
+}
+
+
+@pytest.fixture
+def three_services(services: dict[str, str], coverage_db_url: str) -> Iterator[dict[str, str]]:
+    from services.coverage.app import create_app as create_coverage_app
+    from services.coverage.settings import CoverageSettings
+
+    settings = CoverageSettings(
+        database_url=coverage_db_url,
+        facilities_url=services["facilities_url"],
+        identity_secret=SECRET,
+        log_level="WARNING",
+    )
+    with running_app(create_coverage_app(settings)) as coverage:
+        yield {**services, "coverage_url": coverage}
+
+
+async def test_nearby_ranks_by_walking_over_the_real_coverage_service(
+    three_services: dict[str, str], gateway_sqlite_url: str
+) -> None:
+    app = create_app(make_settings(gateway_sqlite_url, None, **three_services))
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as gw:
+            official = {"X-API-Key": new_key(app, "official", region_code="110105000000")}
+            planner = {"X-API-Key": new_key(app, "planner")}
+            near = await gw.post(
+                "/api/v1/facilities",
+                json={**station("A 隔河站", "110105001000", 116.400), "lat": 39.903},
+                headers=official,
+            )
+            far = await gw.post(
+                "/api/v1/facilities",
+                json={**station("B 街尾站", "110105001000", 116.410), "lat": 39.9003},
+                headers=official,
+            )
+            assert (near.status_code, far.status_code) == (201, 201)
+            # Only planners load networks; the upload streams through the gateway as multipart.
+            files = {"file": ("streets.geojson", orjson.dumps(STREETS), "application/geo+json")}
+            assert (
+                await gw.post("/api/v1/coverage/networks/upload", files=files, headers=official)
+            ).status_code == 403
+            loaded = await gw.post("/api/v1/coverage/networks/upload", files=files, headers=planner)
+            assert loaded.status_code == 201, loaded.text
+
+            body = (await gw.get(f"/api/v1/nearby?lon={P[0]}&lat={P[1]}&k=2&radius_m=3000")).json()
+            assert body["ranking"] == "walking", body
+            assert [s["id"] for s in body["items"]] == [far.json()["id"], near.json()["id"]]
+            walked, unreachable = body["items"]
+            assert (
+                unreachable["walk_minutes"] is None
+                and unreachable["distance_m"] < walked["distance_m"]
+            )
+            # ≈ 853 m of street at the default 1 m/s (haversine of the street, hand-checked: 0.01° lon at 39.9° N).
+            assert 12.0 < walked["walk_minutes"] < 16.0
     finally:
         await close_app(app)
