@@ -224,3 +224,43 @@ async def test_indicators_survive_the_registry_going_down(
             unknown["beds_per_1000_elderly"],
             unknown["elderly_source"],
         ) == (0, None, "unavailable")
+
+
+async def test_targets_list_add_and_refuse(
+    client: httpx.AsyncClient, beds_db_url: str, facilities_url: str
+) -> None:
+    from services.common.identity import Identity, sign_identity
+    from tests.beds.conftest import beds_client
+
+    listed = (await client.get("/api/v1/beds/targets", params={"region": "500112"})).json()["items"]
+    assert {(t["indicator"], t["comparator"], t["threshold"]) for t in listed} == {
+        ("nursing_share", "ge", 0.6),
+        ("government_operated_share", "le", 0.4),
+        ("total_beds", "ge", 7000.0),
+    }
+    target = {
+        "region_code": D1,
+        "indicator": "occupancy_rate",
+        "comparator": "ge",
+        "threshold": 0.8,
+        "binding": False,
+        "target_year": 2025,
+        "source_document": "test plan",
+    }
+    assert (await client.post("/api/v1/beds/targets", json=target)).status_code == 201
+    assert (await client.post("/api/v1/beds/targets", json=target)).status_code == 409
+    bad = await client.post("/api/v1/beds/targets", json={**target, "indicator": "happiness"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "body.indicator"
+    await upload(client, GOOD)
+    items = (
+        await client.get("/api/v1/beds/compliance", params={"region": D1, "period": P})
+    ).json()["items"]
+    own = next(i for i in items if i["scope"] == "own")
+    assert (own["indicator"], own["value"], own["met"]) == ("occupancy_rate", 120 / 160, False)
+    secret = "s"
+    async with beds_client(beds_db_url, facilities_url, identity_secret=secret) as guarded:
+        official = sign_identity(Identity("zz", "official", region_code=ZHANGZHOU), secret)
+        refused = await guarded.post(
+            "/api/v1/beds/targets", json={**target, "target_year": 2030}, headers=official
+        )
+        assert refused.status_code == 403
