@@ -83,6 +83,10 @@ WRITES: list[tuple[str, str, str, str, Any]] = [
     ("import reports", "beds", "POST", "/api/v1/beds/reports/import", None),
     ("add plan target", "beds", "POST", "/api/v1/beds/targets", {"indicator": "nursing_share"}),
     ("start coverage run", "coverage", "POST", "/api/v1/coverage/runs", {"region_code": IN_REGION}),
+    ("load network", "coverage", "POST", "/api/v1/coverage/networks", {"path": "x.osm.pbf"}),
+    ("load demand", "coverage", "POST", "/api/v1/coverage/demand", {"name": "d"}),
+    ("isochrones", "coverage", "POST", "/api/v1/coverage/runs/1/isochrones", {}),
+    ("siting", "coverage", "POST", "/api/v1/coverage/runs/1/siting", {"k": 3}),
     (
         "walk times",
         "coverage",
@@ -110,7 +114,15 @@ ALLOWED: dict[str, set[str]] = {
         "import reports",
         "walk times",
     },
-    "planner": {"add plan target", "start coverage run", "walk times"},
+    "planner": {
+        "add plan target",
+        "start coverage run",
+        "load network",
+        "load demand",
+        "isochrones",
+        "siting",
+        "walk times",
+    },
     "admin": {name for name, *_ in WRITES},
 }
 
