@@ -122,7 +122,8 @@ class Upstream:
             name=name,
         )
         self.timeout = aiohttp.ClientTimeout(
-            total=settings.upstream_timeout_s, sock_connect=settings.upstream_connect_timeout_s
+            total=settings.upstream_timeouts_s.get(name, settings.upstream_timeout_s),
+            sock_connect=settings.upstream_connect_timeout_s,
         )
         self._session: aiohttp.ClientSession | None = None
         metrics.breaker_state.labels(name).set(0)

@@ -58,6 +58,9 @@ class GatewaySettings(ServiceSettings):
 
     # Resilience, per upstream.
     upstream_timeout_s: float = Field(10.0, gt=0, description="total time for one upstream call")
+    upstream_timeouts_s: dict[str, float] = Field(
+        default_factory=dict, description='per-upstream overrides, JSON, e.g. {"coverage": 30}'
+    )
     upstream_connect_timeout_s: float = Field(
         1.0, gt=0, description="time to open a connection to an upstream"
     )

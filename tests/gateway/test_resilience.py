@@ -78,6 +78,15 @@ async def test_a_slow_upstream_gives_504(
         response = await client.get("/api/v1/facilities/1")
         assert time.perf_counter() - started < 0.9
         assert_problem(response, 504, "facilities")
+    # A per-upstream override gives one service more time than the others.
+    async with gateway(
+        gateway_sqlite_url,
+        upstreams,
+        upstream_timeout_s=0.2,
+        upstream_timeouts_s={"facilities": 3.0},
+        retries=0,
+    ) as (client, _):
+        assert (await client.get("/api/v1/facilities/1")).status_code == 200
 
 
 async def test_retries_only_for_idempotent_requests(
