@@ -138,6 +138,7 @@ def post_report(
             return replay
     facts = submissions.checked_facility(client, body.facility_id)
     writer.check(facts)
+    submissions.check_family_regions(client, family)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
     report = submissions.create(
         session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason
@@ -202,6 +203,7 @@ def put_report(
         client, facility_id, require_active=False, field="path.facility_id"
     )
     writer.check(facts)
+    submissions.check_family_regions(client, family)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
     report = submissions.correct(
         session,

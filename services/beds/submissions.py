@@ -118,6 +118,20 @@ def figures_with_family(
     )
 
 
+def check_family_regions(client: FacilitiesClient, family: list[FamilyBedCount] | None) -> None:
+    """422 naming each family-bed region the registry does not know (homes must be somewhere real)."""
+    errors = [
+        {
+            "field": f"body.family_beds_by_region.{index}.region_code",
+            "message": f"region {item.region_code} is not in the region registry",
+        }
+        for index, item in enumerate(family or [])
+        if client.region(item.region_code) is None
+    ]
+    if errors:
+        raise InvalidInput("; ".join(e["message"] for e in errors), errors=errors)
+
+
 def create(
     session: Session,
     *,
@@ -236,7 +250,18 @@ def _facts_for_rows(
     found = _resolve(client, rows)
     facts: dict[int, FacilityFacts] = {}
     errors: list[RowError] = []
+    family_codes = {row.family_region_code for row in rows if row.family_region_code}
+    unknown_codes = {code for code in family_codes if client.region(code) is None}
     for row in rows:
+        if row.family_region_code in unknown_codes:
+            errors.append(
+                RowError(
+                    row.line,
+                    "family_region_code",
+                    f"region {row.family_region_code} is not in the region registry",
+                )
+            )
+            continue
         matches = found[(row.facility_external_id, row.source)]
         if not matches:
             errors.append(

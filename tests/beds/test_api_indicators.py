@@ -264,3 +264,20 @@ async def test_targets_list_add_and_refuse(
             "/api/v1/beds/targets", json={**target, "target_year": 2030}, headers=official
         )
         assert refused.status_code == 403
+
+
+async def test_csv_family_beds_in_another_region(
+    client: httpx.AsyncClient, beds_db_url: str
+) -> None:
+    text = (
+        "facility_external_id,period,total_beds,nursing_beds,dementia_beds,occupied_beds,family_beds,family_region_code\n"
+        "F1,2025-03,100,50,5,90,4,350603\n"
+        "F2,2025-03,60,45,0,30,2,350699000000\n"
+    )
+    refused = await upload(client, text)
+    assert [(e["row"], e["field"]) for e in refused.json()["errors"]] == [(3, "family_region_code")]
+    assert count_rows(beds_db_url, BedReport) == 0
+    assert (await upload(client, text.replace("350699000000", ""))).json()["created"] == 2
+    d2 = (await client.get("/api/v1/beds/indicators", params={"region": D2, "period": P})).json()
+    d1 = (await client.get("/api/v1/beds/indicators", params={"region": D1, "period": P})).json()
+    assert (d2["family_beds"], d1["family_beds"]) == (4, 2)

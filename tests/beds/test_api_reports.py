@@ -202,3 +202,34 @@ async def test_a_failing_facilities_service_is_503_too(beds_db_url: str, tmp_pat
     assert response.status_code == 503 and "answered 500" in response.json()["detail"]
     assert "retry-after" in response.headers
     assert count_rows(beds_db_url, BedReport) == 0
+
+
+async def test_family_beds_count_in_the_homes_region_which_must_exist(
+    client: httpx.AsyncClient,
+) -> None:
+    from tests.beds.conftest import D2
+
+    body = {
+        **REPORT,
+        "family_beds": None,
+        "family_beds_by_region": [{"region_code": D2, "beds": 6}],
+    }
+    created = await client.post("/api/v1/beds/reports", json=body)
+    assert created.status_code == 201 and created.json()["family_beds_by_region"] == [
+        {"region_code": D2, "beds": 6}
+    ]
+    district = (
+        await client.get("/api/v1/beds/indicators", params={"region": D2, "period": P})
+    ).json()
+    assert (district["family_beds"], district["total_beds"]) == (
+        6,
+        0,
+    )  # homes in D2, facility in D1
+    unknown = {
+        **body,
+        "period": "2025-04",
+        "family_beds_by_region": [{"region_code": "350699000000", "beds": 1}],
+    }
+    refused = await client.post("/api/v1/beds/reports", json=unknown)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "body.family_beds_by_region.0.region_code"
