@@ -17,6 +17,7 @@ from services.coverage import repository as repo
 from services.coverage import run_queries, service
 from services.coverage.loaders import geojson_records
 from services.coverage.schemas import (
+    DemandFromRegistry,
     DemandIn,
     DemandOut,
     IsochroneIn,
@@ -132,6 +133,28 @@ async def import_demand_upload(
     session.commit()
     response.status_code = 201 if created else 200
     return _demand_out(row)
+
+
+@router.post("/demand/from-registry", status_code=201, response_model=DemandOut)
+async def demand_from_registry(
+    body: DemandFromRegistry, state: StateDep, session: WriteSessionDep, response: Response
+) -> DemandOut:
+    """Derive demand from the region registry: community elderly spread over its area (flagged)."""
+    from services.coverage.derive import spread_elderly
+    from services.coverage.facilities_client import communities_for
+
+    regions = await communities_for(state.settings.facilities_url, body.region)  # type: ignore[attr-defined]
+    records, skipped = await run_in_threadpool(spread_elderly, regions, body.spacing_m)
+    if not records:
+        raise InvalidInput(f"no community under {body.region} has a boundary and an elderly count",
+                           field="region", skipped=skipped)
+    row, created = service.import_demand(session, f"registry {body.region}", records, True,
+                                         f"registry:{body.region}")
+    session.commit()
+    response.status_code = 201 if created else 200
+    out = _demand_out(row)
+    out.skipped = skipped
+    return out
 
 
 @router.get("/demand/{demand_set_id}", response_model=DemandOut)

@@ -39,3 +39,24 @@ class SnapshotCache:
         body = resp.json()
         self.entries[key] = (resp.headers.get("ETag", ""), body)
         return body
+
+
+async def communities_for(base_url: str, code: str) -> list[dict[str, Any]]:
+    """The community regions (with boundaries) under ``code``, or the region itself."""
+    from services.common.errors import InvalidInput
+
+    try:
+        async with async_client(base_url, timeout_s=30.0) as client:
+            resp = await client.get(f"/api/v1/regions/{code}/descendants", params={"geometry": "true"})
+            if resp.status_code == 404:
+                raise InvalidInput(f"region {code} is not in the registry", field="region")
+            if resp.status_code != 200:
+                raise UpstreamError(f"facilities regions answered {resp.status_code}")
+            items = [r for r in resp.json().get("items", []) if r.get("level") == "community"]
+            if not items:
+                own = await client.get(f"/api/v1/regions/{code}", params={"geometry": "true"})
+                if own.status_code == 200:
+                    items = [own.json()]
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(f"facilities service unreachable: {exc}") from exc
+    return items

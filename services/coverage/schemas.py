@@ -55,6 +55,16 @@ class DemandOut(BaseModel):
     total_elderly: float
     derived: bool
     source: str | None
+    skipped: list[dict[str, str]] = Field(
+        default_factory=list, description="Registry regions that could not be spread (why)")
+
+
+class DemandFromRegistry(BaseModel):
+    """Spread each community's elderly over its area (when nothing finer exists)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"region": "110101001000", "spacing_m": 200}]})
+    region: str = Field(..., pattern=r"^\d{12}$", description="12-digit street/district code")
+    spacing_m: float = Field(200.0, ge=25, le=5000)
 
 
 class StationQuery(BaseModel):
