@@ -47,11 +47,16 @@ def _code(value: str, field: str) -> str:
         raise InvalidInput(str(exc), field=field) from exc
 
 
-def _check_figures(body: ReportIn | CorrectionIn) -> list[FamilyBedCount] | None:
+def _check_figures(
+    body: ReportIn | CorrectionIn, period_error: str | None = None
+) -> list[FamilyBedCount] | None:
+    """Every broken rule of the body at once (422 naming each field), else the family beds."""
     errors = [
         {"field": f"body.{name}", "message": message}
         for name, message in figure_errors(body.model_dump())
     ]
+    if period_error:
+        errors.insert(0, {"field": "body.period", "message": period_error})
     if body.family_beds is not None and body.family_beds_by_region is not None:
         errors.append(
             {
@@ -124,8 +129,11 @@ def post_report(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Check the facility with the facilities service, then write revision 1 (409 if the month exists)."""
-    period = _period(body.period, "body.period")
-    family = _check_figures(body)
+    try:
+        period, period_error = parse_period(body.period), None
+    except ValueError as exc:
+        period, period_error = "", str(exc)
+    family = _check_figures(body, period_error)
     request_hash = hashlib.sha256(
         orjson.dumps(body.model_dump(), option=orjson.OPT_SORT_KEYS)
     ).hexdigest()

@@ -62,11 +62,10 @@ async def test_every_broken_rule_is_named(client: httpx.AsyncClient) -> None:
     }
     now = datetime.now(UTC)
     future = f"{now.year + 1}-{now.month:02d}"
-    response = await client.post("/api/v1/beds/reports", json={**REPORT, "period": future})
-    assert (
-        response.json()["errors"][0]["field"] == "body.period"
-        and "future" in response.json()["detail"]
-    )
+    both = {**REPORT, "period": future, "dementia_beds": 101}
+    response = await client.post("/api/v1/beds/reports", json=both)
+    fields = [e["field"] for e in response.json()["errors"]]
+    assert fields == ["body.period", "body.dementia_beds"] and "future" in response.json()["detail"]
     response = await client.post("/api/v1/beds/reports", json={**REPORT, "total_beds": -1})
     assert (
         response.status_code == 422 and response.json()["errors"][0]["field"] == "body.total_beds"
