@@ -53,17 +53,29 @@ def main() -> None:
             w.writerow([f"s{i}", f"{lon:.7f}", f"{lat:.7f}", e, int(e * 0.2)])
     st = rng.choice(len(pos), args.stations, replace=False)
     feats = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [
-            round(float(pos["lon"].iloc[k]), 7), round(float(pos["lat"].iloc[k]), 7)]},
-         "properties": {"id": f"station-{j + 1}",
-                        "type": "care_center" if j % 4 == 0 else "community_station"}}
+        {
+            "type": "Feature",
+            "geometry": {
+                "type": "Point",
+                "coordinates": [
+                    round(float(pos["lon"].iloc[k]), 7),
+                    round(float(pos["lat"].iloc[k]), 7),
+                ],
+            },
+            "properties": {
+                "id": f"station-{j + 1}",
+                "type": "care_center" if j % 4 == 0 else "community_station",
+            },
+        }
         for j, k in enumerate(st)
     ]
     (args.out / "stations.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": feats}, indent=1)
     )
-    print(f"wrote {len(centroids)} building + {len(pick)} street demand points and "
-          f"{len(feats)} stations to {args.out} (seed {args.seed})")
+    print(
+        f"wrote {len(centroids)} building + {len(pick)} street demand points and "
+        f"{len(feats)} stations to {args.out} (seed {args.seed})"
+    )
 
 
 if __name__ == "__main__":

@@ -71,8 +71,12 @@ def tiled_streets(base: Network, nx_tiles: int, ny_tiles: int, seed: int = 0) ->
             vs.append(np.asarray(b) + other * n)
             ls.append(np.hypot(ax - bx, ay - by))
     return build_network(
-        np.concatenate(xs), np.concatenate(ys), np.concatenate(us), np.concatenate(vs),
-        np.concatenate(ls), epsg=base.epsg,
+        np.concatenate(xs),
+        np.concatenate(ys),
+        np.concatenate(us),
+        np.concatenate(vs),
+        np.concatenate(ls),
+        epsg=base.epsg,
     )
 
 
@@ -97,7 +101,7 @@ def networkx_per_station(net: Network, st_nodes: np.ndarray, sample: int, cutoff
     t0 = time.perf_counter()
     g = nx.Graph()
     g.add_weighted_edges_from(
-        zip(net.edge_sources().tolist(), net.indices.tolist(), net.length_m.tolist())
+        zip(net.edge_sources().tolist(), net.indices.tolist(), net.length_m.tolist(), strict=False)
     )
     build_s = time.perf_counter() - t0
     best = {}
@@ -118,8 +122,12 @@ def pandana_nearest(net: Network, st_nodes: np.ndarray, demand_nodes: np.ndarray
     one = src < net.indices  # each street once; pandana twoway=True
     t0 = time.perf_counter()
     pn = pandana.Network(
-        pd.Series(net.x), pd.Series(net.y), pd.Series(src[one]), pd.Series(net.indices[one]),
-        pd.DataFrame({"d": net.length_m[one]}), twoway=True,
+        pd.Series(net.x),
+        pd.Series(net.y),
+        pd.Series(src[one]),
+        pd.Series(net.indices[one]),
+        pd.DataFrame({"d": net.length_m[one]}),
+        twoway=True,
     )
     prep_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -131,23 +139,36 @@ def pandana_nearest(net: Network, st_nodes: np.ndarray, demand_nodes: np.ndarray
 
 
 def bench(
-    name: str, net: Network, n_st: int, n_dm: int, nx_sample: int, nx_full_sample: int = 2,
+    name: str,
+    net: Network,
+    n_st: int,
+    n_dm: int,
+    nx_sample: int,
+    nx_full_sample: int = 2,
     seed: int = 1,
 ) -> None:
     rng = np.random.default_rng(seed)
     st_nodes = rng.choice(net.n_nodes, n_st, replace=False)
-    st_xy = np.column_stack([net.x[st_nodes], net.y[st_nodes]])  # on nodes: pandana has no access leg
+    st_xy = np.column_stack(
+        [net.x[st_nodes], net.y[st_nodes]]
+    )  # on nodes: pandana has no access leg
     base = rng.integers(0, net.n_nodes, n_dm)
     dm_xy = np.column_stack([net.x[base], net.y[base]]) + rng.normal(0, 20, (n_dm, 2))
     elderly = rng.integers(1, 60, n_dm).astype(float)
-    print(f"\n== {name}: {net.n_nodes:,} nodes, {net.n_edges:,} directed edges, "
-          f"{n_st:,} stations, {n_dm:,} demand points, {MINUTES:g} min at {SPEED} m/s")
+    print(
+        f"\n== {name}: {net.n_nodes:,} nodes, {net.n_edges:,} directed edges, "
+        f"{n_st:,} stations, {n_dm:,} demand points, {MINUTES:g} min at {SPEED} m/s"
+    )
     t_full, s_full, reach_full, d, mins, share = ours(net, st_xy, dm_xy, elderly, np.inf)
     t_lim, s_lim, reach_lim, _, _, share_lim = ours(net, st_xy, dm_xy, elderly, LIMIT_M)
-    print(f"ours, full search (every node's minutes): {t_full:8.3f} s total "
-          f"(search {s_full:.3f} s)  covered elderly {share:.4f}")
-    print(f"ours, search limited to {LIMIT_M:g} m:        {t_lim:8.3f} s total "
-          f"(search {s_lim:.3f} s)  covered elderly {share_lim:.4f}")
+    print(
+        f"ours, full search (every node's minutes): {t_full:8.3f} s total "
+        f"(search {s_full:.3f} s)  covered elderly {share:.4f}"
+    )
+    print(
+        f"ours, search limited to {LIMIT_M:g} m:        {t_lim:8.3f} s total "
+        f"(search {s_lim:.3f} s)  covered elderly {share_lim:.4f}"
+    )
     assert share == share_lim
 
     for label, cutoff, sample, mine_t in (
@@ -162,9 +183,11 @@ def bench(
         vals = np.fromiter(best.values(), dtype=np.float64)
         assert np.array_equal(sampled.cost[nodes], vals), "networkx disagrees"
         assert np.isfinite(sampled.cost).sum() == nodes.size
-        print(f"(a) networkx per station, {label}: {per_st * 1000:.1f} ms/station measured on "
-              f"{sample} stations, EXTRAPOLATED x{n_st} = {nx_total:,.1f} s (+{build_s:.1f} s "
-              f"graph build); our distances equal networkx's exactly on the sample")
+        print(
+            f"(a) networkx per station, {label}: {per_st * 1000:.1f} ms/station measured on "
+            f"{sample} stations, EXTRAPOLATED x{n_st} = {nx_total:,.1f} s (+{build_s:.1f} s "
+            f"graph build); our distances equal networkx's exactly on the sample"
+        )
         print(f"    ratio networkx / our search = {nx_total / mine_t:,.2f}x")
 
     prep_s, query_s, pdist = pandana_nearest(net, st_nodes, d.node)
@@ -174,12 +197,16 @@ def bench(
     both = found & np.isfinite(mine)
     max_err = float(np.max(np.abs(pdist[both] - mine[both]))) if both.any() else 0.0
     agree = float(np.mean(found == (mine < LIMIT_M)))
-    print(f"(b) pandana nearest_pois: query {query_s:.3f} s (+{prep_s:.1f} s contraction "
-          f"preprocessing); max |distance diff| {max_err:.2e} m, reachability agrees on "
-          f"{agree * 100:.3f} % of demand points (pandana stores float32)")
-    print(f"    ratio pandana query / our limited search = {query_s / s_lim:.2f}x; "
-          f"/ our whole limited run (incl. snapping) = {query_s / t_lim:.2f}x; "
-          f"(pandana prep+query) / our whole full run = {(query_s + prep_s) / t_full:.2f}x")
+    print(
+        f"(b) pandana nearest_pois: query {query_s:.3f} s (+{prep_s:.1f} s contraction "
+        f"preprocessing); max |distance diff| {max_err:.2e} m, reachability agrees on "
+        f"{agree * 100:.3f} % of demand points (pandana stores float32)"
+    )
+    print(
+        f"    ratio pandana query / our limited search = {query_s / s_lim:.2f}x; "
+        f"/ our whole limited run (incl. snapping) = {query_s / t_lim:.2f}x; "
+        f"(pandana prep+query) / our whole full run = {(query_s + prep_s) / t_full:.2f}x"
+    )
 
 
 def main() -> None:
@@ -195,8 +222,10 @@ def main() -> None:
     tiles = (2, 2) if args.quick else (6, 5)
     t0 = time.perf_counter()
     city = tiled_streets(andorra, *tiles)
-    print(f"\nsynthetic city ({tiles[0]}x{tiles[1]} stitched copies of Andorra) build: "
-          f"{time.perf_counter() - t0:.2f} s")
+    print(
+        f"\nsynthetic city ({tiles[0]}x{tiles[1]} stitched copies of Andorra) build: "
+        f"{time.perf_counter() - t0:.2f} s"
+    )
     if args.quick:
         bench("synthetic city (quick)", city, 500, 150_000, 10, nx_full_sample=1)
     else:

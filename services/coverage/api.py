@@ -36,29 +36,58 @@ router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
 
 
 def _network_out(row: Any) -> NetworkOut:
-    return NetworkOut(id=row.id, name=row.name, kind=row.kind, version=row.version, epsg=row.epsg,
-                      n_nodes=row.n_nodes, n_edges=row.n_edges, source=row.source)
+    return NetworkOut(
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        version=row.version,
+        epsg=row.epsg,
+        n_nodes=row.n_nodes,
+        n_edges=row.n_edges,
+        source=row.source,
+    )
 
 
 def _demand_out(row: Any) -> DemandOut:
-    return DemandOut(id=row.id, name=row.name, version=row.version, n_points=row.n_points,
-                     total_elderly=row.total_elderly, derived=row.derived, source=row.source)
+    return DemandOut(
+        id=row.id,
+        name=row.name,
+        version=row.version,
+        n_points=row.n_points,
+        total_elderly=row.total_elderly,
+        derived=row.derived,
+        source=row.source,
+    )
 
 
 def _run_out(row: Any, cached: bool = False) -> RunOut:
-    return RunOut(id=row.id, status=row.status, progress=row.progress, network_id=row.network_id,
-                  demand_set_id=row.demand_set_id, registry_version=row.registry_version,
-                  params=row.params, error=row.error, cached=cached)
+    return RunOut(
+        id=row.id,
+        status=row.status,
+        progress=row.progress,
+        network_id=row.network_id,
+        demand_set_id=row.demand_set_id,
+        registry_version=row.registry_version,
+        params=row.params,
+        error=row.error,
+        cached=cached,
+    )
 
 
 @router.post("/networks", status_code=201, response_model=NetworkOut)
-async def import_network_path(body: NetworkFromPath, session: WriteSessionDep, response: Response) -> NetworkOut:
+async def import_network_path(
+    body: NetworkFromPath, session: WriteSessionDep, response: Response
+) -> NetworkOut:
     """Import a street network from a file on the server (.osm.pbf, GeoJSON/GPKG lines, .npz)."""
     from pathlib import Path
 
     row, created = await run_in_threadpool(
-        service.import_network_file, session, Path(body.path), body.kind,
-        body.name or Path(body.path).name, body.path,
+        service.import_network_file,
+        session,
+        Path(body.path),
+        body.kind,
+        body.name or Path(body.path).name,
+        body.path,
     )
     session.commit()
     response.status_code = 201 if created else 200
@@ -67,7 +96,9 @@ async def import_network_path(body: NetworkFromPath, session: WriteSessionDep, r
 
 @router.post("/networks/upload", status_code=201, response_model=NetworkOut)
 async def import_network_upload(
-    state: StateDep, session: WriteSessionDep, response: Response,
+    state: StateDep,
+    session: WriteSessionDep,
+    response: Response,
     file: Annotated[UploadFile, File(description=".osm.pbf, .geojson or .gpkg")],
     kind: Annotated[str, Form(pattern="^(walk|drive)$")] = "walk",
     name: Annotated[str | None, Form()] = None,
@@ -111,8 +142,11 @@ def import_demand(body: DemandIn, session: WriteSessionDep, response: Response) 
 
 @router.post("/demand/upload", status_code=201, response_model=DemandOut)
 async def import_demand_upload(
-    session: WriteSessionDep, response: Response,
-    file: Annotated[UploadFile, File(description="CSV lon,lat,id,elderly[,region_code] or GeoJSON")],
+    session: WriteSessionDep,
+    response: Response,
+    file: Annotated[
+        UploadFile, File(description="CSV lon,lat,id,elderly[,region_code] or GeoJSON")
+    ],
     name: Annotated[str | None, Form()] = None,
 ) -> DemandOut:
     """Import demand points from an uploaded CSV or GeoJSON file."""
@@ -146,10 +180,14 @@ async def demand_from_registry(
     regions = await communities_for(state.settings.facilities_url, body.region)  # type: ignore[attr-defined]
     records, skipped = await run_in_threadpool(spread_elderly, regions, body.spacing_m)
     if not records:
-        raise InvalidInput(f"no community under {body.region} has a boundary and an elderly count",
-                           field="region", skipped=skipped)
-    row, created = service.import_demand(session, f"registry {body.region}", records, True,
-                                         f"registry:{body.region}")
+        raise InvalidInput(
+            f"no community under {body.region} has a boundary and an elderly count",
+            field="region",
+            skipped=skipped,
+        )
+    row, created = service.import_demand(
+        session, f"registry {body.region}", records, True, f"registry:{body.region}"
+    )
     session.commit()
     response.status_code = 201 if created else 200
     out = _demand_out(row)
@@ -167,7 +205,9 @@ def get_demand(demand_set_id: int, session: ReadSessionDep) -> DemandOut:
 
 
 @router.post("/runs", status_code=202, response_model=RunOut)
-async def submit_run(body: RunIn, state: StateDep, session: WriteSessionDep, response: Response) -> RunOut:
+async def submit_run(
+    body: RunIn, state: StateDep, session: WriteSessionDep, response: Response
+) -> RunOut:
     """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run."""
     net_row = service.network_row(session, body.network_id)
     demand = repo.get_demand_set(session=session, demand_set_id=body.demand_set_id)
@@ -177,22 +217,35 @@ async def submit_run(body: RunIn, state: StateDep, session: WriteSessionDep, res
     if body.stations is not None:
         stations = service.clean([s.model_dump() for s in body.stations])
     else:
-        q = body.station_query or __import__(
-            "services.coverage.schemas", fromlist=["StationQuery"]).StationQuery()
+        q = (
+            body.station_query
+            or __import__("services.coverage.schemas", fromlist=["StationQuery"]).StationQuery()
+        )
         snap = await state.extras["snapshots"].snapshot(q.type, q.status, q.region)
         registry_version = int(snap.get("registry_version", 0))
-        stations = service.clean([
-            {"id": str(f["id"]), "lon": f["lon"], "lat": f["lat"], "type": f.get("type"),
-             "capacity": f.get("capacity")} for f in snap.get("items", [])
-        ])
+        stations = service.clean(
+            [
+                {
+                    "id": str(f["id"]),
+                    "lon": f["lon"],
+                    "lat": f["lat"],
+                    "type": f.get("type"),
+                    "capacity": f.get("capacity"),
+                }
+                for f in snap.get("items", [])
+            ]
+        )
     stations = service.scenario_stations(
-        stations, service.clean([s.model_dump() for s in body.add_stations]), body.close_stations)
+        stations, service.clean([s.model_dump() for s in body.add_stations]), body.close_stations
+    )
     cache = state.extras["networks"]
     net, index = await run_in_threadpool(cache.get, net_row)
-    await run_in_threadpool(service.check_stations, net, index, stations, body.max_snap_m,
-                            body.skip_far_stations)
-    params = body.model_dump(include={"minutes", "speed_mps", "max_snap_m", "skip_far_stations",
-                                      "gap_resolution"})
+    await run_in_threadpool(
+        service.check_stations, net, index, stations, body.max_snap_m, body.skip_far_stations
+    )
+    params = body.model_dump(
+        include={"minutes", "speed_mps", "max_snap_m", "skip_far_stations", "gap_resolution"}
+    )
     key = service.run_cache_key(net_row.version, demand.version, registry_version, stations, params)
     existing = repo.run_by_key(session=session, cache_key=key)
     if existing is not None and existing.status != "failed":
@@ -203,9 +256,15 @@ async def submit_run(body: RunIn, state: StateDep, session: WriteSessionDep, res
         row = existing
         row.status, row.progress, row.error = "queued", 0, None
     else:
-        row = repo.add_run(session=session, cache_key=key, network_id=net_row.id,
-                           demand_set_id=demand.id, registry_version=registry_version,
-                           params=params, stations=stations)
+        row = repo.add_run(
+            session=session,
+            cache_key=key,
+            network_id=net_row.id,
+            demand_set_id=demand.id,
+            registry_version=registry_version,
+            params=params,
+            stations=stations,
+        )
     session.commit()
     state.extras["jobs"].submit(row.id, state.extras["execute"])
     response.headers["Location"] = f"/api/v1/coverage/runs/{row.id}"
@@ -224,8 +283,10 @@ def _done(session: Any, run_id: int) -> Any:
     if row.status == "failed":
         raise Conflict(f"run {run_id} failed: {(row.error or {}).get('detail')}")
     if row.status != "done":
-        raise Conflict(f"run {run_id} is {row.status} ({row.progress} %); poll it first",
-                       headers={"Retry-After": "1"})
+        raise Conflict(
+            f"run {run_id} is {row.status} ({row.progress} %); poll it first",
+            headers={"Retry-After": "1"},
+        )
     return row
 
 
@@ -244,16 +305,24 @@ def run_summary(run_id: int, session: ReadSessionDep) -> dict[str, Any]:
 
 @router.get("/runs/{run_id}/points", response_model=PointPage)
 def run_points(
-    run_id: int, session: ReadSessionDep,
+    run_id: int,
+    session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
 ) -> PointPage:
     """Per-demand-point minutes and nearest station, paged by cursor."""
     _done(session, run_id)
     rows = repo.run_points(session=session, run_id=run_id, after=int(cursor or -1), limit=limit + 1)
-    items = [PointResult(id=r.demand_id, elderly=r.elderly, minutes=r.minutes,
-                         nearest_station=r.nearest_station, access_2sfca=r.access_2sfca)
-             for r in rows[:limit]]
+    items = [
+        PointResult(
+            id=r.demand_id,
+            elderly=r.elderly,
+            minutes=r.minutes,
+            nearest_station=r.nearest_station,
+            access_2sfca=r.access_2sfca,
+        )
+        for r in rows[:limit]
+    ]
     nxt = str(rows[limit - 1].idx) if len(rows) > limit else None
     return PointPage(items=items, next_cursor=nxt)
 
@@ -269,13 +338,20 @@ def compare_runs(run_id: int, other_id: int, session: ReadSessionDep) -> dict[st
     """A scenario against its baseline: shares and covered elderly, and the difference."""
     a, b = _done(session, run_id).summary or {}, _done(session, other_id).summary or {}
     keys = ("covered_share_by_count", "covered_share_by_elderly", "covered_elderly", "stations")
-    return {"run": run_id, "baseline": other_id,
-            **{k: {"run": a.get(k), "baseline": b.get(k),
-                   "change": (a.get(k) or 0) - (b.get(k) or 0)} for k in keys}}
+    return {
+        "run": run_id,
+        "baseline": other_id,
+        **{
+            k: {"run": a.get(k), "baseline": b.get(k), "change": (a.get(k) or 0) - (b.get(k) or 0)}
+            for k in keys
+        },
+    }
 
 
 @router.post("/runs/{run_id}/isochrones", response_model=dict)
-async def run_isochrones(run_id: int, body: IsochroneIn, state: StateDep, session: ReadSessionDep) -> dict[str, Any]:
+async def run_isochrones(
+    run_id: int, body: IsochroneIn, state: StateDep, session: ReadSessionDep
+) -> dict[str, Any]:
     """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min), each with a status."""
     row = _run(session, run_id)
     stations = row.stations
@@ -284,31 +360,63 @@ async def run_isochrones(run_id: int, body: IsochroneIn, state: StateDep, sessio
         stations = [s for s in stations if str(s["id"]) in wanted]
         missing = wanted - {str(s["id"]) for s in stations}
         stations += [{"id": m, "lon": 0.0, "lat": 0.0, "missing": True} for m in sorted(missing)]
-    net, index = await run_in_threadpool(state.extras["networks"].get, service.network_row(session, row.network_id))
+    net, index = await run_in_threadpool(
+        state.extras["networks"].get, service.network_row(session, row.network_id)
+    )
     known = [s for s in stations if not s.get("missing")]
     items = await run_in_threadpool(
-        run_queries.isochrones, net, index, known, body.minutes, row.params["speed_mps"],
-        row.params["max_snap_m"], body.buffer_m)
-    items += [{"id": s["id"], "status": "error", "detail": "not a station of this run", "contours": []}
-              for s in stations if s.get("missing")]
+        run_queries.isochrones,
+        net,
+        index,
+        known,
+        body.minutes,
+        row.params["speed_mps"],
+        row.params["max_snap_m"],
+        body.buffer_m,
+    )
+    items += [
+        {"id": s["id"], "status": "error", "detail": "not a station of this run", "contours": []}
+        for s in stations
+        if s.get("missing")
+    ]
     return {"items": items}
 
 
 @router.post("/runs/{run_id}/siting", response_model=dict)
-async def run_siting(run_id: int, body: SitingIn, state: StateDep, session: ReadSessionDep) -> dict[str, Any]:
+async def run_siting(
+    run_id: int, body: SitingIn, state: StateDep, session: ReadSessionDep
+) -> dict[str, Any]:
     """Where k new stations would newly cover the most elderly (existing stations kept)."""
     row = _done(session, run_id)
-    net, index = await run_in_threadpool(state.extras["networks"].get, service.network_row(session, row.network_id))
+    net, index = await run_in_threadpool(
+        state.extras["networks"].get, service.network_row(session, row.network_id)
+    )
     demand = repo.get_demand_set(session=session, demand_set_id=row.demand_set_id)
     pts = repo.run_points(session=session, run_id=run_id, after=-1, limit=10**9)
     minutes = float(row.params["minutes"])
     covered = np.array([p.minutes is not None and p.minutes <= minutes for p in pts])
-    cands = (service.clean([c.model_dump() for c in body.candidates]) if body.candidates
-             else run_queries.default_candidates(net, row.gaps or {}, int(row.params.get("gap_resolution", 9))))
+    cands = (
+        service.clean([c.model_dump() for c in body.candidates])
+        if body.candidates
+        else run_queries.default_candidates(
+            net, row.gaps or {}, int(row.params.get("gap_resolution", 9))
+        )
+    )
     try:
         return await run_in_threadpool(
-            run_queries.siting, net, index, demand.points, covered, cands, body.k, body.method,
-            body.default_capacity, minutes, float(row.params["speed_mps"]), float(row.params["max_snap_m"]))
+            run_queries.siting,
+            net,
+            index,
+            demand.points,
+            covered,
+            cands,
+            body.k,
+            body.method,
+            body.default_capacity,
+            minutes,
+            float(row.params["speed_mps"]),
+            float(row.params["max_snap_m"]),
+        )
     except ValueError as exc:
         raise InvalidInput(str(exc), field="candidates") from exc
 
@@ -320,13 +428,19 @@ def region_latest(code: str, session: ReadSessionDep) -> dict[str, Any]:
     if found is None:
         raise NotFound(f"no finished coverage run covers region {code}")
     reg, run = found
-    return {"region_code": code, "run_id": run.id, "finished_at": run.finished_at,
-            "minutes": run.params.get("minutes"), "speed_mps": run.params.get("speed_mps"),
-            "elderly": reg.elderly, "covered_elderly": reg.covered_elderly,
-            "demand_points": reg.demand_points,
-            "covered_share_by_count": reg.covered_share_by_count,
-            "covered_share_by_elderly": reg.covered_share_by_elderly,
-            "demand_derived_from_registry": (run.summary or {}).get("demand_derived_from_registry")}
+    return {
+        "region_code": code,
+        "run_id": run.id,
+        "finished_at": run.finished_at,
+        "minutes": run.params.get("minutes"),
+        "speed_mps": run.params.get("speed_mps"),
+        "elderly": reg.elderly,
+        "covered_elderly": reg.covered_elderly,
+        "demand_points": reg.demand_points,
+        "covered_share_by_count": reg.covered_share_by_count,
+        "covered_share_by_elderly": reg.covered_share_by_elderly,
+        "demand_derived_from_registry": (run.summary or {}).get("demand_derived_from_registry"),
+    }
 
 
 @router.post("/walk-times", response_model=WalkTimesOut)
@@ -341,6 +455,12 @@ async def walk_times(body: WalkTimesIn, state: StateDep, session: ReadSessionDep
         net_row = walks[-1]
     net, index = await run_in_threadpool(state.extras["networks"].get, net_row)
     items = await run_in_threadpool(
-        service.walk_times, net, index, body.lon, body.lat,
-        [s.model_dump() for s in body.stations], body.speed_mps)
+        service.walk_times,
+        net,
+        index,
+        body.lon,
+        body.lat,
+        [s.model_dump() for s in body.stations],
+        body.speed_mps,
+    )
     return WalkTimesOut.model_validate({"items": items})

@@ -53,7 +53,7 @@ def group_shares(
     groups: NDArray[Any], covered: NDArray[np.bool_], weight: NDArray[np.float64]
 ) -> list[dict[str, Any]]:
     """Coverage per group label (region code, street...), largest uncovered first."""
-    out = []
+    out: list[dict[str, Any]] = []
     labels = np.asarray([str(g) if g not in (None, "") else "" for g in groups], dtype=object)
     for g in np.unique(labels):
         m = labels == g
@@ -68,7 +68,7 @@ def group_shares(
                 "covered_share_by_elderly": by_weight,
             }
         )
-    out.sort(key=lambda r: -(r["elderly"] - r["covered_elderly"]))
+    out.sort(key=lambda r: -(float(r["elderly"]) - float(r["covered_elderly"])))
     return out
 
 
@@ -120,9 +120,7 @@ def compute_coverage(
     dx, dy = to_epsg(net.epsg, demand.lon, demand.lat)
     d_snap = index.snap(dx, dy, max_snap_m)
     progress(20, "searching")
-    reach = nearest_station(
-        net, s_snap.node[use], s_snap.access_m[use], access_speed_mps=speed_mps
-    )
+    reach = nearest_station(net, s_snap.node[use], s_snap.access_m[use], access_speed_mps=speed_mps)
     progress(80, "summarising")
     mins, st_local = demand_minutes(reach, d_snap.node, d_snap.access_m, speed_mps, ~d_snap.too_far)
     used_ids = stations.ids[use]
@@ -247,8 +245,12 @@ def by_type(
         cov = np.nan_to_num(mins, nan=np.inf) <= minutes
         c, e = shares(cov, demand.elderly)
         out.append(
-            {"type": t, "stations": int(m.sum()), "covered_share_by_count": c,
-             "covered_share_by_elderly": e}
+            {
+                "type": t,
+                "stations": int(m.sum()),
+                "covered_share_by_count": c,
+                "covered_share_by_elderly": e,
+            }
         )
     return out
 

@@ -22,14 +22,18 @@ def register(app: typer.Typer) -> None:
 
 
 def coverage(
-    network: Path = typer.Option(..., help=".osm.pbf, GeoJSON/GPKG LineStrings (WGS84), or a saved .npz"),
+    network: Path = typer.Option(
+        ..., help=".osm.pbf, GeoJSON/GPKG LineStrings (WGS84), or a saved .npz"
+    ),
     stations: Path = typer.Option(..., help="GeoJSON Points or CSV lon,lat,id (optional type)"),
     demand: Path = typer.Option(..., help="GeoJSON Points or CSV lon,lat,id,elderly"),
     minutes: float = typer.Option(15.0, help="Size of the care circle in minutes."),
     speed: float = typer.Option(1.0, help="Walking speed in m/s (1.0 elderly pace; 0.8 frail)."),
     out: Path = typer.Option(..., help="RESULT.csv: id,elderly,minutes,nearest_station"),
     mode: str = typer.Option("walk", help="walk or drive (drive: speeds by road class, oneway)."),
-    max_snap_m: float = typer.Option(500.0, help="Points farther than this from the network are reported."),
+    max_snap_m: float = typer.Option(
+        500.0, help="Points farther than this from the network are reported."
+    ),
     skip_far_stations: bool = typer.Option(
         False, help="Report and skip stations off the network instead of failing."
     ),
@@ -54,8 +58,14 @@ def coverage(
         st = read_points(stations, "stations")
         dm = read_points(demand, "demand", need_elderly=True)
         result = compute_coverage(
-            net, st, dm, minutes=minutes, speed_mps=speed, max_snap_m=max_snap_m,
-            skip_far_stations=skip_far_stations, progress=progress,
+            net,
+            st,
+            dm,
+            minutes=minutes,
+            speed_mps=speed,
+            max_snap_m=max_snap_m,
+            skip_far_stations=skip_far_stations,
+            progress=progress,
         )
     except ValueError as exc:
         bar.close()

@@ -41,11 +41,15 @@ def spread_elderly(
             continue
         c = geom.representative_point()
         epsg, tr = projector(np.array([c.x]), np.array([c.y]))
-        g_m = shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+        g_m = shapely.transform(
+            geom, lambda xy, tr=tr: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+        )
         minx, miny, maxx, maxy = g_m.bounds
-        gx, gy = np.meshgrid(np.arange(minx + spacing_m / 2, maxx, spacing_m),
-                             np.arange(miny + spacing_m / 2, maxy, spacing_m))
-        gx, gy = gx.ravel(), gy.ravel()
+        grid_x, grid_y = np.meshgrid(
+            np.arange(minx + spacing_m / 2, maxx, spacing_m),
+            np.arange(miny + spacing_m / 2, maxy, spacing_m),
+        )
+        gx, gy = grid_x.ravel(), grid_y.ravel()
         inside = shapely.contains_xy(g_m, gx, gy) if gx.size else np.zeros(0, dtype=bool)
         gx, gy = gx[inside], gy[inside]
         if gx.size == 0:
@@ -55,8 +59,13 @@ def spread_elderly(
         n = gx.size
         e65 = reg.get("elderly_65plus")
         for k in range(n):
-            rec = {"id": f"{code}-{k}", "lon": float(lon[k]), "lat": float(lat[k]),
-                   "elderly": float(elderly) / n, "region_code": code}
+            rec = {
+                "id": f"{code}-{k}",
+                "lon": float(lon[k]),
+                "lat": float(lat[k]),
+                "elderly": float(elderly) / n,
+                "region_code": code,
+            }
             if e65 is not None:
                 rec["elderly_65plus"] = float(e65) / n
             records.append(rec)

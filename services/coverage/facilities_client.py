@@ -29,7 +29,9 @@ class SnapshotCache:
             headers["If-None-Match"] = self.entries[key][0]
         try:
             async with async_client(self.base_url, timeout_s=10.0) as client:
-                resp = await client.get("/api/v1/facilities/snapshot", params=params, headers=headers)
+                resp = await client.get(
+                    "/api/v1/facilities/snapshot", params=params, headers=headers
+                )
         except httpx.HTTPError as exc:
             raise ServiceUnavailable(f"facilities service unreachable: {exc}") from exc
         if resp.status_code == 304 and key in self.entries:
@@ -47,7 +49,9 @@ async def communities_for(base_url: str, code: str) -> list[dict[str, Any]]:
 
     try:
         async with async_client(base_url, timeout_s=30.0) as client:
-            resp = await client.get(f"/api/v1/regions/{code}/descendants", params={"geometry": "true"})
+            resp = await client.get(
+                f"/api/v1/regions/{code}/descendants", params={"geometry": "true"}
+            )
             if resp.status_code == 404:
                 raise InvalidInput(f"region {code} is not in the registry", field="region")
             if resp.status_code != 200:

@@ -36,11 +36,16 @@ def gap_cells(
         for rank, k in enumerate(order, start=1):
             ring = [[lo, la] for la, lo in h3.cell_to_boundary(str(uniq[k]))]
             ring.append(ring[0])
-            feats.append({
-                "type": "Feature",
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-                "properties": {"rank": rank, "cell": str(uniq[k]),
-                               "uncovered_elderly": float(sums[k]),
-                               "uncovered_points": int(counts[k])},
-            })
+            feats.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    "properties": {
+                        "rank": rank,
+                        "cell": str(uniq[k]),
+                        "uncovered_elderly": float(sums[k]),
+                        "uncovered_points": int(counts[k]),
+                    },
+                }
+            )
     return {"type": "FeatureCollection", "features": feats}

@@ -13,6 +13,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -54,10 +55,7 @@ class Network:
         ``reverse=True`` transposes it, so a search from stations follows edges backwards:
         the cost is that of travelling *to* the station (oneway streets matter when driving).
         """
-        if self.speed_mps is not None:
-            data = self.length_m / self.speed_mps
-        else:
-            data = self.length_m
+        data = self.length_m / self.speed_mps if self.speed_mps is not None else self.length_m
         m = sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n_nodes, self.n_nodes))
         if reverse:
             m = m.T.tocsr()
@@ -161,7 +159,7 @@ def _with_version(net: Network) -> Network:
 
 def save_network(net: Network, path: Path | io.BytesIO) -> None:
     """Write a compressed ``.npz`` (float32 would lose cm; we keep float64 for exactness)."""
-    extra = {} if net.speed_mps is None else {"speed_mps": net.speed_mps}
+    extra: dict[str, Any] = {} if net.speed_mps is None else {"speed_mps": net.speed_mps}
     np.savez_compressed(
         path,
         x=net.x,

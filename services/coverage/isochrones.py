@@ -33,7 +33,9 @@ def reachable_lines(net: Network, dist_m: NDArray[np.float64], budget_m: float) 
     frac = np.clip((budget_m - du[part]) / np.maximum(net.length_m[part], 1e-9), 0.0, 1.0)
     px = xs[part] + frac * (xd[part] - xs[part])
     py = ys[part] + frac * (yd[part] - ys[part])
-    starts = np.concatenate([np.column_stack([xs[whole], ys[whole]]), np.column_stack([xs[part], ys[part]])])
+    starts = np.concatenate(
+        [np.column_stack([xs[whole], ys[whole]]), np.column_stack([xs[part], ys[part]])]
+    )
     ends = np.concatenate([np.column_stack([xd[whole], yd[whole]]), np.column_stack([px, py])])
     if starts.shape[0] == 0:
         return shapely.MultiLineString([])
@@ -87,14 +89,17 @@ def isochrone_batch(
             out.append({"id": s["id"], "status": "error", "detail": s["error"], "contours": []})
             continue
         try:
-            polys = station_isochrones(net, int(s["node"]), float(s["access_m"]), minutes,
-                                       speed_mps, buffer_m)
+            polys = station_isochrones(
+                net, int(s["node"]), float(s["access_m"]), minutes, speed_mps, buffer_m
+            )
         except (ValueError, IndexError) as exc:
             out.append({"id": s["id"], "status": "error", "detail": str(exc), "contours": []})
             continue
         contours = []
         for m in sorted(polys):
-            geom = shapely.transform(polys[m], lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1])))
+            geom = shapely.transform(
+                polys[m], lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1]))
+            )
             contours.append({"minutes": m, "geometry": shapely.geometry.mapping(geom)})
         out.append({"id": s["id"], "status": "ok", "contours": contours})
     return out

@@ -228,7 +228,9 @@ def merge_close_points(xy: NDArray[np.float64], tol_m: float) -> NDArray[np.int6
     return rank[inv].astype(np.int64)
 
 
-def load_network(path: Path, kind: str = WALK, speeds_kmh: dict[str, float] | None = None) -> Network:
+def load_network(
+    path: Path, kind: str = WALK, speeds_kmh: dict[str, float] | None = None
+) -> Network:
     """Pick the reader by file name: ``.pbf`` via pyrosm, ``.npz`` saved, else lines."""
     path = Path(path)
     if not path.exists():

@@ -100,8 +100,14 @@ def finish_run(
     session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
-        .values(status="done", progress=100, summary=summary, gaps=gaps, error=None,
-                finished_at=datetime.now(UTC))
+        .values(
+            status="done",
+            progress=100,
+            summary=summary,
+            gaps=gaps,
+            error=None,
+            finished_at=datetime.now(UTC),
+        )
     )
 
 

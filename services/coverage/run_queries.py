@@ -18,8 +18,13 @@ MAX_DEFAULT_CANDIDATES = 200
 
 
 def isochrones(
-    net: Network, index: NodeIndex, stations: list[dict[str, Any]], minutes: list[float],
-    speed_mps: float, max_snap_m: float, buffer_m: float,
+    net: Network,
+    index: NodeIndex,
+    stations: list[dict[str, Any]],
+    minutes: list[float],
+    speed_mps: float,
+    max_snap_m: float,
+    buffer_m: float,
 ) -> list[dict[str, Any]]:
     """Per-station nested contours (GeoJSON, WGS84); off-network stations get an error status."""
     prepared = []
@@ -29,9 +34,12 @@ def isochrones(
         if snap.too_far[0]:
             prepared.append({"id": s["id"], "error": f"{snap.access_m[0]:.0f} m from the network"})
         else:
-            prepared.append({"id": s["id"], "node": int(snap.node[0]), "access_m": float(snap.access_m[0])})
-    return isochrone_batch(net, prepared, minutes, speed_mps,
-                           lambda x, y: from_epsg(net.epsg, x, y), buffer_m)
+            prepared.append(
+                {"id": s["id"], "node": int(snap.node[0]), "access_m": float(snap.access_m[0])}
+            )
+    return isochrone_batch(
+        net, prepared, minutes, speed_mps, lambda x, y: from_epsg(net.epsg, x, y), buffer_m
+    )
 
 
 def default_candidates(net: Network, gaps: dict[str, Any], resolution: int) -> list[dict[str, Any]]:
@@ -40,17 +48,29 @@ def default_candidates(net: Network, gaps: dict[str, Any], resolution: int) -> l
     if not cells:
         return []
     lon, lat = from_epsg(net.epsg, net.x, net.y)
-    inside = np.flatnonzero([h3.latlng_to_cell(float(b), float(a), resolution) in cells
-                             for a, b in zip(lon, lat, strict=True)])
+    inside = np.flatnonzero(
+        [
+            h3.latlng_to_cell(float(b), float(a), resolution) in cells
+            for a, b in zip(lon, lat, strict=True)
+        ]
+    )
     if inside.size > MAX_DEFAULT_CANDIDATES:
         inside = inside[np.linspace(0, inside.size - 1, MAX_DEFAULT_CANDIDATES).astype(int)]
     return [{"id": f"node-{i}", "lon": float(lon[i]), "lat": float(lat[i])} for i in inside]
 
 
 def siting(
-    net: Network, index: NodeIndex, demand: list[dict[str, Any]], covered: np.ndarray,
-    candidates: list[dict[str, Any]], k: int, method: str, default_capacity: float,
-    minutes: float, speed_mps: float, max_snap_m: float,
+    net: Network,
+    index: NodeIndex,
+    demand: list[dict[str, Any]],
+    covered: np.ndarray,
+    candidates: list[dict[str, Any]],
+    k: int,
+    method: str,
+    default_capacity: float,
+    minutes: float,
+    speed_mps: float,
+    max_snap_m: float,
 ) -> dict[str, Any]:
     """Choose k candidate sites that newly cover the most elderly (existing stations fixed)."""
     if not candidates:
@@ -63,8 +83,9 @@ def siting(
     usable = np.flatnonzero(~cs.too_far)
     if usable.size < k:
         raise ValueError(f"only {usable.size} candidate sites are on the network; k={k}")
-    mins = station_demand_minutes(net, cs.node[usable], cs.access_m[usable], ds.node, ds.access_m,
-                                  speed_mps, minutes)
+    mins = station_demand_minutes(
+        net, cs.node[usable], cs.access_m[usable], ds.node, ds.access_m, speed_mps, minutes
+    )
     mins[ds.too_far] = np.inf
     covers = mins <= minutes
     if method == "greedy":
@@ -72,20 +93,30 @@ def siting(
     elif method == "exact":
         pick = exact(covers, dm.elderly, covered, k)
     else:
-        cap = np.array([float(c) if c not in (None, "") else default_capacity
-                        for c in cand.attrs.get("capacity", [None] * len(cand))])[usable]
+        cap = np.array(
+            [
+                float(c) if c not in (None, "") else default_capacity
+                for c in cand.attrs.get("capacity", [None] * len(cand))
+            ]
+        )[usable]
         pick = capacitated(covers, dm.elderly, covered, cap, k)
     total = float(dm.elderly.sum())
     before = float(dm.elderly[covered].sum())
     chosen = [
-        {"id": str(cand.ids[usable[j]]), "lon": float(cand.lon[usable[j]]),
-         "lat": float(cand.lat[usable[j]]),
-         "marginal_elderly": pick.gains[n] if n < len(pick.gains) else None}
+        {
+            "id": str(cand.ids[usable[j]]),
+            "lon": float(cand.lon[usable[j]]),
+            "lat": float(cand.lat[usable[j]]),
+            "marginal_elderly": pick.gains[n] if n < len(pick.gains) else None,
+        }
         for n, j in enumerate(pick.chosen)
     ]
     return {
-        "method": pick.method, "k": k, "candidates_considered": int(usable.size),
-        "chosen": chosen, "newly_covered_elderly": pick.newly_covered,
+        "method": pick.method,
+        "k": k,
+        "candidates_considered": int(usable.size),
+        "chosen": chosen,
+        "newly_covered_elderly": pick.newly_covered,
         "covered_share_by_elderly_before": before / total if total else None,
         "covered_share_by_elderly_after": (before + pick.newly_covered) / total if total else None,
     }

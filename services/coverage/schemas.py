@@ -10,8 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 class NetworkFromPath(BaseModel):
     """Import a network file already on the server (e.g. a mounted OSM extract)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"path": "/data/andorra.osm.pbf", "kind": "walk", "name": "Andorra walking"}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"path": "/data/andorra.osm.pbf", "kind": "walk", "name": "Andorra walking"}
+            ]
+        }
+    )
     path: str = Field(..., description=".osm.pbf, GeoJSON/GPKG LineStrings (WGS84) or .npz")
     kind: Literal["walk", "drive"] = "walk"
     name: str | None = None
@@ -41,8 +46,24 @@ class PointIn(BaseModel):
 
 
 class DemandIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "estates", "points": [
-        {"id": "e1", "lon": 1.52, "lat": 42.51, "elderly": 120, "region_code": "110101001001"}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "estates",
+                    "points": [
+                        {
+                            "id": "e1",
+                            "lon": 1.52,
+                            "lat": 42.51,
+                            "elderly": 120,
+                            "region_code": "110101001001",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
     name: str = "demand"
     points: list[PointIn] = Field(..., description="Demand points with elderly counts")
 
@@ -56,13 +77,16 @@ class DemandOut(BaseModel):
     derived: bool
     source: str | None
     skipped: list[dict[str, str]] = Field(
-        default_factory=list, description="Registry regions that could not be spread (why)")
+        default_factory=list, description="Registry regions that could not be spread (why)"
+    )
 
 
 class DemandFromRegistry(BaseModel):
     """Spread each community's elderly over its area (when nothing finer exists)."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"region": "110101001000", "spacing_m": 200}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"region": "110101001000", "spacing_m": 200}]}
+    )
     region: str = Field(..., pattern=r"^\d{12}$", description="12-digit street/district code")
     spacing_m: float = Field(200.0, ge=25, le=5000)
 
@@ -76,9 +100,19 @@ class StationQuery(BaseModel):
 
 
 class RunIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "network_id": 1, "demand_set_id": 1, "minutes": 15, "speed_mps": 1.0,
-        "stations": [{"id": "s1", "lon": 1.52, "lat": 42.507, "type": "care_center"}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "network_id": 1,
+                    "demand_set_id": 1,
+                    "minutes": 15,
+                    "speed_mps": 1.0,
+                    "stations": [{"id": "s1", "lon": 1.52, "lat": 42.507, "type": "care_center"}],
+                }
+            ]
+        }
+    )
     network_id: int
     demand_set_id: int
     minutes: float = Field(15.0, gt=0, le=240)
@@ -124,8 +158,13 @@ class WalkStation(BaseModel):
 
 
 class WalkTimesIn(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "lon": 1.521, "lat": 42.507, "stations": [{"id": "7", "lon": 1.53, "lat": 42.51}]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"lon": 1.521, "lat": 42.507, "stations": [{"id": "7", "lon": 1.53, "lat": 42.51}]}
+            ]
+        }
+    )
     lon: float = Field(..., ge=-180, le=180)
     lat: float = Field(..., ge=-90, le=90)
     stations: list[WalkStation] = Field(..., max_length=1000)

@@ -74,8 +74,15 @@ def import_network_file(
     buf = io.BytesIO()
     save_network(net, buf)
     row = repo.add_network(
-        session=session, name=name, kind=net.kind, version=net.version, epsg=net.epsg,
-        n_nodes=net.n_nodes, n_edges=net.n_edges, source=source, data=buf.getvalue(),
+        session=session,
+        name=name,
+        kind=net.kind,
+        version=net.version,
+        epsg=net.epsg,
+        n_nodes=net.n_nodes,
+        n_edges=net.n_edges,
+        source=source,
+        data=buf.getvalue(),
     )
     return row, True
 
@@ -109,8 +116,14 @@ def import_demand(
     if existing is not None:
         return existing, False
     row = repo.add_demand_set(
-        session=session, name=name, version=version, n_points=len(ps),
-        total_elderly=float(ps.elderly.sum()), derived=derived, source=source, points=records,
+        session=session,
+        name=name,
+        version=version,
+        n_points=len(ps),
+        total_elderly=float(ps.elderly.sum()),
+        derived=derived,
+        source=source,
+        points=records,
     )
     return row, True
 
@@ -127,7 +140,9 @@ def scenario_stations(
     known = {str(s["id"]) for s in base}
     missing = [c for c in close if c not in known]
     if missing:
-        raise InvalidInput(f"close_stations names unknown stations {missing[:5]}", field="close_stations")
+        raise InvalidInput(
+            f"close_stations names unknown stations {missing[:5]}", field="close_stations"
+        )
     out = [s for s in base if str(s["id"]) not in set(close)] + add
     if not out:
         raise InvalidInput("no stations left", field="stations")
@@ -143,9 +158,11 @@ def check_stations(
     snap = index.snap(x, y, max_snap_m)
     if snap.too_far.all() or (snap.too_far.any() and not skip):
         errors = [
-            {"field": f"stations[{i}]", "message":
-             f"station {ps.ids[i]} is {snap.access_m[i]:.0f} m from the nearest street "
-             f"(limit {max_snap_m:g} m)"}
+            {
+                "field": f"stations[{i}]",
+                "message": f"station {ps.ids[i]} is {snap.access_m[i]:.0f} m from the nearest street "
+                f"(limit {max_snap_m:g} m)",
+            }
             for i in np.flatnonzero(snap.too_far)[:20]
         ]
         raise InvalidInput(errors[0]["message"], errors=errors)
@@ -159,12 +176,16 @@ def points(records: list[dict[str, Any]], what: str, need_elderly: bool) -> Poin
 
 
 def run_cache_key(
-    network_version: str, demand_version: str, registry_version: int | None,
-    stations: list[dict[str, Any]], params: dict[str, Any],
+    network_version: str,
+    demand_version: str,
+    registry_version: int | None,
+    stations: list[dict[str, Any]],
+    params: dict[str, Any],
 ) -> str:
     blob = json.dumps(
         [network_version, demand_version, registry_version, records_version(stations), params],
-        sort_keys=True, default=str,
+        sort_keys=True,
+        default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -208,44 +229,74 @@ def execute_run(write_sessions: sessionmaker[Session], cache: NetworkCache, run_
     for r in region_rows:
         r["run_id"] = run_id
     with write_sessions() as s:
-        repo.finish_run(session=s, run_id=run_id, summary=summary, gaps=gaps,
-                        points=point_rows, regions=region_rows)
+        repo.finish_run(
+            session=s,
+            run_id=run_id,
+            summary=summary,
+            gaps=gaps,
+            points=point_rows,
+            regions=region_rows,
+        )
         s.commit()
 
 
 def compute_run(
-    net: Network, stations: list[dict[str, Any]], demand_records: list[dict[str, Any]],
-    params: dict[str, Any], progress: Any,
+    net: Network,
+    stations: list[dict[str, Any]],
+    demand_records: list[dict[str, Any]],
+    params: dict[str, Any],
+    progress: Any,
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """Coverage, gaps, 2SFCA and per-region rows for one run (pure apart from the callback)."""
     st = points_from_records(stations, "stations", need_elderly=False)
     dm = points_from_records(demand_records, "demand", need_elderly=True)
     minutes, speed = float(params["minutes"]), float(params["speed_mps"])
     res = compute_coverage(
-        net, st, dm, minutes=minutes, speed_mps=speed, max_snap_m=float(params["max_snap_m"]),
-        skip_far_stations=bool(params["skip_far_stations"]), progress=progress,
+        net,
+        st,
+        dm,
+        minutes=minutes,
+        speed_mps=speed,
+        max_snap_m=float(params["max_snap_m"]),
+        skip_far_stations=bool(params["skip_far_stations"]),
+        progress=progress,
     )
     covered = np.nan_to_num(res.minutes, nan=np.inf) <= minutes
     gaps = gap_cells(dm.lon, dm.lat, dm.elderly, covered, int(params.get("gap_resolution", 9)))
     access = twosfca_for(net, st, dm, minutes, speed, float(params["max_snap_m"]), res.summary)
     point_rows = [
-        {"idx": i, "demand_id": str(res.demand_ids[i]), "elderly": float(res.elderly[i]),
-         "minutes": None if np.isnan(res.minutes[i]) else float(res.minutes[i]),
-         "nearest_station": res.nearest_station[i],
-         "access_2sfca": None if access is None else float(access[i])}
+        {
+            "idx": i,
+            "demand_id": str(res.demand_ids[i]),
+            "elderly": float(res.elderly[i]),
+            "minutes": None if np.isnan(res.minutes[i]) else float(res.minutes[i]),
+            "nearest_station": res.nearest_station[i],
+            "access_2sfca": None if access is None else float(access[i]),
+        }
         for i in range(len(dm))
     ]
     region_rows = [
-        {"region_code": g["group"], "elderly": g["elderly"], "covered_elderly": g["covered_elderly"],
-         "demand_points": g["demand_points"], "covered_share_by_count": g["covered_share_by_count"],
-         "covered_share_by_elderly": g["covered_share_by_elderly"]}
-        for g in res.summary.get("by_region_code", []) if g["group"]
+        {
+            "region_code": g["group"],
+            "elderly": g["elderly"],
+            "covered_elderly": g["covered_elderly"],
+            "demand_points": g["demand_points"],
+            "covered_share_by_count": g["covered_share_by_count"],
+            "covered_share_by_elderly": g["covered_share_by_elderly"],
+        }
+        for g in res.summary.get("by_region_code", [])
+        if g["group"]
     ]
     return res.summary, gaps, point_rows, region_rows
 
 
 def twosfca_for(
-    net: Network, st: PointSet, dm: PointSet, minutes: float, speed: float, max_snap_m: float,
+    net: Network,
+    st: PointSet,
+    dm: PointSet,
+    minutes: float,
+    speed: float,
+    max_snap_m: float,
     summary: dict[str, Any],
 ) -> np.ndarray | None:
     """2SFCA beds per elderly when stations carry capacities (and the matrix is affordable)."""
@@ -260,25 +311,34 @@ def twosfca_for(
     dx, dy = to_epsg(net.epsg, dm.lon, dm.lat)
     s, d = index.snap(sx, sy, max_snap_m), index.snap(dx, dy, max_snap_m)
     use = ~s.too_far
-    mins = station_demand_minutes(net, s.node[use], s.access_m[use], d.node, d.access_m, speed, minutes)
+    mins = station_demand_minutes(
+        net, s.node[use], s.access_m[use], d.node, d.access_m, speed, minutes
+    )
     mins[d.too_far] = np.inf
     a, _ = two_step_fca(mins, cap[use], dm.elderly, minutes)
-    summary["twosfca_mean_beds_per_elderly"] = float(
-        (a * dm.elderly).sum() / dm.elderly.sum()) if dm.elderly.sum() > 0 else None
+    summary["twosfca_mean_beds_per_elderly"] = (
+        float((a * dm.elderly).sum() / dm.elderly.sum()) if dm.elderly.sum() > 0 else None
+    )
     return a
 
 
 def walk_times(
-    net: Network, index: NodeIndex, lon: float, lat: float, stations: list[dict[str, Any]],
-    speed_mps: float, max_snap_m: float = 500.0,
+    net: Network,
+    index: NodeIndex,
+    lon: float,
+    lat: float,
+    stations: list[dict[str, Any]],
+    speed_mps: float,
+    max_snap_m: float = 500.0,
 ) -> list[dict[str, Any]]:
     """Network walking minutes from one person to each station (null when unreachable)."""
     px, py = to_epsg(net.epsg, np.array([lon]), np.array([lat]))
     me = index.snap(px, py, max_snap_m)
     if not stations:
         return []
-    sx, sy = to_epsg(net.epsg, np.array([s["lon"] for s in stations]),
-                     np.array([s["lat"] for s in stations]))
+    sx, sy = to_epsg(
+        net.epsg, np.array([s["lon"] for s in stations]), np.array([s["lat"] for s in stations])
+    )
     snap = index.snap(sx, sy, max_snap_m)
     if me.too_far[0]:
         return [{"id": s["id"], "walk_minutes": None, "network_distance_m": None} for s in stations]
@@ -290,8 +350,9 @@ def walk_times(
             out.append({"id": s["id"], "walk_minutes": None, "network_distance_m": None})
             continue
         total = float(me.access_m[0]) + d + float(snap.access_m[i])
-        out.append({"id": s["id"], "walk_minutes": total / speed_mps / 60.0,
-                    "network_distance_m": total})
+        out.append(
+            {"id": s["id"], "walk_minutes": total / speed_mps / 60.0, "network_distance_m": total}
+        )
     return out
 
 

@@ -42,7 +42,8 @@ def greedy(
     _check(covers, weight, k)
     open_w = np.where(already, 0.0, weight).astype(np.float64)
     cov = csr_matrix(covers.astype(np.float64).T)  # candidates x demand
-    chosen, gains = [], []
+    chosen: list[int] = []
+    gains: list[float] = []
     for _ in range(k):
         gain = cov @ open_w
         gain[chosen] = -1.0
@@ -82,8 +83,13 @@ def exact(
     pick = np.concatenate([np.ones(n) if cost is None else cost, np.zeros(m)])
     rows.append(LinearConstraint(pick[None, :], -np.inf, k if budget is None else budget))
     integrality = np.concatenate([np.ones(n), np.zeros(m)])
-    res = milp(c, constraints=rows, integrality=integrality, bounds=Bounds(0, 1),
-               options={"time_limit": time_limit_s})
+    res = milp(
+        c,
+        constraints=rows,
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit_s},
+    )
     if res.x is None:
         raise ValueError(f"siting MILP failed: {res.message}")
     chosen = [int(j) for j in np.flatnonzero(res.x[:n] > 0.5)]
@@ -118,21 +124,34 @@ def capacitated(
     cons = []
     eye_p = np.arange(p)
     # z_ij - w_i x_j <= 0
-    a1 = hstack([coo_matrix((-w[pairs_i], (eye_p, pairs_j)), shape=(p, n)),
-                 coo_matrix((np.ones(p), (eye_p, eye_p)), shape=(p, p))])
+    a1 = hstack(
+        [
+            coo_matrix((-w[pairs_i], (eye_p, pairs_j)), shape=(p, n)),
+            coo_matrix((np.ones(p), (eye_p, eye_p)), shape=(p, p)),
+        ]
+    )
     cons.append(LinearConstraint(a1.tocsr(), -np.inf, 0.0))
     # sum_j z_ij <= w_i
     a2 = hstack([csr_matrix((m, n)), coo_matrix((np.ones(p), (pairs_i, eye_p)), shape=(m, p))])
     cons.append(LinearConstraint(a2.tocsr(), -np.inf, w))
     # sum_i z_ij - cap_j x_j <= 0
-    a3 = hstack([coo_matrix(np.diag(-np.asarray(capacity, dtype=float))),
-                 coo_matrix((np.ones(p), (pairs_j, eye_p)), shape=(n, p))])
+    a3 = hstack(
+        [
+            coo_matrix(np.diag(-np.asarray(capacity, dtype=float))),
+            coo_matrix((np.ones(p), (pairs_j, eye_p)), shape=(n, p)),
+        ]
+    )
     cons.append(LinearConstraint(a3.tocsr(), -np.inf, 0.0))
     a4 = vstack([csr_matrix(np.concatenate([np.ones(n), np.zeros(p)])[None, :])])
     cons.append(LinearConstraint(a4, -np.inf, k))
     ub = np.concatenate([np.ones(n), w[pairs_i]])
-    res = milp(c, constraints=cons, integrality=np.concatenate([np.ones(n), np.zeros(p)]),
-               bounds=Bounds(0, ub), options={"time_limit": time_limit_s})
+    res = milp(
+        c,
+        constraints=cons,
+        integrality=np.concatenate([np.ones(n), np.zeros(p)]),
+        bounds=Bounds(0, ub),
+        options={"time_limit": time_limit_s},
+    )
     if res.x is None:
         raise ValueError(f"capacitated siting MILP failed: {res.message}")
     chosen = [int(j) for j in np.flatnonzero(res.x[:n] > 0.5)]
@@ -141,7 +160,9 @@ def capacitated(
 
 
 def marginal_gains(
-    covers: NDArray[np.bool_], weight: NDArray[np.float64], already: NDArray[np.bool_],
+    covers: NDArray[np.bool_],
+    weight: NDArray[np.float64],
+    already: NDArray[np.bool_],
     chosen: list[int],
 ) -> list[float]:
     """Newly covered elderly of each pick, in the given order."""

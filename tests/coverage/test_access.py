@@ -20,9 +20,17 @@ def test_two_step_fca_hand_worked() -> None:
 
 
 def test_station_demand_minutes_matches_paths() -> None:
-    net = build_network(np.arange(4.0), np.zeros(4), [0, 1, 2], [1, 2, 3], [60.0, 60, 60], epsg=32650)
+    net = build_network(
+        np.arange(4.0), np.zeros(4), [0, 1, 2], [1, 2, 3], [60.0, 60, 60], epsg=32650
+    )
     m = station_demand_minutes(
-        net, np.array([0, 3]), np.array([0.0, 0.0]), np.array([0, 1, 2, 3]), np.zeros(4), 1.0, 2.5,
+        net,
+        np.array([0, 3]),
+        np.array([0.0, 0.0]),
+        np.array([0, 1, 2, 3]),
+        np.zeros(4),
+        1.0,
+        2.5,
         chunk=1,
     )
     known = np.array([[0, np.inf], [1, 2], [2, 1], [np.inf, 0]], dtype=float)

@@ -20,7 +20,9 @@ from services.coverage.settings import CoverageSettings
 
 @pytest.fixture
 async def client(coverage_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(CoverageSettings(database_url=coverage_db_url, facilities_url="http://127.0.0.1:9"))
+    app = create_app(
+        CoverageSettings(database_url=coverage_db_url, facilities_url="http://127.0.0.1:9")
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
@@ -29,9 +31,15 @@ async def client(coverage_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 def stations_json(tiny: dict[str, Path]) -> list[dict[str, Any]]:
     doc = json.loads(tiny["stations"].read_text())
-    return [{"id": f["properties"]["id"], "type": f["properties"]["type"],
-             "lon": f["geometry"]["coordinates"][0], "lat": f["geometry"]["coordinates"][1]}
-            for f in doc["features"]]
+    return [
+        {
+            "id": f["properties"]["id"],
+            "type": f["properties"]["type"],
+            "lon": f["geometry"]["coordinates"][0],
+            "lat": f["geometry"]["coordinates"][1],
+        }
+        for f in doc["features"]
+    ]
 
 
 async def setup(c: httpx.AsyncClient, tiny: dict[str, Path]) -> tuple[int, int]:
@@ -40,7 +48,9 @@ async def setup(c: httpx.AsyncClient, tiny: dict[str, Path]) -> tuple[int, int]:
     net = r.json()
     assert net["n_nodes"] == 9
     with tiny["demand"].open("rb") as fh:
-        r = await c.post("/api/v1/coverage/demand/upload", files={"file": ("d.csv", fh, "text/csv")})
+        r = await c.post(
+            "/api/v1/coverage/demand/upload", files={"file": ("d.csv", fh, "text/csv")}
+        )
     assert r.status_code == 201, r.text
     return net["id"], r.json()["id"]
 
@@ -56,10 +66,17 @@ async def finished(c: httpx.AsyncClient, location: str) -> dict[str, Any]:
     raise AssertionError("run did not finish")
 
 
-async def test_run_matches_cli_and_is_cached(client: httpx.AsyncClient, tiny: dict[str, Path], tmp_path: Path) -> None:
+async def test_run_matches_cli_and_is_cached(
+    client: httpx.AsyncClient, tiny: dict[str, Path], tmp_path: Path
+) -> None:
     net_id, demand_id = await setup(client, tiny)
-    body = {"network_id": net_id, "demand_set_id": demand_id, "minutes": 6, "speed_mps": 1.0,
-            "stations": stations_json(tiny)}
+    body = {
+        "network_id": net_id,
+        "demand_set_id": demand_id,
+        "minutes": 6,
+        "speed_mps": 1.0,
+        "stations": stations_json(tiny),
+    }
     r = await client.post("/api/v1/coverage/runs", json=body)
     assert r.status_code == 202, r.text
     loc = r.headers["Location"]
@@ -68,16 +85,40 @@ async def test_run_matches_cli_and_is_cached(client: httpx.AsyncClient, tiny: di
 
     out = tmp_path / "r.csv"
     p = subprocess.run(
-        [sys.executable, "-m", "services.cli", "coverage", "--network", str(tiny["network"]),
-         "--stations", str(tiny["stations"]), "--demand", str(tiny["demand"]),
-         "--minutes", "6", "--speed", "1.0", "--out", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "coverage",
+            "--network",
+            str(tiny["network"]),
+            "--stations",
+            str(tiny["stations"]),
+            "--demand",
+            str(tiny["demand"]),
+            "--minutes",
+            "6",
+            "--speed",
+            "1.0",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     cli = json.loads(p.stdout.strip().splitlines()[-1])
-    for k in ("covered_share_by_count", "covered_share_by_elderly", "covered_elderly", "network_version"):
+    for k in (
+        "covered_share_by_count",
+        "covered_share_by_elderly",
+        "covered_elderly",
+        "network_version",
+    ):
         assert summary[k] == cli[k]
     pts = (await client.get(loc + "/points", params={"limit": 3})).json()
-    nxt = (await client.get(loc + "/points", params={"limit": 3, "cursor": pts["next_cursor"]})).json()
+    nxt = (
+        await client.get(loc + "/points", params={"limit": 3, "cursor": pts["next_cursor"]})
+    ).json()
     api_rows = {p["id"]: p for p in pts["items"] + nxt["items"]}
     assert nxt["next_cursor"] is None and len(api_rows) == 4
     with out.open() as fh:
@@ -90,7 +131,11 @@ async def test_run_matches_cli_and_is_cached(client: httpx.AsyncClient, tiny: di
     assert {t["type"] for t in summary["by_facility_type"]} == {"community_station", "care_center"}
     # identical inputs: the cached run
     again = await client.post("/api/v1/coverage/runs", json=body)
-    assert again.status_code == 200 and again.json()["cached"] and again.json()["id"] == int(loc.rsplit("/", 1)[1])
+    assert (
+        again.status_code == 200
+        and again.json()["cached"]
+        and again.json()["id"] == int(loc.rsplit("/", 1)[1])
+    )
     # per-region figures and the gateway route
     latest = (await client.get("/api/v1/coverage/regions/110101001001/latest")).json()
     assert latest["covered_share_by_elderly"] == 1.0  # a (96 m) and b (352 m) both within 6 min
@@ -99,51 +144,105 @@ async def test_run_matches_cli_and_is_cached(client: httpx.AsyncClient, tiny: di
     assert sum(f["properties"]["uncovered_elderly"] for f in gaps["features"]) == 35  # c + far
 
 
-async def test_scenario_siting_isochrones_walk_times(client: httpx.AsyncClient, tiny: dict[str, Path]) -> None:
+async def test_scenario_siting_isochrones_walk_times(
+    client: httpx.AsyncClient, tiny: dict[str, Path]
+) -> None:
     net_id, demand_id = await setup(client, tiny)
-    base = {"network_id": net_id, "demand_set_id": demand_id, "minutes": 6,
-            "stations": stations_json(tiny)}
+    base = {
+        "network_id": net_id,
+        "demand_set_id": demand_id,
+        "minutes": 6,
+        "stations": stations_json(tiny),
+    }
     loc = (await client.post("/api/v1/coverage/runs", json=base)).headers["Location"]
     await finished(client, loc)
-    scen = {**base, "close_stations": ["west"],
-            "add_stations": [{"id": "new", "lon": 116.402, "lat": 39.8985}]}
+    scen = {
+        **base,
+        "close_stations": ["west"],
+        "add_stations": [{"id": "new", "lon": 116.402, "lat": 39.8985}],
+    }
     loc2 = (await client.post("/api/v1/coverage/runs", json=scen)).headers["Location"]
     await finished(client, loc2)
     cmp_ = (await client.get(loc2 + f"/compare/{loc.rsplit('/', 1)[1]}")).json()
     assert cmp_["stations"]["change"] == 0
-    site = await client.post(loc + "/siting", json={"k": 1, "method": "exact", "candidates": [
-        {"id": "south", "lon": 116.402, "lat": 39.898}, {"id": "nowhere", "lon": 116.5, "lat": 39.9}]})
+    site = await client.post(
+        loc + "/siting",
+        json={
+            "k": 1,
+            "method": "exact",
+            "candidates": [
+                {"id": "south", "lon": 116.402, "lat": 39.898},
+                {"id": "nowhere", "lon": 116.5, "lat": 39.9},
+            ],
+        },
+    )
     assert site.status_code == 200, site.text
     assert site.json()["chosen"][0]["id"] == "south" and site.json()["newly_covered_elderly"] == 30
     iso = (await client.post(loc + "/isochrones", json={"station_ids": ["west", "ghost"]})).json()
     assert [i["status"] for i in iso["items"]] == ["ok", "error"]
     assert [c["minutes"] for c in iso["items"][0]["contours"]] == [5.0, 10.0, 15.0]
-    wt = await client.post("/api/v1/coverage/walk-times", json={
-        "lon": 116.401, "lat": 39.9, "stations": [{"id": "w", "lon": 116.4, "lat": 39.9001},
-                                                  {"id": "far", "lon": 116.4, "lat": 39.95}]})
+    wt = await client.post(
+        "/api/v1/coverage/walk-times",
+        json={
+            "lon": 116.401,
+            "lat": 39.9,
+            "stations": [
+                {"id": "w", "lon": 116.4, "lat": 39.9001},
+                {"id": "far", "lon": 116.4, "lat": 39.95},
+            ],
+        },
+    )
     items = wt.json()["items"]
     assert items[1]["walk_minutes"] is None
     run_pts = (await client.get(loc + "/points")).json()["items"]
-    assert items[0]["walk_minutes"] == pytest.approx(next(p for p in run_pts if p["id"] == "a")["minutes"])
+    assert items[0]["walk_minutes"] == pytest.approx(
+        next(p for p in run_pts if p["id"] == "a")["minutes"]
+    )
 
 
-async def test_clear_errors(client: httpx.AsyncClient, tiny: dict[str, Path], tmp_path: Path) -> None:
+async def test_clear_errors(
+    client: httpx.AsyncClient, tiny: dict[str, Path], tmp_path: Path
+) -> None:
     net_id, demand_id = await setup(client, tiny)
     st = stations_json(tiny)
-    r = await client.post("/api/v1/coverage/runs", json={"network_id": 999, "demand_set_id": demand_id, "stations": st})
+    r = await client.post(
+        "/api/v1/coverage/runs",
+        json={"network_id": 999, "demand_set_id": demand_id, "stations": st},
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "network_id"
     assert r.headers["content-type"].startswith("application/problem+json")
     r = await client.post("/api/v1/coverage/demand", json={"points": []})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "points"
     lost = [*st, {"id": "lost", "lon": 116.40, "lat": 39.95}]
-    r = await client.post("/api/v1/coverage/runs", json={"network_id": net_id, "demand_set_id": demand_id, "stations": lost})
-    assert r.status_code == 422 and "lost" in r.json()["detail"] and r.json()["errors"][0]["field"] == "stations[2]"
+    r = await client.post(
+        "/api/v1/coverage/runs",
+        json={"network_id": net_id, "demand_set_id": demand_id, "stations": lost},
+    )
+    assert (
+        r.status_code == 422
+        and "lost" in r.json()["detail"]
+        and r.json()["errors"][0]["field"] == "stations[2]"
+    )
     pts = tmp_path / "points.geojson"
-    pts.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}))
+    pts.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": [1, 2]},
+                    }
+                ],
+            }
+        )
+    )
     with pts.open("rb") as fh:
         r = await client.post("/api/v1/coverage/networks/upload", files={"file": ("p.geojson", fh)})
     assert r.status_code == 422 and "no edges" in r.json()["detail"]
-    r = await client.post("/api/v1/coverage/runs", json={"network_id": net_id, "demand_set_id": demand_id})
+    r = await client.post(
+        "/api/v1/coverage/runs", json={"network_id": net_id, "demand_set_id": demand_id}
+    )
     assert r.status_code == 503  # no facilities service at :9 and no explicit stations
     assert (await client.get("/api/v1/coverage/runs/12345")).status_code == 404

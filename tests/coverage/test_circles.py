@@ -27,15 +27,29 @@ def test_group_shares_sum_to_the_whole() -> None:
 
 
 def test_seed_indicators_hand_worked() -> None:
-    demand = points_from_records([
-        {"id": "1", "lon": 0, "lat": 0, "elderly": 10, "region_code": "110101001001"},
-        {"id": "2", "lon": 0, "lat": 0, "elderly": 30, "region_code": "110101001001"},
-        {"id": "3", "lon": 0, "lat": 0, "elderly": 5, "region_code": "110101002001"},
-    ], "demand", True)
-    stations = points_from_records([
-        {"id": "s", "lon": 0, "lat": 0, "type": "care_center", "region_code": "110101001009"},
-        {"id": "t", "lon": 0, "lat": 0, "type": "community_station", "region_code": "110101002001"},
-    ], "stations", False)
+    demand = points_from_records(
+        [
+            {"id": "1", "lon": 0, "lat": 0, "elderly": 10, "region_code": "110101001001"},
+            {"id": "2", "lon": 0, "lat": 0, "elderly": 30, "region_code": "110101001001"},
+            {"id": "3", "lon": 0, "lat": 0, "elderly": 5, "region_code": "110101002001"},
+        ],
+        "demand",
+        True,
+    )
+    stations = points_from_records(
+        [
+            {"id": "s", "lon": 0, "lat": 0, "type": "care_center", "region_code": "110101001009"},
+            {
+                "id": "t",
+                "lon": 0,
+                "lat": 0,
+                "type": "community_station",
+                "region_code": "110101002001",
+            },
+        ],
+        "stations",
+        False,
+    )
     out = seed_indicators(stations, demand, np.array([True, False, False]))
     assert out["share_communities_with_station_within_circle"] == 0.5  # community 001001 only
     assert out["share_communities_majority_covered"] == 0.0  # 10 of 40 < half

@@ -11,7 +11,6 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-
 from pyproj import Geod
 
 GEOD = Geod(ellps="WGS84")
@@ -25,7 +24,9 @@ def geodesic_m(lon1, lat1, lon2, lat2):  # type: ignore[no-untyped-def]
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "services.cli", "coverage", *args],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -39,8 +40,18 @@ def read_result(path: Path) -> dict[str, dict[str, str]]:
 def test_tiny_geojson_network_hand_computed(tiny: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
     p = run_cli(
-        "--network", str(tiny["network"]), "--stations", str(tiny["stations"]),
-        "--demand", str(tiny["demand"]), "--minutes", "6", "--speed", "1.0", "--out", str(out),
+        "--network",
+        str(tiny["network"]),
+        "--stations",
+        str(tiny["stations"]),
+        "--demand",
+        str(tiny["demand"]),
+        "--minutes",
+        "6",
+        "--speed",
+        "1.0",
+        "--out",
+        str(out),
     )
     assert p.returncode == 0, p.stderr
     assert "coverage" in p.stderr  # tqdm bar
@@ -60,12 +71,20 @@ def test_tiny_geojson_network_hand_computed(tiny: dict[str, Path], tmp_path: Pat
     assert summary["covered_share_by_elderly"] == pytest.approx(30 / 65)
 
 
-def test_station_far_off_the_network_is_a_clear_error(tiny: dict[str, Path], tmp_path: Path) -> None:
+def test_station_far_off_the_network_is_a_clear_error(
+    tiny: dict[str, Path], tmp_path: Path
+) -> None:
     st = tmp_path / "st.csv"
     st.write_text("id,lon,lat\nlost,116.40,39.95\n")  # 5.5 km north of every street
     p = run_cli(
-        "--network", str(tiny["network"]), "--stations", str(st), "--demand", str(tiny["demand"]),
-        "--out", str(tmp_path / "r.csv"),
+        "--network",
+        str(tiny["network"]),
+        "--stations",
+        str(st),
+        "--demand",
+        str(tiny["demand"]),
+        "--out",
+        str(tmp_path / "r.csv"),
     )
     assert p.returncode == 2
     assert "farther than 500 m" in p.stderr and "lost" in p.stderr
@@ -86,14 +105,29 @@ def test_helsinki_pbf_against_networkx_and_brute_force(shared_data: Path, tmp_pa
     dm_lat = rng.uniform(lat.min(), lat.max(), 60)
     elderly = rng.integers(0, 40, 60)
     (tmp_path / "st.csv").write_text(
-        "id,lon,lat\n" + "".join(f"s{i},{a},{b}\n" for i, (a, b) in enumerate(zip(st_lon, st_lat)))
+        "id,lon,lat\n"
+        + "".join(f"s{i},{a},{b}\n" for i, (a, b) in enumerate(zip(st_lon, st_lat, strict=False)))
     )
-    (tmp_path / "dm.csv").write_text("id,lon,lat,elderly\n" + "".join(
-        f"d{i},{a},{b},{e}\n" for i, (a, b, e) in enumerate(zip(dm_lon, dm_lat, elderly))
-    ))
+    (tmp_path / "dm.csv").write_text(
+        "id,lon,lat,elderly\n"
+        + "".join(
+            f"d{i},{a},{b},{e}\n"
+            for i, (a, b, e) in enumerate(zip(dm_lon, dm_lat, elderly, strict=False))
+        )
+    )
     out = tmp_path / "r.csv"
-    p = run_cli("--network", str(pbf), "--stations", str(tmp_path / "st.csv"),
-                "--demand", str(tmp_path / "dm.csv"), "--minutes", "15", "--out", str(out))
+    p = run_cli(
+        "--network",
+        str(pbf),
+        "--stations",
+        str(tmp_path / "st.csv"),
+        "--demand",
+        str(tmp_path / "dm.csv"),
+        "--minutes",
+        "15",
+        "--out",
+        str(out),
+    )
     assert p.returncode == 0, p.stderr
     rows = read_result(out)
 
@@ -103,7 +137,7 @@ def test_helsinki_pbf_against_networkx_and_brute_force(shared_data: Path, tmp_pa
     pu = np.array([node_pos[int(u)] for u in edges.u])
     pv = np.array([node_pos[int(v)] for v in edges.v])
     lengths = geodesic_m(lon[pu], lat[pu], lon[pv], lat[pv])
-    for u, v, w in zip(edges.u, edges.v, lengths):
+    for u, v, w in zip(edges.u, edges.v, lengths, strict=False):
         if u != v and (not g.has_edge(u, v) or g[u][v]["weight"] > w):
             g.add_edge(u, v, weight=float(w))
 
@@ -113,13 +147,15 @@ def test_helsinki_pbf_against_networkx_and_brute_force(shared_data: Path, tmp_pa
         return int(ids[i]), float(d[i])
 
     per_station = []
-    for a, b in zip(st_lon, st_lat):
+    for a, b in zip(st_lon, st_lat, strict=False):
         node, acc = nearest(a, b)
         per_station.append((acc, nx.single_source_dijkstra_path_length(g, node)))
     known_covered = 0
-    for i, (a, b) in enumerate(zip(dm_lon, dm_lat)):
+    for i, (a, b) in enumerate(zip(dm_lon, dm_lat, strict=False)):
         node, acc = nearest(a, b)
-        best = min((s_acc + dist[node] for s_acc, dist in per_station if node in dist), default=None)
+        best = min(
+            (s_acc + dist[node] for s_acc, dist in per_station if node in dist), default=None
+        )
         got = rows[f"d{i}"]["minutes"]
         if best is None or acc > 500:
             assert got == ""

@@ -20,7 +20,9 @@ def test_gap_cells_rank_and_sum_like_brute_force() -> None:
         if not c:
             cell = h3.latlng_to_cell(la, lo, 8)
             known[cell] = known.get(cell, 0.0) + e
-    observed = {f["properties"]["cell"]: f["properties"]["uncovered_elderly"] for f in fc["features"]}
+    observed = {
+        f["properties"]["cell"]: f["properties"]["uncovered_elderly"] for f in fc["features"]
+    }
     assert observed == known
     values = [f["properties"]["uncovered_elderly"] for f in fc["features"]]
     assert values == sorted(values, reverse=True)

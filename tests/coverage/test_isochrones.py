@@ -40,9 +40,14 @@ def test_batch_one_bad_station_still_returns_the_others() -> None:
     net = grid(3)
     res = isochrone_batch(
         net,
-        [{"id": "ok", "node": 4, "access_m": 0.0}, {"id": "bad", "error": "5 km off the network"},
-         {"id": "worse", "node": 999, "access_m": 0.0}],
-        [5.0], 1.0, lambda x, y: (x, y),
+        [
+            {"id": "ok", "node": 4, "access_m": 0.0},
+            {"id": "bad", "error": "5 km off the network"},
+            {"id": "worse", "node": 999, "access_m": 0.0},
+        ],
+        [5.0],
+        1.0,
+        lambda x, y: (x, y),
     )
     assert [r["status"] for r in res] == ["ok", "error", "error"]
     assert res[0]["contours"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")

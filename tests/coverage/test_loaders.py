@@ -38,9 +38,20 @@ def test_lengths_match_geodesic(tiny: dict[str, Path]) -> None:
 
 def test_no_lines_means_no_edges(tmp_path: Path) -> None:
     p = tmp_path / "points.geojson"
-    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}
-    ]}))
+    p.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Point", "coordinates": [1, 2]},
+                    }
+                ],
+            }
+        )
+    )
     with pytest.raises(ValueError, match="no edges"):
         load_lines(p)
 
@@ -52,7 +63,7 @@ def test_osm_walking_network_has_no_motorways(shared_data: Path) -> None:
     walk = load_osm_pbf(path)
     drive = load_osm_pbf(path, kind=DRIVE)
     _nodes, edges = pyrosm.OSM(str(path)).get_network(network_type="walking", nodes=True)
-    known_pairs = {frozenset(p) for p in zip(edges.u, edges.v) if p[0] != p[1]}
+    known_pairs = {frozenset(p) for p in zip(edges.u, edges.v, strict=False) if p[0] != p[1]}
     assert walk.n_edges == 2 * len(known_pairs)
     assert drive.speed_mps is not None and drive.n_edges < 2 * drive.speed_mps.size
 

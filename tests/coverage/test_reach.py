@@ -17,8 +17,13 @@ from services.coverage.reach import demand_minutes, nearest_station
 def line_net(lengths: list[float], **kw: object):
     n = len(lengths) + 1
     return build_network(
-        np.arange(n, dtype=float), np.zeros(n), np.arange(n - 1), np.arange(1, n),
-        np.array(lengths), epsg=32633, **kw,
+        np.arange(n, dtype=float),
+        np.zeros(n),
+        np.arange(n - 1),
+        np.arange(1, n),
+        np.array(lengths),
+        epsg=32633,
+        **kw,
     )
 
 
@@ -35,9 +40,12 @@ def test_hand_drawn_path_two_stations() -> None:
 def test_hand_drawn_square_with_shortcut() -> None:
     # square 0-1-2-3-0 of 100 m sides plus a 120 m diagonal 0-2; station at 0
     net = build_network(
-        np.array([0.0, 100, 100, 0]), np.array([0.0, 0, 100, 100]),
-        np.array([0, 1, 2, 3, 0]), np.array([1, 2, 3, 0, 2]),
-        np.array([100.0, 100, 100, 100, 120]), epsg=32633,
+        np.array([0.0, 100, 100, 0]),
+        np.array([0.0, 0, 100, 100]),
+        np.array([0, 1, 2, 3, 0]),
+        np.array([1, 2, 3, 0, 2]),
+        np.array([100.0, 100, 100, 100, 120]),
+        epsg=32633,
     )
     r = nearest_station(net, np.array([0]), np.array([10.0]))
     assert r.cost.tolist() == [10.0, 110.0, 130.0, 110.0]
@@ -61,8 +69,15 @@ def test_disconnected_node_is_unreachable() -> None:
 def test_driving_oneway_measures_travel_to_the_station() -> None:
     # 0 -> 1 oneway 100 m at 10 m/s; the station is at node 1
     net = build_network(
-        np.array([0.0, 100]), np.zeros(2), [0], [1], [100.0], epsg=32633,
-        oneway=np.array([True]), speed_mps=np.array([10.0]), kind=DRIVE,
+        np.array([0.0, 100]),
+        np.zeros(2),
+        [0],
+        [1],
+        [100.0],
+        epsg=32633,
+        oneway=np.array([True]),
+        speed_mps=np.array([10.0]),
+        kind=DRIVE,
     )
     to_1 = nearest_station(net, np.array([1]), np.array([0.0]))
     assert to_1.cost.tolist() == [10.0, 0.0]  # from 0 you can drive to 1
@@ -94,8 +109,15 @@ def random_case(seed: int, n: int, m: int, k: int, integer: bool):
     oneway = rng.random(m) < 0.3
     speed = np.ones(m)
     net = build_network(
-        rng.uniform(0, 100, n), rng.uniform(0, 100, n), u, v, w, epsg=32633,
-        oneway=oneway, speed_mps=speed, kind=DRIVE,
+        rng.uniform(0, 100, n),
+        rng.uniform(0, 100, n),
+        u,
+        v,
+        w,
+        epsg=32633,
+        oneway=oneway,
+        speed_mps=speed,
+        kind=DRIVE,
     )
     g = nx.DiGraph()
     g.add_nodes_from(range(n))

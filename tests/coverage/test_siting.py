@@ -13,7 +13,10 @@ from services.coverage.siting import capacitated, exact, greedy
 
 def brute_best(covers, weight, already, k):  # type: ignore[no-untyped-def]
     open_w = np.where(already, 0.0, weight)
-    return max(open_w[covers[:, list(c)].any(axis=1)].sum() for c in combinations(range(covers.shape[1]), k))
+    return max(
+        open_w[covers[:, list(c)].any(axis=1)].sum()
+        for c in combinations(range(covers.shape[1]), k)
+    )
 
 
 def brute_capacitated(covers, weight, already, cap, k):  # type: ignore[no-untyped-def]
@@ -37,12 +40,15 @@ def brute_capacitated(covers, weight, already, cap, k):  # type: ignore[no-untyp
 
 def test_hand_worked_greedy_is_not_optimal_but_milp_is() -> None:
     # classic trap: site 0 covers the middle (w=5+5), sites 1 and 2 each cover one end + half middle
-    covers = np.array([
-        [0, 1, 0],  # w 6
-        [1, 1, 0],  # w 5
-        [1, 0, 1],  # w 5
-        [0, 0, 1],  # w 6
-    ], dtype=bool)
+    covers = np.array(
+        [
+            [0, 1, 0],  # w 6
+            [1, 1, 0],  # w 5
+            [1, 0, 1],  # w 5
+            [0, 0, 1],  # w 6
+        ],
+        dtype=bool,
+    )
     w = np.array([6.0, 5, 5, 6])
     none = np.zeros(4, dtype=bool)
     g = greedy(covers, w, none, 2)
@@ -75,7 +81,9 @@ def test_capacitated_equals_exhaustive_max_flow(seed: int) -> None:
     cap = rng.integers(5, 30, 5).astype(float)
     for k in (1, 2):
         known = brute_capacitated(covers, w, already, cap, k)
-        assert capacitated(covers, w, already, cap, k).newly_covered == pytest.approx(known, abs=1e-6)
+        assert capacitated(covers, w, already, cap, k).newly_covered == pytest.approx(
+            known, abs=1e-6
+        )
 
 
 def test_budget_form_and_bad_k() -> None:
