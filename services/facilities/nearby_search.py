@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import orjson
 from sqlalchemy import JSON, Float, Integer, bindparam, column, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from services.common.geo import EARTH_RADIUS_M, haversine_m
@@ -73,13 +73,14 @@ def read_nearby(
     """:func:`nearby` in one read transaction, the cheapest way for the engine.
 
     SQLite: a pooled ``sqlite3`` connection with a plain ``BEGIN`` — a Session
-    would cost more than the whole query (ADR 0071). PostGIS: a read session.
+    would cost more than the whole query (ADR 0071). PostGIS: a Core connection
+    (one statement; the ORM session adds nothing here).
     """
     if engine.dialect.name == "sqlite":
         with sqlite_reader(engine) as raw:
             return _nearby_sqlite(raw, query)
-    with read_sessions() as session:
-        return nearby(session, query)
+    with engine.connect() as conn:
+        return _nearby_pg(conn, query)
 
 
 def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
@@ -93,8 +94,12 @@ def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
     """
     if not is_postgres(session):
         return _nearby_sqlite(_sqlite_connection(session), query)
+    return _nearby_pg(session, query)
+
+
+def _nearby_pg(conn: Session | Connection, query: NearbyQuery) -> NearbyResult:
     need = query.want + 1
-    ids, distances, fetched = _pg_search(session, query, need)
+    ids, distances, fetched = _pg_search(conn, query, need)
     page_ids = ids[: query.want].tolist()
     rows = [fetched[i] for i in page_ids]
     return NearbyResult(rows, distances[: query.want], len(ids) > query.want)
@@ -147,7 +152,7 @@ _PG_KNN_COLUMNS = (
 
 
 def _pg_search(
-    session: Session, query: NearbyQuery, need: int
+    session: Session | Connection, query: NearbyQuery, need: int
 ) -> tuple[np.ndarray, np.ndarray, dict[int, Any]]:
     """KNN on the GiST index: candidates in ``<->`` order, complete below the last one's distance."""
     sql = where_sql(query.filters, pg=True)
