@@ -171,7 +171,7 @@ def _nearby_page(
     """One page of nearby items (WGS84) and the cursor of the next, in one read transaction."""
     if query.want <= 0:
         return [], None
-    result = nearby_search.read_nearby(state.engine, state.read_sessions, query)
+    result = nearby_search.read_nearby(state.engine, query)
     items: list[dict[str, Any]] = []
     walk = ranking.walk_minutes(result.distances_m).tolist()
     for row, distance_m, minutes in zip(

@@ -9,7 +9,7 @@ candidates are provably complete (ADR 0070). The SQLite path runs on the raw
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -67,9 +67,7 @@ class NearbyResult:
     has_more: bool
 
 
-def read_nearby(
-    engine: Engine, read_sessions: Callable[[], Session], query: NearbyQuery
-) -> NearbyResult:
+def read_nearby(engine: Engine, query: NearbyQuery) -> NearbyResult:
     """:func:`nearby` in one read transaction, the cheapest way for the engine.
 
     SQLite: a pooled ``sqlite3`` connection with a plain ``BEGIN`` — a Session
