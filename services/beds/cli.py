@@ -150,7 +150,7 @@ def compliance(
 @beds.command("synth")
 def synth(
     region: str = typer.Option(
-        ..., help="Region whose districts get generated facilities (code or adcode)"
+        ..., help="A district, or a region whose districts get generated facilities (code or adcode)"
     ),
     out: Path = typer.Option(..., help="Folder for facilities.csv and beds.csv", file_okay=False),
     first: str = typer.Option(..., "--from", help="First month, YYYY-MM"),
@@ -166,7 +166,13 @@ def synth(
 
     settings = _settings()
     with FacilitiesClient(settings.facilities_url, timeout_s=30) as client:
-        regions = client.region_descendants(check_code(region), geometry=True)
+        code = check_code(region)
+        own = client.region(code, geometry=True)
+        regions = (
+            [own]
+            if own and own["level"] == "district"
+            else client.region_descendants(code, geometry=True)
+        )
     districts = [
         District.from_region(r) for r in regions if r["level"] == "district" and r.get("geometry")
     ]

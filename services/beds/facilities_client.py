@@ -78,8 +78,8 @@ class FacilitiesClient:
         response = self._get("/facilities/snapshot")
         return None if response is None else list(response.json()["items"])
 
-    def region(self, code: str) -> dict[str, Any] | None:
-        response = self._get(f"/regions/{code}")
+    def region(self, code: str, *, geometry: bool = False) -> dict[str, Any] | None:
+        response = self._get(f"/regions/{code}", {"geometry": "true"} if geometry else None)
         return None if response is None else response.json()
 
     def region_children(self, code: str) -> list[dict[str, Any]]:
