@@ -150,7 +150,8 @@ def compliance(
 @beds.command("synth")
 def synth(
     region: str = typer.Option(
-        ..., help="A district, or a region whose districts get generated facilities (code or adcode)"
+        ...,
+        help="A district, or a region whose districts get generated facilities (code or adcode)",
     ),
     out: Path = typer.Option(..., help="Folder for facilities.csv and beds.csv", file_okay=False),
     first: str = typer.Option(..., "--from", help="First month, YYYY-MM"),
