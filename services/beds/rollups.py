@@ -19,6 +19,7 @@ from services.beds.indicators import INDICATORS, BedTotals, indicators
 from services.beds.levels import ancestor_codes, child_column, column_for, level_of
 from services.beds.periods import periods_between
 from services.beds.region_cache import RegionInfo, region_info
+from services.common.errors import NotFound
 
 WORST_CHILDREN = 3
 MAX_SERIES_MONTHS = 240
@@ -41,13 +42,22 @@ class Rollups:
         self.region_ttl_s = region_ttl_s
 
     def region(self, code: str) -> RegionInfo:
-        return region_info(
+        """The region as the registry knows it; 404 for a code it does not know and nobody reported in."""
+        info = region_info(
             code,
             read_sessions=self.read_sessions,
             write_sessions=self.write_sessions,
             client=self.client,
             ttl_s=self.region_ttl_s,
         )
+        if info.source == "unknown":
+            with self.read_sessions() as session:
+                reported = repository.latest_period(session, column=column_for(code), code=code)
+            if reported is None:
+                raise NotFound(
+                    f"region {code} is not in the region registry and no report lies inside it"
+                )
+        return info
 
     def _totals(
         self, code: str, first: str, last: str, group_by: str | None

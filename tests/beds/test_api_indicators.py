@@ -186,6 +186,17 @@ async def test_compliance_csv_export(client: httpx.AsyncClient) -> None:
     assert (nursing["met"], nursing["gap_beds"], nursing["region"]) == ("False", "15", ZHANGZHOU)
 
 
+async def test_a_region_unknown_everywhere_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/api/v1/beds/indicators", params={"region": "350699000000", "period": P}
+    )
+    assert response.status_code == 404 and "not in the region registry" in response.json()["detail"]
+    compliance = await client.get(
+        "/api/v1/beds/compliance", params={"region": "350699000000", "period": P}
+    )
+    assert compliance.status_code == 404
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [
