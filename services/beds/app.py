@@ -45,4 +45,10 @@ def create_app(settings: BedsSettings | None = None) -> FastAPI:
         openapi_tags=TAGS,
     )
     app.state.service.extras[CLIENT_KEY] = client
+
+    def facilities_check() -> tuple[bool, str]:
+        # Informational: reads keep working without the registry, so beds stays ready.
+        return True, "reachable" if client.reachable() else "unreachable: writes answer 503"
+
+    app.state.service.readiness_checks["facilities"] = facilities_check
     return app

@@ -59,6 +59,13 @@ class FacilitiesClient:
             raise UpstreamError(f"facilities service answered {response.status_code} to GET {path}")
         return response
 
+    def reachable(self, timeout_s: float = 1.0) -> bool:
+        """Whether the facilities service answers its liveness probe (for /readyz)."""
+        try:
+            return self._http.get("/healthz", timeout=timeout_s).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def facility(self, facility_id: int) -> dict[str, Any] | None:
         """``GET /facilities/{id}``: the facility, or ``None`` when it does not exist."""
         response = self._get(f"/facilities/{facility_id}")

@@ -232,3 +232,15 @@ async def test_family_beds_count_in_the_homes_region_which_must_exist(
     refused = await client.post("/api/v1/beds/reports", json=unknown)
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "body.family_beds_by_region.0.region_code"
+
+
+async def test_readiness_reports_the_registry_but_stays_ready(
+    beds_db_url: str, facilities_url: str, closed_port_url: str
+) -> None:
+    for url, state in (
+        (facilities_url, "reachable"),
+        (closed_port_url, "unreachable: writes answer 503"),
+    ):
+        async with beds_client(beds_db_url, url) as client:
+            response = await client.get("/readyz")
+            assert response.status_code == 200 and response.json()["checks"]["facilities"] == state
