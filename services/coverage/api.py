@@ -28,6 +28,7 @@ from services.coverage.schemas import (
     RunIn,
     RunOut,
     SitingIn,
+    StationQuery,
     WalkTimesIn,
     WalkTimesOut,
 )
@@ -142,6 +143,7 @@ def import_demand(body: DemandIn, session: WriteSessionDep, response: Response) 
 
 @router.post("/demand/upload", status_code=201, response_model=DemandOut)
 async def import_demand_upload(
+    state: StateDep,
     session: WriteSessionDep,
     response: Response,
     file: Annotated[
@@ -150,7 +152,10 @@ async def import_demand_upload(
     name: Annotated[str | None, Form()] = None,
 ) -> DemandOut:
     """Import demand points from an uploaded CSV or GeoJSON file."""
-    text = (await file.read()).decode("utf-8-sig", errors="replace")
+    raw = await file.read()
+    if len(raw) > state.settings.max_upload_mb * 1_000_000:  # type: ignore[attr-defined]
+        raise PayloadTooLarge("demand file too large")
+    text = raw.decode("utf-8-sig", errors="replace")
     fname = file.filename or "demand"
     try:
         if fname.lower().endswith(".csv"):
@@ -163,7 +168,9 @@ async def import_demand_upload(
     for r in records:
         if "region" in r and "region_code" not in r:
             r["region_code"] = r.pop("region")
-    row, created = service.import_demand(session, name or fname, records, False, f"upload:{fname}")
+    row, created = await run_in_threadpool(
+        service.import_demand, session, name or fname, records, False, f"upload:{fname}"
+    )
     session.commit()
     response.status_code = 201 if created else 200
     return _demand_out(row)
@@ -185,8 +192,13 @@ async def demand_from_registry(
             field="region",
             skipped=skipped,
         )
-    row, created = service.import_demand(
-        session, f"registry {body.region}", records, True, f"registry:{body.region}"
+    row, created = await run_in_threadpool(
+        service.import_demand,
+        session,
+        f"registry {body.region}",
+        records,
+        True,
+        f"registry:{body.region}",
     )
     session.commit()
     response.status_code = 201 if created else 200
@@ -205,22 +217,30 @@ def get_demand(demand_set_id: int, session: ReadSessionDep) -> DemandOut:
 
 
 @router.post("/runs", status_code=202, response_model=RunOut)
-async def submit_run(
-    body: RunIn, state: StateDep, session: WriteSessionDep, response: Response
-) -> RunOut:
-    """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run."""
-    net_row = service.network_row(session, body.network_id)
-    demand = repo.get_demand_set(session=session, demand_set_id=body.demand_set_id)
-    if demand is None:
-        raise InvalidInput(f"unknown demand set {body.demand_set_id}", field="demand_set_id")
+async def submit_run(body: RunIn, state: StateDep, response: Response) -> RunOut:
+    """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run.
+
+    No transaction is held across an ``await`` (on SQLite a write lock held while
+    waiting on the facilities service would stall every other writer): reads, the
+    snapshot call and validation come first; the insert is one short transaction.
+    """
+
+    def load() -> tuple[Any, Any]:
+        with state.read_sessions() as session:
+            net_row = service.network_row(session, body.network_id)
+            demand = repo.get_demand_set(session=session, demand_set_id=body.demand_set_id)
+            if demand is None:
+                raise InvalidInput(
+                    f"unknown demand set {body.demand_set_id}", field="demand_set_id"
+                )
+            return net_row, demand
+
+    net_row, demand = await run_in_threadpool(load)
     registry_version = None
     if body.stations is not None:
         stations = service.clean([s.model_dump() for s in body.stations])
     else:
-        q = (
-            body.station_query
-            or __import__("services.coverage.schemas", fromlist=["StationQuery"]).StationQuery()
-        )
+        q = body.station_query or StationQuery()
         snap = await state.extras["snapshots"].snapshot(q.type, q.status, q.region)
         registry_version = int(snap.get("registry_version", 0))
         stations = service.clean(
@@ -231,6 +251,7 @@ async def submit_run(
                     "lat": f["lat"],
                     "type": f.get("type"),
                     "capacity": f.get("capacity"),
+                    "region_code": f.get("region_code"),
                 }
                 for f in snap.get("items", [])
             ]
@@ -238,8 +259,7 @@ async def submit_run(
     stations = service.scenario_stations(
         stations, service.clean([s.model_dump() for s in body.add_stations]), body.close_stations
     )
-    cache = state.extras["networks"]
-    net, index = await run_in_threadpool(cache.get, net_row)
+    net, index = await run_in_threadpool(state.extras["networks"].get, net_row)
     await run_in_threadpool(
         service.check_stations, net, index, stations, body.max_snap_m, body.skip_far_stations
     )
@@ -247,28 +267,35 @@ async def submit_run(
         include={"minutes", "speed_mps", "max_snap_m", "skip_far_stations", "gap_resolution"}
     )
     key = service.run_cache_key(net_row.version, demand.version, registry_version, stations, params)
-    existing = repo.run_by_key(session=session, cache_key=key)
-    if existing is not None and existing.status != "failed":
-        response.status_code = 200 if existing.status == "done" else 202
-        response.headers["Location"] = f"/api/v1/coverage/runs/{existing.id}"
-        return _run_out(existing, cached=True)
-    if existing is not None:
-        row = existing
-        row.status, row.progress, row.error = "queued", 0, None
-    else:
-        row = repo.add_run(
-            session=session,
-            cache_key=key,
-            network_id=net_row.id,
-            demand_set_id=demand.id,
-            registry_version=registry_version,
-            params=params,
-            stations=stations,
-        )
-    session.commit()
-    state.extras["jobs"].submit(row.id, state.extras["execute"])
-    response.headers["Location"] = f"/api/v1/coverage/runs/{row.id}"
-    return _run_out(row)
+
+    def write() -> tuple[RunOut, bool]:
+        with state.write_sessions() as session:
+            row = repo.run_by_key(session=session, cache_key=key)
+            if row is not None and row.status != "failed":
+                return _run_out(row, cached=True), False
+            if row is not None:
+                row.status, row.progress, row.error = "queued", 0, None
+            else:
+                row, created = repo.add_run(
+                    session=session,
+                    cache_key=key,
+                    network_id=net_row.id,
+                    demand_set_id=demand.id,
+                    registry_version=registry_version,
+                    params=params,
+                    stations=stations,
+                )
+                if not created:
+                    return _run_out(row, cached=True), False
+            session.commit()
+            return _run_out(row), True
+
+    out, submit = await run_in_threadpool(write)
+    if submit:
+        state.extras["jobs"].submit(out.id, state.extras["execute"])
+    response.status_code = 200 if out.status == "done" else 202
+    response.headers["Location"] = f"/api/v1/coverage/runs/{out.id}"
+    return out
 
 
 def _run(session: Any, run_id: int) -> Any:
@@ -453,6 +480,8 @@ async def walk_times(body: WalkTimesIn, state: StateDep, session: ReadSessionDep
         if not walks:
             raise NotFound("no walking network imported yet")
         net_row = walks[-1]
+    if net_row.kind != "walk":
+        raise InvalidInput("walk-times needs a walking network", field="network")
     net, index = await run_in_threadpool(state.extras["networks"].get, net_row)
     items = await run_in_threadpool(
         service.walk_times,

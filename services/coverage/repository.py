@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.coverage.models import DemandSetRow, NetworkRow, RunPointRow, RunRegionRow, RunRow
@@ -26,9 +27,16 @@ def list_networks(*, session: Session) -> list[NetworkRow]:
 
 
 def add_network(*, session: Session, **values: Any) -> NetworkRow:
+    """Insert, or return the row a concurrent writer just stored with the same version."""
     row = NetworkRow(**values)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = network_by_version(session=session, version=values["version"])
+        if existing is None:
+            raise
+        return existing
     return row
 
 
@@ -41,9 +49,16 @@ def demand_by_version(*, session: Session, version: str) -> DemandSetRow | None:
 
 
 def add_demand_set(*, session: Session, **values: Any) -> DemandSetRow:
+    """Insert, or return the row a concurrent writer just stored with the same version."""
     row = DemandSetRow(**values)
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = demand_by_version(session=session, version=values["version"])
+        if existing is None:
+            raise
+        return existing
     return row
 
 
@@ -55,11 +70,18 @@ def get_run(*, session: Session, run_id: int) -> RunRow | None:
     return session.get(RunRow, run_id)
 
 
-def add_run(*, session: Session, **values: Any) -> RunRow:
+def add_run(*, session: Session, **values: Any) -> tuple[RunRow, bool]:
+    """Insert a queued run; (existing run, False) if a concurrent request won the cache key."""
     row = RunRow(status="queued", progress=0, **values)
-    session.add(row)
-    session.flush()
-    return row
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        existing = run_by_key(session=session, cache_key=values["cache_key"])
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
 
 
 def unfinished_run_ids(*, session: Session) -> list[int]:

@@ -246,3 +246,59 @@ async def test_clear_errors(
     )
     assert r.status_code == 503  # no facilities service at :9 and no explicit stations
     assert (await client.get("/api/v1/coverage/runs/12345")).status_code == 404
+
+
+async def test_concurrent_identical_submissions_share_one_run(
+    client: httpx.AsyncClient, tiny: dict[str, Path]
+) -> None:
+    net_id, demand_id = await setup(client, tiny)
+    body = {"network_id": net_id, "demand_set_id": demand_id, "stations": stations_json(tiny)}
+    answers = await asyncio.gather(
+        *[client.post("/api/v1/coverage/runs", json=body) for _ in range(5)]
+    )
+    assert all(a.status_code in (200, 202) for a in answers), [a.text for a in answers]
+    assert len({a.json()["id"] for a in answers}) == 1
+    again = await asyncio.gather(
+        *[
+            client.post("/api/v1/coverage/networks", json={"path": str(tiny["network"])})
+            for _ in range(3)
+        ]
+    )
+    assert {a.json()["id"] for a in again} == {net_id}
+
+
+async def test_rural_circle_on_the_driving_network(
+    client: httpx.AsyncClient, tiny: dict[str, Path]
+) -> None:
+    _, demand_id = await setup(client, tiny)
+    r = await client.post(
+        "/api/v1/coverage/networks", json={"path": str(tiny["network"]), "kind": "drive"}
+    )
+    assert r.status_code == 201 and r.json()["n_edges"] == 13  # the oneway spur counts once
+    drive_id = r.json()["id"]
+    run = await client.post(
+        "/api/v1/coverage/runs",
+        json={
+            "network_id": drive_id,
+            "demand_set_id": demand_id,
+            "minutes": 60,
+            "stations": stations_json(tiny),
+        },
+    )
+    assert (await finished(client, run.headers["Location"]))["status"] == "done"
+    pts = (await client.get(run.headers["Location"] + "/points")).json()["items"]
+    by_id = {p["id"]: p for p in pts}
+    # by car the 11 m walk to "west" costs more than it saves: "north" wins for b.
+    # residential 30 km/h: 2 blocks east-west + half the north-south street, by geodesics
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    seg = geod.inv(116.400, 39.9, 116.401, 39.9)[2]
+    half_ns = geod.inv(116.402, 39.900, 116.402, 39.902)[2]
+    assert by_id["b"]["nearest_station"] == "north"
+    assert by_id["b"]["minutes"] == pytest.approx((2 * seg + half_ns) / (30 / 3.6) / 60, rel=1e-3)
+    wt = await client.post(
+        "/api/v1/coverage/walk-times",
+        json={"lon": 116.401, "lat": 39.9, "network": drive_id, "stations": []},
+    )
+    assert wt.status_code == 422 and wt.json()["errors"][0]["field"] == "network"
