@@ -96,6 +96,11 @@ def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
 
 
 def _nearby_pg(conn: Session | Connection, query: NearbyQuery) -> NearbyResult:
+    # PostGIS misjudges ST_DWithin's selectivity on geography and picks a BitmapAnd with
+    # the type index, then sorts; an ordered GiST index scan bounded by the radius box
+    # reads a few hundred rows instead (~25 % faster, measured). SET LOCAL ends with the
+    # transaction, so other queries on this pooled connection keep the default planner.
+    conn.execute(text("SET LOCAL enable_bitmapscan = off"))
     need = query.want + 1
     ids, distances, fetched = _pg_search(conn, query, need)
     page_ids = ids[: query.want].tolist()
