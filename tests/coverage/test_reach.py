@@ -178,3 +178,19 @@ def test_more_minutes_or_more_stations_never_lower_coverage(
     few, all_ = np.arange(2), np.arange(4)
     assert covered(few, minutes) <= covered(few, minutes + extra_minutes)
     assert covered(few, minutes) <= covered(all_, minutes)
+
+
+def test_snapping_large_batches_equals_brute_force() -> None:
+    """The spatially sorted query path (over 10,000 points) against brute force."""
+    from services.coverage.snapping import NodeIndex
+
+    rng = np.random.default_rng(5)
+    nodes = rng.uniform(0, 5000, (300, 2))
+    pts = rng.uniform(-200, 5200, (12_000, 2))
+    snap = NodeIndex(nodes[:, 0], nodes[:, 1]).snap(pts[:, 0], pts[:, 1], 150.0)
+    d = np.hypot(pts[:, None, 0] - nodes[None, :, 0], pts[:, None, 1] - nodes[None, :, 1])
+    known = d.min(axis=1)
+    # hypot and the tree's sqrt(dx² + dy²) may differ in the last bit
+    np.testing.assert_allclose(snap.access_m, known, rtol=1e-12)
+    np.testing.assert_allclose(d[np.arange(len(pts)), snap.node], known, rtol=1e-12)
+    assert np.array_equal(snap.too_far, snap.access_m > 150.0)
