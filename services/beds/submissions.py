@@ -32,6 +32,7 @@ from services.common.errors import (
 from services.common.identity import Identity
 
 REPORTING_STATUSES = ("active",)
+IMPORT_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -329,6 +330,28 @@ def import_csv(
         )
     if not rows:
         raise InvalidInput("the file has no rows", field="file")
+    for attempt in range(IMPORT_ATTEMPTS):
+        try:
+            return _write_rows(rows, facts, write_sessions=write_sessions, writer=writer)
+        except IntegrityError as exc:
+            # A concurrent import or POST wrote one of these months first (PostgreSQL: both
+            # saw no report). Everything rolled back; a second pass revises instead of creating.
+            if attempt == IMPORT_ATTEMPTS - 1:
+                raise Conflict(
+                    "another writer reported some of these months at the same time; "
+                    "nothing was imported, retry"
+                ) from exc
+    raise AssertionError("unreachable")
+
+
+def _write_rows(
+    rows: list[CsvRow],
+    facts: dict[int, FacilityFacts],
+    *,
+    write_sessions: sessionmaker[Session],
+    writer: Writer,
+) -> ImportResult:
+    """All rows in one transaction: new months created in bulk, changed ones revised."""
     revised = unchanged = 0
     new: list[tuple[str, Figures, FacilityFacts]] = []
     with transaction(write_sessions) as session:

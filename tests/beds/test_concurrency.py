@@ -55,3 +55,26 @@ def test_concurrent_first_reads_fill_the_region_cache_once(
         answers = list(pool.map(lambda _: httpx.get(base + url, timeout=30), range(WRITERS)))
     assert [a.status_code for a in answers] == [200] * WRITERS
     assert {a.json()["elderly_60plus"] for a in answers} == {10_000}
+
+
+def test_racing_imports_of_one_file_create_each_month_once(
+    beds_db_url: str, facilities_url: str
+) -> None:
+    from tests.beds.test_api_indicators import GOOD
+
+    app = create_app(BedsSettings(database_url=beds_db_url, facilities_url=facilities_url))
+    with running_app(app) as base, ThreadPoolExecutor(WRITERS) as pool:
+        answers = list(
+            pool.map(
+                lambda _: httpx.post(
+                    f"{base}/api/v1/beds/reports/import",
+                    content=GOOD,
+                    headers={"content-type": "text/csv"},
+                    timeout=60,
+                ),
+                range(WRITERS),
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * WRITERS, [a.text for a in answers]
+    assert sum(a.json()["created"] for a in answers) == 4
+    assert sum(a.json()["unchanged"] for a in answers) == 4 * (WRITERS - 1)
