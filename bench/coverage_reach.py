@@ -146,6 +146,7 @@ def bench(
     nx_sample: int,
     nx_full_sample: int = 2,
     seed: int = 1,
+    ours_only: bool = False,
 ) -> None:
     rng = np.random.default_rng(seed)
     st_nodes = rng.choice(net.n_nodes, n_st, replace=False)
@@ -170,6 +171,8 @@ def bench(
         f"(search {s_lim:.3f} s)  covered elderly {share_lim:.4f}"
     )
     assert share == share_lim
+    if ours_only:
+        return
 
     for label, cutoff, sample, mine_t in (
         (f"cutoff {LIMIT_M:g} m (coverage only)", LIMIT_M, nx_sample, s_lim),
@@ -211,14 +214,17 @@ def bench(
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="small synthetic grid, fewer points")
+    ap.add_argument("--quick", action="store_true", help="small synthetic city, fewer points")
+    ap.add_argument(
+        "--ours-only", action="store_true", help="skip the networkx and pandana baselines"
+    )
     args = ap.parse_args()
     from services.coverage.loaders import load_osm_pbf
 
     t0 = time.perf_counter()
     andorra = load_osm_pbf(ROOT.parent / "shared" / "data" / "osm-samples" / "andorra.osm.pbf")
     print(f"andorra.osm.pbf walking network import: {time.perf_counter() - t0:.2f} s")
-    bench("andorra (real OSM)", andorra, 50, 20_000, 10)
+    bench("andorra (real OSM)", andorra, 50, 20_000, 10, ours_only=args.ours_only)
     tiles = (2, 2) if args.quick else (6, 5)
     t0 = time.perf_counter()
     city = tiled_streets(andorra, *tiles)
@@ -227,9 +233,19 @@ def main() -> None:
         f"{time.perf_counter() - t0:.2f} s"
     )
     if args.quick:
-        bench("synthetic city (quick)", city, 500, 150_000, 10, nx_full_sample=1)
+        bench(
+            "synthetic city (quick)",
+            city,
+            500,
+            150_000,
+            10,
+            nx_full_sample=1,
+            ours_only=args.ours_only,
+        )
     else:
-        bench("synthetic city", city, 5_000, 1_000_000, 20, nx_full_sample=2)
+        bench(
+            "synthetic city", city, 5_000, 1_000_000, 20, nx_full_sample=2, ours_only=args.ours_only
+        )
 
 
 if __name__ == "__main__":
