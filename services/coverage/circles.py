@@ -221,7 +221,21 @@ def summarise(
     for key in ("region", "region_code", "street", "community"):
         if key in demand.attrs:
             s[f"by_{key}"] = group_shares(demand.attrs[key], covered, demand.elderly)
+    if "region_code" in demand.attrs and "street" not in demand.attrs:
+        s["by_street_code"] = group_shares(
+            np.asarray([street_code(c) for c in demand.attrs["region_code"]], dtype=object),
+            covered,
+            demand.elderly,
+        )
     return s
+
+
+def street_code(code: Any) -> str:
+    """The 12-digit code of the street/town containing a 12-digit community code."""
+    text = str(code) if code not in (None, "") else ""
+    if len(text) != 12 or not text.isdigit():
+        return ""
+    return text[:STREET_CODE_DIGITS] + "000"
 
 
 def by_type(

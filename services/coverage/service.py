@@ -284,10 +284,34 @@ def compute_run(
             "covered_share_by_count": g["covered_share_by_count"],
             "covered_share_by_elderly": g["covered_share_by_elderly"],
         }
-        for g in res.summary.get("by_region_code", [])
+        for g in res.summary.get("by_region_code", []) + res.summary.get("by_street_code", [])
         if g["group"]
     ]
+    region_rows = list({r["region_code"]: r for r in region_rows}.values())
+    if access is not None and "region_code" in dm.attrs:
+        res.summary["twosfca_by_region_code"] = twosfca_by_group(
+            dm.attrs["region_code"], access, dm.elderly
+        )
     return res.summary, gaps, point_rows, region_rows
+
+
+def twosfca_by_group(
+    groups: np.ndarray, access: np.ndarray, elderly: np.ndarray
+) -> list[dict[str, Any]]:
+    """Elderly-weighted mean 2SFCA (beds per elderly person within reach) per region."""
+    labels = np.asarray([str(g) if g not in (None, "") else "" for g in groups], dtype=object)
+    out = []
+    for g in np.unique(labels[labels != ""]):
+        m = labels == g
+        w = float(elderly[m].sum())
+        out.append(
+            {
+                "group": g,
+                "elderly": w,
+                "beds_per_elderly": float((access[m] * elderly[m]).sum() / w) if w else None,
+            }
+        )
+    return out
 
 
 def twosfca_for(

@@ -302,3 +302,30 @@ async def test_rural_circle_on_the_driving_network(
         json={"lon": 116.401, "lat": 39.9, "network": drive_id, "stations": []},
     )
     assert wt.status_code == 422 and wt.json()["errors"][0]["field"] == "network"
+
+
+async def test_two_step_fca_and_street_rollup_hand_worked(
+    client: httpx.AsyncClient, tiny: dict[str, Path]
+) -> None:
+    """6 min: west (10 beds) reaches a (10 elderly, 96 m) and b (20, 352 m); north (20 beds)
+    reaches only a (222 + 85 = 307 m); c (30) and "far" (5) reach nobody."""
+    net_id, demand_id = await setup(client, tiny)
+    st = stations_json(tiny)
+    st[0]["capacity"], st[1]["capacity"] = 10, 20
+    r = await client.post(
+        "/api/v1/coverage/runs",
+        json={"network_id": net_id, "demand_set_id": demand_id, "minutes": 6, "stations": st},
+    )
+    loc = r.headers["Location"]
+    assert (await finished(client, loc))["status"] == "done"
+    pts = {p["id"]: p for p in (await client.get(loc + "/points")).json()["items"]}
+    assert pts["a"]["access_2sfca"] == pytest.approx(10 / 30 + 20 / 10)
+    assert pts["b"]["access_2sfca"] == pytest.approx(10 / 30)
+    # every reached bed is handed out exactly once
+    assert sum(p["elderly"] * p["access_2sfca"] for p in pts.values()) == pytest.approx(30)
+    assert pts["c"]["access_2sfca"] == 0 and pts["far"]["access_2sfca"] == 0
+    summary = (await client.get(loc + "/summary")).json()
+    by_region = {g["group"]: g for g in summary["twosfca_by_region_code"]}
+    assert by_region["110101001001"]["beds_per_elderly"] == pytest.approx(30 / 30)
+    street = (await client.get("/api/v1/coverage/regions/110101001000/latest")).json()
+    assert street["elderly"] == 65 and street["covered_elderly"] == 30

@@ -79,3 +79,13 @@ def test_point_files_validate(tmp_path: Path, tiny: dict[str, Path]) -> None:
     dup.write_text("id,lon,lat\nx,1,1\nx,1,2\n")
     with pytest.raises(ValueError, match="not unique"):
         read_points(dup, "stations")
+
+
+def test_geopackage_gives_the_same_network_as_geojson(
+    tiny: dict[str, Path], tmp_path: Path
+) -> None:
+    import geopandas as gpd
+
+    gpkg = tmp_path / "streets.gpkg"
+    gpd.read_file(tiny["network"]).to_file(gpkg, driver="GPKG")
+    assert load_lines(gpkg).version == load_lines(tiny["network"]).version
