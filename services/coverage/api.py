@@ -165,9 +165,6 @@ async def import_demand_upload(
     except (ValueError, json.JSONDecodeError) as exc:
         raise InvalidInput(f"cannot read demand file: {exc}", field="file") from exc
     records = service.clean(records)
-    for r in records:
-        if "region" in r and "region_code" not in r:
-            r["region_code"] = r.pop("region")
     row, created = await run_in_threadpool(
         service.import_demand, session, name or fname, records, False, f"upload:{fname}"
     )

@@ -291,6 +291,7 @@ def points_from_records(records: list[dict[str, Any]], what: str, need_elderly: 
         lat.append(la)
         elderly.append(ev)
         for k, val in r.items():
+            k = "region_code" if k == "region" and "region_code" not in r else k
             if k not in ("id", "lon", "lat", "elderly", "geometry"):
                 extra.setdefault(k, [None] * i).append(val)
         for k in extra:

@@ -129,6 +129,9 @@ async def test_run_matches_cli_and_is_cached(
                 assert repr(got["minutes"]) == row["minutes"]
             assert (got["nearest_station"] or "") == row["nearest_station"]
     assert {t["type"] for t in summary["by_facility_type"]} == {"community_station", "care_center"}
+    for key in ("by_region_code", "by_street_code", "share_communities_with_station_within_circle"):
+        assert summary[key] == cli[key]
+    assert (await client.get("/openapi.json")).status_code == 200
     # identical inputs: the cached run
     again = await client.post("/api/v1/coverage/runs", json=body)
     assert (
@@ -329,3 +332,46 @@ async def test_two_step_fca_and_street_rollup_hand_worked(
     assert by_region["110101001001"]["beds_per_elderly"] == pytest.approx(30 / 30)
     street = (await client.get("/api/v1/coverage/regions/110101001000/latest")).json()
     assert street["elderly"] == 65 and street["covered_elderly"] == 30
+
+
+async def test_runs_left_queued_by_a_stopped_process_run_at_startup(
+    coverage_db_url: str, tiny: dict[str, Path]
+) -> None:
+    from services.common.db import make_engine, make_session_factory
+    from services.coverage import repository as repo
+
+    settings = CoverageSettings(database_url=coverage_db_url, facilities_url="http://127.0.0.1:9")
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            net_id, demand_id = await setup(c, tiny)
+    # a run that a crashed process accepted but never started
+    engine = make_engine(coverage_db_url)
+    with make_session_factory(engine, write=True)() as s:
+        row, _ = repo.add_run(
+            session=s,
+            cache_key="left-behind",
+            network_id=net_id,
+            demand_set_id=demand_id,
+            registry_version=None,
+            stations=stations_json(tiny),
+            params={
+                "minutes": 6.0,
+                "speed_mps": 1.0,
+                "max_snap_m": 500.0,
+                "skip_far_stations": False,
+                "gap_resolution": 9,
+            },
+        )
+        s.commit()
+        run_id = row.id
+    engine.dispose()
+    app2 = create_app(settings)
+    async with app2.router.lifespan_context(app2):
+        transport = httpx.ASGITransport(app=app2)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            body = await finished(c, f"/api/v1/coverage/runs/{run_id}")
+            assert body["status"] == "done"
+            summary = (await c.get(f"/api/v1/coverage/runs/{run_id}/summary")).json()
+            assert summary["covered_share_by_count"] == 0.5
