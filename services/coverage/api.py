@@ -415,7 +415,9 @@ async def run_siting(
     net, index = await run_in_threadpool(
         state.extras["networks"].get, service.network_row(session, row.network_id)
     )
-    demand = repo.get_demand_set(session=session, demand_set_id=row.demand_set_id)
+    demand = service.require(
+        repo.get_demand_set(session=session, demand_set_id=row.demand_set_id), "demand set"
+    )
     pts = repo.run_points(session=session, run_id=run_id, after=-1, limit=10**9)
     minutes = float(row.params["minutes"])
     covered = np.array([p.minutes is not None and p.minutes <= minutes for p in pts])
