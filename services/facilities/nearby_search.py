@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import orjson
+from psycopg.types.json import set_json_loads
 from sqlalchemy import JSON, Float, Integer, bindparam, column, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -80,7 +81,20 @@ def read_nearby(engine: Engine, query: NearbyQuery) -> NearbyResult:
     # One statement, so autocommit: no BEGIN/ROLLBACK round trips; the statement's own
     # snapshot is consistent (a retry with a larger LIMIT re-reads, and ranking stays exact).
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        _orjson_for_json(conn)
         return _nearby_pg(conn, query)
+
+
+def _orjson_for_json(conn: Connection) -> None:
+    """Decode json columns with orjson on this pooled psycopg connection (once).
+
+    The KNN query returns ~25 rows with two JSON columns each; the standard
+    library's decoder was a fifth of the request. Same values, ~5x faster.
+    """
+    proxied = conn.connection
+    if not proxied.info.get("carecircle_orjson"):
+        set_json_loads(orjson.loads, proxied.driver_connection)
+        proxied.info["carecircle_orjson"] = True
 
 
 def nearby(session: Session, query: NearbyQuery) -> NearbyResult:
@@ -169,8 +183,9 @@ def _pg_search(
         sql.where.append(f"(f.geog <-> {_PG_POINT}) >= :after_d")
         sql.params["after_d"] = query.after.distance_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M
     where = " AND ".join(sql.where) or "1 = 1"
+    hours = "f.opening_hours" if query.open_at is not None else "NULL"
     body = (
-        f"SELECT f.id AS c_id, f.lon AS c_lon, f.lat AS c_lat, f.opening_hours AS c_hours, "
+        f"SELECT f.id AS c_id, f.lon AS c_lon, f.lat AS c_lat, {hours} AS c_hours, "
         f"{SELECT_LIST}, (f.geog <-> {_PG_POINT}) AS knn_m FROM facilities f "
         f"WHERE {where} ORDER BY f.geog <-> {_PG_POINT} LIMIT :lim"
     )
