@@ -59,15 +59,15 @@ def network_row(session: Session, network_id: int) -> NetworkRow:
 
 
 def import_network_file(
-    session: Session, path: Path, kind: str, name: str, source: str
+    session: Session, path: Path, kind: str, name: str, source: str, field: str = "path"
 ) -> tuple[NetworkRow, bool]:
     """Parse, version and store a network; an identical one already stored is returned."""
     try:
         net = load_network_file(path, kind=kind)
     except ValueError as exc:
-        raise InvalidInput(str(exc), field="file") from exc
+        raise InvalidInput(str(exc), field=field) from exc
     if net.n_edges == 0:
-        raise InvalidInput("the network has no edges", field="file")
+        raise InvalidInput("the network has no edges", field=field)
     existing = repo.network_by_version(session=session, version=net.version)
     if existing is not None:
         return existing, False
@@ -94,7 +94,9 @@ def import_network_upload(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(content)
-        return import_network_file(session, path, kind, name or filename, f"upload:{filename}")
+        return import_network_file(
+            session, path, kind, name or filename, f"upload:{filename}", field="file"
+        )
 
 
 def records_version(records: list[dict[str, Any]]) -> str:

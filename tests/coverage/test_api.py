@@ -375,3 +375,8 @@ async def test_runs_left_queued_by_a_stopped_process_run_at_startup(
             assert body["status"] == "done"
             summary = (await c.get(f"/api/v1/coverage/runs/{run_id}/summary")).json()
             assert summary["covered_share_by_count"] == 0.5
+
+
+async def test_unknown_network_path_names_the_field(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/v1/coverage/networks", json={"path": "/nonexistent/x.osm.pbf"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path"

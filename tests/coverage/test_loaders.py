@@ -89,3 +89,35 @@ def test_geopackage_gives_the_same_network_as_geojson(
     gpkg = tmp_path / "streets.gpkg"
     gpd.read_file(tiny["network"]).to_file(gpkg, driver="GPKG")
     assert load_lines(gpkg).version == load_lines(tiny["network"]).version
+
+
+def test_geojson_demand_points_and_polygons(tmp_path: Path) -> None:
+    p = tmp_path / "d.geojson"
+    p.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "id": "p1",
+                        "properties": {"elderly": 4},
+                        "geometry": {"type": "Point", "coordinates": [116.4, 39.9]},
+                    },
+                    {
+                        "type": "Feature",
+                        "properties": {"id": "estate", "elderly": 40},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [
+                                [[116.41, 39.91], [116.42, 39.91], [116.42, 39.92], [116.41, 39.91]]
+                            ],
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    d = read_points(p, "demand", need_elderly=True)
+    assert d.ids.tolist() == ["p1", "estate"] and d.elderly.tolist() == [4.0, 40.0]
+    assert 116.41 < d.lon[1] < 116.42 and 39.91 < d.lat[1] < 39.92
