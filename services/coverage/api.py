@@ -442,6 +442,7 @@ async def run_siting(
             minutes,
             float(row.params["speed_mps"]),
             float(row.params["max_snap_m"]),
+            body.budget,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc), field="candidates") from exc

@@ -71,10 +71,13 @@ def siting(
     minutes: float,
     speed_mps: float,
     max_snap_m: float,
+    budget: float | None = None,
 ) -> dict[str, Any]:
     """Choose k candidate sites that newly cover the most elderly (existing stations fixed)."""
     if not candidates:
         raise ValueError("no candidate sites (none given and no gap cells)")
+    if budget is not None and method != "exact":
+        raise ValueError("a budget is solved by the exact method only")
     cand = points_from_records(candidates, "candidates", need_elderly=False)
     dm = points_from_records(demand, "demand", need_elderly=True)
     cx, cy = to_epsg(net.epsg, cand.lon, cand.lat)
@@ -91,7 +94,13 @@ def siting(
     if method == "greedy":
         pick = greedy(covers, dm.elderly, covered, k)
     elif method == "exact":
-        pick = exact(covers, dm.elderly, covered, k)
+        cost = None
+        if budget is not None:
+            raw = cand.attrs.get("cost", [None] * len(cand))
+            if any(c in (None, "") for c in raw):
+                raise ValueError("a budget needs a cost on every candidate site")
+            cost = np.array([float(c) for c in raw])[usable]
+        pick = exact(covers, dm.elderly, covered, k, cost=cost, budget=budget)
     else:
         cap = np.array(
             [

@@ -43,6 +43,7 @@ class PointIn(BaseModel):
     region_code: str | None = Field(None, description="12-digit community/street code")
     type: str | None = Field(None, description="Facility type (stations)")
     capacity: float | None = Field(None, ge=0, description="Beds/places (stations, for 2SFCA)")
+    cost: float | None = Field(None, ge=0, description="Candidate sites: cost, for a budget")
 
 
 class DemandIn(BaseModel):
@@ -189,6 +190,9 @@ class SitingIn(BaseModel):
         None, description="Candidate sites; default: network nodes in the top gap cells"
     )
     default_capacity: float = Field(100.0, gt=0, description="Capacitated form, per site")
+    budget: float | None = Field(
+        None, gt=0, description="Exact method: total cost limit (candidates carry `cost`)"
+    )
 
 
 class IsochroneIn(BaseModel):

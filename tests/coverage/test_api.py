@@ -181,6 +181,18 @@ async def test_scenario_siting_isochrones_walk_times(
     )
     assert site.status_code == 200, site.text
     assert site.json()["chosen"][0]["id"] == "south" and site.json()["newly_covered_elderly"] == 30
+    # with a budget: "south" (cost 5) is over a budget of 3, so the cheap one is taken
+    cands = [
+        {"id": "south", "lon": 116.402, "lat": 39.898, "cost": 5},
+        {"id": "cheap", "lon": 116.4025, "lat": 39.8985, "cost": 2},
+    ]
+    b = await client.post(
+        loc + "/siting", json={"k": 2, "method": "exact", "budget": 3, "candidates": cands}
+    )
+    assert b.status_code == 200, b.text
+    assert [c["id"] for c in b.json()["chosen"]] == ["cheap"]
+    nob = await client.post(loc + "/siting", json={"k": 1, "budget": 3, "candidates": cands})
+    assert nob.status_code == 422
     iso = (await client.post(loc + "/isochrones", json={"station_ids": ["west", "ghost"]})).json()
     assert [i["status"] for i in iso["items"]] == ["ok", "error"]
     assert [c["minutes"] for c in iso["items"][0]["contours"]] == [5.0, 10.0, 15.0]
