@@ -79,5 +79,11 @@ def coverage(
         for pid, eld, m, s in zip(
             result.demand_ids, result.elderly, result.minutes, result.nearest_station, strict=True
         ):
-            w.writerow([pid, repr(float(eld)), "" if m != m else repr(float(m)), s or ""])
+            w.writerow([pid, _number(eld), "" if m != m else repr(float(m)), s or ""])
     typer.echo(json.dumps(result.summary, ensure_ascii=False))
+
+
+def _number(value: float) -> str:
+    """Counts as written by people: 12 rather than 12.0; fractions exactly (repr)."""
+    v = float(value)
+    return str(int(v)) if v.is_integer() else repr(v)

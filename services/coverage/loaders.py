@@ -311,7 +311,14 @@ def read_points(path: Path, what: str, need_elderly: bool = False) -> PointSet:
         raise ValueError(f"{what} file not found: {path}")
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".csv":
-        return points_from_records(list(csv.DictReader(io.StringIO(text))), what, need_elderly)
+        rows = [
+            {
+                (k or "").strip().lower(): (v.strip() if isinstance(v, str) else v)
+                for k, v in r.items()
+            }
+            for r in csv.DictReader(io.StringIO(text))
+        ]
+        return points_from_records(rows, what, need_elderly)
     return points_from_records(geojson_records(json.loads(text), what), what, need_elderly)
 
 

@@ -121,3 +121,10 @@ def test_geojson_demand_points_and_polygons(tmp_path: Path) -> None:
     d = read_points(p, "demand", need_elderly=True)
     assert d.ids.tolist() == ["p1", "estate"] and d.elderly.tolist() == [4.0, 40.0]
     assert 116.41 < d.lon[1] < 116.42 and 39.91 < d.lat[1] < 39.92
+
+
+def test_csv_headers_are_forgiving(tmp_path: Path) -> None:
+    p = tmp_path / "d.csv"
+    p.write_text(" ID , Lon ,Lat,Elderly\nx, 116.4 ,39.9, 7\n")
+    d = read_points(p, "demand", need_elderly=True)
+    assert d.ids.tolist() == ["x"] and d.elderly.tolist() == [7.0] and d.lon[0] == 116.4
