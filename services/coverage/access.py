@@ -25,6 +25,8 @@ def station_demand_minutes(
     for siting candidates and 2SFCA); memory is chunk x nodes at a time.
     """
     graph = net.cost_matrix(reverse=True)
+    # each searched station holds a dense row of n_nodes floats: cap a chunk at ~160 MB
+    chunk = max(1, min(chunk, 20_000_000 // max(net.n_nodes, 1)))
     limit_m = horizon_min * 60 * speed_mps
     out = np.full((demand_node.size, station_node.size), np.inf)
     for s0 in range(0, station_node.size, chunk):
