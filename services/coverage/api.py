@@ -89,6 +89,8 @@ async def import_network_path(
         body.kind,
         body.name or Path(body.path).name,
         body.path,
+        "path",
+        body.max_segment_m,
     )
     session.commit()
     response.status_code = 201 if created else 200

@@ -34,6 +34,10 @@ def coverage(
     max_snap_m: float = typer.Option(
         500.0, help="Points farther than this from the network are reported."
     ),
+    max_segment_m: float = typer.Option(
+        0.0,
+        help="Cut straight edges longer than this (m) so points snap near long rural roads; 0 = off.",
+    ),
     skip_far_stations: bool = typer.Option(
         False, help="Report and skip stations off the network instead of failing."
     ),
@@ -54,7 +58,7 @@ def coverage(
         if mode not in ("walk", "drive"):
             raise ValueError("mode must be walk or drive")
         progress(0, "loading network")
-        net = load_network(network, kind=mode)
+        net = load_network(network, kind=mode, max_segment_m=max_segment_m or None)
         st = read_points(stations, "stations")
         dm = read_points(demand, "demand", need_elderly=True)
         result = compute_coverage(

@@ -23,7 +23,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from services.common.geo import utm_epsg_for
-from services.coverage.graph import DRIVE, WALK, Network, build_network
+from services.coverage.graph import DRIVE, WALK, Network, build_network, split_long_edges
 
 MERGE_TOLERANCE_M = 0.5
 """Line vertices closer than this are one node (digitising noise, not two junctions)."""
@@ -109,6 +109,7 @@ def _finish(
     codes: NDArray[np.int8],
     kind: str,
     speeds: NDArray[np.float64] | None,
+    max_segment_m: float | None = None,
 ) -> Network:
     """Project nodes, measure edges in meters, orient oneways, build the CSR graph."""
     if u.size == 0:
@@ -119,6 +120,10 @@ def _finish(
     back = codes == -1
     u, v = np.where(back, v, u), np.where(back, u, v)
     length = np.hypot(x[u] - x[v], y[u] - y[v])
+    if max_segment_m is not None:
+        x, y, u, v, length, origin = split_long_edges(x, y, u, v, length, max_segment_m)
+        codes = codes[origin]
+        speeds = None if speeds is None else speeds[origin]
     return build_network(
         x,
         y,
@@ -133,7 +138,10 @@ def _finish(
 
 
 def load_osm_pbf(
-    path: Path, kind: str = WALK, speeds_kmh: dict[str, float] | None = None
+    path: Path,
+    kind: str = WALK,
+    speeds_kmh: dict[str, float] | None = None,
+    max_segment_m: float | None = None,
 ) -> Network:
     """A walking (no motorways) or driving network from an ``.osm.pbf`` via pyrosm.
 
@@ -165,10 +173,15 @@ def load_osm_pbf(
     junction = edges["junction"].to_numpy() if "junction" in edges else None
     codes = _oneway_codes(edges["oneway"].to_numpy(), junction)
     speeds = _speeds_mps(hw, speeds_kmh) if kind == DRIVE else None
-    return _finish(lon, lat, u, v, codes, kind, speeds)
+    return _finish(lon, lat, u, v, codes, kind, speeds, max_segment_m)
 
 
-def load_lines(path: Path, kind: str = WALK, speeds_kmh: dict[str, float] | None = None) -> Network:
+def load_lines(
+    path: Path,
+    kind: str = WALK,
+    speeds_kmh: dict[str, float] | None = None,
+    max_segment_m: float | None = None,
+) -> Network:
     """A network from GeoJSON/GeoPackage LineStrings in WGS84.
 
     Vertices (not only endpoints) within 0.5 m of each other become one node, so
@@ -211,7 +224,7 @@ def load_lines(path: Path, kind: str = WALK, speeds_kmh: dict[str, float] | None
         else:
             per_line = np.full(len(gdf), DEFAULT_DRIVE_KMH / 3.6)
         speeds = per_line[line[:-1][same_line]]
-    return _finish(lon[first], lat[first], u, v, codes, kind, speeds)
+    return _finish(lon[first], lat[first], u, v, codes, kind, speeds, max_segment_m)
 
 
 def merge_close_points(xy: NDArray[np.float64], tol_m: float) -> NDArray[np.int64]:
@@ -229,19 +242,25 @@ def merge_close_points(xy: NDArray[np.float64], tol_m: float) -> NDArray[np.int6
 
 
 def load_network(
-    path: Path, kind: str = WALK, speeds_kmh: dict[str, float] | None = None
+    path: Path,
+    kind: str = WALK,
+    speeds_kmh: dict[str, float] | None = None,
+    max_segment_m: float | None = None,
 ) -> Network:
-    """Pick the reader by file name: ``.pbf`` via pyrosm, ``.npz`` saved, else lines."""
+    """Pick the reader by file name: ``.pbf`` via pyrosm, ``.npz`` saved, else lines.
+
+    ``max_segment_m`` cuts longer straight edges into pieces (see ``split_long_edges``).
+    """
     path = Path(path)
     if not path.exists():
         raise ValueError(f"network file not found: {path}")
     if path.name.endswith(".pbf"):
-        return load_osm_pbf(path, kind, speeds_kmh)
+        return load_osm_pbf(path, kind, speeds_kmh, max_segment_m)
     if path.suffix == ".npz":
         from services.coverage.graph import load_network as load_npz
 
         return load_npz(path)
-    return load_lines(path, kind, speeds_kmh)
+    return load_lines(path, kind, speeds_kmh, max_segment_m)
 
 
 @dataclass

@@ -20,6 +20,9 @@ class NetworkFromPath(BaseModel):
     path: str = Field(..., description=".osm.pbf, GeoJSON/GPKG LineStrings (WGS84) or .npz")
     kind: Literal["walk", "drive"] = "walk"
     name: str | None = None
+    max_segment_m: float | None = Field(
+        None, gt=0, description="Cut longer straight edges so points snap near long roads"
+    )
 
 
 class NetworkOut(BaseModel):

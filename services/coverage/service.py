@@ -59,11 +59,17 @@ def network_row(session: Session, network_id: int) -> NetworkRow:
 
 
 def import_network_file(
-    session: Session, path: Path, kind: str, name: str, source: str, field: str = "path"
+    session: Session,
+    path: Path,
+    kind: str,
+    name: str,
+    source: str,
+    field: str = "path",
+    max_segment_m: float | None = None,
 ) -> tuple[NetworkRow, bool]:
     """Parse, version and store a network; an identical one already stored is returned."""
     try:
-        net = load_network_file(path, kind=kind)
+        net = load_network_file(path, kind=kind, max_segment_m=max_segment_m)
     except ValueError as exc:
         raise InvalidInput(str(exc), field=field) from exc
     if net.n_edges == 0:

@@ -164,3 +164,23 @@ def test_helsinki_pbf_against_networkx_and_brute_force(shared_data: Path, tmp_pa
         known_covered += (best + acc) / 60 <= 15
     summary = json.loads(p.stdout.strip().splitlines()[-1])
     assert summary["covered_points"] == known_covered
+
+
+def test_split_long_edges_option_keeps_the_numbers(tiny: dict[str, Path], tmp_path: Path) -> None:
+    args = [
+        "--network",
+        str(tiny["network"]),
+        "--stations",
+        str(tiny["stations"]),
+        "--demand",
+        str(tiny["demand"]),
+        "--minutes",
+        "6",
+    ]
+    plain = run_cli(*args, "--out", str(tmp_path / "a.csv"))
+    split = run_cli(*args, "--out", str(tmp_path / "b.csv"), "--max-segment-m", "10")
+    assert plain.returncode == split.returncode == 0, split.stderr
+    a, b = read_result(tmp_path / "a.csv"), read_result(tmp_path / "b.csv")
+    for pid in ("a", "b", "c"):  # points on original vertices: same minutes, same station
+        assert float(b[pid]["minutes"]) == pytest.approx(float(a[pid]["minutes"]), rel=1e-12)
+        assert b[pid]["nearest_station"] == a[pid]["nearest_station"]

@@ -46,3 +46,37 @@ def test_version_is_content_hash_and_npz_round_trip() -> None:
 def test_bad_lengths_refused(bad: list[float]) -> None:
     with pytest.raises(ValueError, match="lengths"):
         build_network(np.zeros(2), np.zeros(2), [0], [1], bad, epsg=32650)
+
+
+def test_split_long_edges_keeps_distances_between_original_nodes() -> None:
+    from scipy.sparse.csgraph import dijkstra
+
+    from services.coverage.graph import split_long_edges
+
+    x = np.array([0.0, 1000.0, 1000.0])
+    y = np.array([0.0, 0.0, 30.0])
+    u, v = np.array([0, 1]), np.array([1, 2])
+    length = np.array([1000.0, 30.0])
+    x2, y2, u2, v2, l2, origin = split_long_edges(x, y, u, v, length, 100.0)
+    assert x2.size == 3 + 9 and u2.size == 10 + 1  # 1000 m -> 10 pieces, 30 m kept
+    assert origin.tolist() == [0] * 10 + [1]
+    assert np.allclose(np.hypot(x2[u2] - x2[v2], y2[u2] - y2[v2]), l2)
+    a = build_network(x, y, u, v, length, epsg=32650)
+    b = build_network(x2, y2, u2, v2, l2, epsg=32650)
+    da = dijkstra(a.cost_matrix(), indices=0)
+    db = dijkstra(b.cost_matrix(), indices=0)[:3]
+    assert np.allclose(da, db, rtol=1e-12)
+
+
+def test_a_home_near_a_long_road_snaps_once_the_road_is_split() -> None:
+    """Nodes 2 km apart: a home 20 m off the middle is 1 km from a node unless split."""
+    from services.coverage.graph import split_long_edges
+    from services.coverage.snapping import NodeIndex
+
+    x, y = np.array([0.0, 2000.0]), np.array([0.0, 0.0])
+    u, v, length = np.array([0]), np.array([1]), np.array([2000.0])
+    before = NodeIndex(x, y).snap(np.array([1000.0]), np.array([20.0]))
+    x2, y2, *_ = split_long_edges(x, y, u, v, length, 50.0)
+    after = NodeIndex(x2, y2).snap(np.array([1000.0]), np.array([20.0]))
+    assert before.too_far[0] and not after.too_far[0]
+    assert after.access_m[0] == 20.0
