@@ -1,4 +1,4 @@
-"""OGC API – Features (Part 1: Core, GeoJSON, OpenAPI 3.0) under ``/ogc``.
+"""OGC API – Features (Part 1: Core and GeoJSON; the API definition is OpenAPI 3.1) under ``/ogc``.
 
 GIS tools (QGIS, GDAL's ``OAPIF`` driver, ArcGIS) read the registry directly:
 landing page, conformance, collections ``facilities`` (points) and ``regions``
@@ -26,13 +26,12 @@ from services.facilities.geojson import GEOJSON, point_feature
 router = APIRouter(prefix="/ogc", tags=["OGC API – Features"])
 
 JSON = "application/json"
-OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.1"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-]
+]  # not "oas30": FastAPI publishes OpenAPI 3.1
 COLLECTIONS: dict[str, dict[str, str]] = {
     "facilities": {
         "title": "Elderly-care facilities",
