@@ -47,7 +47,10 @@ MAX_LIMIT = 10_000
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 
 LimitQuery = Annotated[
-    int, Query(ge=1, le=MAX_LIMIT, description="Features per page (1–10000).", examples=[100])
+    int,
+    Query(
+        ge=1, description="Features per page; more than 10000 is served as 10000.", examples=[100]
+    ),
 ]
 OffsetQuery = Annotated[
     int, Query(ge=0, description="Features to skip (use the `next` link).", examples=[0])
@@ -276,6 +279,7 @@ def items(
     """A GeoJSON FeatureCollection page with `numberMatched`, `numberReturned` and `next`/`prev` links."""
     _check_collection(collection_id)
     box = _parse_bbox(bbox)
+    limit = min(limit, MAX_LIMIT)  # OGC API Features: clamp, do not refuse
     if collection_id == "facilities":
         rows, matched = queries.page_of_facilities(
             session, queries.FacilityFilter(bbox=box), offset=offset, limit=limit

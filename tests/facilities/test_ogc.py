@@ -142,6 +142,13 @@ async def test_next_links_walk_every_feature_once(seeded: Any, collection: str) 
     assert seen == known
 
 
+async def test_limit_above_the_maximum_is_clamped(seeded: Any) -> None:
+    client, rows, _ = seeded
+    body = (await client.get(f"{OGC}/collections/facilities/items", params={"limit": 10**6})).json()
+    assert body["numberReturned"] == len(rows)
+    assert "limit=10000" in (_rel(body, "self") or "")
+
+
 async def test_bbox_filters_both_collections(seeded: Any) -> None:
     client, rows, regions = seeded
     box = (106.50, 29.55, 106.60, 29.66)
@@ -184,6 +191,7 @@ async def test_single_items_and_errors(seeded: Any) -> None:
         (f"{OGC}/collections/facilities/items?bbox=1,2,3", 400),
         (f"{OGC}/collections/facilities/items?bbox=5,5,1,1", 400),
         (f"{OGC}/collections/facilities/items?limit=0", 422),
+        (f"{OGC}/collections/facilities/items?offset=-1", 422),
     ]:
         response = await client.get(url)
         assert response.status_code == status, url
