@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from services.common.errors import Unauthorized
+from services.common.errors import Forbidden, Unauthorized
 from services.common.identity import (
     IDENTITY_HEADER,
     SIGNATURE_HEADER,
@@ -71,6 +71,29 @@ def get_identity(request: Request) -> Identity | None:
         return verify_identity(payload, signature, settings.identity_secret)
     except IdentityError as exc:
         raise Unauthorized(f"identity rejected: {exc}") from exc
+
+
+def role_guard(*roles: str, action: str) -> Callable[[Request], Identity | None]:
+    """A dependency that lets only ``roles`` (and admins) ``action``; anonymous only in development.
+
+    Anonymous callers pass when ``CARECIRCLE_REQUIRE_IDENTITY`` is off (embedded use, CLI);
+    with it on they get 401. A verified caller of another role gets 403 naming the roles allowed.
+    """
+    allowed = set(roles) | {"admin"}
+
+    def guard(request: Request) -> Identity | None:
+        identity = get_identity(request)
+        if identity is None:
+            if get_settings(request).require_identity:
+                raise Unauthorized(f"to {action} you need a gateway-signed identity")
+            return None
+        if identity.role not in allowed:
+            raise Forbidden(
+                f"role {identity.role!r} may not {action}; allowed: {', '.join(sorted(allowed))}"
+            )
+        return identity
+
+    return guard
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]

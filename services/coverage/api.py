@@ -5,14 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep
-from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
+from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep, role_guard
+from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from services.coverage import repository as repo
 from services.coverage import run_queries, service
 from services.coverage.loaders import geojson_records
@@ -34,6 +35,8 @@ from services.coverage.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
+# Planners (and admins) change coverage data and start runs; reads and walk times are open.
+PLANNERS_ONLY = [Depends(role_guard("planner", action="import coverage data or run coverage jobs"))]
 
 
 def _network_out(row: Any) -> NetworkOut:
@@ -75,19 +78,43 @@ def _run_out(row: Any, cached: bool = False) -> RunOut:
     )
 
 
-@router.post("/networks", status_code=201, response_model=NetworkOut)
+def _server_path_allowed(raw: str, import_dir: str, identity_secret: str) -> Path:
+    """A server path the caller may make us read: inside ``import_dir``, or anywhere in development.
+
+    Reading arbitrary server files on request is a hole once the service is behind a gateway,
+    so with identities on (``CARECIRCLE_IDENTITY_SECRET`` set) only ``COVERAGE_IMPORT_DIR`` is open.
+    """
+    path = Path(raw).expanduser().resolve()
+    if import_dir:
+        root = Path(import_dir).expanduser().resolve()
+        if not path.is_relative_to(root):
+            raise Forbidden(
+                f"path must be inside COVERAGE_IMPORT_DIR ({root}); upload the file instead",
+                field="path",
+            )
+        return path
+    if identity_secret:
+        raise Forbidden(
+            "server-path imports are off in production (set COVERAGE_IMPORT_DIR); upload the file instead",
+            field="path",
+        )
+    return path
+
+
+@router.post("/networks", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut)
 async def import_network_path(
-    body: NetworkFromPath, session: WriteSessionDep, response: Response
+    body: NetworkFromPath, state: StateDep, session: WriteSessionDep, response: Response
 ) -> NetworkOut:
     """Import a street network from a file on the server (.osm.pbf, GeoJSON/GPKG lines, .npz)."""
-    from pathlib import Path
-
+    path = _server_path_allowed(
+        body.path, state.settings.import_dir, state.settings.identity_secret
+    )  # type: ignore[attr-defined]
     row, created = await run_in_threadpool(
         service.import_network_file,
         session,
-        Path(body.path),
+        path,
         body.kind,
-        body.name or Path(body.path).name,
+        body.name or path.name,
         body.path,
         "path",
         body.max_segment_m,
@@ -97,7 +124,9 @@ async def import_network_path(
     return _network_out(row)
 
 
-@router.post("/networks/upload", status_code=201, response_model=NetworkOut)
+@router.post(
+    "/networks/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut
+)
 async def import_network_upload(
     state: StateDep,
     session: WriteSessionDep,
@@ -133,7 +162,7 @@ def get_network(network_id: int, session: ReadSessionDep) -> NetworkOut:
     return _network_out(row)
 
 
-@router.post("/demand", status_code=201, response_model=DemandOut)
+@router.post("/demand", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut)
 def import_demand(body: DemandIn, session: WriteSessionDep, response: Response) -> DemandOut:
     """Import demand points (elderly counts) as JSON."""
     records = service.clean([p.model_dump() for p in body.points])
@@ -143,7 +172,9 @@ def import_demand(body: DemandIn, session: WriteSessionDep, response: Response) 
     return _demand_out(row)
 
 
-@router.post("/demand/upload", status_code=201, response_model=DemandOut)
+@router.post(
+    "/demand/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
+)
 async def import_demand_upload(
     state: StateDep,
     session: WriteSessionDep,
@@ -175,7 +206,9 @@ async def import_demand_upload(
     return _demand_out(row)
 
 
-@router.post("/demand/from-registry", status_code=201, response_model=DemandOut)
+@router.post(
+    "/demand/from-registry", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
+)
 async def demand_from_registry(
     body: DemandFromRegistry, state: StateDep, session: WriteSessionDep, response: Response
 ) -> DemandOut:
@@ -215,7 +248,7 @@ def get_demand(demand_set_id: int, session: ReadSessionDep) -> DemandOut:
     return _demand_out(row)
 
 
-@router.post("/runs", status_code=202, response_model=RunOut)
+@router.post("/runs", status_code=202, dependencies=PLANNERS_ONLY, response_model=RunOut)
 async def submit_run(body: RunIn, state: StateDep, response: Response) -> RunOut:
     """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run.
 
@@ -374,7 +407,7 @@ def compare_runs(run_id: int, other_id: int, session: ReadSessionDep) -> dict[st
     }
 
 
-@router.post("/runs/{run_id}/isochrones", response_model=dict)
+@router.post("/runs/{run_id}/isochrones", dependencies=PLANNERS_ONLY, response_model=dict)
 async def run_isochrones(
     run_id: int, body: IsochroneIn, state: StateDep, session: ReadSessionDep
 ) -> dict[str, Any]:
@@ -408,7 +441,7 @@ async def run_isochrones(
     return {"items": items}
 
 
-@router.post("/runs/{run_id}/siting", response_model=dict)
+@router.post("/runs/{run_id}/siting", dependencies=PLANNERS_ONLY, response_model=dict)
 async def run_siting(
     run_id: int, body: SitingIn, state: StateDep, session: ReadSessionDep
 ) -> dict[str, Any]:

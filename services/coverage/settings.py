@@ -19,3 +19,8 @@ class CoverageSettings(ServiceSettings):
     )
     job_workers: int = Field(1, ge=1, le=8, description="Worker threads running coverage jobs")
     max_upload_mb: int = Field(200, ge=1, description="Largest network/demand upload accepted")
+    import_dir: str = Field(
+        "",
+        description="Folder that server-side network imports (POST /networks with a path) may read "
+        "from; empty allows any path only in embedded development (no identity secret set)",
+    )
