@@ -14,8 +14,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 CLIENT_ENV = "BENCH_PROXY_CLIENT"
 UPSTREAM_ENV = "BENCH_UPSTREAM"

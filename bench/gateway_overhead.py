@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 NEARBY = "/api/v1/facilities/nearby?lon=116.40&lat=39.91&k=10"
 HELLO = "/api/v1/facilities/hello"
