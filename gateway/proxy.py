@@ -46,6 +46,8 @@ _DROP_REQUEST = HOP_BY_HOP | {
     "authorization",
     "accept-encoding",
     "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
 }
 #: Never copied back: hop-by-hop, or set again by our own server and middleware.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server", "x-request-id"}
@@ -83,6 +85,10 @@ def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
         out.append((name, value))
     previous = request.headers.get("x-forwarded-for")
     out.append(("x-forwarded-for", f"{previous}, {client}" if previous else client))
+    # The public address, so services build links (OGC next/prev, Location) that callers can follow.
+    if "host" in request.headers:
+        out.append(("x-forwarded-host", request.headers["host"]))
+    out.append(("x-forwarded-proto", request.url.scheme))
     return out
 
 

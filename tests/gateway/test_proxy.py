@@ -172,6 +172,7 @@ async def test_hop_by_hop_credentials_and_identity_headers_are_not_forwarded(
             "X-CareCircle-Identity": "Zm9yZ2Vk",
             "X-CareCircle-Anything": "x",
             "X-Kept": "yes",
+            "X-Forwarded-Host": "evil.example",
         },
     )
     assert response.status_code == 200
@@ -188,6 +189,9 @@ async def test_hop_by_hop_credentials_and_identity_headers_are_not_forwarded(
         assert dropped not in headers
     assert headers["x-kept"] == "yes"
     assert headers["x-forwarded-for"] == "203.0.113.7"
+    # The services learn the public address (for links), never one a client made up.
+    assert headers["x-forwarded-host"] == "gateway"
+    assert headers["x-forwarded-proto"] == "http"
     assert sent["query"] == "region=110105"
     assert sent["identity"].role == "planner"
     assert "x-upstream-secret" not in response.headers  # named in the upstream's Connection header
@@ -299,3 +303,21 @@ def test_dot_segments_cannot_reach_other_routes(
             connection.close()
     assert all(stub.behaviour.received == [] for stub in upstreams.values())
     assert clean_path("/api/v1/facilities/7/") and not clean_path("/api/v1/facilities/7/..")
+
+
+async def test_ogc_links_through_the_gateway_point_at_the_gateway(
+    facilities_url: str, gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    """GIS clients follow `next` links: behind the gateway they must lead back to the gateway."""
+    app = create_app(make_settings(gateway_sqlite_url, upstreams, facilities_url=facilities_url))
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw.example") as gw:
+            landing = await gw.get("/ogc", headers={"Accept": "application/json"})
+            assert landing.status_code == 200, landing.text
+            hrefs = [link["href"] for link in landing.json()["links"]]
+            assert hrefs and all(href.startswith("http://gw.example/") for href in hrefs), hrefs
+            assert "http://gw.example/ogc/collections" in hrefs
+            assert not any(facilities_url in href for href in hrefs)
+    finally:
+        await close_app(app)
