@@ -42,8 +42,10 @@ PG_VER="$(pg_version)"
 log "PostgreSQL $PG_VER"
 
 # 2. PostGIS for that server
-if [ ! -f "/usr/share/postgresql/$PG_VER/extension/postgis.control" ]; then
-  apt_install "postgresql-$PG_VER-postgis-3"
+# (the control file and the library come from two packages; check both)
+if [ ! -f "/usr/share/postgresql/$PG_VER/extension/postgis.control" ] ||
+   ! ls "/usr/lib/postgresql/$PG_VER/lib/"postgis-3*.so >/dev/null 2>&1; then
+  apt_install "postgresql-$PG_VER-postgis-3" "postgresql-$PG_VER-postgis-3-scripts"
 fi
 
 # 3. Server running and accepting our user without a password on loopback
