@@ -41,8 +41,15 @@ fmt: venv
 lint: venv
 	$(BIN)/ruff check services gateway tests bench migrations
 
+# mypy --strict on the shared core and the pure compute modules (STYLE.md).
+STRICT := services/common services/coverage/graph.py services/coverage/reach.py \
+	services/coverage/snapping.py services/coverage/circles.py services/coverage/gaps.py \
+	services/coverage/isochrones.py services/coverage/access.py services/coverage/siting.py \
+	services/beds/indicators.py services/facilities/crs.py services/facilities/nearby.py \
+	services/facilities/opening_hours.py
+
 type: venv
-	$(BIN)/mypy services/common
+	$(BIN)/mypy --strict $(STRICT)
 
 clean:
 	rm -rf var .pytest_cache
