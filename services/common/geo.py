@@ -21,7 +21,9 @@ def haversine_m(
     dlat = lat2r - lat1r
     dlon = lon2r - lon1r
     a = np.sin(dlat / 2) ** 2 + np.cos(lat1r) * np.cos(lat2r) * np.sin(dlon / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), dtype=np.float64)
+    return np.asarray(
+        2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))), dtype=np.float64
+    )
 
 
 def utm_epsg_for(lon: float, lat: float) -> int:

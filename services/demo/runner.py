@@ -63,10 +63,17 @@ def load_coverage(files: DemoFiles, coverage_url: str) -> dict[str, object]:
     """
     base = f"{coverage_url}/api/v1/coverage"
     with httpx.Client(timeout=120) as http:
-        network = http.post(f"{base}/networks", json={"path": str(files.network), "kind": "walk", "name": "demo walking network"})
+        network = http.post(
+            f"{base}/networks",
+            json={"path": str(files.network), "kind": "walk", "name": "demo walking network"},
+        )
         network.raise_for_status()
         with files.demand.open("rb") as handle:
-            demand = http.post(f"{base}/demand/upload", files={"file": ("demand.geojson", handle, "application/geo+json")}, data={"name": "demo demand"})
+            demand = http.post(
+                f"{base}/demand/upload",
+                files={"file": ("demand.geojson", handle, "application/geo+json")},
+                data={"name": "demo demand"},
+            )
         demand.raise_for_status()
         run = http.post(
             f"{base}/runs",
@@ -75,11 +82,16 @@ def load_coverage(files: DemoFiles, coverage_url: str) -> dict[str, object]:
                 "demand_set_id": demand.json()["id"],
                 "minutes": 15,
                 "speed_mps": 1.0,
-                "station_query": {"type": ["community_station", "care_center", "day_care"], "status": ["active"]},
+                "station_query": {
+                    "type": ["community_station", "care_center", "day_care"],
+                    "status": ["active"],
+                },
             },
         )
         run.raise_for_status()
-        location = coverage_url + run.headers.get("location", f"/api/v1/coverage/runs/{run.json()['id']}")
+        location = coverage_url + run.headers.get(
+            "location", f"/api/v1/coverage/runs/{run.json()['id']}"
+        )
         for _ in range(600):
             status = http.get(location).json()
             if status["status"] in {"done", "failed"}:

@@ -9,8 +9,8 @@ append new services at the end.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator

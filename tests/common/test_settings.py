@@ -15,7 +15,12 @@ from services.coverage.settings import CoverageSettings
 from services.facilities.settings import FacilitiesSettings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-ALL_SETTINGS: list[type[BaseSettings]] = [FacilitiesSettings, BedsSettings, CoverageSettings, GatewaySettings]
+ALL_SETTINGS: list[type[BaseSettings]] = [
+    FacilitiesSettings,
+    BedsSettings,
+    CoverageSettings,
+    GatewaySettings,
+]
 INTERNAL_FIELDS = {"service_name"}
 
 
@@ -42,7 +47,9 @@ def test_every_setting_is_in_the_readme_configuration(settings_cls: type[BaseSet
     assert missing == [], f"document these in README.md's configuration tables: {missing}"
 
 
-def test_database_url_is_per_service_and_shared_settings_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_database_url_is_per_service_and_shared_settings_are_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("FACILITIES_DATABASE_URL", "postgresql://db/facilities")
     monkeypatch.setenv("BEDS_DATABASE_URL", "postgresql://db/beds")
     monkeypatch.setenv("CARECIRCLE_IDENTITY_SECRET", "k")

@@ -96,13 +96,18 @@ async def test_only_admins_import_regions(signed_client: httpx.AsyncClient) -> N
 
 async def test_required_identity_refuses_anonymous_writes(facilities_db_url: str) -> None:
     settings = FacilitiesSettings(
-        database_url=facilities_db_url, identity_secret=SECRET, require_identity=True, log_json=False
+        database_url=facilities_db_url,
+        identity_secret=SECRET,
+        require_identity=True,
+        log_json=False,
     )
     transport = httpx.ASGITransport(app=create_app(settings), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         assert (await client.post("/api/v1/facilities", json=station())).status_code == 401
         admin = sign_identity(Identity("root", "admin"), SECRET)
-        assert (await client.post("/api/v1/facilities", json=station(), headers=admin)).status_code == 201
+        assert (
+            await client.post("/api/v1/facilities", json=station(), headers=admin)
+        ).status_code == 201
         assert (await client.get("/api/v1/registry/version")).status_code == 200  # reads stay open
 
 

@@ -65,11 +65,13 @@ def upgrade() -> None:
         sa.Column("created_at", TS, server_default=sa.func.now(), nullable=False),
         sa.Column("finished_at", TS, nullable=True),
         sa.ForeignKeyConstraint(
-            ["network_id"], ["coverage_networks.id"],
+            ["network_id"],
+            ["coverage_networks.id"],
             name=op.f("fk_coverage_runs_network_id_coverage_networks"),
         ),
         sa.ForeignKeyConstraint(
-            ["demand_set_id"], ["coverage_demand_sets.id"],
+            ["demand_set_id"],
+            ["coverage_demand_sets.id"],
             name=op.f("fk_coverage_runs_demand_set_id_coverage_demand_sets"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coverage_runs")),
@@ -88,7 +90,9 @@ def upgrade() -> None:
         sa.Column("nearest_station", sa.String(length=128), nullable=True),
         sa.Column("access_2sfca", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["coverage_runs.id"], ondelete="CASCADE",
+            ["run_id"],
+            ["coverage_runs.id"],
+            ondelete="CASCADE",
             name=op.f("fk_coverage_run_points_run_id_coverage_runs"),
         ),
         sa.PrimaryKeyConstraint("run_id", "idx", name=op.f("pk_coverage_run_points")),
@@ -103,7 +107,9 @@ def upgrade() -> None:
         sa.Column("covered_share_by_count", sa.Float(), nullable=True),
         sa.Column("covered_share_by_elderly", sa.Float(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["run_id"], ["coverage_runs.id"], ondelete="CASCADE",
+            ["run_id"],
+            ["coverage_runs.id"],
+            ondelete="CASCADE",
             name=op.f("fk_coverage_run_regions_run_id_coverage_runs"),
         ),
         sa.PrimaryKeyConstraint("run_id", "region_code", name=op.f("pk_coverage_run_regions")),

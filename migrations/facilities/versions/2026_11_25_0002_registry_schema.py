@@ -14,7 +14,6 @@ from alembic import op
 
 from services.common.spatial import GeometryColumn, sqlite_rtree_ddl, sqlite_rtree_drop_ddl
 
-
 revision: str = "facilities_0002"
 down_revision: str | None = "facilities_0001"
 branch_labels: str | Sequence[str] | None = None
