@@ -14,9 +14,12 @@ from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep, role_guard
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from services.common.identity import region_prefix
 from services.coverage import repository as repo
 from services.coverage import run_queries, service
 from services.coverage.loaders import geojson_records
+from services.coverage.models import RunRegionRow
+from services.coverage.rollup import rollup
 from services.coverage.schemas import (
     DemandFromRegistry,
     DemandIn,
@@ -485,22 +488,30 @@ async def run_siting(
 
 @router.get("/regions/{code}/latest", response_model=dict)
 def region_latest(code: str, session: ReadSessionDep) -> dict[str, Any]:
-    """The latest finished run's figures for a region (404 if none)."""
+    """The latest finished run's figures for a region, summed over its sub-regions when needed (404 if none)."""
     found = repo.latest_region(session=session, region_code=code)
-    if found is None:
-        raise NotFound(f"no finished coverage run covers region {code}")
-    reg, run = found
+    if found is not None:
+        reg, run = found
+        figures: dict[str, Any] = {
+            column: getattr(reg, column)
+            for column in ("elderly", "covered_elderly", "demand_points")
+            + ("covered_share_by_count", "covered_share_by_elderly")
+        }
+    else:
+        below = repo.latest_region_rows(session=session, prefix=region_prefix(code))
+        if below is None:
+            raise NotFound(f"no finished coverage run covers region {code}")
+        rows, run = below
+        figures = rollup(
+            [{c.name: getattr(r, c.name) for c in RunRegionRow.__table__.columns} for r in rows]
+        )
     return {
         "region_code": code,
         "run_id": run.id,
         "finished_at": run.finished_at,
         "minutes": run.params.get("minutes"),
         "speed_mps": run.params.get("speed_mps"),
-        "elderly": reg.elderly,
-        "covered_elderly": reg.covered_elderly,
-        "demand_points": reg.demand_points,
-        "covered_share_by_count": reg.covered_share_by_count,
-        "covered_share_by_elderly": reg.covered_share_by_elderly,
+        **figures,
         "demand_derived_from_registry": (run.summary or {}).get("demand_derived_from_registry"),
     }
 

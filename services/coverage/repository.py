@@ -155,5 +155,26 @@ def latest_region(*, session: Session, region_code: str) -> tuple[RunRegionRow, 
     return (row[0], row[1]) if row else None
 
 
+def latest_region_rows(
+    *, session: Session, prefix: str
+) -> tuple[list[RunRegionRow], RunRow] | None:
+    """Rows under ``prefix`` of the latest finished run that has any (for ancestor rollups)."""
+    run = session.scalars(
+        select(RunRow)
+        .join(RunRegionRow, RunRegionRow.run_id == RunRow.id)
+        .where(RunRegionRow.region_code.startswith(prefix), RunRow.status == "done")
+        .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
+        .limit(1)
+    ).first()
+    if run is None:
+        return None
+    rows = session.scalars(
+        select(RunRegionRow).where(
+            RunRegionRow.run_id == run.id, RunRegionRow.region_code.startswith(prefix)
+        )
+    ).all()
+    return list(rows), run
+
+
 def count_runs(*, session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(RunRow)) or 0)

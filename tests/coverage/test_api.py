@@ -344,6 +344,16 @@ async def test_two_step_fca_and_street_rollup_hand_worked(
     assert by_region["110101001001"]["beds_per_elderly"] == pytest.approx(30 / 30)
     street = (await client.get("/api/v1/coverage/regions/110101001000/latest")).json()
     assert street["elderly"] == 65 and street["covered_elderly"] == 30
+    # A district (and its city) sum their communities, never a street and its communities twice.
+    for ancestor in ("110101000000", "110100000000"):
+        rolled = (await client.get(f"/api/v1/coverage/regions/{ancestor}/latest")).json()
+        assert (rolled["elderly"], rolled["covered_elderly"]) == (
+            street["elderly"],
+            street["covered_elderly"],
+        )
+        assert rolled["demand_points"] == street["demand_points"]
+        assert rolled["rolled_up_from"] == ["110101001001", "110101001002"]
+    assert (await client.get("/api/v1/coverage/regions/110102000000/latest")).status_code == 404
 
 
 async def test_runs_left_queued_by_a_stopped_process_run_at_startup(
