@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -133,7 +134,24 @@ def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
             process.kill()
 
 
+def busy_ports(ports: dict[str, int]) -> list[int]:
+    """Ports something already listens on (another demo, say), so we never talk to a stranger."""
+    busy = []
+    for port in ports.values():
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                busy.append(port)
+    return busy
+
+
 def run_demo(osm_path: str | None = None, base_port: int = 8000, data_dir: Path = DEMO_DIR) -> None:
+    taken = busy_ports(demo_ports(base_port))
+    if taken:
+        raise SystemExit(
+            f"port(s) {', '.join(map(str, taken))} already in use (another demo running?); "
+            "stop it or pick other ports with --base-port"
+        )
     print(f"Building the demo dataset in {data_dir} …", flush=True)
     files = build_demo_dataset(data_dir, Path(osm_path) if osm_path else None)
     env = demo_environment(base_port, data_dir.resolve())

@@ -91,3 +91,22 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout_s: float) -> 
         if text in line:
             return
     raise AssertionError(f"no {text!r} within {timeout_s} s: {''.join(seen)}")
+
+
+def test_demo_refuses_ports_that_are_already_taken(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "services.cli", "demo", "--base-port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"port(s) {port}" in result.stderr
+    assert not (tmp_path / "var").exists()  # refused before touching anything
