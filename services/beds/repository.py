@@ -8,7 +8,7 @@ identical on SQLite and PostGIS.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -492,8 +492,21 @@ def add_target(session: Session, **values: Any) -> PlanTarget:
 # --- idempotency -------------------------------------------------------------------------------
 
 
+#: How long a POST's answer is replayed for its Idempotency-Key (the facilities service keeps 24 h too).
+IDEMPOTENCY_TTL_S = 24 * 3600
+
+
+def _idempotency_cutoff() -> datetime:
+    return datetime.now(UTC) - timedelta(seconds=IDEMPOTENCY_TTL_S)
+
+
 def idempotency_record(session: Session, key: str) -> IdempotencyRecord | None:
-    return session.get(IdempotencyRecord, key)
+    """The stored answer for ``key`` while it is younger than ``IDEMPOTENCY_TTL_S``."""
+    return session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.key == key, IdempotencyRecord.created_at >= _idempotency_cutoff()
+        )
+    ).first()
 
 
 def save_idempotency(
@@ -505,6 +518,10 @@ def save_idempotency(
     body: dict[str, Any],
     headers: dict[str, str] | None,
 ) -> None:
+    """Store an answer under ``key``; expired answers (this key's included) are purged first."""
+    session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < _idempotency_cutoff())
+    )
     session.add(
         IdempotencyRecord(
             key=key,
@@ -512,6 +529,7 @@ def save_idempotency(
             status_code=status_code,
             response_body=body,
             headers=headers,
+            created_at=datetime.now(UTC),
         )
     )
     session.flush()

@@ -244,3 +244,36 @@ async def test_readiness_reports_the_registry_but_stays_ready(
         async with beds_client(beds_db_url, url) as client:
             response = await client.get("/readyz")
             assert response.status_code == 200 and response.json()["checks"]["facilities"] == state
+
+
+async def test_idempotency_keys_expire_after_a_day(
+    client: httpx.AsyncClient, beds_db_url: str
+) -> None:
+    """A key older than the TTL is forgotten: it may be reused for a new request."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from services.beds.models import IdempotencyRecord
+    from services.beds.repository import IDEMPOTENCY_TTL_S
+    from services.common.db import make_engine
+
+    headers = {"Idempotency-Key": "old-key"}
+    first = await client.post("/api/v1/beds/reports", json=REPORT, headers=headers)
+    assert first.status_code == 201
+    engine = make_engine(beds_db_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                update(IdempotencyRecord).values(
+                    created_at=datetime.now(UTC) - timedelta(seconds=IDEMPOTENCY_TTL_S + 60)
+                )
+            )
+    finally:
+        engine.dispose()
+    # Before expiry this body under the same key was a 422; now the key is free again.
+    other_month = {**REPORT, "period": "2025-01"}
+    reused = await client.post("/api/v1/beds/reports", json=other_month, headers=headers)
+    assert reused.status_code == 201, reused.text
+    assert "idempotent-replayed" not in reused.headers
+    assert count_rows(beds_db_url, IdempotencyRecord) == 1  # the expired answer was purged
