@@ -18,7 +18,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.common.db import make_metadata
+from services.common.db import UTCDateTime, make_metadata
 
 CODE = String(12)
 
@@ -80,8 +79,8 @@ class BedReport(Base):
     street_code: Mapped[str | None] = mapped_column(CODE)
     community_code: Mapped[str | None] = mapped_column(CODE)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class BedReportRevision(Base):
@@ -99,7 +98,7 @@ class BedReportRevision(Base):
     actor: Mapped[str] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(128))
     reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class FamilyBeds(Base):
@@ -139,7 +138,7 @@ class CachedRegion(Base):
     elderly_65plus: Mapped[int | None] = mapped_column(Integer)
     year: Mapped[int | None] = mapped_column(Integer)
     children_fetched: Mapped[bool] = mapped_column(Boolean, default=False)
-    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class PlanTarget(Base):
@@ -176,5 +175,5 @@ class IdempotencyRecord(Base):
     headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Indexed: answers expire (IDEMPOTENCY_TTL_S in repository.py) and are purged by age.
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), index=True
+        UTCDateTime(), server_default=func.now(), index=True
     )

@@ -9,7 +9,8 @@ from starlette.responses import JSONResponse
 
 from services.common.errors import PROBLEM_JSON
 
-ORJSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+# Every timestamp we store is UTC; SQLite hands them back naive, so say so on the wire.
+ORJSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS | orjson.OPT_NAIVE_UTC
 
 
 class FastJSONResponse(JSONResponse):
