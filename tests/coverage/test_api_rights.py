@@ -96,3 +96,17 @@ async def test_server_paths_are_off_in_production_without_an_import_dir(
         )
         assert response.status_code == 403
         assert "COVERAGE_IMPORT_DIR" in response.json()["detail"]
+
+
+async def test_uploads_over_the_limit_are_refused_for_networks_and_demand(
+    coverage_db_url: str,
+) -> None:
+    settings = CoverageSettings(database_url=coverage_db_url, max_upload_mb=1)
+    too_big = b"x" * 1_500_000
+    async for c in client_for(settings):
+        for route in ("/api/v1/coverage/networks/upload", "/api/v1/coverage/demand/upload"):
+            response = await c.post(
+                route, files={"file": ("big.geojson", too_big, "application/json")}
+            )
+            assert response.status_code == 413, route
+            assert "too large" in response.json()["detail"]
