@@ -267,19 +267,17 @@ def patch_facility(
     allow_outside_region: OutsideQuery = False,
 ) -> Response:
     """Change some fields (only those sent) of a facility at the version named by If-Match."""
-    expected = registry.parse_if_match(if_match)
-    changes = registry.to_wgs84_input(body.model_dump(exclude_unset=True), crs)
-    row = registry.update_facility(
+    return _update(
         session,
         facility_id=facility_id,
-        expected_version=expected,
-        changes=changes,
+        fields=body.model_dump(exclude_unset=True),
+        replace=False,
         actor=_actor(identity, settings),
+        if_match=if_match,
+        crs=crs,
         force=force,
         allow_outside_region=allow_outside_region,
     )
-    session.commit()
-    return _facility_response(row, crs)
 
 
 @router.put(
@@ -304,15 +302,39 @@ def put_facility(
     allow_outside_region: OutsideQuery = False,
 ) -> Response:
     """Replace a facility (fields left out take their defaults) at the version named by If-Match."""
-    expected = registry.parse_if_match(if_match)
-    changes = registry.to_wgs84_input(body.model_dump(), crs)
+    return _update(
+        session,
+        facility_id=facility_id,
+        fields=body.model_dump(),
+        replace=True,
+        actor=_actor(identity, settings),
+        if_match=if_match,
+        crs=crs,
+        force=force,
+        allow_outside_region=allow_outside_region,
+    )
+
+
+def _update(
+    session: Any,
+    *,
+    facility_id: int,
+    fields: dict[str, Any],
+    replace: bool,
+    actor: registry.Actor,
+    if_match: str | None,
+    crs: str,
+    force: bool,
+    allow_outside_region: bool,
+) -> Response:
+    """PATCH and PUT alike: check If-Match, convert coordinates, write, commit, answer."""
     row = registry.update_facility(
         session,
         facility_id=facility_id,
-        expected_version=expected,
-        changes=changes,
-        actor=_actor(identity, settings),
-        replace=True,
+        expected_version=registry.parse_if_match(if_match),
+        changes=registry.to_wgs84_input(fields, crs),
+        actor=actor,
+        replace=replace,
         force=force,
         allow_outside_region=allow_outside_region,
     )
