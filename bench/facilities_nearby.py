@@ -19,7 +19,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -137,43 +136,14 @@ def sqlite_database() -> Iterator[str]:
 # --------------------------------------------------------------------------- server and wrk
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def uvicorn_server(database_url: str) -> Iterator[str]:
     """``uvicorn`` (uvloop, httptools, one worker, no access log) serving the bench app."""
-    import httpx
+    from bench.gateway_wrk import uvicorn_process
 
-    port = _free_port()
-    env = {**os.environ, "FACILITIES_DATABASE_URL": database_url, "CARECIRCLE_LOG_LEVEL": "WARNING"}
-    cmd = [
-        sys.executable, "-m", "uvicorn", "bench.facilities_nearby:make_bench_app", "--factory",
-        "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise SystemExit("the bench server did not start")
-            time.sleep(0.1)
+    env = {"FACILITIES_DATABASE_URL": database_url, "CARECIRCLE_LOG_LEVEL": "WARNING"}
+    with uvicorn_process("bench.facilities_nearby:make_bench_app", env) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 LUA = """
