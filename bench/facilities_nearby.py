@@ -41,7 +41,8 @@ NEARBY_QUERY = "k=20&radius_m=3000&type=community_station"
 
 
 def make_bench_app():  # type: ignore[no-untyped-def]
-    """uvicorn factory: the facilities app plus ``GET /bench/hello`` (the baseline route)."""
+    """uvicorn factory: the facilities app plus the baseline routes ``GET /bench/hello`` (``def``, like
+    the app's other database routes) and ``GET /bench/hello-async`` (``async def``, no thread hop)."""
     from fastapi import APIRouter
 
     from services.facilities.app import create_app
@@ -51,6 +52,10 @@ def make_bench_app():  # type: ignore[no-untyped-def]
 
     @hello.get("/bench/hello")
     def hello_world() -> dict[str, str]:
+        return {"hello": "world"}
+
+    @hello.get("/bench/hello-async")
+    async def hello_world_async() -> dict[str, str]:
         return {"hello": "world"}
 
     app.include_router(hello)
@@ -218,8 +223,14 @@ def bench_backend(name: str, url: str, n: int, seconds: int, connections: int) -
             wrk("warm-up", f"{base}/bench/hello", seconds=1, connections=connections)
             wrk("warm-up", base, seconds=1, connections=connections, script=script)
             hello = wrk(
-                f"{name}: hello world (baseline)",
+                f"{name}: hello world def (baseline)",
                 f"{base}/bench/hello",
+                seconds=seconds,
+                connections=connections,
+            )
+            hello_async = wrk(
+                f"{name}: hello world async",
+                f"{base}/bench/hello-async",
                 seconds=seconds,
                 connections=connections,
             )
@@ -232,7 +243,7 @@ def bench_backend(name: str, url: str, n: int, seconds: int, connections: int) -
             )
     finally:
         os.unlink(script)
-    return [hello, near]
+    return [hello, hello_async, near]
 
 
 def main() -> None:
@@ -251,19 +262,24 @@ def main() -> None:
     print(
         f"cores: {os.cpu_count()} (shared with other work on this machine; wrk takes part of one)"
     )
-    results: list[tuple[Figures, Figures]] = []
+    results: list[list[Figures]] = []
     for backend in args.backends.split(","):
         database = sqlite_database() if backend == "sqlite" else postgis_database()
         with database as url:
-            hello, near = bench_backend(backend, url, n, seconds, args.connections)
-            results.append((hello, near))
+            results.append(bench_backend(backend, url, n, seconds, args.connections))
     print()
-    print(f"{'run':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} {'errors':>7}")
-    for hello, near in results:
-        for fig in (hello, near):
-            ratio = f"{fig.rps / hello.rps:9.1%}" if fig is near else f"{'—':>9}"
+    print(
+        f"{'run':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs def':>8} {'vs async':>9} {'errors':>7}"
+    )
+    for hello, hello_async, near in results:
+        for fig in (hello, hello_async, near):
+            ratios = (
+                f"{fig.rps / hello.rps:8.1%} {fig.rps / hello_async.rps:9.1%}"
+                if fig is near
+                else f"{'—':>8} {'—':>9}"
+            )
             print(
-                f"{fig.label:<34} {fig.rps:9.0f} {fig.p50_ms:8.2f} {fig.p99_ms:8.2f} {ratio} {fig.errors:7d}"
+                f"{fig.label:<36} {fig.rps:9.0f} {fig.p50_ms:8.2f} {fig.p99_ms:8.2f} {ratios} {fig.errors:7d}"
             )
     print("targets: nearby ≥ 50 % of hello-world throughput, p99 < 15 ms")
 

@@ -44,6 +44,8 @@ def create_service_app(
         finally:
             if on_shutdown is not None:
                 await _maybe_await(on_shutdown(state))
+            for close in state.async_closers:
+                await close()
             state.engine.dispose()
 
     app = FastAPI(

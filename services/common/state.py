@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,8 @@ class ServiceState:
     metrics: RequestMetrics
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Run (in order) by the app's shutdown: resources opened in the serving loop, e.g. async pools.
+    async_closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> ServiceState:

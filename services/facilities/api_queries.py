@@ -1,8 +1,8 @@
 """Read-only query routes: list/search, bounding box, nearby (JSON or GeoJSON by Accept).
 
 The list route is a plain ``def`` with a read session (ADR 0003). The nearby route,
-which every mobile app calls, is ``async`` and runs one read transaction itself
-(inline on SQLite, in the threadpool on PostGIS; ADR 0071). Both answer with
+which every mobile app calls, is ``async``, parses its own parameters and runs one
+read itself (inline on SQLite, ADR 0071; asyncpg on PostGIS, ADR 0072). Both answer with
 orjson-rendered dicts, skipping response-model re-validation; the OpenAPI schema
 still documents the exact shape (``NearbyPage``, ``FacilityPage``).
 """
@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import base64
 import math
-from datetime import datetime
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep
 from services.common.errors import InvalidInput
@@ -26,9 +23,17 @@ from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
 from services.facilities import crs as crs_mod
 from services.facilities import nearby as ranking
-from services.facilities import nearby_search, queries
+from services.facilities import nearby_postgis, nearby_search, queries
 from services.facilities.geojson import GEOJSON, feature_collection, reproject_items, wants_geojson
-from services.facilities.opening_hours import DEFAULT_TZ, local_moment
+from services.facilities.nearby_params import (
+    DEFAULT_K,
+    MAX_K,
+    MAX_PAGE,
+    NearbyParams,
+    openapi_parameters,
+    parse_nearby_params,
+)
+from services.facilities.opening_hours import local_moment
 from services.facilities.schemas import (
     FACILITY_TYPES,
     SERVICES,
@@ -41,11 +46,6 @@ from services.facilities.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["facility queries"])
-
-MAX_K = 1000
-MAX_PAGE = 100
-DEFAULT_K = 20
-MAX_RADIUS_M = 100_000.0
 
 
 class NearbyItem(FacilityOut):
@@ -161,17 +161,11 @@ def _region(region: str | None) -> str | None:
 
 
 def _nearby_page(
-    state: ServiceState,
-    query: nearby_search.NearbyQuery,
-    *,
-    served: int,
-    total: int,
-    tag: str,
+    result: nearby_search.NearbyResult | None, *, served: int, total: int, tag: str
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of nearby items (WGS84) and the cursor of the next, in one read transaction."""
-    if query.want <= 0:
+    """The page's items (WGS84) with distance and walking time, and the cursor of the next page."""
+    if result is None:
         return [], None
-    result = nearby_search.read_nearby(state.engine, query)
     items: list[dict[str, Any]] = []
     walk = ranking.walk_minutes(result.distances_m).tolist()
     for row, distance_m, minutes in zip(
@@ -270,99 +264,55 @@ def list_facilities(
     "/facilities/nearby",
     summary="Facilities near a point, nearest first",
     response_model=NearbyPage,
-    responses={200: {"content": _GEOJSON_CONTENT}},
+    responses={200: {"content": _GEOJSON_CONTENT}, 422: {"description": "Invalid parameter"}},
+    openapi_extra={"parameters": openapi_parameters(NearbyParams)},
 )
-async def nearby_facilities(
-    request: Request,
-    lon: Annotated[
-        float, Query(description="Longitude of the user, degrees in `crs`.", examples=[106.5330])
-    ],
-    lat: Annotated[
-        float, Query(description="Latitude of the user, degrees in `crs`.", examples=[29.6010])
-    ],
-    k: Annotated[
-        int | None,
-        Query(
-            ge=1,
-            le=MAX_K,
-            description=f"The k nearest (over all pages). Default {DEFAULT_K} without `radius_m`, all within it otherwise.",
-            examples=[20],
-        ),
-    ] = None,
-    radius_m: Annotated[
-        float | None,
-        Query(
-            gt=0,
-            le=MAX_RADIUS_M,
-            description="Only facilities within this great-circle distance, meters.",
-            examples=[3000],
-        ),
-    ] = None,
-    type: Annotated[ListQuery, Query(examples=["community_station"])] = None,
-    service: Annotated[
-        ListQuery,
-        Query(description="Facilities offering all of these services.", examples=["meal"]),
-    ] = None,
-    status: Annotated[ListQuery, Query(examples=["active"])] = None,
-    min_stars: Annotated[
-        int | None,
-        Query(
-            ge=0, le=5, description="Star rating at least this (unrated excluded).", examples=[3]
-        ),
-    ] = None,
-    open_now: Annotated[
-        bool,
-        Query(
-            description="Only facilities open at `at` by their weekly hours (unknown hours excluded).",
-            examples=[True],
-        ),
-    ] = False,
-    at: Annotated[
-        datetime | None,
-        Query(
-            description="The moment for `open_now` (ISO 8601); default now. Naive times are wall-clock in `tz`.",
-            examples=["2026-11-25T09:30:00"],
-        ),
-    ] = None,
-    tz: Annotated[
-        str, Query(description="IANA time zone of the opening hours.", examples=[DEFAULT_TZ])
-    ] = DEFAULT_TZ,
-    crs: CrsQuery = "wgs84",
-    limit: Annotated[
-        int | None,
-        Query(ge=1, le=MAX_PAGE, description="Page size; default min(k, 100).", examples=[10]),
-    ] = None,
-    cursor: Annotated[
-        str | None,
-        Query(
-            description="`next_cursor` of the previous page (same query).",
-            examples=["MHgxLjlkMGI1YTViYWFkZmZwKzh8MnwyfGRmMWVhYmJhNzhlZg"],
-        ),
-    ] = None,
-    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Any:
+async def nearby_facilities(request: Request) -> Any:
     """Nearest facilities with `distance_m` (great circle) and `walk_minutes` (1.0 m/s); stable cursor paging."""
-    q_lon, q_lat = _point_wgs84(lon, lat, crs)
+    params = parse_nearby_params(request.query_params)
+    query, served, total, tag = _nearby_query(params)
+    state: ServiceState = request.app.state.service
+    if query.want <= 0:
+        result = None
+    elif state.engine.dialect.name == "postgresql":
+        result = await nearby_postgis.for_state(state).read(query)
+    else:
+        # SQLite answers from the local (memory-mapped) file in well under a millisecond:
+        # inline is cheaper than a thread hop (ADR 0071).
+        result = nearby_search.read_nearby_sqlite(state.engine, query)
+    items, next_cursor = _nearby_page(result, served=served, total=total, tag=tag)
+    reproject_items(items, params.crs)
+    if wants_geojson(request.headers.get("accept")):
+        return FastJSONResponse(
+            feature_collection(items, next_cursor=next_cursor), media_type=GEOJSON
+        )
+    return FastJSONResponse({"items": items, "next_cursor": next_cursor})
+
+
+def _nearby_query(params: NearbyParams) -> tuple[nearby_search.NearbyQuery, int, int, str]:
+    """The WGS84 query of this page, how many earlier pages served, the total asked, the query's tag."""
+    q_lon, q_lat = _point_wgs84(params.lon, params.lat, params.crs)
+    k, radius_m = params.k, params.radius_m
     total = k if k is not None else (MAX_K if radius_m is not None else DEFAULT_K)
     after = None
-    if cursor:
+    if params.cursor:
         try:
-            after = ranking.decode_cursor(cursor)
+            after = ranking.decode_cursor(params.cursor)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="cursor") from exc
     served = after.served if after else 0
-    want = min(limit or min(total, MAX_PAGE), total - served)
+    want = min(params.limit or min(total, MAX_PAGE), total - served)
     open_at = None
-    if open_now:
+    if params.open_now:
         try:
-            open_at = local_moment(at, tz)
+            open_at = local_moment(params.at, params.tz)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="tz") from exc
     filters = queries.FacilityFilter(
-        types=_checked(type, FACILITY_TYPES, "type"),
-        statuses=_checked(status, STATUSES, "status"),
-        services_mask=services_mask(_checked(service, SERVICES, "service")),
-        min_stars=min_stars,
+        types=_checked(params.type, FACILITY_TYPES, "type"),
+        statuses=_checked(params.status, STATUSES, "status"),
+        services_mask=services_mask(_checked(params.service, SERVICES, "service")),
+        min_stars=params.min_stars,
     )
     query = nearby_search.NearbyQuery(
         lon=q_lon,
@@ -373,23 +323,12 @@ async def nearby_facilities(
         after=after,
         open_at=open_at,
     )
-    tag = ranking.query_tag(q_lon, q_lat, total, query.radius_m, filters, open_now, tz)
+    tag = ranking.query_tag(
+        q_lon, q_lat, total, query.radius_m, filters, params.open_now, params.tz
+    )
     if after is not None and after.query_tag != tag:
         raise InvalidInput(
             "cursor belongs to a different query (point, k, radius or filters changed); start again without it",
             field="cursor",
         )
-    state: ServiceState = request.app.state.service
-    page = partial(_nearby_page, state, query, served=served, total=total, tag=tag)
-    # SQLite answers from the local (memory-mapped) file in about a millisecond: running it
-    # inline is cheaper than a thread hop. PostGIS waits on a socket: one hop to the threadpool.
-    if state.engine.dialect.name == "sqlite":
-        items, next_cursor = page()
-    else:
-        items, next_cursor = await run_in_threadpool(page)
-    reproject_items(items, crs)
-    if wants_geojson(accept):
-        return FastJSONResponse(
-            feature_collection(items, next_cursor=next_cursor), media_type=GEOJSON
-        )
-    return FastJSONResponse({"items": items, "next_cursor": next_cursor})
+    return query, served, total, tag

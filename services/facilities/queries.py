@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import TextClause
 
 from services.common.identity import region_prefix
 from services.facilities import nearby as ranking
+from services.facilities import rtree_lanes
 from services.facilities.models import Facility, Region
 from services.facilities.normalize import normalize_name
 from services.facilities.schemas import FACILITY_TYPES
@@ -125,7 +126,7 @@ def where_sql(filters: FacilityFilter, pg: bool) -> SqlParts:
         sql.where.append("f.source = :source")
         sql.params["source"] = filters.source
     if filters.bbox is not None:
-        _bbox_sql(sql, filters.bbox, pg)
+        _bbox_sql(sql, filters.bbox, filters.types, pg)
     return sql
 
 
@@ -133,7 +134,9 @@ def _escape_like(text_: str) -> str:
     return text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _bbox_sql(sql: SqlParts, bbox: tuple[float, float, float, float], pg: bool) -> None:
+def _bbox_sql(
+    sql: SqlParts, bbox: tuple[float, float, float, float], types: tuple[str, ...], pg: bool
+) -> None:
     min_lon, min_lat, max_lon, max_lat = bbox
     sql.params.update(bx0=min_lon, by0=min_lat, bx1=max_lon, by1=max_lat)
     if pg:
@@ -143,11 +146,14 @@ def _bbox_sql(sql: SqlParts, bbox: tuple[float, float, float, float], pg: bool) 
                 "ST_DWithin(f.geog, geography(ST_SetSRID(ST_MakePoint(:bcx, :bcy), 4326)), :bcr, false)"
             )
             sql.params.update(bcx=c_lon, bcy=c_lat, bcr=radius_m)
-    else:
-        sql.where.append(
-            "f.id IN (SELECT id FROM rtree_facilities WHERE min_x <= :bx1 AND max_x >= :bx0 "
-            "AND min_y <= :by1 AND max_y >= :by0)"
+    else:  # one R*Tree box per type lane (ADR 0073)
+        lanes = rtree_lanes.lanes_for(types)
+        boxes = " UNION ALL ".join(
+            f"SELECT r.id FROM rtree_facilities r WHERE {box}"
+            for box in rtree_lanes.box_conditions(lanes)
         )
+        sql.where.append(f"f.id IN ({boxes})")
+        sql.params.update(rtree_lanes.box_params(lanes, min_lon, max_lon, min_lat, max_lat))
     sql.where.append("f.lon BETWEEN :bx0 AND :bx1 AND f.lat BETWEEN :by0 AND :by1")
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import select, text
 
 from services.common.db import is_sqlite, make_engine, make_session_factory
 from services.facilities.models import Facility, Region
+from services.facilities.rtree_lanes import LANE_WIDTH, TYPE_LANES
 
 
 def _facility(lon: float, lat: float, name: str = "站") -> Facility:
@@ -66,9 +67,11 @@ def test_spatial_index_finds_points_in_a_box(facilities_db_url: str) -> None:
             session.add_all([_facility(118.1, 24.2, "in"), _facility(119.9, 25.9, "out")])
             session.commit()
             if is_sqlite(engine):
+                offset = LANE_WIDTH * TYPE_LANES["community_station"]  # ADR 0073
                 sql = (
                     "SELECT f.name FROM facilities f JOIN rtree_facilities r ON r.id = f.id "
-                    "WHERE r.min_x <= 118.5 AND r.max_x >= 118.0 AND r.min_y <= 24.5 AND r.max_y >= 24.0"
+                    f"WHERE r.min_x <= {118.5 + offset} AND r.max_x >= {118.0 + offset} "
+                    "AND r.min_y <= 24.5 AND r.max_y >= 24.0"
                 )
             else:
                 sql = (

@@ -270,3 +270,14 @@ async def test_nearby_items_are_the_same_facility_json_as_the_list(seeded: Any) 
         (same,) = listed["items"]
         assert {k: v for k, v in item.items() if k not in ("distance_m", "walk_minutes")} == same
     assert any(item["verified_on"] for item in near) and any(item["opening_hours"] for item in near)
+
+
+@pytest.mark.parametrize("type_", ["community_station", "nursing_home", "embedded_home"])
+async def test_one_type_across_pages_equals_brute_force(seeded: Any, type_: str) -> None:
+    """One type is the common app query: one R*Tree lane on SQLite, one KNN branch on PostGIS."""
+    client, rows = seeded
+    lon, lat = CENTER_LON - 0.02, CENTER_LAT + 0.01
+    items = await _all_pages(client, {"lon": lon, "lat": lat, "k": 30, "type": type_, "limit": 7})
+    known = brute_force_nearby(rows, lon, lat, keep=lambda r: r["type"] == type_)[:30]
+    assert len(known) >= 20
+    _assert_same(_pairs(items), known)

@@ -120,3 +120,24 @@ async def test_imported_csv_is_searchable_and_nearby(client: httpx.AsyncClient) 
     assert sorted(i["external_id"] for i in found) == sorted(
         b["external_id"] for b in bodies if "回兴街道第1" in b["name"]
     )
+
+
+async def test_a_type_change_moves_the_facility_between_type_searches(
+    client: httpx.AsyncClient,
+) -> None:
+    """The index keeps up with writes (SQLite: the R*Tree's type lane follows an UPDATE)."""
+    created = await client.post("/api/v1/facilities", json=_bodies(1)[0] | {"type": "day_care"})
+    assert created.status_code == 201, created.text
+    url = f"/api/v1/facilities/{created.json()['id']}"
+
+    async def found(type_: str) -> bool:
+        params = {"lon": 106.5, "lat": 29.55, "radius_m": 2000, "type": type_}
+        items = (await client.get("/api/v1/facilities/nearby", params=params)).json()["items"]
+        return [i["id"] for i in items] == [created.json()["id"]]
+
+    assert await found("day_care") and not await found("meal_point")
+    changed = await client.patch(url, json={"type": "meal_point"}, headers={"If-Match": '"1"'})
+    assert changed.status_code == 200, changed.text
+    assert await found("meal_point") and not await found("day_care")
+    assert (await client.delete(url, headers={"If-Match": '"2"'})).status_code == 204
+    assert not await found("meal_point")
