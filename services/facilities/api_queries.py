@@ -168,10 +168,9 @@ def _nearby_page(
         return [], None
     items: list[dict[str, Any]] = []
     walk = ranking.walk_minutes(result.distances_m).tolist()
-    for row, distance_m, minutes in zip(
-        result.rows, result.distances_m.tolist(), walk, strict=True
+    for item, distance_m, minutes in zip(
+        result.items, result.distances_m.tolist(), walk, strict=True
     ):
-        item = queries.facility_dict(row)
         item["distance_m"] = distance_m
         item["walk_minutes"] = minutes
         items.append(item)

@@ -30,7 +30,7 @@ from services.facilities.nearby_search import (
     NearbyResult,
     ranked,
 )
-from services.facilities.queries import SELECT_LIST, where_sql
+from services.facilities.queries import SELECT_LIST, facility_dict, where_sql
 
 _EXTRAS_KEY = "postgis_nearby"
 POINT = "geography(ST_SetSRID(ST_MakePoint($1, $2), 4326))"
@@ -87,10 +87,8 @@ class PostgisNearby:
         pool = await self._get_pool()
         async with pool.acquire() as conn:
             ids, distances, fetched = await _search(conn, query, need)
-        page_ids = ids[: query.want].tolist()
-        return NearbyResult(
-            [fetched[i] for i in page_ids], distances[: query.want], len(ids) > query.want
-        )
+        items = [facility_dict(fetched[i]) for i in ids[: query.want].tolist()]
+        return NearbyResult(items, distances[: query.want], len(ids) > query.want)
 
 
 def for_state(state: ServiceState) -> PostgisNearby:

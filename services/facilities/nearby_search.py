@@ -10,7 +10,7 @@ provably complete (ADR 0070). SQLite (R*Tree boxes) runs here on a raw pooled
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -31,6 +31,7 @@ from services.facilities.queries import (
     SqlParts,
     where_sql,
 )
+from services.facilities.schemas import FACILITY_TYPES
 
 # PostGIS ``<->`` on geography is the great-circle distance on a sphere (checked on
 # PostGIS 3.3: it agrees with haversine_m to ~1e-8 relative). Candidates are taken as
@@ -58,7 +59,7 @@ class NearbyQuery:
 
 @dataclass(frozen=True)
 class NearbyResult:
-    rows: Sequence[Mapping[Any, Any]]  # full facility rows of the page, in order
+    items: list[dict[str, Any]]  # the page's facilities as FacilityOut JSON objects, in order
     distances_m: np.ndarray
     has_more: bool
 
@@ -76,8 +77,8 @@ def read_nearby_sqlite(engine: Engine, query: NearbyQuery) -> NearbyResult:
     with sqlite_reader(engine) as raw:
         need = query.want + 1
         ids, distances = _sqlite_search(raw, query, need)
-        rows = _sqlite_rows_by_id(raw, ids[: query.want].tolist())
-    return NearbyResult(rows, distances[: query.want], len(ids) > query.want)
+        items = _sqlite_items_by_id(raw, ids[: query.want].tolist())
+    return NearbyResult(items, distances[: query.want], len(ids) > query.want)
 
 
 def _candidate_select(query: NearbyQuery) -> str:
@@ -193,28 +194,29 @@ def _expand_in(body: str, sql: SqlParts) -> tuple[str, dict[str, Any]]:
     return body, params
 
 
-_JSON_COLUMNS = ("services", "opening_hours")
-_DATETIME_COLUMNS = ("created_at", "updated_at")
+_NAMES = tuple(column.name for column in FACILITY_COLUMNS)
 
 
-def _sqlite_rows_by_id(raw: Any, ids: list[int]) -> list[dict[str, Any]]:
+def _sqlite_items_by_id(raw: Any, ids: list[int]) -> list[dict[str, Any]]:
+    """The facilities ``ids`` as FacilityOut JSON objects, in that order (what ``facility_dict`` makes)."""
     if not ids:
         return []
     body, params = _expand_in(
         f"SELECT {SELECT_LIST} FROM facilities f WHERE f.id IN :ids",
         SqlParts(params={"ids": ids}, expanding=["ids"]),
     )
-    names = [c.name for c in FACILITY_COLUMNS]
     by_id: dict[int, dict[str, Any]] = {}
     for values in raw.execute(body, params).fetchall():
-        row = dict(zip(names, values, strict=True))
-        for name in _JSON_COLUMNS:
-            if row[name] is not None:
-                row[name] = orjson.loads(row[name])
-        for name in _DATETIME_COLUMNS:
-            if row[name] is not None:
-                row[name] = datetime.fromisoformat(row[name])
-        if row["verified_on"] is not None:
-            row["verified_on"] = date.fromisoformat(row["verified_on"])
-        by_id[row["id"]] = row
+        item = dict(zip(_NAMES, values, strict=True))
+        # Decoded here in one pass: the hot path's rows skip the ORM's result processing.
+        services, hours = item["services"], item["opening_hours"]
+        item["services"] = orjson.loads(services) if services is not None else []
+        item["opening_hours"] = orjson.loads(hours) if hours is not None else None
+        for name in ("created_at", "updated_at"):
+            if item[name] is not None:
+                item[name] = datetime.fromisoformat(item[name])
+        if item["verified_on"] is not None:
+            item["verified_on"] = date.fromisoformat(item["verified_on"])
+        item["type_label"] = FACILITY_TYPES.get(item["type"], item["type"])
+        by_id[item["id"]] = item
     return [by_id[i] for i in ids]
