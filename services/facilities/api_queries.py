@@ -2,7 +2,7 @@
 
 The list route is a plain ``def`` with a read session (ADR 0003). The nearby route,
 which every mobile app calls, is ``async``, parses its own parameters and runs one
-read itself (inline on SQLite, ADR 0071; asyncpg on PostGIS, ADR 0072). Both answer with
+read itself (inline on SQLite, ADR 0071; asyncpg on PostGIS, ADR 0073). Both answer with
 orjson-rendered dicts, skipping response-model re-validation; the OpenAPI schema
 still documents the exact shape (``NearbyPage``, ``FacilityPage``).
 """

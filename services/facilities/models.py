@@ -46,7 +46,7 @@ class Facility(Base):
             "lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90", name="lon_lat_range"
         ),
         Index("ix_facilities_geog", "geog", postgresql_using="gist").ddl_if(dialect="postgresql"),
-        # Nearby with a type filter walks only that type in KNN order (btree_gist; ADR 0072).
+        # Nearby with a type filter walks only that type in KNN order (btree_gist; ADR 0073).
         Index("ix_facilities_type_geog", "type", "geog", postgresql_using="gist").ddl_if(
             dialect="postgresql"
         ),

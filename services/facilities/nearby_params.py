@@ -3,7 +3,7 @@
 FastAPI validates a route's query parameters one by one; for the fifteen of the
 nearby route that cost ~0.1 ms a request — as much as the R*Tree search — so the
 route reads them itself with :func:`parse_nearby_params` (~0.01 ms) and documents
-them with :func:`openapi_parameters` (ADR 0072). Errors stay what FastAPI would
+them with :func:`openapi_parameters` (ADR 0073). Errors stay what FastAPI would
 have said: a 422 problem+json naming ``query.<field>``.
 """
 

@@ -1,4 +1,4 @@
-"""Nearby search on PostGIS: KNN on GiST through asyncpg, in the event loop (ADR 0072).
+"""Nearby search on PostGIS: KNN on GiST through asyncpg, in the event loop (ADR 0073).
 
 The mobile apps' hot path. One statement per page (usually), prepared once per
 connection by asyncpg, no thread hop, no ORM: the database proposes candidates
@@ -21,6 +21,7 @@ import asyncpg
 import orjson
 from sqlalchemy.engine import make_url
 
+from services.common.errors import ServiceUnavailable
 from services.common.state import ServiceState
 from services.facilities.nearby_search import (
     KNN_ABS_SLACK_M,
@@ -33,6 +34,15 @@ from services.facilities.nearby_search import (
 from services.facilities.queries import SELECT_LIST, facility_dict, where_sql
 
 _EXTRAS_KEY = "postgis_nearby"
+# What a dropped or refused connection raises (asyncpg's own, or the socket's).
+_CONNECTION_LOST = (
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.InterfaceError,
+    ConnectionError,
+    OSError,
+)
 POINT = "geography(ST_SetSRID(ST_MakePoint($1, $2), 4326))"
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
@@ -82,11 +92,23 @@ class PostgisNearby:
             await pool.close()
 
     async def read(self, query: NearbyQuery) -> NearbyResult:
-        """The next ``query.want`` facilities by exact great-circle distance (ties by id)."""
+        """The next ``query.want`` facilities by exact great-circle distance (ties by id).
+
+        A pooled connection the server closed (restart, failover, idle kill) shows up only
+        when used: the read is retried once on a fresh one; a database still down is a 503.
+        """
         need = query.want + 1
-        pool = await self._get_pool()
-        async with pool.acquire() as conn:
-            ids, distances, fetched = await _search(conn, query, need)
+        for attempt in range(2):
+            try:
+                pool = await self._get_pool()
+                async with pool.acquire() as conn:
+                    ids, distances, fetched = await _search(conn, query, need)
+                break
+            except _CONNECTION_LOST as exc:
+                if attempt == 1:
+                    raise ServiceUnavailable(
+                        "the facilities database is unreachable; retry shortly"
+                    ) from exc
         items = [facility_dict(fetched[i]) for i in ids[: query.want].tolist()]
         return NearbyResult(items, distances[: query.want], len(ids) > query.want)
 

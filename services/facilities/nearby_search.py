@@ -4,7 +4,7 @@ The database proposes candidates; :func:`ranked` orders them by great-circle
 distance, ties by id, only inside the distance up to which the candidates are
 provably complete (ADR 0070). SQLite (R*Tree boxes) runs here on a raw pooled
 ``sqlite3`` connection (ADR 0071); PostGIS (KNN on GiST) in
-:mod:`services.facilities.nearby_postgis` (ADR 0072).
+:mod:`services.facilities.nearby_postgis` (ADR 0073).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def _sqlite_search(raw: Any, query: NearbyQuery, need: int) -> tuple[np.ndarray,
     select_list = _candidate_select(query)
     sql = where_sql(query.filters, pg=False)
     lanes = rtree_lanes.lanes_for(query.filters.types)
-    # One box per type lane (ADR 0073). CROSS JOIN keeps the R*Tree as the outer loop.
+    # One box per type lane (ADR 0074). CROSS JOIN keeps the R*Tree as the outer loop.
     branches = [
         f"SELECT {select_list} FROM rtree_facilities r CROSS JOIN facilities f ON f.id = r.id "
         f"WHERE {' AND '.join([box, *sql.where])}"

@@ -146,7 +146,7 @@ def _bbox_sql(
                 "ST_DWithin(f.geog, geography(ST_SetSRID(ST_MakePoint(:bcx, :bcy), 4326)), :bcr, false)"
             )
             sql.params.update(bcx=c_lon, bcy=c_lat, bcr=radius_m)
-    else:  # one R*Tree box per type lane (ADR 0073)
+    else:  # one R*Tree box per type lane (ADR 0074)
         lanes = rtree_lanes.lanes_for(types)
         boxes = " UNION ALL ".join(
             f"SELECT r.id FROM rtree_facilities r WHERE {box}"

@@ -1,4 +1,4 @@
-"""Facility types as lanes of the SQLite R*Tree: x = lon + LANE_WIDTH × lane(type) (ADR 0073).
+"""Facility types as lanes of the SQLite R*Tree: x = lon + LANE_WIDTH × lane(type) (ADR 0074).
 
 Apps nearly always ask for one type ("community stations near me"). In one
 shared R*Tree a box then returns every facility inside it and SQLite joins each

@@ -67,7 +67,7 @@ def test_spatial_index_finds_points_in_a_box(facilities_db_url: str) -> None:
             session.add_all([_facility(118.1, 24.2, "in"), _facility(119.9, 25.9, "out")])
             session.commit()
             if is_sqlite(engine):
-                offset = LANE_WIDTH * TYPE_LANES["community_station"]  # ADR 0073
+                offset = LANE_WIDTH * TYPE_LANES["community_station"]  # ADR 0074
                 sql = (
                     "SELECT f.name FROM facilities f JOIN rtree_facilities r ON r.id = f.id "
                     f"WHERE r.min_x <= {118.5 + offset} AND r.max_x >= {118.0 + offset} "

@@ -1,4 +1,4 @@
-"""The SQLite R*Tree's type lanes (ADR 0073): the migration and the code place every type alike."""
+"""The SQLite R*Tree's type lanes (ADR 0074): the migration and the code place every type alike."""
 
 from __future__ import annotations
 
