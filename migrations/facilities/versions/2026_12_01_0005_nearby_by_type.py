@@ -4,7 +4,7 @@ Apps nearly always ask for one facility type. PostGIS: a KNN scan on (type, geog
 visits only that type (btree_gist supplies the GiST operator class for the type
 column; a trusted extension, so the database owner may create it). SQLite: each
 type moves to its own copy of the longitude axis in rtree_facilities,
-x = lon + 400 × lane (ADR 0073), so a box for one type touches only that type.
+x = lon + 400 × lane (ADR 0074), so a box for one type touches only that type.
 
 The lane numbers are frozen here as written (the code's copy is
 services/facilities/rtree_lanes.py; tests check both place every type alike).
