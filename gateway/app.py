@@ -4,6 +4,8 @@ resilient proxying to the services and the aggregated views."""
 from __future__ import annotations
 
 import logging
+from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -12,7 +14,7 @@ from gateway import operations, proxy, routes
 from gateway.auth import Authenticator
 from gateway.clients import Upstream, UpstreamMetrics
 from gateway.context import Gateway
-from gateway.fastpath import ProxyFastPath
+from gateway.fastpath import GatewayApp, ProxyFastPath
 from gateway.ratelimit import Quota, RateLimiter, make_storage
 from gateway.settings import GatewaySettings
 from services.common.app import create_service_app
@@ -59,6 +61,25 @@ async def _shutdown(state: ServiceState) -> None:
     await state.extras["gateway"].close()
 
 
+def cors_options(origins: list[str]) -> dict[str, Any]:
+    """CORS for browsers on the configured origins (FastAPI's routes and the proxy fast path)."""
+    return {
+        "allow_origins": origins,
+        "allow_methods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        "allow_headers": [
+            "X-API-Key",
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Idempotency-Key",
+            "X-Request-ID",
+        ],
+        "expose_headers": ["ETag", "Location", "Retry-After", "X-Request-ID"],
+        "max_age": 600,
+    }
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
     if not settings.identity_secret:
@@ -74,7 +95,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         routers=[routes.router],
         on_shutdown=_shutdown,
         openapi_tags=TAGS,
+        app_class=GatewayApp,
     )
+    assert isinstance(app, GatewayApp)
     state: ServiceState = app.state.service
     state.extras["gateway"] = build_gateway(settings, state)
     # Our /readyz, /openapi.json and /docs replace the generic ones; proxied prefixes come last,
@@ -86,22 +109,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.router.routes.extend(
         proxy.proxy_routes()
     )  # documented fallbacks; ProxyFastPath answers first
-    app.add_middleware(ProxyFastPath, metrics=state.metrics)
+    cors = None
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=[
-                "X-API-Key",
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "If-None-Match",
-                "Idempotency-Key",
-                "X-Request-ID",
-            ],
-            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
-            max_age=600,
-        )
+        options = cors_options(settings.cors_origins)
+        app.add_middleware(CORSMiddleware, **options)
+        cors = partial(CORSMiddleware, **options)
+    app.fast_path = ProxyFastPath(state.metrics, cors)
     return app

@@ -144,6 +144,7 @@ class Upstream:
                 connector=connector,
                 timeout=self.timeout,
                 auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # a proxy keeps no cookies between callers
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
                 json_serialize=lambda obj: orjson.dumps(obj).decode(),
             )

@@ -88,7 +88,7 @@ def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
     # The public address, so services build links (OGC next/prev, Location) that callers can follow.
     if "host" in request.headers:
         out.append(("x-forwarded-host", request.headers["host"]))
-    out.append(("x-forwarded-proto", request.url.scheme))
+    out.append(("x-forwarded-proto", request.scope.get("scheme", "http")))
     return out
 
 
@@ -128,7 +128,8 @@ async def proxy(request: Request, prefix: str) -> Response:
     gateway = gateway_of(request)
     upstream = gateway.upstreams[ROUTES_TO[prefix]]
     method = request.method
-    path = request.url.path
+    path = request.scope["path"]  # read from the scope: Request.url builds a URL object each time
+    query = request.scope["query_string"].decode("latin-1")
     if not clean_path(path):
         # A dot segment would be resolved after our checks and could reach another route.
         raise BadRequest(f"path {path!r} has empty, '.' or '..' segments", field="path")
@@ -147,7 +148,7 @@ async def proxy(request: Request, prefix: str) -> Response:
         headers.append((REQUEST_ID_HEADER, request_id))
     if identity is not None and gateway.settings.identity_secret:
         headers.extend(sign_identity(identity, gateway.settings.identity_secret).items())
-    path_qs = path + ("?" + request.url.query if request.url.query else "")
+    path_qs = path + ("?" + query if query else "")
     answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
     out_headers = backward_headers(answer, upstream.base_url)
     if (

@@ -30,6 +30,7 @@ def create_service_app(
     on_startup: Callable[[ServiceState], Any] | None = None,
     on_shutdown: Callable[[ServiceState], Any] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
+    app_class: type[FastAPI] = FastAPI,
 ) -> FastAPI:
     """A FastAPI app for one service, owning its engine for its whole life."""
     configure_logging(settings.log_level, settings.log_json)
@@ -48,7 +49,7 @@ def create_service_app(
                 await close()
             state.engine.dispose()
 
-    app = FastAPI(
+    app = app_class(
         title=title,
         description=description,
         version=version,
