@@ -86,6 +86,12 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="3 s per run instead of 10, 1,000 stations"
     )
+    parser.add_argument(
+        "--gateway-workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes for the gateway (the services always run one)",
+    )
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
     stations = 1_000 if args.quick else 5_000
@@ -109,7 +115,9 @@ def main() -> None:
                 "bench.gateway_overhead:make_hello_service", {"BENCH_HELLO_DB": dbs["hello"]}
             ) as hello,
             uvicorn_process(
-                "gateway.app:create_app", {**gateway_env, "FACILITIES_URL": hello}
+                "gateway.app:create_app",
+                {**gateway_env, "FACILITIES_URL": hello},
+                workers=args.gateway_workers,
             ) as gateway,
         ):
             for connections in (32, 4):
@@ -144,7 +152,9 @@ def main() -> None:
             loaded.raise_for_status()
             assert len(httpx.get(facilities + NEARBY).json()["items"]) == 10
             with uvicorn_process(
-                "gateway.app:create_app", {**gateway_env, "FACILITIES_URL": facilities}
+                "gateway.app:create_app",
+                {**gateway_env, "FACILITIES_URL": facilities},
+                workers=args.gateway_workers,
             ) as gateway:
                 assert httpx.get(gateway + NEARBY).json() == httpx.get(facilities + NEARBY).json()
                 for connections in (32, 4):
@@ -168,7 +178,8 @@ def main() -> None:
         "CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)"
     )
     print(
-        f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; uvicorn+uvloop+httptools, one process each"
+        f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; uvicorn+uvloop+httptools; "
+        f"services: one process each, gateway: {args.gateway_workers} worker process(es)"
     )
     for direct, via in rows:
         print(direct.row())

@@ -87,9 +87,30 @@ class Served(str):
     pid: int
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds the server process has used so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU seconds the server and its worker processes have used so far (Linux /proc)."""
+        return sum(_cpu_s(pid) for pid in (self.pid, *_children(self.pid)))
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu_s(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (uvicorn's workers with ``--workers N``)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:
+                    children.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    return children
 
 
 def run_wrk_cpu(label: str, url: str, servers: list[Served], **kwargs: object) -> WrkResult:
@@ -105,7 +126,12 @@ def run_wrk_cpu(label: str, url: str, servers: list[Served], **kwargs: object) -
 
 @contextmanager
 def uvicorn_process(
-    app: str, env: dict[str, str] | None = None, *, factory: bool = True, probe: str = "/healthz"
+    app: str,
+    env: dict[str, str] | None = None,
+    *,
+    factory: bool = True,
+    probe: str = "/healthz",
+    workers: int = 1,
 ) -> Iterator[Served]:
     """``uvicorn app`` (uvloop, httptools, no access log) on a free port; yields its base URL."""
     port = free_port()
@@ -126,6 +152,8 @@ def uvicorn_process(
     ]
     if factory:
         cmd.append("--factory")
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(
         cmd, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
     )
