@@ -32,6 +32,7 @@ migrate: venv
 up: demo
 
 bench: venv  ## every benchmark, small sizes (see bench/README.md for the full ones)
+	bash scripts/ensure_services.sh --bench
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 	for b in bench/*.py; do $(BIN)/python $$b --quick || exit 1; done
 

@@ -90,3 +90,8 @@ if ! command -v ogrinfo >/dev/null 2>&1; then
   apt_install gdal-bin
 fi
 log "$(ogrinfo --version)"
+
+# 7. wrk, only for the benchmarks (`make bench`, or `scripts/ensure_services.sh --bench`)
+if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
+  apt_install wrk
+fi
