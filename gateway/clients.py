@@ -5,8 +5,11 @@ docs/decisions/0300). Every call goes through the upstream's breaker
 (aiobreaker): connection failures, timeouts and 5xx answers count as
 failures; after ``breaker_fail_max`` in a row the breaker opens and calls fail
 at once (503, ``Retry-After``) until ``breaker_reset_s`` has passed; then one
-trial call decides whether it closes again. Idempotent methods are retried
-with exponential backoff and jitter; POST and PATCH never are.
+trial call decides whether it closes again. aiobreaker itself lets every
+concurrent call through while half-open, so ``Upstream`` lets one trial at a
+time reach the upstream and refuses the others like an open breaker
+(docs/decisions/0302). Idempotent methods are retried with exponential backoff
+and jitter; POST and PATCH never are.
 """
 
 from __future__ import annotations
@@ -126,6 +129,7 @@ class Upstream:
             sock_connect=settings.upstream_connect_timeout_s,
         )
         self._session: aiohttp.ClientSession | None = None
+        self._trial_in_flight = False  # set while the one half-open trial call runs
         metrics.breaker_state.labels(name).set(0)
         # Label children bound once: .labels() costs a lock and a dict lookup per call.
         self._latency = metrics.latency.labels(name)
@@ -178,8 +182,8 @@ class Upstream:
         delay_s = self.settings.retry_backoff_s
         for attempt in range(attempts):
             try:
-                return await self.breaker.call_async(
-                    self._once, method, path_qs, headers, body, stream, timeout_s
+                return await self._through_breaker(
+                    method, path_qs, headers, body, stream, timeout_s
                 )
             except CircuitBreakerError as exc:
                 if (
@@ -198,6 +202,23 @@ class Upstream:
                 await asyncio.sleep(delay_s * (0.5 + random.random()))
                 delay_s *= 2
         raise AssertionError("unreachable")
+
+    async def _through_breaker(self, *args: Any) -> UpstreamAnswer:
+        """One attempt through the breaker, with at most one trial call while it is not closed.
+
+        aiobreaker 1.2.0 lets every concurrent call through in half-open state, so a burst
+        would hit a recovering upstream at once. Here the first call after the reset time is
+        the trial; the others are refused like an open breaker's until it has decided.
+        """
+        if self.breaker.current_state is CircuitBreakerState.CLOSED:
+            return await self.breaker.call_async(self._once, *args)  # type: ignore[no-any-return]
+        if self._trial_in_flight:
+            raise CircuitBreakerError("a half-open trial call is in flight", None)
+        self._trial_in_flight = True  # no await before this: nothing can slip in between
+        try:
+            return await self.breaker.call_async(self._once, *args)  # type: ignore[no-any-return]
+        finally:
+            self._trial_in_flight = False
 
     async def _once(
         self,

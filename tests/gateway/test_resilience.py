@@ -164,3 +164,74 @@ async def test_flapping_upstream_opens_the_breaker_then_recovers(
         assert 'gateway_upstream_breaker_state{upstream="beds"} 0.0' in metrics
         assert 'gateway_upstream_calls_total{outcome="breaker_open",upstream="beds"} 5.0' in metrics
         assert 'gateway_upstream_duration_seconds_count{upstream="beds"}' in metrics
+
+
+async def test_a_half_open_breaker_lets_one_trial_call_through(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    """When the reset time has passed, a burst sends one trial to the upstream, not the burst."""
+    behaviour = upstreams["beds"].behaviour
+    path = "/api/v1/beds/indicators"
+    async with gateway(
+        gateway_sqlite_url, upstreams, breaker_fail_max=2, breaker_reset_s=1.0, retries=0
+    ) as (client, app):
+        headers = {"X-API-Key": new_key(app, "planner")}  # type: ignore[arg-type]
+
+        async def state() -> str:
+            metrics = (await client.get("/metrics")).text
+            line = next(x for x in metrics.splitlines() if x.startswith(_BEDS_BREAKER_STATE))
+            return line.rsplit(" ", 1)[1]
+
+        async def open_breaker() -> None:
+            behaviour.fail_status, behaviour.fail_next, behaviour.delay_s = 500, 10_000, 0.0
+            for _ in range(2):
+                assert (await client.get(path, headers=headers)).status_code in (502, 503)
+            assert await state() == "2.0"
+            behaviour.received.clear()
+
+        async def one() -> tuple[httpx.Response, float]:
+            response = await client.get(path, headers=headers)
+            return response, time.perf_counter()
+
+        async def burst(n: int) -> list[tuple[httpx.Response, float]]:
+            return list(await asyncio.gather(*(one() for _ in range(n))))
+
+        async def state_during_trial() -> str:
+            while not behaviour.received:  # the trial has reached the upstream, which sleeps
+                await asyncio.sleep(0.01)
+            return await state()
+
+        # The upstream recovered but is slow: its trial is still in flight while the burst arrives.
+        await open_breaker()
+        behaviour.fail_next, behaviour.delay_s = 0, 1.0
+        await asyncio.sleep(1.1)
+        answers, half_open_state = await asyncio.gather(burst(8), state_during_trial())
+        assert len(behaviour.received) == 1
+        assert half_open_state == "1.0"
+        assert sorted(r.status_code for r, _ in answers) == [200] + [503] * 7
+        trial_done = next(t for r, t in answers if r.status_code == 200)
+        for response, done in answers:
+            if response.status_code == 503:
+                assert "breaker" in str(assert_problem(response, 503, "beds")["detail"])
+                assert response.headers["retry-after"] == "1"
+                assert done < trial_done  # refused at once, not queued behind the trial
+        # The trial's success closed the breaker: the next burst goes through whole.
+        assert await state() == "0.0"
+        behaviour.delay_s = 0.0
+        assert [r.status_code for r, _ in await burst(8)] == [200] * 8
+        assert len(behaviour.received) == 9
+
+        # Open again; this time the one trial fails, and the breaker opens again.
+        await open_breaker()
+        behaviour.delay_s = 1.0
+        await asyncio.sleep(1.1)
+        answers = await burst(8)
+        assert len(behaviour.received) == 1
+        for response, _ in answers:
+            assert_problem(response, 503, "beds")
+        assert await state() == "2.0"
+        assert_problem(await client.get(path, headers=headers), 503, "beds")
+        assert len(behaviour.received) == 1  # open: refused without reaching the upstream
+
+
+_BEDS_BREAKER_STATE = 'gateway_upstream_breaker_state{upstream="beds"}'
