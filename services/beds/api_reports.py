@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
@@ -25,6 +23,7 @@ from services.beds.schemas import (
     RevisionList,
     RevisionOut,
 )
+from services.common import idempotency
 from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
 from services.common.responses import FastJSONResponse
@@ -134,20 +133,21 @@ def post_report(
     except ValueError as exc:
         period, period_error = "", str(exc)
     family = _check_figures(body, period_error)
-    request_hash = hashlib.sha256(
-        orjson.dumps(body.model_dump(), option=orjson.OPT_SORT_KEYS)
-    ).hexdigest()
-    # Keys are scoped by caller, so two callers picking the same key never see each other's answer.
-    idempotency_key = f"{writer.actor}:{idempotency_key}" if idempotency_key else None
-    if idempotency_key:  # a read session: no write lock is held while the registry is asked
-        with state.read_sessions() as read_session:
-            replay = _replay(read_session, idempotency_key, request_hash)
-        if replay is not None:
-            return replay
+    digest = idempotency.request_digest(body.model_dump())
+    key = idempotency.scoped_key(writer.actor, idempotency_key)
+    # A plain retry is answered from a read session, before the registry is asked.
+    replay = idempotency.replay_committed(state.read_sessions, repository.IDEMPOTENCY, key, digest)
+    if replay is not None:
+        return replay
     facts = submissions.checked_facility(client, body.facility_id)
     writer.check(facts)
     submissions.check_family_regions(client, family)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
+    # The write transaction opens only now (no lock is held while the registry is asked); a retry
+    # racing its first try waits here for it, then answers what it answered.
+    replay = idempotency.replay(session, repository.IDEMPOTENCY, key, digest)
+    if replay is not None:
+        return replay
     report = submissions.create(
         session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason
     )
@@ -156,37 +156,27 @@ def post_report(
         "ETag": _etag(report.version),
         "Location": f"/api/v1/beds/reports/{report.facility_id}/{period}",
     }
-    if idempotency_key:
-        repository.save_idempotency(
-            session,
-            key=idempotency_key,
-            request_hash=request_hash,
-            status_code=201,
-            body=out,
-            headers=headers,
-        )
     try:
+        if key:
+            idempotency.store_answer(
+                session,
+                repository.IDEMPOTENCY,
+                key,
+                request_hash=digest,
+                status_code=201,
+                body=out,
+                headers=headers,
+            )
         session.commit()
     except IntegrityError:  # the same key committed concurrently: answer what it answered
         session.rollback()
-        replay = _replay(session, idempotency_key or "", request_hash)
+        replay = idempotency.replay_committed(
+            state.read_sessions, repository.IDEMPOTENCY, key, digest
+        )
         if replay is None:
             raise
         return replay
     return FastJSONResponse(out, status_code=201, headers=headers)
-
-
-def _replay(session: Any, key: str, request_hash: str) -> Response | None:
-    record = repository.idempotency_record(session, key)
-    if record is None:
-        return None
-    if record.request_hash != request_hash:
-        raise InvalidInput(
-            "Idempotency-Key was already used with a different request body",
-            field="header.Idempotency-Key",
-        )
-    headers = {**(record.headers or {}), "Idempotent-Replayed": "true"}
-    return FastJSONResponse(record.response_body, status_code=record.status_code, headers=headers)
 
 
 @router.put(

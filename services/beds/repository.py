@@ -8,11 +8,11 @@ identical on SQLite and PostGIS.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, Table, and_, case, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from services.beds.figures import FacilityFacts, Figures
@@ -31,8 +31,12 @@ from services.beds.models import (
     IdempotencyRecord,
     PlanTarget,
 )
+from services.common.idempotency import IDEMPOTENCY_TTL_S as IDEMPOTENCY_TTL_S
 
 LEVEL_COLUMNS = tuple(f"{level}_code" for level in LEVELS)
+# Answers to POSTs with an Idempotency-Key, read and written by services.common.idempotency.
+# IDEMPOTENCY_TTL_S is imported above for our callers.
+IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
 
 
 # --- reports -----------------------------------------------------------------------------------
@@ -487,49 +491,3 @@ def add_target(session: Session, **values: Any) -> PlanTarget:
     session.add(target)
     session.flush()
     return target
-
-
-# --- idempotency -------------------------------------------------------------------------------
-
-
-#: How long a POST's answer is replayed for its Idempotency-Key (the facilities service keeps 24 h too).
-IDEMPOTENCY_TTL_S = 24 * 3600
-
-
-def _idempotency_cutoff() -> datetime:
-    return datetime.now(UTC) - timedelta(seconds=IDEMPOTENCY_TTL_S)
-
-
-def idempotency_record(session: Session, key: str) -> IdempotencyRecord | None:
-    """The stored answer for ``key`` while it is younger than ``IDEMPOTENCY_TTL_S``."""
-    return session.scalars(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.key == key, IdempotencyRecord.created_at >= _idempotency_cutoff()
-        )
-    ).first()
-
-
-def save_idempotency(
-    session: Session,
-    *,
-    key: str,
-    request_hash: str,
-    status_code: int,
-    body: dict[str, Any],
-    headers: dict[str, str] | None,
-) -> None:
-    """Store an answer under ``key``; expired answers (this key's included) are purged first."""
-    session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < _idempotency_cutoff())
-    )
-    session.add(
-        IdempotencyRecord(
-            key=key,
-            request_hash=request_hash,
-            status_code=status_code,
-            response_body=body,
-            headers=headers,
-            created_at=datetime.now(UTC),
-        )
-    )
-    session.flush()

@@ -13,11 +13,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
+from services.common import idempotency
 from services.common.context import current_request_id
 from services.common.deps import IdentityDep, ReadSessionDep, SettingsDep, StateDep, WriteSessionDep
 from services.common.errors import (
     Conflict,
-    InvalidInput,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
@@ -187,15 +187,13 @@ def create_facility(
     """Register a facility; its region is derived from the point when regions are loaded."""
     actor = _actor(identity, settings)
     raw = body.model_dump(mode="json")
-    digest = registry.request_hash(
+    digest = idempotency.request_digest(
         raw, {"crs": crs, "force": force, "allow_outside_region": allow_outside_region}
     )
-    key = f"{actor.name}:{idempotency_key}" if idempotency_key else None
-    if key:
-        repo.advisory_lock(session=session, key="idempotency:" + key)
-        replay = _replay(repo.get_idempotency(session=session, key=key), digest)
-        if replay is not None:
-            return replay
+    key = idempotency.scoped_key(actor.name, idempotency_key)
+    replay = idempotency.replay(session, repo.IDEMPOTENCY, key, digest)
+    if replay is not None:
+        return replay
     data = registry.validated_input(registry.to_wgs84_input(body.model_dump(), crs))
     try:
         row = registry.create_facility(
@@ -207,9 +205,10 @@ def create_facility(
         }
         content = registry.to_out(row, crs)
         if key:
-            repo.put_idempotency(
-                session=session,
-                key=key,
+            idempotency.store_answer(
+                session,
+                repo.IDEMPOTENCY,
+                key,
                 request_hash=digest,
                 status_code=201,
                 body=content,
@@ -219,28 +218,13 @@ def create_facility(
     except IntegrityError:
         # A concurrent writer took the same (source, external_id) or key between our check and insert.
         session.rollback()
-        with state.read_sessions() as fresh:
-            replay = _replay(repo.get_idempotency(session=fresh, key=key), digest) if key else None
+        replay = idempotency.replay_committed(state.read_sessions, repo.IDEMPOTENCY, key, digest)
         if replay is None:
             raise Conflict(
                 "a concurrent write took the same external_id; GET it and retry"
             ) from None
         return replay
     return FastJSONResponse(content, status_code=201, headers=headers)
-
-
-def _replay(record: dict[str, Any] | None, digest: str) -> Response | None:
-    if record is None:
-        return None
-    if record["request_hash"] != digest:
-        raise InvalidInput(
-            "Idempotency-Key was already used with a different request body",
-            field="Idempotency-Key",
-        )
-    headers = {**(record["headers"] or {}), "Idempotent-Replayed": "true"}
-    return FastJSONResponse(
-        record["response_body"], status_code=record["status_code"], headers=headers
-    )
 
 
 @router.patch(

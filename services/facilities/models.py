@@ -137,7 +137,7 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column(JSON)
     headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # Indexed: keys expire (IDEMPOTENCY_TTL_S in repository.py) and are purged by age.
+    # Indexed: keys expire (common/idempotency.py IDEMPOTENCY_TTL_S) and are purged by age.
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), server_default=func.now(), index=True
     )

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from services.common.idempotency import IDEMPOTENCY_TTL_S as IDEMPOTENCY_TTL_S
 from services.common.identity import region_prefix
+from services.common.locks import advisory_lock as advisory_lock
 from services.facilities.models import (
     Facility,
     FacilityAudit,
@@ -30,6 +32,8 @@ from services.facilities.models import (
 FACILITIES = cast(Table, Facility.__table__)
 REGIONS = cast(Table, Region.__table__)
 AUDIT = cast(Table, FacilityAudit.__table__)
+# Answers to POSTs with an Idempotency-Key, read and written by services.common.idempotency.
+# IDEMPOTENCY_TTL_S and advisory_lock (services.common.locks) are imported above for our callers.
 IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
 STATE = cast(Table, RegistryState.__table__)
 
@@ -49,19 +53,6 @@ def is_postgres(session: Session) -> bool:
 
 def _row(mapping: Any) -> dict[str, Any]:
     return dict(mapping._mapping) if hasattr(mapping, "_mapping") else dict(mapping)
-
-
-def advisory_lock(*, session: Session, key: str) -> None:
-    """Serialise writers that share ``key`` until the transaction ends (PostgreSQL advisory lock).
-
-    SQLite needs none: write sessions hold the database lock from BEGIN IMMEDIATE.
-    Used for Idempotency-Keys and for duplicate checks, where two racing inserts
-    would otherwise both see "nothing there yet".
-    """
-    if is_postgres(session):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-        )
 
 
 # --- registry version -------------------------------------------------------------------------
@@ -406,47 +397,6 @@ def add_audits(*, session: Session, entries: Sequence[dict[str, Any]]) -> None:
 def audit_for(*, session: Session, facility_id: int, limit: int = 1000) -> list[dict[str, Any]]:
     stmt = select(AUDIT).where(AUDIT.c.facility_id == facility_id).order_by(AUDIT.c.id).limit(limit)
     return [_row(r) for r in session.execute(stmt)]
-
-
-# --- idempotency ------------------------------------------------------------------------------
-
-
-IDEMPOTENCY_TTL_S = 24 * 3600
-
-
-def get_idempotency(*, session: Session, key: str) -> dict[str, Any] | None:
-    """The stored answer for ``key`` if it is younger than ``IDEMPOTENCY_TTL_S``."""
-    cutoff = now_utc() - timedelta(seconds=IDEMPOTENCY_TTL_S)
-    row = session.execute(
-        select(IDEMPOTENCY).where(IDEMPOTENCY.c.key == key, IDEMPOTENCY.c.created_at >= cutoff)
-    ).first()
-    return _row(row) if row else None
-
-
-def put_idempotency(
-    *,
-    session: Session,
-    key: str,
-    request_hash: str,
-    status_code: int,
-    body: dict[str, Any],
-    headers: dict[str, str],
-) -> None:
-    """Store an answer under ``key``; expired keys (this one included) are purged first."""
-    cutoff = now_utc() - timedelta(seconds=IDEMPOTENCY_TTL_S)
-    session.execute(
-        delete(IDEMPOTENCY).where(or_(IDEMPOTENCY.c.created_at < cutoff, IDEMPOTENCY.c.key == key))
-    )
-    session.execute(
-        insert(IDEMPOTENCY).values(
-            key=key,
-            request_hash=request_hash,
-            status_code=status_code,
-            response_body=body,
-            headers=headers,
-            created_at=now_utc(),
-        )
-    )
 
 
 # --- regions ----------------------------------------------------------------------------------

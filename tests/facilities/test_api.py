@@ -120,7 +120,7 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(
     assert again.headers["Idempotent-Replayed"] == "true"
     other = await client.post("/api/v1/facilities", json=station(name="别的站"), headers=headers)
     assert other.status_code == 422
-    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert other.json()["errors"][0]["field"] == "header.Idempotency-Key"
     snapshot = (await client.get("/api/v1/facilities/snapshot")).json()
     assert len(snapshot["items"]) == 1
 
