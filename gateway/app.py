@@ -75,7 +75,13 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
             "Idempotency-Key",
             "X-Request-ID",
         ],
-        "expose_headers": ["ETag", "Location", "Retry-After", "X-Request-ID"],
+        "expose_headers": [
+            "ETag",
+            "Location",
+            "Retry-After",
+            "X-Request-ID",
+            "Idempotent-Replayed",
+        ],
         "max_age": 600,
     }
 

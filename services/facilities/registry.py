@@ -9,12 +9,10 @@ optimistic-lock version (ETag / If-Match).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -110,14 +108,6 @@ def parse_if_match(value: str | None, *, required: bool = True) -> int | None:
 
 def etag(version: int) -> str:
     return f'"{version}"'
-
-
-def request_hash(body: Any, params: dict[str, Any]) -> str:
-    """A stable digest of what a POST asked for (body and the query flags that change its meaning)."""
-    canonical = orjson.dumps(
-        {"body": body, "params": params}, option=orjson.OPT_SORT_KEYS, default=str
-    )
-    return hashlib.sha256(canonical).hexdigest()
 
 
 def to_out(row: dict[str, Any], crs: str = "wgs84") -> dict[str, Any]:

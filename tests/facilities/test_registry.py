@@ -6,7 +6,7 @@ import pytest
 
 from services.common.errors import Forbidden, InvalidInput, PreconditionRequired
 from services.common.identity import Identity
-from services.facilities.registry import Actor, check_may_write, parse_if_match, request_hash
+from services.facilities.registry import Actor, check_may_write, parse_if_match
 
 
 @pytest.mark.parametrize(
@@ -22,13 +22,6 @@ def test_if_match_missing_or_malformed() -> None:
     assert parse_if_match(None, required=False) is None
     with pytest.raises(InvalidInput, match="If-Match"):
         parse_if_match('"abc"')
-
-
-def test_request_hash_ignores_key_order_but_not_values() -> None:
-    assert request_hash({"a": 1, "b": 2}, {"crs": "wgs84"}) == request_hash(
-        {"b": 2, "a": 1}, {"crs": "wgs84"}
-    )
-    assert request_hash({"a": 1}, {"force": False}) != request_hash({"a": 1}, {"force": True})
 
 
 def test_scope_rules() -> None:
