@@ -47,7 +47,9 @@ STRICT := services/common services/coverage/graph.py services/coverage/reach.py 
 	services/coverage/snapping.py services/coverage/circles.py services/coverage/gaps.py \
 	services/coverage/isochrones.py services/coverage/access.py services/coverage/siting.py \
 	services/beds/indicators.py services/facilities/crs.py services/facilities/nearby.py \
-	services/facilities/opening_hours.py
+	services/facilities/opening_hours.py services/facilities/rtree_lanes.py \
+	services/facilities/nearby_params.py services/facilities/nearby_search.py \
+	services/facilities/nearby_postgis.py gateway/clients.py
 
 type: venv
 	$(BIN)/mypy --strict $(STRICT)
