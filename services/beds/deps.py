@@ -12,6 +12,7 @@ from services.beds.settings import BedsSettings
 from services.beds.submissions import Writer
 from services.common.context import current_request_id
 from services.common.deps import IdentityDep, StateDep
+from services.common.idempotency import IdempotencyKeyHeader
 
 CLIENT_KEY = "facilities_client"
 
@@ -45,14 +46,7 @@ def get_writer(request: Request, identity: IdentityDep, state: StateDep) -> Writ
 ClientDep = Annotated[FacilitiesClient, Depends(get_client)]
 RollupsDep = Annotated[Rollups, Depends(get_rollups)]
 WriterDep = Annotated[Writer, Depends(get_writer)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=200,
-        description="Retry-safe POST: the same key replays the first answer",
-    ),
-]
+IdempotencyKey = IdempotencyKeyHeader
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The report\'s ETag, e.g. "2"')
 ]

@@ -20,10 +20,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Response
+from fastapi import Header, Response
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,6 +36,19 @@ IDEMPOTENCY_TTL_S = 24 * 3600
 #: The field a reused key's 422 names (``errors[].field``), as request validation names the header.
 FIELD = "header.Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+#: The request header of every POST that accepts a key (one description in every service's OpenAPI).
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description=(
+            "Retry-safe POST: a retry with the same key and body replays the first answer "
+            f"(`{REPLAYED_HEADER}: true`) for 24 h; the same key with another body is a 422."
+        ),
+        examples=["3f1c9a2e-7b4d-4e0a-9c55-2d8e1b6f0a41"],
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,14 +175,7 @@ def create_facility(
     crs: CrsQuery = "wgs84",
     force: ForceQuery = False,
     allow_outside_region: OutsideQuery = False,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            max_length=200,
-            description="Retries with the same key replay the first answer.",
-        ),
-    ] = None,
+    idempotency_key: idempotency.IdempotencyKeyHeader = None,
 ) -> Response:
     """Register a facility; its region is derived from the point when regions are loaded."""
     actor = _actor(identity, settings)
