@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
-from services.facilities import api, api_queries, ogc
+from services.common.state import ServiceState
+from services.facilities import api, api_queries, nearby_postgis, ogc
 from services.facilities.settings import FacilitiesSettings
 
 VERSION = "0.1.0"
@@ -25,4 +28,17 @@ def create_app(settings: FacilitiesSettings | None = None) -> FastAPI:
         version=VERSION,
         # Query routes first: /facilities/nearby must never be taken for /facilities/{id}.
         routers=[api_queries.router, api.router, ogc.router],
+        on_startup=_open_nearby_pool,
     )
+
+
+async def _open_nearby_pool(state: ServiceState) -> None:
+    """PostGIS: open the nearby pool now, so the first app user does not wait for connections."""
+    if state.engine.dialect.name != "postgresql":
+        return
+    try:
+        await nearby_postgis.for_state(state).open()
+    except Exception as exc:  # the database may come up later: the first request retries
+        logging.getLogger("carecircle.facilities").warning(
+            "nearby pool not opened at startup", extra={"error": repr(exc)}
+        )
