@@ -34,6 +34,8 @@ from services.facilities.nearby_search import (
 from services.facilities.queries import SELECT_LIST, facility_dict, where_sql
 
 _EXTRAS_KEY = "postgis_nearby"
+# A database that does not answer is a 503 after this, not a request (or a startup) hanging for asyncpg's 60 s.
+CONNECT_TIMEOUT_S = 5.0
 # What a dropped or refused connection raises (asyncpg's own, or the socket's).
 _CONNECTION_LOST = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
@@ -42,6 +44,7 @@ _CONNECTION_LOST = (
     asyncpg.exceptions.InterfaceError,
     ConnectionError,
     OSError,
+    TimeoutError,
 )
 POINT = "geography(ST_SetSRID(ST_MakePoint($1, $2), 4326))"
 _NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
@@ -84,7 +87,11 @@ class PostgisNearby:
             async with self._lock:
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
-                        self._dsn, min_size=1, max_size=self._max, init=_init_connection
+                        self._dsn,
+                        min_size=1,
+                        max_size=self._max,
+                        init=_init_connection,
+                        timeout=CONNECT_TIMEOUT_S,
                     )
         return self._pool
 
