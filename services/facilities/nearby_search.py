@@ -106,7 +106,7 @@ def ranked(
 def _sqlite_search(raw: Any, query: NearbyQuery, need: int) -> tuple[np.ndarray, np.ndarray]:
     """R*Tree boxes around a growing circle; candidates are complete up to the circle's radius.
 
-    Runs on the raw ``sqlite3`` connection (same transaction as the session):
+    Runs on the raw ``sqlite3`` connection of :func:`sqlite_reader`'s transaction:
     this is the hot path of every mobile request, and SQLAlchemy's per-statement
     work would cost more than SQLite's.
     """
