@@ -166,14 +166,11 @@ def _nearby_page(
     """The page's items (WGS84) with distance and walking time, and the cursor of the next page."""
     if result is None:
         return [], None
-    items: list[dict[str, Any]] = []
+    items = result.items
     walk = ranking.walk_minutes(result.distances_m).tolist()
-    for item, distance_m, minutes in zip(
-        result.items, result.distances_m.tolist(), walk, strict=True
-    ):
+    for item, distance_m, minutes in zip(items, result.distances_m.tolist(), walk, strict=True):
         item["distance_m"] = distance_m
         item["walk_minutes"] = minutes
-        items.append(item)
     next_cursor = None
     if result.has_more and served + len(items) < total:
         last = items[-1]

@@ -69,10 +69,11 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 class PostgisNearby:
-    """An asyncpg pool of the facilities database, opened on first use in the serving loop.
+    """An asyncpg pool of the facilities database, opened in the serving loop.
 
-    Closed by the app's shutdown; a pool belongs to one event loop, and a server
-    has one for its life.
+    The app opens it at startup (or its first request does, when the database was
+    not up yet) and closes it at shutdown; a pool belongs to one event loop, and a
+    server has one for its life.
     """
 
     def __init__(self, database_url: str, max_connections: int = 10) -> None:
