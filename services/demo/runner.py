@@ -111,16 +111,24 @@ def start(service: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
     )
 
 
-def wait_healthy(url: str, timeout_s: float = 60.0) -> None:
+def wait_healthy(
+    service: str, process: subprocess.Popen[bytes], url: str, timeout_s: float = 60.0
+) -> None:
+    """Wait for ``url`` to answer 200; a child that dies first is reported at once, by name and exit code."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{service} exited with code {process.returncode} before answering {url} "
+                "(its log is above)"
+            )
         try:
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+    raise RuntimeError(f"{service} did not answer {url} within {timeout_s:.0f} s")
 
 
 def stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
@@ -169,7 +177,9 @@ def run_demo(osm_path: str | None = None, base_port: int = 8000, data_dir: Path 
     try:
         for service in ORDER:
             processes[service] = start(service, ports[service], env)
-            wait_healthy(f"http://127.0.0.1:{ports[service]}/healthz")
+            wait_healthy(
+                service, processes[service], f"http://127.0.0.1:{ports[service]}/healthz"
+            )
             if service == "facilities":
                 load_beds(files, env)
             if service == "coverage":

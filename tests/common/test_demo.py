@@ -39,16 +39,18 @@ def test_demo_serves_every_process_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
     while any(_port_busy(base_port + i) for i in range(4)):
         base_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_URL"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "demo", "--base-port", str(base_port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    stderr_path = tmp_path / "demo.stderr"
+    with stderr_path.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "demo", "--base-port", str(base_port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     try:
-        _wait_for_line(proc, "CareCircle demo is up", timeout_s=150)
+        _wait_for_line(proc, "CareCircle demo is up", timeout_s=150, stderr_path=stderr_path)
         for port in range(base_port, base_port + 4):
             base = f"http://127.0.0.1:{port}"
             assert httpx.get(f"{base}/healthz").status_code == 200
@@ -79,18 +81,25 @@ def _port_busy(port: int) -> bool:
         return False
 
 
-def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout_s: float) -> None:
+def _wait_for_line(
+    proc: subprocess.Popen[str], text: str, timeout_s: float, stderr_path: Path
+) -> None:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout_s
     seen = []
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
-            raise AssertionError(f"demo exited early: {''.join(seen)}")
+            raise AssertionError(f"demo exited early: {''.join(seen)}{_tail(stderr_path)}")
         seen.append(line)
         if text in line:
             return
-    raise AssertionError(f"no {text!r} within {timeout_s} s: {''.join(seen)}")
+    raise AssertionError(f"no {text!r} within {timeout_s} s: {''.join(seen)}{_tail(stderr_path)}")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    """The end of the demo's stderr (its children's logs and any traceback), for the failure message."""
+    return "\n--- stderr (last lines) ---\n" + "\n".join(path.read_text().splitlines()[-lines:])
 
 
 def test_demo_refuses_ports_that_are_already_taken(tmp_path: Path) -> None:
@@ -110,3 +119,13 @@ def test_demo_refuses_ports_that_are_already_taken(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert f"port(s) {port}" in result.stderr
     assert not (tmp_path / "var").exists()  # refused before touching anything
+
+
+def test_demo_names_a_child_that_dies_before_it_answers() -> None:
+    from services.demo.runner import wait_healthy
+
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="beds exited with code 3"):
+        wait_healthy("beds", child, f"http://127.0.0.1:{free_port()}/healthz", timeout_s=120)
+    assert time.monotonic() - started < 60  # reported when the child dies, not after the 120 s wait
