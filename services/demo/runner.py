@@ -177,9 +177,7 @@ def run_demo(osm_path: str | None = None, base_port: int = 8000, data_dir: Path 
     try:
         for service in ORDER:
             processes[service] = start(service, ports[service], env)
-            wait_healthy(
-                service, processes[service], f"http://127.0.0.1:{ports[service]}/healthz"
-            )
+            wait_healthy(service, processes[service], f"http://127.0.0.1:{ports[service]}/healthz")
             if service == "facilities":
                 load_beds(files, env)
             if service == "coverage":
