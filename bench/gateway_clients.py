@@ -3,7 +3,10 @@
 A minimal FastAPI hello-world upstream is served directly and through a minimal
 Starlette proxy built on each candidate client: httpx with default settings,
 httpx tuned (bigger pool, no hooks, keep-alive), httpcore's connection pool
-used directly (httpx without its wrapper), and aiohttp. Each figure is
+used directly (httpx without its wrapper), aiohttp, aiosonic, and two clients
+whose HTTP work runs in Rust (pyreqwest over reqwest/hyper, rnet over wreq).
+The proxy runs under uvicorn (uvloop + httptools); ``@granian`` rows run the same
+proxy under Granian, whose HTTP parsing and writing is Rust too. Each figure is
 printed with its ratio to the direct baseline.
 
     .venv/bin/python -m bench.gateway_clients [--quick]
@@ -72,6 +75,23 @@ def make_proxy() -> Any:
             state["client"] = httpcore.AsyncConnectionPool(
                 max_connections=200, max_keepalive_connections=200
             )
+        elif kind == "aiosonic":
+            import aiosonic
+
+            state["client"] = aiosonic.HTTPClient(
+                aiosonic.TCPConnector(
+                    pool_configs={":default": {"size": 200, "max_conn_requests": None}}
+                ),
+                handle_cookies=False,
+            )
+        elif kind == "pyreqwest":
+            from pyreqwest.client import ClientBuilder
+
+            state["client"] = ClientBuilder().max_connections(200).build()
+        elif kind == "rnet":
+            import rnet
+
+            state["client"] = rnet.Client()
         elif kind == "aiohttp":
             import aiohttp
 
@@ -90,6 +110,16 @@ def make_proxy() -> Any:
         if kind == "httpcore":
             r = await client.request("GET", url)
             return Response(r.content, r.status, media_type="application/json")
+        if kind == "aiosonic":
+            r = await client.get(url)
+            return Response(await r.content(), r.status_code, media_type="application/json")
+        if kind == "pyreqwest":
+            r = await client.get(url).build().send()
+            body = bytes(await r.bytes())
+            return Response(body, r.status, media_type=r.get_header("content-type"))
+        if kind == "rnet":
+            r = await client.get(url)
+            return Response(await r.bytes(), r.status, media_type="application/json")
         async with client.get(url) as r:
             return Response(await r.read(), r.status, media_type=r.headers.get("Content-Type"))
 
@@ -101,7 +131,17 @@ def make_proxy() -> Any:
     return Starlette(routes=[Route("/{path:path}", forward)], lifespan=lifespan)
 
 
-CANDIDATES = ["httpx-default", "httpx-tuned", "httpcore", "aiohttp"]
+CANDIDATES = [
+    "httpx-default",
+    "httpx-tuned",
+    "httpcore",
+    "aiohttp",
+    "aiosonic",
+    "pyreqwest",
+    "rnet",
+]
+#: Candidates re-run with the proxy under Granian instead of uvicorn.
+ON_GRANIAN = ["aiohttp", "pyreqwest"]
 
 
 def main() -> None:
@@ -110,6 +150,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="3 s per run instead of 10")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--only", nargs="*", help="run only these candidates (names as printed, e.g. aiohttp rnet)"
+    )
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
     results = []
@@ -122,13 +165,28 @@ def main() -> None:
             seconds=seconds,
             connections=args.connections,
         )
-        for kind in CANDIDATES:
+        for kind in [k for k in CANDIDATES if not args.only or k in args.only]:
             env = {CLIENT_ENV: kind, UPSTREAM_ENV: upstream}
             with uvicorn_process("bench.gateway_clients:make_proxy", env) as proxy:
                 run_wrk("warm-up", proxy + "/hello", seconds=1, connections=args.connections)
                 results.append(
                     run_wrk_cpu(
                         f"proxy: {kind}",
+                        proxy + "/hello",
+                        [upstream, proxy],
+                        seconds=seconds,
+                        connections=args.connections,
+                    )
+                )
+        for kind in [k for k in ON_GRANIAN if not args.only or f"{k}@granian" in args.only]:
+            env = {CLIENT_ENV: kind, UPSTREAM_ENV: upstream}
+            with uvicorn_process(
+                "bench.gateway_clients:make_proxy", env, server="granian"
+            ) as proxy:
+                run_wrk("warm-up", proxy + "/hello", seconds=1, connections=args.connections)
+                results.append(
+                    run_wrk_cpu(
+                        f"proxy: {kind}@granian",
                         proxy + "/hello",
                         [upstream, proxy],
                         seconds=seconds,

@@ -92,6 +92,12 @@ def main() -> None:
         default=1,
         help="uvicorn worker processes for the gateway (the services always run one)",
     )
+    parser.add_argument(
+        "--gateway-server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="the server running the gateway (the services always run under uvicorn)",
+    )
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
     stations = 1_000 if args.quick else 5_000
@@ -118,6 +124,7 @@ def main() -> None:
                 "gateway.app:create_app",
                 {**gateway_env, "FACILITIES_URL": hello},
                 workers=args.gateway_workers,
+                server=args.gateway_server,
             ) as gateway,
         ):
             for connections in (32, 4):
@@ -155,6 +162,7 @@ def main() -> None:
                 "gateway.app:create_app",
                 {**gateway_env, "FACILITIES_URL": facilities},
                 workers=args.gateway_workers,
+                server=args.gateway_server,
             ) as gateway:
                 assert httpx.get(gateway + NEARBY).json() == httpx.get(facilities + NEARBY).json()
                 for connections in (32, 4):

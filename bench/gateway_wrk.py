@@ -132,28 +132,29 @@ def uvicorn_process(
     factory: bool = True,
     probe: str = "/healthz",
     workers: int = 1,
+    server: str = "uvicorn",
 ) -> Iterator[Served]:
-    """``uvicorn app`` (uvloop, httptools, no access log) on a free port; yields its base URL."""
+    """Serve ``app`` on a free port with uvloop and no access log; yields its base URL.
+
+    ``server="uvicorn"`` (httptools parser, as ``carecircle serve`` runs) or
+    ``"granian"`` (Rust HTTP server, ASGI interface) for comparison runs.
+    """
     port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
+    if server == "granian":
+        cmd = [
+            sys.executable, "-m", "granian", app, "--interface", "asgi", "--port", str(port),
+            "--loop", "uvloop", "--no-access-log", "--log-level", "warning",
+            "--workers", str(workers),
+        ]  # fmt: skip
+    else:
+        cmd = [
+            sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop",
+            "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        ]  # fmt: skip
+        if workers > 1:
+            cmd += ["--workers", str(workers)]
     if factory:
         cmd.append("--factory")
-    if workers > 1:
-        cmd += ["--workers", str(workers)]
     proc = subprocess.Popen(
         cmd, cwd=REPO_ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
     )

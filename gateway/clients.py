@@ -1,7 +1,8 @@
-"""One pooled aiohttp client per upstream, behind a circuit breaker, with retries and metrics.
+"""One pooled HTTP client per upstream, behind a circuit breaker, with retries and metrics.
 
-aiohttp was chosen over a tuned httpx by measurement (bench/gateway_clients.py,
-docs/decisions/0300). Every call goes through the upstream's breaker
+The client is pyreqwest (Rust's reqwest and hyper behind a Python API), chosen
+over aiohttp, aiosonic, rnet and httpx by measurement: it costs the gateway the
+least CPU per proxied request (bench/gateway_clients.py, docs/decisions/0300). Every call goes through the upstream's breaker
 (aiobreaker): connection failures, timeouts and 5xx answers count as
 failures; after ``breaker_fail_max`` in a row the breaker opens and calls fail
 at once (503, ``Retry-After``) until ``breaker_reset_s`` has passed; then one
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import aiohttp
 import orjson
 from aiobreaker import (
     CircuitBreaker,
@@ -32,6 +32,11 @@ from aiobreaker import (
     CircuitBreakerState,
 )
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pyreqwest.client import Client, ClientBuilder
+from pyreqwest.exceptions import TransportError
+from pyreqwest.http import HeaderMap
+from pyreqwest.request import RequestBuilder, StreamRequest
+from pyreqwest.response import Response
 
 from gateway.settings import GatewaySettings
 from services.common.context import REQUEST_ID_HEADER, current_request_id
@@ -39,6 +44,8 @@ from services.common.errors import CareError, ServiceUnavailable, UpstreamError,
 
 log = logging.getLogger("carecircle.gateway.upstream")
 
+#: Bodies up to this size are read whole; larger or unsized ones are streamed to the caller.
+WHOLE_BODY_MAX = 256 * 1024
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 OUTCOMES = ("ok", "http_5xx", "timeout", "connect_error", "breaker_open", "retry")
 BREAKER_STATE_VALUE = {
@@ -76,9 +83,10 @@ class UpstreamMetrics:
 class _BadStatus(Exception):
     """An upstream 5xx, raised inside the breaker so it counts as a failure."""
 
-    def __init__(self, response: aiohttp.ClientResponse, body: bytes) -> None:
-        super().__init__(f"upstream answered {response.status}")
-        self.response = response
+    def __init__(self, status: int, headers: HeaderMap, body: bytes) -> None:
+        super().__init__(f"upstream answered {status}")
+        self.status = status
+        self.headers = headers
         self.body = body
 
 
@@ -96,13 +104,30 @@ class _StateGauge(CircuitBreakerListener):  # type: ignore[misc]
 
 
 @dataclass
+class OpenBody:
+    """A large upstream body still being received: read it in chunks, then close it."""
+
+    request: StreamRequest
+    response: Response
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        reader = self.response.body_reader
+        while (chunk := await reader.read_chunk()) is not None:
+            yield bytes(chunk)
+
+    async def close(self) -> None:
+        """Give the connection back (or drop it, if the body was not read to its end)."""
+        await self.request.__aexit__(None, None, None)
+
+
+@dataclass
 class UpstreamAnswer:
-    """Status, headers and either the whole body or the still-open response to stream from."""
+    """Status, headers and either the whole body or the still-open body to stream from."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes | None
-    response: aiohttp.ClientResponse | None = None
+    open_body: OpenBody | None = None
 
     def json(self) -> Any:
         return orjson.loads(self.body or b"null")
@@ -124,11 +149,8 @@ class Upstream:
             listeners=[_StateGauge(self)],
             name=name,
         )
-        self.timeout = aiohttp.ClientTimeout(
-            total=settings.upstream_timeouts_s.get(name, settings.upstream_timeout_s),
-            sock_connect=settings.upstream_connect_timeout_s,
-        )
-        self._session: aiohttp.ClientSession | None = None
+        self.timeout_s = settings.upstream_timeouts_s.get(name, settings.upstream_timeout_s)
+        self._client: Client | None = None
         self._trial_in_flight = False  # set while the one half-open trial call runs
         metrics.breaker_state.labels(name).set(0)
         # Label children bound once: .labels() costs a lock and a dict lookup per call.
@@ -136,27 +158,32 @@ class Upstream:
         self._outcome = {o: metrics.outcomes.labels(name, o) for o in OUTCOMES}
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self.settings.pool_size,
-                keepalive_timeout=30,
-                ttl_dns_cache=300,
-                force_close=False,
+    def client(self) -> Client:
+        """The upstream's connection pool, made on first use (inside the running event loop)."""
+        if self._client is None:
+            self._client = (
+                ClientBuilder()
+                .max_connections(self.settings.pool_size)
+                .pool_max_idle_per_host(self.settings.pool_size)
+                .pool_idle_timeout(timedelta(seconds=30))
+                .connect_timeout(timedelta(seconds=self.settings.upstream_connect_timeout_s))
+                .timeout(timedelta(seconds=self.timeout_s))
+                .follow_redirects(False)  # a redirect goes back to the caller, rewritten
+                .gzip(False)  # the gateway drops Accept-Encoding and compresses once itself
+                .brotli(False)
+                .zstd(False)
+                .deflate(False)
+                .referer(False)
+                .no_proxy()  # services are reached directly, whatever HTTP_PROXY says
+                .user_agent("carecircle-gateway")
+                .build()
             )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=self.timeout,
-                auto_decompress=False,
-                cookie_jar=aiohttp.DummyCookieJar(),  # a proxy keeps no cookies between callers
-                skip_auto_headers=("User-Agent", "Accept-Encoding"),
-                json_serialize=lambda obj: orjson.dumps(obj).decode(),
-            )
-        return self._session
+        return self._client
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     @property
     def breaker_state(self) -> str:
@@ -175,7 +202,7 @@ class Upstream:
         """One call with breaker and retries; raises 502/503/504 as :class:`CareError`.
 
         With ``stream=True`` a large body is left unread: the caller must
-        release ``answer.response`` after streaming it.
+        stream ``answer.open_body`` and close it.
         """
         replayable = body is None or isinstance(body, bytes)  # a streamed body cannot be sent twice
         attempts = 1 + (self.settings.retries if method in IDEMPOTENT_METHODS and replayable else 0)
@@ -195,7 +222,7 @@ class Upstream:
                     retry_after_s=max(1, round(self.settings.breaker_reset_s)),
                     upstream=self.name,
                 ) from exc
-            except (_BadStatus, TimeoutError, aiohttp.ClientError) as exc:
+            except (_BadStatus, TimeoutError, TransportError) as exc:
                 if attempt + 1 >= attempts:
                     raise self._as_care_error(exc) from exc
                 self._outcome["retry"].inc()
@@ -232,35 +259,54 @@ class Upstream:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            timeout = aiohttp.ClientTimeout(total=timeout_s) if timeout_s else self.timeout
-            response = await self.session.request(
-                method,
-                self.base_url + path_qs,
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                timeout=timeout,
-            )
+            builder = self._build(method, path_qs, headers, body, timeout_s)
+            if stream:
+                request = builder.build_streamed()
+                response = await request.__aenter__()
+                length = response.get_header("content-length")
+                if response.status < 500 and (length is None or int(length) > WHOLE_BODY_MAX):
+                    return UpstreamAnswer(
+                        response.status, response.headers, None, OpenBody(request, response)
+                    )
+                try:
+                    data = bytes(await response.bytes())
+                finally:
+                    await request.__aexit__(None, None, None)
+            else:
+                response = await builder.build().send()
+                data = bytes(await response.bytes())
             if response.status >= 500:
                 outcome = "http_5xx"
-                data = await response.read()
-                response.release()
-                raise _BadStatus(response, data)
-            big = response.content_length is None or response.content_length > 256 * 1024
-            if stream and big:
-                return UpstreamAnswer(response.status, response.headers, None, response)
-            data = await response.read()
-            response.release()
+                raise _BadStatus(response.status, response.headers, data)
             return UpstreamAnswer(response.status, response.headers, data)
         except TimeoutError:
             outcome = "timeout"
             raise
-        except aiohttp.ClientError:
+        except TransportError:
             outcome = "connect_error"
             raise
         finally:
             self._latency.observe(time.perf_counter() - started)
             self._outcome[outcome].inc()
+
+    def _build(
+        self,
+        method: str,
+        path_qs: str,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None,
+        body: bytes | AsyncIterator[bytes] | None,
+        timeout_s: float | None,
+    ) -> RequestBuilder:
+        builder = self.client.request(method, self.base_url + path_qs)
+        if headers:
+            builder = builder.headers(headers)
+        if isinstance(body, bytes):
+            builder = builder.body_bytes(body)
+        elif body is not None:
+            builder = builder.body_stream(body)
+        if timeout_s:
+            builder = builder.timeout(timedelta(seconds=timeout_s))
+        return builder
 
     def _as_care_error(self, exc: Exception) -> CareError:
         if isinstance(exc, TimeoutError):
@@ -268,9 +314,9 @@ class Upstream:
                 f"upstream {self.name} did not answer in time", upstream=self.name
             )
         if isinstance(exc, _BadStatus):
-            status = exc.response.status
+            status = exc.status
             if status == 503:
-                retry = exc.response.headers.get("Retry-After", "5")
+                retry = exc.headers.get("Retry-After", "5")
                 return ServiceUnavailable(
                     f"upstream {self.name} is unavailable (it answered 503)",
                     retry_after_s=int(retry) if retry.isdigit() else 5,

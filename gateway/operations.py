@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
-import aiohttp
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
+from pyreqwest.exceptions import TransportError
 from sqlalchemy import text
 
 from gateway import openapi, routes
@@ -28,14 +29,11 @@ async def probe(upstream: Upstream) -> dict[str, Any]:
     """One upstream's own readiness, without touching its breaker (a probe is not traffic)."""
     detail: dict[str, Any] = {"url": upstream.base_url, "breaker": upstream.breaker_state}
     try:
-        async with upstream.session.get(
-            upstream.base_url + "/readyz", timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
-        ) as response:
-            detail["status"] = (
-                "ready" if response.status == 200 else f"not ready ({response.status})"
-            )
-            detail["ready"] = response.status == 200
-    except (TimeoutError, aiohttp.ClientError) as exc:
+        request = upstream.client.get(upstream.base_url + "/readyz")
+        response = await request.timeout(timedelta(seconds=PROBE_TIMEOUT_S)).build().send()
+        detail["status"] = "ready" if response.status == 200 else f"not ready ({response.status})"
+        detail["ready"] = response.status == 200
+    except (TimeoutError, TransportError) as exc:
         detail["status"] = f"unreachable: {type(exc).__name__}"
         detail["ready"] = False
     return detail

@@ -48,6 +48,7 @@ _DROP_REQUEST = HOP_BY_HOP | {
     "x-forwarded-for",
     "x-forwarded-host",
     "x-forwarded-proto",
+    "x-request-id",  # the middleware's accepted or new id is sent instead
 }
 #: Never copied back: hop-by-hop, or set again by our own server and middleware.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server", "x-request-id"}
@@ -157,27 +158,21 @@ async def proxy(request: Request, prefix: str) -> Response:
         and etag_matches(request.headers.get("if-none-match"), answer.headers.get("etag"))
     ):
         # The service may not evaluate If-None-Match itself; the client still gets its 304.
-        if answer.response is not None:
-            answer.response.release()
+        if answer.open_body is not None:
+            await answer.open_body.close()
         kept = {k: v for k, v in out_headers.items() if k.lower() in _KEPT_ON_304}
         return Response(status_code=304, headers=kept)
     if method == "HEAD" and "content-length" in answer.headers:
         out_headers["content-length"] = answer.headers[
             "content-length"
         ]  # the size a GET would send
-    if answer.response is None:
+    if answer.open_body is None:
         return Response(answer.body, status_code=answer.status, headers=out_headers)
-    response = answer.response
-
-    async def chunks() -> AsyncIterator[bytes]:
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            yield chunk
-
     return StreamingResponse(
-        chunks(),
+        answer.open_body.chunks(),
         status_code=answer.status,
         headers=out_headers,
-        background=BackgroundTask(response.release),
+        background=BackgroundTask(answer.open_body.close),
     )
 
 

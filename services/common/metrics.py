@@ -5,6 +5,8 @@ Each app gets its own registry, so several apps in one test process never clash.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -32,10 +34,21 @@ class RequestMetrics:
             registry=self.registry,
         )
         self.service = service
+        # Label children by key: ``.labels()`` takes a lock and builds a tuple on every call.
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._histograms: dict[tuple[str, str], Any] = {}
 
     def observe(self, route: str, method: str, status: int, duration_s: float) -> None:
-        self.requests.labels(self.service, route, method, str(status)).inc()
-        self.latency.labels(self.service, route, method).observe(duration_s)
+        counter = self._counters.get((route, method, status))
+        if counter is None:
+            counter = self.requests.labels(self.service, route, method, str(status))
+            self._counters[(route, method, status)] = counter
+        counter.inc()
+        histogram = self._histograms.get((route, method))
+        if histogram is None:
+            histogram = self.latency.labels(self.service, route, method)
+            self._histograms[(route, method)] = histogram
+        histogram.observe(duration_s)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

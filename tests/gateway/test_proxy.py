@@ -12,6 +12,7 @@ import pytest
 from gateway.app import create_app
 from gateway.proxy import clean_path
 from gateway.settings import GatewaySettings
+from services.common.app import GZIP_MIN_BYTES
 from services.common.identity import Identity, sign_identity
 from services.facilities.app import create_app as create_facilities_app
 from services.facilities.settings import FacilitiesSettings
@@ -215,6 +216,19 @@ async def test_large_bodies_stream_through_unchanged(
     response = await client.get("/api/v1/facilities/export", headers={"Accept-Encoding": "gzip"})
     assert response.headers["content-encoding"] == "gzip"
     assert response.content == big  # httpx decompressed it
+
+
+@pytest.mark.parametrize("size", [GZIP_MIN_BYTES - 200, GZIP_MIN_BYTES + 10, 100_000])
+async def test_whole_answers_are_gzipped_from_the_threshold_up(
+    client: httpx.AsyncClient, upstreams: dict[str, Stub], size: int
+) -> None:
+    body = b'"' + b"x" * (size - 2) + b'"'
+    upstreams["facilities"].behaviour.answer("GET", "/api/v1/facilities/page", 200, body)
+    response = await client.get("/api/v1/facilities/page", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.content == body
+    compressed = response.headers.get("content-encoding") == "gzip"
+    assert compressed is (size >= GZIP_MIN_BYTES)
+    assert "accept-encoding" in response.headers.get("vary", "").lower() or not compressed
 
 
 async def test_write_bodies_inspected_streamed_or_refused(
