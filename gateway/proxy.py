@@ -15,6 +15,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Send
+from starlette.types import Scope as ASGIScope
 
 from gateway import policy
 from gateway.caller import admit, client_ip, identify, read_write_body
@@ -72,29 +74,46 @@ def clean_path(path: str) -> bool:
     return all(segment not in ("", ".", "..") for segment in segments)
 
 
-def forward_headers(request: Request, client: str) -> list[tuple[str, str]]:
+def first_values(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+    """Each request header's first value by name: one pass instead of a scan per lookup."""
+    first: dict[bytes, bytes] = {}
+    for name, value in raw:
+        first.setdefault(name, value)
+    return first
+
+
+def _named_in_connection(value: str | None) -> frozenset[str]:
+    if not value:
+        return frozenset()
+    return frozenset(token.strip().lower() for token in value.split(",") if token.strip())
+
+
+def forward_headers(
+    raw: list[tuple[bytes, bytes]], first: dict[bytes, bytes], scheme: str, client: str
+) -> list[tuple[str, str]]:
     """The request's headers minus hop-by-hop, credentials and any client-sent identity."""
-    connection_named = {
-        token.strip().lower()
-        for token in request.headers.get("connection", "").split(",")
-        if token.strip()
-    }
+    connection = first.get(b"connection")
+    connection_named = _named_in_connection(connection.decode("latin-1") if connection else None)
     out = []
-    for name, value in request.headers.items():
+    for raw_name, raw_value in raw:
+        name = raw_name.decode("latin-1")
         if name in _DROP_REQUEST or name in connection_named or name.startswith(IDENTITY_PREFIX):
             continue
-        out.append((name, value))
-    previous = request.headers.get("x-forwarded-for")
-    out.append(("x-forwarded-for", f"{previous}, {client}" if previous else client))
+        out.append((name, raw_value.decode("latin-1")))
+    previous = first.get(b"x-forwarded-for")
+    out.append(
+        ("x-forwarded-for", f"{previous.decode('latin-1')}, {client}" if previous else client)
+    )
     # The public address, so services build links (OGC next/prev, Location) that callers can follow.
-    if "host" in request.headers:
-        out.append(("x-forwarded-host", request.headers["host"]))
-    out.append(("x-forwarded-proto", request.scope.get("scheme", "http")))
+    host = first.get(b"host")
+    if host is not None:
+        out.append(("x-forwarded-host", host.decode("latin-1")))
+    out.append(("x-forwarded-proto", scheme))
     return out
 
 
 _KEPT_ON_304 = frozenset(
-    {"etag", "cache-control", "content-location", "date", "expires", "vary", "last-modified"}
+    {b"etag", b"cache-control", b"content-location", b"date", b"expires", b"vary", b"last-modified"}
 )
 
 
@@ -108,21 +127,35 @@ def etag_matches(if_none_match: str | None, etag: str | None) -> bool:
     return any(tag.strip().removeprefix("W/") == ours for tag in if_none_match.split(","))
 
 
-def backward_headers(answer: UpstreamAnswer, base_url: str) -> dict[str, str]:
-    connection_named = {
-        token.strip().lower()
-        for token in answer.headers.get("connection", "").split(",")
-        if token.strip()
-    }
-    out: dict[str, str] = {}
+def backward_headers(answer: UpstreamAnswer, base_url: str) -> list[tuple[bytes, bytes]]:
+    """The answer's headers, encoded for ASGI, minus hop-by-hop ones; repeated headers stay repeated."""
+    connection_named = _named_in_connection(answer.headers.get("connection"))
+    out = []
     for name, value in answer.headers.items():
         lower = name.lower()
         if lower in _DROP_RESPONSE or lower in connection_named:
             continue
         if lower == "location" and value.startswith(base_url):
             value = value[len(base_url) :] or "/"
-        out[name] = value
+        out.append((lower.encode("latin-1"), value.encode("utf-8")))
     return out
+
+
+class ProxiedAnswer(Response):
+    """A whole upstream answer sent as is: a ``Response`` whose headers are already encoded."""
+
+    def __init__(self, status: int, body: bytes, raw_headers: list[tuple[bytes, bytes]]) -> None:
+        # Response.__init__ would render the body and re-encode a header mapping; both are done.
+        self.status_code = status
+        self.body = body
+        self.raw_headers = raw_headers
+        self.background = None
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        await send({"type": "http.response.body", "body": self.body})
 
 
 async def proxy(request: Request, prefix: str) -> Response:
@@ -143,7 +176,10 @@ async def proxy(request: Request, prefix: str) -> Response:
     policy.authorize(identity, method, path, scope)
     await admit(gateway, request, identity, heavy=policy.is_heavy(method, path))
 
-    headers = forward_headers(request, client_ip(request, gateway.settings.trust_forwarded_for))
+    raw = request.scope["headers"]
+    first = first_values(raw)
+    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    headers = forward_headers(raw, first, request.scope.get("scheme", "http"), client)
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         headers.append((REQUEST_ID_HEADER, request_id))
@@ -152,28 +188,36 @@ async def proxy(request: Request, prefix: str) -> Response:
     path_qs = path + ("?" + query if query else "")
     answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
     out_headers = backward_headers(answer, upstream.base_url)
+    if_none_match = first.get(b"if-none-match")
     if (
-        method in ("GET", "HEAD")
+        if_none_match is not None
+        and method in ("GET", "HEAD")
         and answer.status == 200
-        and etag_matches(request.headers.get("if-none-match"), answer.headers.get("etag"))
+        and etag_matches(if_none_match.decode("latin-1"), answer.headers.get("etag"))
     ):
         # The service may not evaluate If-None-Match itself; the client still gets its 304.
         if answer.open_body is not None:
             await answer.open_body.close()
-        kept = {k: v for k, v in out_headers.items() if k.lower() in _KEPT_ON_304}
-        return Response(status_code=304, headers=kept)
-    if method == "HEAD" and "content-length" in answer.headers:
-        out_headers["content-length"] = answer.headers[
-            "content-length"
-        ]  # the size a GET would send
-    if answer.open_body is None:
-        return Response(answer.body, status_code=answer.status, headers=out_headers)
-    return StreamingResponse(
-        answer.open_body.chunks(),
-        status_code=answer.status,
-        headers=out_headers,
-        background=BackgroundTask(answer.open_body.close),
-    )
+        return ProxiedAnswer(304, b"", [h for h in out_headers if h[0] in _KEPT_ON_304])
+    if method == "HEAD":  # no body, but the size a GET would send
+        if answer.open_body is not None:
+            await answer.open_body.close()
+        length = answer.headers.get("content-length")
+        if length is not None:
+            out_headers.append((b"content-length", length.encode("latin-1")))
+        return ProxiedAnswer(answer.status, b"", out_headers)
+    if answer.open_body is not None:
+        streaming = StreamingResponse(
+            answer.open_body.chunks(),
+            status_code=answer.status,
+            background=BackgroundTask(answer.open_body.close),
+        )
+        streaming.raw_headers = out_headers
+        return streaming
+    body = answer.body or b""
+    if answer.status >= 200 and answer.status not in (204, 304):
+        out_headers.append((b"content-length", str(len(body)).encode("latin-1")))
+    return ProxiedAnswer(answer.status, body, out_headers)
 
 
 def _endpoint(prefix: str, template: str) -> Callable[[Request], Awaitable[Response]]:

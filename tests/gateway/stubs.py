@@ -23,6 +23,7 @@ from services.common.settings import ServiceSettings
 @dataclass
 class Behaviour:
     canned: dict[str, tuple[int, Any, dict[str, str]]] = field(default_factory=dict)
+    repeated_headers: list[tuple[str, str]] = field(default_factory=list)  # sent on every answer
     delay_s: float = 0.0
     fail_next: int = 0
     fail_status: int = 500
@@ -33,6 +34,7 @@ class Behaviour:
         self.delay_s = 0.0
         self.fail_next = 0
         self.received.clear()
+        self.repeated_headers.clear()
 
     def answer(
         self, method: str, path: str, status: int, body: Any, headers: dict[str, str] | None = None
@@ -75,7 +77,12 @@ def stub_app(name: str, database_url: str, identity_secret: str) -> tuple[FastAP
             if payload is None:
                 return Response(status_code=status, headers=headers)
             raw = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-            return Response(raw, status_code=status, headers=headers, media_type="application/json")
+            response = Response(
+                raw, status_code=status, headers=headers, media_type="application/json"
+            )
+            for header, value in behaviour.repeated_headers:
+                response.raw_headers.append((header.encode(), value.encode()))
+            return response
         payload = {
             "service": name,
             "method": request.method,

@@ -218,6 +218,17 @@ async def test_large_bodies_stream_through_unchanged(
     assert response.content == big  # httpx decompressed it
 
 
+async def test_repeated_answer_headers_stay_repeated(
+    client: httpx.AsyncClient, upstreams: dict[str, Stub]
+) -> None:
+    links = [("link", '<a>; rel="next"'), ("link", '<b>; rel="prev"')]
+    upstreams["facilities"].behaviour.answer("GET", "/api/v1/facilities/linked", 200, {"ok": 1})
+    upstreams["facilities"].behaviour.repeated_headers.extend(links)
+    response = await client.get("/api/v1/facilities/linked")
+    assert response.status_code == 200
+    assert response.headers.get_list("link") == [value for _, value in links]
+
+
 @pytest.mark.parametrize("size", [GZIP_MIN_BYTES - 200, GZIP_MIN_BYTES + 10, 100_000])
 async def test_whole_answers_are_gzipped_from_the_threshold_up(
     client: httpx.AsyncClient, upstreams: dict[str, Stub], size: int
