@@ -91,7 +91,10 @@ if ! command -v ogrinfo >/dev/null 2>&1; then
 fi
 log "$(ogrinfo --version)"
 
-# 7. wrk, only for the benchmarks (`make bench`, or `scripts/ensure_services.sh --bench`)
+# 7. wrk and valgrind, only for the benchmarks (`make bench`, or `scripts/ensure_services.sh --bench`)
 if [ "${1:-}" = "--bench" ] && ! command -v wrk >/dev/null 2>&1; then
   apt_install wrk
+fi
+if [ "${1:-}" = "--bench" ] && ! command -v valgrind >/dev/null 2>&1; then
+  apt_install valgrind
 fi
