@@ -22,7 +22,7 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.servers import free_port  # noqa: E402
+from tests.servers import free_port_block  # noqa: E402
 
 
 @dataclass
@@ -139,7 +139,7 @@ def uvicorn_process(
     ``server="uvicorn"`` (httptools parser, as ``carecircle serve`` runs) or
     ``"granian"`` (Rust HTTP server, ASGI interface) for comparison runs.
     """
-    port = free_port()
+    port = free_port_block(1)
     if server == "granian":
         cmd = [
             sys.executable, "-m", "granian", app, "--interface", "asgi", "--port", str(port),

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.demo.dataset import build_demo_dataset
-from tests.servers import free_port
+from tests.servers import free_port, free_port_block
 
 
 def test_dataset_regions_nest_and_demand_sums_to_community_elderly(tmp_path: Path) -> None:
@@ -35,9 +35,7 @@ def test_dataset_regions_nest_and_demand_sums_to_community_elderly(tmp_path: Pat
 @pytest.mark.slow
 @pytest.mark.live
 def test_demo_serves_every_process_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    base_port = free_port()
-    while any(_port_busy(base_port + i) for i in range(4)):
-        base_port = free_port()
+    base_port = free_port_block(4)
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_DATABASE_URL", "_URL"))}
     stderr_path = tmp_path / "demo.stderr"
     with stderr_path.open("w") as stderr:
@@ -73,20 +71,12 @@ def test_demo_serves_every_process_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
 
 
-def _port_busy(port: int) -> bool:
-    try:
-        httpx.get(f"http://127.0.0.1:{port}/", timeout=0.2)
-        return True
-    except httpx.HTTPError:
-        return False
-
-
 def _wait_for_line(
     proc: subprocess.Popen[str], text: str, timeout_s: float, stderr_path: Path
 ) -> None:
     assert proc.stdout is not None
     deadline = time.monotonic() + timeout_s
-    seen = []
+    seen: list[str] = []
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
