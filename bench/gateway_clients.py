@@ -165,28 +165,17 @@ def main() -> None:
             seconds=seconds,
             connections=args.connections,
         )
-        for kind in [k for k in CANDIDATES if not args.only or k in args.only]:
+        runs = [(kind, "uvicorn", f"proxy: {kind}") for kind in CANDIDATES]
+        runs += [(kind, "granian", f"proxy: {kind}@granian") for kind in ON_GRANIAN]
+        for kind, server, label in runs:
+            if args.only and label.removeprefix("proxy: ") not in args.only:
+                continue
             env = {CLIENT_ENV: kind, UPSTREAM_ENV: upstream}
-            with uvicorn_process("bench.gateway_clients:make_proxy", env) as proxy:
+            with uvicorn_process("bench.gateway_clients:make_proxy", env, server=server) as proxy:
                 run_wrk("warm-up", proxy + "/hello", seconds=1, connections=args.connections)
                 results.append(
                     run_wrk_cpu(
-                        f"proxy: {kind}",
-                        proxy + "/hello",
-                        [upstream, proxy],
-                        seconds=seconds,
-                        connections=args.connections,
-                    )
-                )
-        for kind in [k for k in ON_GRANIAN if not args.only or f"{k}@granian" in args.only]:
-            env = {CLIENT_ENV: kind, UPSTREAM_ENV: upstream}
-            with uvicorn_process(
-                "bench.gateway_clients:make_proxy", env, server="granian"
-            ) as proxy:
-                run_wrk("warm-up", proxy + "/hello", seconds=1, connections=args.connections)
-                results.append(
-                    run_wrk_cpu(
-                        f"proxy: {kind}@granian",
+                        label,
                         proxy + "/hello",
                         [upstream, proxy],
                         seconds=seconds,
