@@ -18,6 +18,7 @@ import argparse
 import random
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,51 @@ def synthetic_stations(n: int, seed: int = 1) -> bytes:
     return orjson.dumps({"type": "FeatureCollection", "features": features})
 
 
+def gateways_for(stack: ExitStack, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    """One gateway process per server asked for, all in front of the same service."""
+    from bench.gateway_wrk import uvicorn_process
+
+    return {
+        server: stack.enter_context(
+            uvicorn_process(
+                "gateway.app:create_app", env, workers=args.gateway_workers, server=server
+            )
+        )
+        for server in args.gateway_server
+    }
+
+
+def compare(
+    name: str, service: Any, gateways: dict[str, Any], path: str, seconds: int, connections: int
+) -> tuple[Any, list[Any]]:
+    """The service direct, then through each gateway, at one concurrency: one block of rows."""
+    from bench.gateway_wrk import run_wrk, run_wrk_cpu
+
+    suffix = len(gateways) > 1
+    for gateway in gateways.values():
+        run_wrk("warm-up", gateway + path, seconds=1, connections=connections)
+    direct = run_wrk_cpu(
+        f"{name} direct -c{connections}",
+        service + path,
+        [service],
+        seconds=seconds,
+        connections=connections,
+    )
+    vias = [
+        run_wrk_cpu(
+            f"{name} via gateway{'@' + server if suffix else ''} -c{connections}",
+            gateway + path,
+            [service, gateway],
+            seconds=seconds,
+            connections=connections,
+        )
+        for server, gateway in gateways.items()
+    ]
+    return direct, vias
+
+
 def main() -> None:
-    from bench.gateway_wrk import load_note, run_wrk, run_wrk_cpu, uvicorn_process
+    from bench.gateway_wrk import load_note, uvicorn_process
     from services.common.migrate import upgrade
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -94,9 +138,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--gateway-server",
+        nargs="+",
         choices=("uvicorn", "granian"),
-        default="uvicorn",
-        help="the server running the gateway (the services always run under uvicorn)",
+        default=["uvicorn"],
+        help="server(s) running the gateway; with both, each gets its row in the same run "
+        "(the services always run under uvicorn)",
     )
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
@@ -115,41 +161,25 @@ def main() -> None:
             "CARECIRCLE_LOG_LEVEL": "WARNING",
             "CARECIRCLE_IDENTITY_SECRET": "bench",
         }
-        rows: list[tuple[Any, Any]] = []
-        with (
-            uvicorn_process(
-                "bench.gateway_overhead:make_hello_service", {"BENCH_HELLO_DB": dbs["hello"]}
-            ) as hello,
-            uvicorn_process(
-                "gateway.app:create_app",
-                {**gateway_env, "FACILITIES_URL": hello},
-                workers=args.gateway_workers,
-                server=args.gateway_server,
-            ) as gateway,
-        ):
+        rows: list[tuple[Any, list[Any]]] = []
+        with ExitStack() as stack:
+            hello = stack.enter_context(
+                uvicorn_process(
+                    "bench.gateway_overhead:make_hello_service", {"BENCH_HELLO_DB": dbs["hello"]}
+                )
+            )
+            gateways = gateways_for(stack, args, {**gateway_env, "FACILITIES_URL": hello})
             for connections in (32, 4):
-                run_wrk("warm-up", gateway + HELLO, seconds=1, connections=connections)
-                direct = run_wrk_cpu(
-                    f"hello direct       -c{connections}",
-                    hello + HELLO,
-                    [hello],
-                    seconds=seconds,
-                    connections=connections,
-                )
-                via = run_wrk_cpu(
-                    f"hello via gateway  -c{connections}",
-                    gateway + HELLO,
-                    [hello, gateway],
-                    seconds=seconds,
-                    connections=connections,
-                )
-                rows.append((direct, via))
+                rows.append(compare("hello", hello, gateways, HELLO, seconds, connections))
         facilities_env = {
             "FACILITIES_DATABASE_URL": dbs["facilities"],
             "CARECIRCLE_LOG_LEVEL": "WARNING",
             "CARECIRCLE_IDENTITY_SECRET": "bench",
         }
-        with uvicorn_process("services.facilities.app:create_app", facilities_env) as facilities:
+        with ExitStack() as stack:
+            facilities = stack.enter_context(
+                uvicorn_process("services.facilities.app:create_app", facilities_env)
+            )
             loaded = httpx.post(
                 facilities + "/api/v1/facilities/import",
                 content=synthetic_stations(stations),
@@ -158,46 +188,28 @@ def main() -> None:
             )
             loaded.raise_for_status()
             assert len(httpx.get(facilities + NEARBY).json()["items"]) == 10
-            with uvicorn_process(
-                "gateway.app:create_app",
-                {**gateway_env, "FACILITIES_URL": facilities},
-                workers=args.gateway_workers,
-                server=args.gateway_server,
-            ) as gateway:
+            gateways = gateways_for(stack, args, {**gateway_env, "FACILITIES_URL": facilities})
+            for gateway in gateways.values():
                 assert httpx.get(gateway + NEARBY).json() == httpx.get(facilities + NEARBY).json()
-                for connections in (32, 4):
-                    run_wrk("warm-up", gateway + NEARBY, seconds=1, connections=connections)
-                    direct = run_wrk_cpu(
-                        f"nearby direct      -c{connections}",
-                        facilities + NEARBY,
-                        [facilities],
-                        seconds=seconds,
-                        connections=connections,
-                    )
-                    via = run_wrk_cpu(
-                        f"nearby via gateway -c{connections}",
-                        gateway + NEARBY,
-                        [facilities, gateway],
-                        seconds=seconds,
-                        connections=connections,
-                    )
-                    rows.append((direct, via))
+            for connections in (32, 4):
+                rows.append(compare("nearby", facilities, gateways, NEARBY, seconds, connections))
     print(
         "CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)"
     )
     print(
-        f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; uvicorn+uvloop+httptools; "
-        f"services: one process each, gateway: {args.gateway_workers} worker process(es)"
+        f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; services: uvicorn+uvloop+httptools, "
+        f"one process each; gateway: {' and '.join(args.gateway_server)}, {args.gateway_workers} worker process(es)"
     )
-    for direct, via in rows:
+    for direct, vias in rows:
         print(direct.row())
-        print(via.row(direct))
-        verdict = (
-            "meets"
-            if via.rps >= 0.6 * direct.rps and via.p50_ms <= 1.5 * direct.p50_ms
-            else "MISSES"
-        )
-        print(f"  -> {verdict} the target (≥ 60 % throughput, ≤ +50 % p50)")
+        for via in vias:
+            print(via.row(direct))
+            verdict = (
+                "meets"
+                if via.rps >= 0.6 * direct.rps and via.p50_ms <= 1.5 * direct.p50_ms
+                else "MISSES"
+            )
+            print(f"  -> {verdict} the target (≥ 60 % throughput, ≤ +50 % p50)")
     print(load_note())
 
 
