@@ -37,11 +37,19 @@ async def identify(gateway: Gateway, request: Request) -> Identity | None:
 
 
 async def admit(
-    gateway: Gateway, request: Request, identity: Identity | None, *, heavy: bool = False
+    gateway: Gateway,
+    request: Request,
+    identity: Identity | None,
+    *,
+    heavy: bool = False,
+    client: str | None = None,
 ) -> None:
-    """Count the request against the caller's quotas (raises 429 with Retry-After)."""
+    """Count the request against the caller's quotas (raises 429 with Retry-After).
+
+    ``client`` is the caller's address when the caller already worked it out.
+    """
     if identity is None:
-        caller = "ip:" + client_ip(request, gateway.settings.trust_forwarded_for)
+        caller = "ip:" + (client or client_ip(request, gateway.settings.trust_forwarded_for))
         await gateway.limiter.hit(gateway.quotas["anonymous"], caller)
     else:
         caller = identity.subject

@@ -34,8 +34,12 @@ log = logging.getLogger("carecircle.errors")
 #: Gateway-owned routes under a proxied prefix, which FastAPI must answer.
 _OWN = re.compile(r"^/api/v1/regions/[^/]+/dashboard/?$")
 _PREFIXES = tuple(sorted(ROUTES_TO, key=len, reverse=True))
+#: Route labels for the access log and metrics; each also carries the prefix it stands for.
 _LABELS = {
-    prefix: (SimpleNamespace(path=prefix), SimpleNamespace(path=prefix + "/{rest:path}"))
+    prefix: (
+        SimpleNamespace(path=prefix, prefix=prefix),
+        SimpleNamespace(path=prefix + "/{rest:path}", prefix=prefix),
+    )
     for prefix in ROUTES_TO
 }
 
@@ -60,14 +64,14 @@ class GatewayApp(FastAPI):
     fast_path: ASGIApp | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            self.fast_path is not None
-            and scope["type"] == "http"
-            and proxied_prefix(scope["path"]) is not None
-        ):
-            scope["app"] = self
-            await self.fast_path(scope, receive, send)
-            return
+        if self.fast_path is not None and scope["type"] == "http":
+            prefix = proxied_prefix(scope["path"])
+            if prefix is not None:
+                exact, below = _LABELS[prefix]
+                scope["route"] = exact if scope["path"] == prefix else below
+                scope["app"] = self
+                await self.fast_path(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -90,13 +94,9 @@ class ProxyFastPath:
         await self.app(scope, receive, send)
 
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
-        prefix = proxied_prefix(scope["path"])
-        assert prefix is not None
-        exact, below = _LABELS[prefix]
-        scope["route"] = exact if scope["path"] == prefix else below
         request = Request(scope, receive)
         try:
-            response = await proxy(request, prefix)
+            response = await proxy(request, scope["route"].prefix)  # set by GatewayApp
         except CareError as exc:
             if exc.status >= 500:
                 log.error("request failed", extra={"error": exc.detail, "status": exc.status})

@@ -174,11 +174,11 @@ async def proxy(request: Request, prefix: str) -> Response:
         body, parsed = await read_write_body(gateway, request)
         scope = policy.scope_of(path, request.query_params, parsed)
     policy.authorize(identity, method, path, scope)
-    await admit(gateway, request, identity, heavy=policy.is_heavy(method, path))
+    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    await admit(gateway, request, identity, heavy=policy.is_heavy(method, path), client=client)
 
     raw = request.scope["headers"]
     first = first_values(raw)
-    client = client_ip(request, gateway.settings.trust_forwarded_for)
     headers = forward_headers(raw, first, request.scope.get("scheme", "http"), client)
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:

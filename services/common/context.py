@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-import uuid
+import secrets
 from contextvars import ContextVar
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -28,4 +28,4 @@ def accept_or_new_request_id(incoming: str | None) -> str:
     """Keep a caller's id when it is a sane token (no header injection), else make one."""
     if incoming and _SAFE_ID.match(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
