@@ -2,15 +2,16 @@
 
 The client is pyreqwest (Rust's reqwest and hyper behind a Python API), chosen
 over aiohttp, aiosonic, rnet and httpx by measurement: it costs the gateway the
-least CPU per proxied request (bench/gateway_clients.py, docs/decisions/0300). Every call goes through the upstream's breaker
-(aiobreaker): connection failures, timeouts and 5xx answers count as
-failures; after ``breaker_fail_max`` in a row the breaker opens and calls fail
-at once (503, ``Retry-After``) until ``breaker_reset_s`` has passed; then one
-trial call decides whether it closes again. aiobreaker itself lets every
-concurrent call through while half-open, so ``Upstream`` lets one trial at a
-time reach the upstream and refuses the others like an open breaker
-(docs/decisions/0302). Idempotent methods are retried with exponential backoff
-and jitter; POST and PATCH never are.
+least CPU per proxied request (bench/gateway_clients.py, docs/decisions/0300).
+Every call goes through the upstream's breaker (aiobreaker): connection
+failures, timeouts and 5xx answers count as failures; after
+``breaker_fail_max`` in a row the breaker opens and calls fail at once (503,
+``Retry-After``) until ``breaker_reset_s`` has passed; then one trial call
+decides whether it closes again. aiobreaker itself lets every concurrent call
+through while half-open, so ``Upstream`` lets one trial at a time reach the
+upstream and refuses the others like an open breaker (docs/decisions/0302).
+Idempotent methods are retried with exponential backoff and jitter; POST and
+PATCH never are.
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Send
-from starlette.types import Scope as ASGIScope
 
 from gateway import policy
 from gateway.caller import admit, client_ip, identify, read_write_body
@@ -150,12 +148,6 @@ class ProxiedAnswer(Response):
         self.body = body
         self.raw_headers = raw_headers
         self.background = None
-
-    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        await send({"type": "http.response.body", "body": self.body})
 
 
 async def proxy(request: Request, prefix: str) -> Response:
