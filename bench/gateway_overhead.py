@@ -144,6 +144,13 @@ def main() -> None:
         help="server(s) running the gateway; with both, each gets its row in the same run "
         "(the services always run under uvicorn)",
     )
+    parser.add_argument(
+        "--connections",
+        type=int,
+        nargs="+",
+        default=[32, 4],
+        help="wrk connections, one block of rows per value (default: 32 4)",
+    )
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
     stations = 1_000 if args.quick else 5_000
@@ -169,7 +176,7 @@ def main() -> None:
                 )
             )
             gateways = gateways_for(stack, args, {**gateway_env, "FACILITIES_URL": hello})
-            for connections in (32, 4):
+            for connections in args.connections:
                 rows.append(compare("hello", hello, gateways, HELLO, seconds, connections))
         facilities_env = {
             "FACILITIES_DATABASE_URL": dbs["facilities"],
@@ -191,7 +198,7 @@ def main() -> None:
             gateways = gateways_for(stack, args, {**gateway_env, "FACILITIES_URL": facilities})
             for gateway in gateways.values():
                 assert httpx.get(gateway + NEARBY).json() == httpx.get(facilities + NEARBY).json()
-            for connections in (32, 4):
+            for connections in args.connections:
                 rows.append(compare("nearby", facilities, gateways, NEARBY, seconds, connections))
     print(
         "CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)"

@@ -15,7 +15,7 @@ from gateway.auth import Authenticator
 from gateway.clients import Upstream, UpstreamMetrics
 from gateway.context import Gateway
 from gateway.fastpath import GatewayApp, ProxyFastPath
-from gateway.ratelimit import Quota, RateLimiter, make_storage
+from gateway.ratelimit import Quota, RateLimiter, make_store
 from gateway.settings import GatewaySettings
 from services.common.app import create_service_app
 from services.common.state import ServiceState
@@ -47,7 +47,8 @@ def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
         },
         authenticator=Authenticator(settings, state.read_sessions),
         limiter=RateLimiter(
-            make_storage(settings.redis_url, settings.rate_limit_prefix), settings.rate_limit_prefix
+            make_store(settings.redis_url, settings.rate_limit_memory_keys),
+            settings.rate_limit_prefix,
         ),
         quotas={
             "anonymous": Quota.parse("anonymous", settings.rate_limit_anonymous),

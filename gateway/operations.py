@@ -84,7 +84,7 @@ async def readyz(
             "database": database,
             "rate_limit_storage": {
                 "ready": storage,
-                "kind": type(gateway.limiter.storage).__name__,
+                "kind": gateway.limiter.storage_kind,
             },
             "upstreams": upstreams,
         },

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from gateway.ratelimit import parse_rates
 from services.common.settings import ServiceSettings
 
 
@@ -41,7 +42,7 @@ class GatewaySettings(ServiceSettings):
     )
     jwt_audience: str = Field("", description="required `aud` claim when set")
 
-    # Rate limits, in the `limits` notation ("N/second", "N/minute"; several joined by ';').
+    # Rate limits: token buckets per caller, "N/second|minute|hour|day", several joined by ';'.
     rate_limit_anonymous: str = Field(
         "60/minute", description="per client IP without a key (and per `public` key)"
     )
@@ -50,7 +51,15 @@ class GatewaySettings(ServiceSettings):
         "10/minute", description="per caller, on top, for coverage writes (runs, walk times)"
     )
     rate_limit_prefix: str = Field(
-        "cc-gw", description="Redis key prefix of the rate-limit counters"
+        "cc-gw",
+        pattern=r"^[^:\s]([^\s]*[^:\s])?$",
+        description="Redis key prefix of the rate-limit buckets (no spaces; not starting or ending with ':')",
+    )
+    rate_limit_memory_keys: int = Field(
+        100_000,
+        gt=0,
+        description="without Redis: buckets kept in memory (caller × rate); the least recently "
+        "seen are forgotten first",
     )
     trust_forwarded_for: bool = Field(
         False, description="use X-Forwarded-For's first hop as the client IP"
@@ -87,6 +96,12 @@ class GatewaySettings(ServiceSettings):
         default_factory=list, description="JSON list or comma-separated"
     )
     api_key_cache_s: float = Field(30.0, ge=0, description="how long a looked-up key is trusted")
+
+    @field_validator("rate_limit_anonymous", "rate_limit_key", "rate_limit_heavy")
+    @classmethod
+    def _rates(cls, value: str) -> str:
+        parse_rates(value)  # a ValueError here names the setting and the bad part
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -3,15 +3,23 @@ endpoints; in memory and in the real Redis at 127.0.0.1:6379 (shared by gateway 
 
 from __future__ import annotations
 
+import asyncio
+import math
+import random
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pydantic
 import pytest
 import redis
+import throttled.utils
 
 from gateway.app import create_app
+from gateway.ratelimit import Quota, RateLimiter, make_store, parse_rates
+from gateway.settings import GatewaySettings
+from services.common.errors import TooManyRequests
 from tests.gateway.conftest import Stub, close_app, make_settings, new_key
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -161,3 +169,120 @@ async def test_a_redis_outage_fails_open_and_shows_in_readiness(
         assert app.state.service.extras["gateway"].limiter.storage_errors == 3
         ready = (await client.get("/readyz")).json()
         assert ready["checks"]["rate_limit_storage"]["ready"] is False
+
+
+async def test_a_bucket_refills_at_its_rate_on_redis_and_in_memory(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub], storage: dict[str, str]
+) -> None:
+    """Real time, real Redis: an empty bucket of 4/second has a token again after 0.25 s."""
+    async with gateway(
+        gateway_sqlite_url, upstreams, rate_limit_anonymous="4/second", **storage
+    ) as (client, _):
+        for _ in range(4):
+            assert (await client.get("/api/v1/regions")).status_code == 200
+        assert_429(await client.get("/api/v1/regions"))
+        await asyncio.sleep(0.3)
+        assert (await client.get("/api/v1/regions")).status_code == 200
+        assert_429(await client.get("/api/v1/regions"))
+
+
+async def test_without_redis_the_least_recently_seen_callers_are_forgotten_first(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    """Memory stays bounded: with room for 2 buckets a third caller pushes out the oldest."""
+    async with gateway(
+        gateway_sqlite_url,
+        upstreams,
+        rate_limit_anonymous="1/minute",
+        rate_limit_memory_keys=2,
+        trust_forwarded_for=True,
+    ) as (client, _):
+
+        async def status(ip: str) -> int:
+            answer = await client.get("/api/v1/regions", headers={"X-Forwarded-For": ip})
+            return answer.status_code
+
+        assert [await status("192.0.2.1"), await status("192.0.2.1")] == [200, 429]
+        assert await status("192.0.2.2") == 200
+        assert await status("192.0.2.1") == 429  # still remembered: 2 buckets fit
+        assert await status("192.0.2.3") == 200  # pushes out .2, the least recently seen
+        assert await status("192.0.2.2") == 200  # forgotten, so a full bucket again
+        assert await status("192.0.2.3") == 429
+
+
+# --- the buckets against an obviously right token bucket, on a clock the test moves ---------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def oracle_decisions(
+    times: list[float], limit: int, period_s: float
+) -> list[tuple[bool, int | None]]:
+    """A token bucket as the textbook states it: ``limit`` tokens, refilled continuously."""
+    rate = limit / period_s
+    tokens, last = float(limit), times[0]
+    out: list[tuple[bool, int | None]] = []
+    for now in times:
+        tokens = min(limit, tokens + (now - last) * rate)
+        last = now
+        if tokens >= 1:
+            tokens -= 1
+            out.append((True, None))
+        else:
+            out.append((False, max(1, math.ceil((1 - tokens) / rate))))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("text", ["5/10 seconds", "3/second", "60/minute"])
+async def test_buckets_decide_as_a_textbook_token_bucket(
+    monkeypatch: pytest.MonkeyPatch, seed: int, text: str
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(throttled.utils, "now_mono_f", clock)
+    (rate,) = parse_rates(text)
+    limiter = RateLimiter(make_store("", 1000), f"oracle-{seed}")
+    quota = Quota("anonymous", [rate])
+    rng = random.Random(seed)
+    mean_gap_s = rate.period_s / rate.limit  # around the refill rate: bursts, waits, refusals
+    times = []
+    for _ in range(300):
+        clock.now += rng.expovariate(1.3 / mean_gap_s)
+        times.append(clock.now)
+    decisions = []
+    for now in times:
+        clock.now = now
+        try:
+            await limiter.hit(quota, "ip:192.0.2.1")
+            decisions.append((True, None))
+        except TooManyRequests as refused:
+            decisions.append((False, refused.extra["retry_after_s"]))
+    expected = oracle_decisions(times, rate.limit, rate.period_s)
+    assert decisions == expected
+    assert {allowed for allowed, _ in decisions} == {True, False}  # both paths exercised
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("60/minute", [(60, 60)]),
+        ("600 per minute; 20/second", [(600, 60), (20, 1)]),
+        ("100/2 hours", [(100, 7200)]),
+        ("5/10 Seconds,1/day", [(5, 10), (1, 86400)]),
+    ],
+)
+def test_rates_are_read_from_settings_text(text: str, expected: list[tuple[int, int]]) -> None:
+    assert [(rate.limit, rate.period_s) for rate in parse_rates(text)] == expected
+
+
+@pytest.mark.parametrize("text", ["", "60", "60/fortnight", "0/minute", "5/0 seconds", "a/minute"])
+def test_a_bad_rate_setting_is_refused_naming_the_setting(text: str) -> None:
+    with pytest.raises(pydantic.ValidationError) as refused:
+        GatewaySettings(database_url="sqlite://", rate_limit_heavy=text)
+    assert "rate_limit_heavy" in str(refused.value)
