@@ -94,20 +94,27 @@ def gateways_for(stack: ExitStack, args: argparse.Namespace, env: dict[str, str]
 
 
 def compare(
-    name: str, service: Any, gateways: dict[str, Any], path: str, seconds: int, connections: int
+    name: str,
+    service: Any,
+    gateways: dict[str, Any],
+    path: str,
+    seconds: int,
+    connections: int,
+    callers: int = 1,
 ) -> tuple[Any, list[Any]]:
     """The service direct, then through each gateway, at one concurrency: one block of rows."""
     from bench.gateway_wrk import run_wrk, run_wrk_cpu
 
     suffix = len(gateways) > 1
     for gateway in gateways.values():
-        run_wrk("warm-up", gateway + path, seconds=1, connections=connections)
+        run_wrk("warm-up", gateway + path, seconds=1, connections=connections, callers=callers)
     direct = run_wrk_cpu(
         f"{name} direct -c{connections}",
         service + path,
         [service],
         seconds=seconds,
         connections=connections,
+        callers=callers,
     )
     vias = [
         run_wrk_cpu(
@@ -116,6 +123,7 @@ def compare(
             [service, gateway],
             seconds=seconds,
             connections=connections,
+            callers=callers,
         )
         for server, gateway in gateways.items()
     ]
@@ -151,6 +159,13 @@ def main() -> None:
         default=[32, 4],
         help="wrk connections, one block of rows per value (default: 32 4)",
     )
+    parser.add_argument(
+        "--callers",
+        type=int,
+        default=1,
+        help="client addresses the requests come from (X-Forwarded-For, trusted by the gateway); "
+        "default 1, as wrk alone",
+    )
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
     stations = 1_000 if args.quick else 5_000
@@ -167,6 +182,7 @@ def main() -> None:
             "GATEWAY_RATE_LIMIT_ANONYMOUS": "100000000/minute",
             "CARECIRCLE_LOG_LEVEL": "WARNING",
             "CARECIRCLE_IDENTITY_SECRET": "bench",
+            "GATEWAY_TRUST_FORWARDED_FOR": "true" if args.callers > 1 else "false",
         }
         rows: list[tuple[Any, list[Any]]] = []
         with ExitStack() as stack:
@@ -177,7 +193,9 @@ def main() -> None:
             )
             gateways = gateways_for(stack, args, {**gateway_env, "FACILITIES_URL": hello})
             for connections in args.connections:
-                rows.append(compare("hello", hello, gateways, HELLO, seconds, connections))
+                rows.append(
+                    compare("hello", hello, gateways, HELLO, seconds, connections, args.callers)
+                )
         facilities_env = {
             "FACILITIES_DATABASE_URL": dbs["facilities"],
             "CARECIRCLE_LOG_LEVEL": "WARNING",
@@ -199,13 +217,18 @@ def main() -> None:
             for gateway in gateways.values():
                 assert httpx.get(gateway + NEARBY).json() == httpx.get(facilities + NEARBY).json()
             for connections in args.connections:
-                rows.append(compare("nearby", facilities, gateways, NEARBY, seconds, connections))
+                rows.append(
+                    compare(
+                        "nearby", facilities, gateways, NEARBY, seconds, connections, args.callers
+                    )
+                )
     print(
         "CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)"
     )
     print(
         f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; services: uvicorn+uvloop+httptools, "
-        f"one process each; gateway: {' and '.join(args.gateway_server)}, {args.gateway_workers} worker process(es)"
+        f"one process each; gateway: {' and '.join(args.gateway_server)}, {args.gateway_workers} worker process(es); "
+        f"{args.callers:,} client address(es)"
     )
     for direct, vias in rows:
         print(direct.row())

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,6 +54,18 @@ def _ms(text: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+#: wrk script: request n comes from client address n mod CALLERS (10.x.y.z).
+_CALLERS_LUA = """
+local n = 0
+request = function()
+  n = n + 1
+  local i = n % CALLERS
+  local ip = "10." .. math.floor(i / 65536) .. "." .. math.floor(i / 256) % 256 .. "." .. i % 256
+  return wrk.format(nil, nil, {["X-Forwarded-For"] = ip})
+end
+"""
+
+
 def run_wrk(
     label: str,
     url: str,
@@ -60,14 +73,24 @@ def run_wrk(
     seconds: int,
     connections: int = 32,
     headers: dict[str, str] | None = None,
+    callers: int = 1,
 ) -> WrkResult:
-    """One wrk run (1 thread: the servers need the other core)."""
+    """One wrk run (1 thread: the servers need the other core).
+
+    ``callers`` > 1: each request carries one of that many client addresses in
+    ``X-Forwarded-For``, in turn (a gateway trusting the header sees that many callers).
+    """
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed")
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for name, value in (headers or {}).items():
         cmd += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if callers > 1:
+            script.write(_CALLERS_LUA.replace("CALLERS", str(callers)))
+            script.flush()
+            cmd += ["-s", script.name]
+        out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
