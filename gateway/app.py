@@ -54,6 +54,7 @@ def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
             "anonymous": Quota.parse("anonymous", settings.rate_limit_anonymous),
             "key": Quota.parse("key", settings.rate_limit_key),
             "heavy": Quota.parse("heavy", settings.rate_limit_heavy),
+            "auth_failures": Quota.parse("bad-credentials", settings.rate_limit_auth_failures),
         },
     )
 

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from gateway import policy
 from gateway.context import Gateway, gateway_of
-from services.common.errors import InvalidInput, PayloadTooLarge
+from services.common.errors import InvalidInput, PayloadTooLarge, Unauthorized
 from services.common.identity import Identity
 
 
@@ -23,17 +23,31 @@ def client_ip(request: Request, trust_forwarded_for: bool) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def identify(gateway: Gateway, request: Request) -> Identity | None:
-    """The verified caller; the key lookup (a database read) runs off the event loop."""
+async def identify(gateway: Gateway, request: Request, client: str) -> Identity | None:
+    """The verified caller, None without credentials; raises 401, or 429 for an address that
+    keeps sending bad credentials.
+
+    Failed attempts count against the ``auth_failures`` quota of the client address
+    (``client``): otherwise bad keys would be neither limited (the caller's quotas are only
+    known once identified) nor cheap (an unknown key costs a database read, which runs off
+    the event loop). An address whose failure budget is spent gets a 429 instead of a key
+    lookup.
+    """
     headers = request.headers
     api_key = headers.get("x-api-key")
     authorization = headers.get("authorization")
     if not api_key and not authorization:
         return None
     auth = gateway.authenticator
-    if api_key and not auth.is_cached(api_key):
-        return await anyio.to_thread.run_sync(auth.identify, api_key, authorization)
-    return auth.identify(api_key, authorization)
+    failures, address = gateway.quotas["auth_failures"], "ip:" + client
+    try:
+        if api_key and not auth.is_cached(api_key):
+            await gateway.limiter.refuse_if_empty(failures, address)
+            return await anyio.to_thread.run_sync(auth.identify, api_key, authorization)
+        return auth.identify(api_key, authorization)
+    except Unauthorized:
+        await gateway.limiter.hit(failures, address)
+        raise
 
 
 async def admit(
@@ -109,9 +123,10 @@ async def _rest(
 async def caller_for_route(request: Request) -> Identity | None:
     """Dependency for the gateway's own routes: identify, authorize (by path), rate-limit."""
     gateway = gateway_of(request)
-    identity = await identify(gateway, request)
+    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    identity = await identify(gateway, request, client)
     policy.authorize(identity, request.method, request.url.path)
-    await admit(gateway, request, identity)
+    await admit(gateway, request, identity, client=client)
     return identity
 
 

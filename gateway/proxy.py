@@ -159,14 +159,14 @@ async def proxy(request: Request, prefix: str) -> Response:
     if not clean_path(path):
         # A dot segment would be resolved after our checks and could reach another route.
         raise BadRequest(f"path {path!r} has empty, '.' or '..' segments", field="path")
-    identity = await identify(gateway, request)
+    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    identity = await identify(gateway, request, client)
     body: bytes | AsyncIterator[bytes] | None = None
     scope = policy.Scope()
     if method not in policy.READ_METHODS:
         body, parsed = await read_write_body(gateway, request)
         scope = policy.scope_of(path, request.query_params, parsed)
     policy.authorize(identity, method, path, scope)
-    client = client_ip(request, gateway.settings.trust_forwarded_for)
     await admit(gateway, request, identity, heavy=policy.is_heavy(method, path), client=client)
 
     raw = request.scope["headers"]

@@ -93,6 +93,17 @@ def make_store(redis_url: str, memory_keys: int) -> BaseStore:
     )
 
 
+def _refusal(quota: Quota, rate: Rate, caller: str, retry_after: float) -> TooManyRequests:
+    retry_after_s = max(1, math.ceil(retry_after))
+    who = _WHO.get(caller.split(":", 1)[0], "caller")
+    return TooManyRequests(
+        f"{quota.name} rate limit of {rate} exceeded for this {who}",
+        headers={"Retry-After": str(retry_after_s)},
+        limit=str(rate),
+        retry_after_s=retry_after_s,
+    )
+
+
 class RateLimiter:
     """Checks and counts one request against a quota for one caller key."""
 
@@ -125,18 +136,27 @@ class RateLimiter:
             try:
                 result = await self._buckets_for(quota.name, rate).limit(caller)
             except Exception as exc:  # storage down: fail open, loudly
-                self.storage_errors += 1
-                log.warning("rate-limit storage failed; allowing", extra={"error": repr(exc)})
+                self._storage_failed(exc)
                 return
             if result.limited:
-                retry_after_s = max(1, math.ceil(result.state.retry_after))
-                who = _WHO.get(caller.split(":", 1)[0], "caller")
-                raise TooManyRequests(
-                    f"{quota.name} rate limit of {rate} exceeded for this {who}",
-                    headers={"Retry-After": str(retry_after_s)},
-                    limit=str(rate),
-                    retry_after_s=retry_after_s,
-                )
+                raise _refusal(quota, rate, caller, result.state.retry_after)
+
+    async def refuse_if_empty(self, quota: Quota, caller: str) -> None:
+        """Raise :class:`TooManyRequests` if one of the quota's buckets for ``caller`` is empty,
+        without taking a token (to refuse work before doing it)."""
+        for rate in quota.rates:
+            try:
+                state = await self._buckets_for(quota.name, rate).peek(caller)
+            except Exception as exc:
+                self._storage_failed(exc)
+                return
+            if state.remaining < 1:
+                raise _refusal(quota, rate, caller, state.retry_after)
+
+    def _storage_failed(self, exc: Exception) -> None:
+        """Storage down: fail open, loudly."""
+        self.storage_errors += 1
+        log.warning("rate-limit storage failed; allowing", extra={"error": repr(exc)})
 
     async def check_storage(self) -> bool:
         try:

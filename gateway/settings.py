@@ -50,6 +50,11 @@ class GatewaySettings(ServiceSettings):
     rate_limit_heavy: str = Field(
         "10/minute", description="per caller, on top, for coverage writes (runs, walk times)"
     )
+    rate_limit_auth_failures: str = Field(
+        "20/minute",
+        description="per client IP: requests with a bad API key or bearer token; once spent, "
+        "that address gets 429s and no key lookups",
+    )
     rate_limit_prefix: str = Field(
         "cc-gw",
         pattern=r"^[^:\s]([^\s]*[^:\s])?$",
@@ -97,7 +102,9 @@ class GatewaySettings(ServiceSettings):
     )
     api_key_cache_s: float = Field(30.0, ge=0, description="how long a looked-up key is trusted")
 
-    @field_validator("rate_limit_anonymous", "rate_limit_key", "rate_limit_heavy")
+    @field_validator(
+        "rate_limit_anonymous", "rate_limit_key", "rate_limit_heavy", "rate_limit_auth_failures"
+    )
     @classmethod
     def _rates(cls, value: str) -> str:
         parse_rates(value)  # a ValueError here names the setting and the bad part

@@ -210,6 +210,45 @@ async def test_without_redis_the_least_recently_seen_callers_are_forgotten_first
         assert await status("192.0.2.3") == 429
 
 
+async def test_bad_credentials_are_metered_per_address_and_then_cost_no_key_lookup(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub], storage: dict[str, str]
+) -> None:
+    """Bad keys are known bad only after a lookup, before any quota applies: they have their own."""
+    async with gateway(
+        gateway_sqlite_url,
+        upstreams,
+        rate_limit_auth_failures="3/minute",
+        trust_forwarded_for=True,
+        **storage,
+    ) as (client, app):
+        good = new_key(app, "planner")
+
+        def unknown_key() -> str:  # well formed, so only a database lookup can tell
+            return f"cc_{uuid.uuid4().hex[:12]}_{'A' * 43}"
+
+        async def status(headers: dict[str, str], ip: str = "192.0.2.7") -> httpx.Response:
+            return await client.get(
+                "/api/v1/coverage/runs/1", headers={**headers, "X-Forwarded-For": ip}
+            )
+
+        bad = [
+            {"X-API-Key": unknown_key()},
+            {"X-API-Key": "not-a-key"},
+            {"Authorization": "Bearer not.a.token"},
+        ]
+        assert [(await status(headers)).status_code for headers in bad] == [401, 401, 401]
+        refused = await status({"X-API-Key": unknown_key()})
+        assert_429(refused)
+        assert "bad-credentials" in refused.json()["detail"]
+        # Spent: even a good key is not looked up from this address until a token is back…
+        assert_429(await status({"X-API-Key": good}))
+        # …while other addresses, and callers without credentials, are not affected.
+        assert (await status({"X-API-Key": good}, ip="192.0.2.8")).status_code == 200
+        assert (await status({"X-API-Key": good})).status_code == 200  # now cached: no lookup
+        public = await client.get("/api/v1/regions", headers={"X-Forwarded-For": "192.0.2.7"})
+        assert public.status_code == 200
+
+
 # --- the buckets against an obviously right token bucket, on a clock the test moves ---------
 
 
