@@ -161,13 +161,15 @@ async def proxy(request: Request, prefix: str) -> Response:
         raise BadRequest(f"path {path!r} has empty, '.' or '..' segments", field="path")
     client = client_ip(request, gateway.settings.trust_forwarded_for)
     identity = await identify(gateway, request, client)
+    # Role and quota first: a body is read (up to 1 MiB parsed) only for a caller who may send it.
+    policy.authorize(identity, method, path)
+    await admit(gateway, request, identity, heavy=policy.is_heavy(method, path), client=client)
     body: bytes | AsyncIterator[bytes] | None = None
-    scope = policy.Scope()
     if method not in policy.READ_METHODS:
         body, parsed = await read_write_body(gateway, request)
-        scope = policy.scope_of(path, request.query_params, parsed)
-    policy.authorize(identity, method, path, scope)
-    await admit(gateway, request, identity, heavy=policy.is_heavy(method, path), client=client)
+        policy.authorize(
+            identity, method, path, policy.scope_of(path, request.query_params, parsed)
+        )
 
     raw = request.scope["headers"]
     first = first_values(raw)

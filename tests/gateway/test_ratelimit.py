@@ -249,6 +249,39 @@ async def test_bad_credentials_are_metered_per_address_and_then_cost_no_key_look
         assert public.status_code == 200
 
 
+async def test_a_refused_write_is_refused_before_its_body_is_read(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    """No role or no quota left: 401/403/429 without reading (and parsing) the body first."""
+    async with gateway(
+        gateway_sqlite_url, upstreams, rate_limit_key="1/minute", trust_forwarded_for=True
+    ) as (client, app):
+        official = {"X-API-Key": new_key(app, "official", region_code="110105")}
+        planner = {"X-API-Key": new_key(app, "planner")}
+        read: list[str] = []
+
+        def body(who: str) -> AsyncIterator[bytes]:
+            async def chunks() -> AsyncIterator[bytes]:
+                read.append(who)
+                yield b'{"name": "x", "region_code": "110105000000"}'
+
+            return chunks()
+
+        async def post(who: str, headers: dict[str, str]) -> int:
+            answer = await client.post(
+                "/api/v1/facilities",
+                content=body(who),
+                headers={**headers, "Content-Type": "application/json"},
+            )
+            return answer.status_code
+
+        assert await post("anonymous", {}) == 401
+        assert await post("planner", planner) == 403
+        assert await post("official", official) == 200  # the one request of its quota
+        assert await post("official again", official) == 429
+        assert read == ["official"]
+
+
 # --- the buckets against an obviously right token bucket, on a clock the test moves ---------
 
 
