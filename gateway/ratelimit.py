@@ -73,7 +73,7 @@ def parse_rates(text: str) -> list[Rate]:
 
 @dataclass
 class Quota:
-    """One named limit (``anonymous``, ``key``, ``heavy``): every rate in it applies."""
+    """One named limit (``anonymous``, ``key``, ``heavy``, ``bad-credentials``): every rate applies."""
 
     name: str
     rates: list[Rate]
