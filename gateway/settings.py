@@ -128,3 +128,16 @@ class GatewaySettings(ServiceSettings):
             "beds": self.beds_url.rstrip("/"),
             "coverage": self.coverage_url.rstrip("/"),
         }
+
+
+def worker_warnings(settings: GatewaySettings, workers: int) -> list[str]:
+    """What to tell an operator starting ``workers`` gateway processes with these settings.
+
+    Without Redis each process keeps its own buckets, so every limit silently multiplies.
+    """
+    if workers > 1 and not settings.redis_url:
+        return [
+            f"{workers} gateway workers without REDIS_URL: each counts rate limits alone, so "
+            f"every limit is {workers}× as loose; set REDIS_URL to share them"
+        ]
+    return []

@@ -81,6 +81,11 @@ def serve(
     import uvicorn
 
     name = service.value
+    if name == "gateway":
+        from gateway.settings import GatewaySettings, worker_warnings
+
+        for warning in worker_warnings(GatewaySettings(), workers):
+            typer.echo(f"warning: {warning}", err=True)
     if migrate_first and name in SERVICES:
         from services.common import migrate as migrations
 

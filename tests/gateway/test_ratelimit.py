@@ -18,7 +18,7 @@ import throttled.utils
 
 from gateway.app import create_app
 from gateway.ratelimit import Quota, RateLimiter, make_store, parse_rates
-from gateway.settings import GatewaySettings
+from gateway.settings import GatewaySettings, worker_warnings
 from services.common.errors import TooManyRequests
 from tests.gateway.conftest import Stub, close_app, make_settings, new_key
 
@@ -280,6 +280,15 @@ async def test_a_refused_write_is_refused_before_its_body_is_read(
         assert await post("official", official) == 200  # the one request of its quota
         assert await post("official again", official) == 429
         assert read == ["official"]
+
+
+def test_several_workers_without_redis_are_warned_about() -> None:
+    alone = GatewaySettings(database_url="sqlite://", redis_url="")
+    shared = GatewaySettings(database_url="sqlite://", redis_url=REDIS_URL)
+    (warning,) = worker_warnings(alone, 4)
+    assert "REDIS_URL" in warning and "4×" in warning
+    assert worker_warnings(alone, 1) == []
+    assert worker_warnings(shared, 4) == []
 
 
 # --- the buckets against an obviously right token bucket, on a clock the test moves ---------
