@@ -38,7 +38,7 @@ podman_compat "$BASE"
 HOST_CA=${HOST_CA:-/etc/ssl/certs/ca-certificates.crt}
 podman build --build-arg BASE_IMAGE="$BASE" \
     --volume "$HOST_CA:/run/host-ca.crt:ro" --build-arg PIP_CERT=/run/host-ca.crt \
-    -f deploy/Dockerfile -t "localhost/carecircle:$VERSION" .
+    --ignorefile deploy/Dockerfile.dockerignore -f deploy/Dockerfile -t "localhost/carecircle:$VERSION" .
 podman build --build-arg BASE_IMAGE="$BASE" -f deploy/podman/postgis.Containerfile \
     -t localhost/carecircle-postgis:15 deploy/podman
 podman build --build-arg BASE_IMAGE="$BASE" -f deploy/podman/redis.Containerfile \
