@@ -327,3 +327,22 @@ def test_no_real_secret_is_in_the_repository() -> None:
             key, _, value = line.partition("=")
             assert "REPLACE-ME" in value or key == "redis-url", key
     assert "REPLACE-ME" in (DEPLOY / "k8s" / "rollout.sh").read_text()  # refused when left in
+
+
+def _mebibytes(quantity: str) -> float:
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "KiB": 1 / 1024, "MiB": 1, "GiB": 1024}
+    number, unit = re.fullmatch(r"([\d.]+)([A-Za-z]*)", quantity).groups()  # type: ignore[union-attr]
+    return float(number) * units[unit]
+
+
+def test_dask_workers_spill_and_pause_before_the_container_is_killed(
+    renderings: dict[str, list[Manifest]],
+) -> None:
+    """Dask's own memory limit must sit under the container's, or the kernel kills it first."""
+    for overlay, manifests in renderings.items():
+        worker = _index(manifests)[("Deployment", "dask-worker")]
+        (container,) = _containers(worker)
+        (flag,) = [a for a in container["args"] if a.startswith("--memory-limit=")]
+        dask_mib = _mebibytes(flag.split("=", 1)[1])
+        container_mib = _mebibytes(container["resources"]["limits"]["memory"])
+        assert dask_mib < container_mib, overlay
