@@ -549,6 +549,16 @@ def upsert_regions(*, session: Session, rows: Sequence[dict[str, Any]]) -> tuple
     return len(new_rows), len(changed)
 
 
+def set_region_figures(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Set population figures (and their source) of existing regions; other columns stay."""
+    stamp = now_utc()
+    for row in rows:
+        values = {k: v for k, v in row.items() if k != "code"}
+        session.execute(
+            update(REGIONS).where(REGIONS.c.code == row["code"]).values(**values, updated_at=stamp)
+        )
+
+
 def region_levels(*, session: Session, codes: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(codes))
     out: dict[str, str] = {}
