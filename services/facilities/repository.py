@@ -223,6 +223,7 @@ def snapshot_rows(
             "region_code",
             "operation_mode",
             "star_rating",
+            "center_id",
         )
     ]
     stmt = select(*cols).order_by(FACILITIES.c.id)

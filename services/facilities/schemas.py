@@ -363,6 +363,7 @@ class SnapshotItem(BaseModel):
     region_code: str | None
     operation_mode: OperationMode | None
     star_rating: int | None
+    center_id: int | None = Field(None, description="The care center running it (中心带站).")
 
 
 class Snapshot(BaseModel):
@@ -386,6 +387,7 @@ class Snapshot(BaseModel):
                             "region_code": "500112000000",
                             "operation_mode": "public_built_private_run",
                             "star_rating": 3,
+                            "center_id": None,
                         }
                     ],
                 }

@@ -252,3 +252,20 @@ def test_population_columns_are_checked(tmp_path: Path) -> None:
         {"row": 1, "code": "350203000000", "population_source": "census", "elderly_60plus": 5}
     ]
     assert [(e["row"], e["field"]) for e in errors.items] == [(2, "code"), (3, "source"), (4, None)]
+
+
+async def test_snapshot_names_each_stations_center(client: httpx.AsyncClient) -> None:
+    """The plan indicator 中心带站运营率 needs center_id from the one-call snapshot."""
+    center = await client.post(
+        "/api/v1/facilities", json=station(external_id="C-1", type="care_center", name="龙溪中心")
+    )
+    assert center.status_code == 201, center.text
+    linked = await client.post(
+        "/api/v1/facilities", json=station(external_id="S-2", center_id=center.json()["id"])
+    )
+    assert linked.status_code == 201, linked.text
+    items = (await client.get("/api/v1/facilities/snapshot")).json()["items"]
+    assert {i["external_id"]: i["center_id"] for i in items} == {
+        "C-1": None,
+        "S-2": center.json()["id"],
+    }
