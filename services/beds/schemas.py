@@ -163,7 +163,9 @@ class TargetIn(BaseModel):
     region_code: str
     region_name: str | None = None
     indicator: str
-    comparator: str = Field(pattern="^(ge|le)$")
+    comparator: str = Field(
+        pattern="^(gt|ge|le|lt|eq)$", description="gt (超过), ge (以上/不低于/达到), le, lt, eq"
+    )
     threshold: float
     binding: bool | None = Field(
         None, description="true: binding (约束性); false: expected (预期性)"
@@ -175,6 +177,12 @@ class TargetIn(BaseModel):
 
 class TargetOut(TargetIn):
     id: int
+    baseline: float | None = None
+    baseline_year: int | None = None
+    wording: str | None = Field(None, description="The comparator in the plan's own words")
+    source_file: str | None = Field(None, description="The plan file in ../shared/plans")
+    source_line: str | None = Field(None, description="The quoted line, verbatim")
+    source_table: str | None = Field(None, description="Indicator-table row cells, ' | '-joined")
 
 
 class TargetList(BaseModel):
@@ -192,7 +200,7 @@ class ComplianceItem(BaseModel):
 
     target_id: int | None
     indicator: str
-    comparator: str = Field(description="ge (≥) or le (≤)")
+    comparator: str = Field(description="gt (>), ge (≥), le (≤), lt (<) or eq (=)")
     threshold: float
     value: float | None
     met: bool | None = Field(description="null: no data (no beds reported, or no elderly count)")
