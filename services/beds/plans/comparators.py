@@ -86,7 +86,7 @@ def count_gap(value: float | int, comparator: str, threshold: float | int) -> in
 
 
 def share_gaps(
-    part: int, whole: int, comparator: str, threshold: float | int
+    part: int | float, whole: int | float, comparator: str, threshold: float | int
 ) -> tuple[int | None, int | None]:
     """``(convert, add)`` for a share ``part / whole`` to meet ``comparator threshold``.
 
@@ -95,21 +95,21 @@ def share_gaps(
     ``add``: new items added to the whole, inside the part (``gt``/``ge``) or outside it
     (``le``/``lt``); ``None`` when no number of additions can do it (a 100 % target).
     """
-    t = exact(threshold)
+    t, p, w = exact(threshold), exact(part), exact(whole)
     comparator = check_comparator(comparator)
-    if comparator == "eq" or whole < 0 or part < 0:
+    if comparator == "eq" or w < 0 or p < 0:
         return None, None
     strict = comparator in ("gt", "lt")
     if comparator in RAISES:
-        short = t * whole - part
+        short = t * w - p
         convert = least_over(short, strict) if t < 1 or not strict else None
-        if convert is not None and convert > whole - part:
+        if convert is not None and convert > w - p:
             convert = None  # not enough items outside the part to move in
         add = least_over(short / (1 - t), strict) if t < 1 else None
         return convert, add
-    over = part - t * whole
+    over = p - t * w
     convert = least_over(over, strict)
-    if convert > part:
+    if convert > p:
         convert = None
-    add = least_over(part / t - whole, strict) if t > 0 else None
+    add = least_over(p / t - w, strict) if t > 0 else None
     return convert, add

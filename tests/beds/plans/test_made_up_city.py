@@ -1,0 +1,46 @@
+"""Every plan indicator of a made-up city, through the real services, against brute force."""
+
+from __future__ import annotations
+
+from services.beds.plans.assessment import indicator_list
+from services.beds.plans.definitions import INDICATOR_IDS
+from services.beds.plans.monitor import PlanMonitor
+from tests.beds.plans.city import CITY, DISTRICTS, PROVINCE, City
+from tests.beds.plans.conftest import close
+from tests.beds.plans.oracle import Oracle
+
+REGIONS = (
+    PROVINCE,
+    CITY,
+    *DISTRICTS,
+    "990101001000",  # 一街道 (subdistrict, has an elderly count)
+    "990102002000",  # 二镇 (town)
+    "990101001001",  # a community
+    "990103004002",  # a community in a forest farm (no kind on the street)
+)
+
+
+def test_every_indicator_equals_brute_force(monitor: PlanMonitor, city: City) -> None:
+    oracle = Oracle(city)
+    seen_values: set[str] = set()
+    for region in REGIONS:
+        observed = {i["indicator"]: i for i in indicator_list(monitor, region, "2025-10")}
+        assert list(observed) == list(INDICATOR_IDS)
+        known = oracle.all(region, "2025-10")
+        for indicator in INDICATOR_IDS:
+            item, (value, numerator, denominator) = observed[indicator], known[indicator]
+            assert close(item["value"], value), (region, indicator, item, known[indicator])
+            if value is not None:
+                seen_values.add(indicator)
+                assert close(item["numerator"], numerator), (region, indicator, item)
+                assert close(item["denominator"], denominator), (region, indicator, item)
+    # Nothing compared only as "None == None": every indicator has a value somewhere, except
+    # the rural one-hour circle (the made-up run is a 15-minute one).
+    assert set(INDICATOR_IDS) - seen_values == {"rural_one_hour_circle_share"}
+
+
+def test_a_month_without_reports_is_no_data(monitor: PlanMonitor) -> None:
+    items = {i["indicator"]: i for i in indicator_list(monitor, CITY, "2025-08")}
+    for indicator in ("total_beds", "nursing_share", "county_has_70pct_nursing_facility"):
+        assert items[indicator]["value"] is None
+    assert items["street_center_coverage"]["value"] is not None  # the registry has no months
