@@ -80,7 +80,7 @@ def _worst_children(
     ctx: Context,
     children: dict[str, dict[str, Figure]],
 ) -> list[dict[str, Any]]:
-    failing = []
+    failing: list[dict[str, Any]] = []
     for child in ctx.children:
         figure = children.get(child.code, {}).get(target.indicator)
         if figure is None or figure.value is None:
@@ -98,7 +98,7 @@ def _worst_children(
                 }
             )
     falling = target.comparator in ("le", "lt")
-    failing.sort(key=lambda c: (-c["value"] if falling else c["value"], c["region"]))
+    failing.sort(key=lambda c: (-float(c["value"]) if falling else float(c["value"]), c["region"]))
     return failing[:WORST_CHILDREN]
 
 
