@@ -225,3 +225,81 @@ def targets(region: str = typer.Option("", help="Only this region's targets")) -
     finally:
         state.engine.dispose()
     typer.echo(json.dumps(items, ensure_ascii=False, indent=1))
+
+
+@plan.command("synth")
+def synth(
+    region: str = typer.Option(..., help="A district, or a region whose districts get facilities"),
+    out: Path = typer.Option(
+        ..., help="Folder for community_facilities.csv and reported.csv", file_okay=False
+    ),
+    period: str = typer.Option(..., help="YYYY-MM of the generated district reports"),
+    seed: int = typer.Option(2026),
+) -> None:
+    """Write GENERATED community facilities and district reports for a real region (demo data, not real figures).
+
+    Stations are linked to their street's centre (center_id) once the centres are in the
+    registry: import community_facilities.csv, run this again, import it again.
+    """
+    from shapely.geometry import shape
+
+    from services.beds.cli import _settings
+    from services.beds.facilities_client import FacilitiesClient
+    from services.beds.plans.synth import (
+        FACILITY_COLUMNS,
+        REPORTED_COLUMNS,
+        Area,
+        facilities,
+        reported,
+    )
+    from services.beds.synth import write_csv
+
+    code, month = _args(region, period)
+    settings = _settings()
+    with FacilitiesClient(settings.facilities_url, timeout_s=60) as client:
+        own = client.region(code, geometry=True)
+        if own is None:
+            typer.echo(f"error: region {code} is not in the facilities service", err=True)
+            raise typer.Exit(1)
+        below = client.region_descendants(code)
+        districts = (
+            [own]
+            if own["level"] == "district"
+            else [
+                r
+                for r in client.region_descendants(code, geometry=True)
+                if r["level"] == "district"
+            ]
+        )
+        snapshot = client.snapshot(region=code) or []
+    centres = {f["external_id"]: int(f["id"]) for f in snapshot if f["type"] == "care_center"}
+    areas = [
+        Area(
+            d["code"],
+            d["name"],
+            shape(d["geometry"]),
+            tuple(
+                (u["code"], u["name"], u["kind"])
+                for u in below
+                if u["code"].startswith(d["code"][:6]) and u.get("kind")
+            ),
+        )
+        for d in districts
+        if d.get("geometry")
+    ]
+    if not areas or not any(a.units for a in areas):
+        typer.echo(
+            f"no districts with boundaries and street/community units under {code}", err=True
+        )
+        raise typer.Exit(1)
+    rows = facilities(areas, seed=seed, centres=centres)
+    write_csv(out / "community_facilities.csv", FACILITY_COLUMNS, rows)
+    write_csv(
+        out / "reported.csv", REPORTED_COLUMNS, reported([a.code for a in areas], month, seed=seed)
+    )
+    linked = sum(1 for r in rows if r["center_id"] != "")
+    typer.echo(
+        f"wrote {len(rows)} generated community facilities in {sum(len(a.units) for a in areas)} "
+        f"streets/communities to {out / 'community_facilities.csv'} ({linked} stations linked to a centre) "
+        f"and {len(areas)} districts' generated reports to {out / 'reported.csv'}"
+    )

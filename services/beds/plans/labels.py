@@ -175,7 +175,7 @@ def target_text(
     else:
         shown = number(threshold, unit, lang)
     base = f"{symbol} {shown}"
-    if wording:
+    if wording and wording not in SYMBOLS.values():
         return f"{base}（{wording}）" if lang == "zh" else f"{base} ({wording})"
     return base
 

@@ -84,8 +84,14 @@ def _parts(item: dict[str, Any], unit: str, lang: Lang) -> str:
     return f"{number(num, 'count', lang)} / {number(den, 'count', lang)}"
 
 
-def _projection(item: dict[str, Any], unit: str, lang: Lang) -> str:
+def _projection(item: dict[str, Any], unit: str, lang: Lang, period: str) -> str:
     p = item["projection"]
+    if p["at"] <= period:  # the target year is over: judged on the current value
+        return (
+            f"目标年份（{item['target_year']}）已过"
+            if lang == "zh"
+            else f"target year {item['target_year']} is over"
+        )
     if p["projected"] is None:
         return (
             f"历史数据不足（{p['points']}个月）"
@@ -149,7 +155,7 @@ def target_rows(report: dict[str, Any], lang: Lang) -> list[dict[str, str]]:
                 "parts": _parts(item, unit, lang),
                 "status": _status(item, lang),
                 "gap": gap_text(item["gap"], item["gap_if_added"], definition, lang),
-                "projection": _projection(item, unit, lang),
+                "projection": _projection(item, unit, lang, report["period"]),
                 "worst": _worst(item, unit, lang),
                 "provenance": provenance_text(item["provenance"], lang),
                 "definition": definition.definition_zh
