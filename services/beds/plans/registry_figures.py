@@ -128,14 +128,20 @@ class Registry:
 
     def units_in(self, region: str, level: str, kinds: frozenset[str]) -> list[Unit]:
         """Units of ``level`` and ``kinds`` that are ``region`` or lie inside it."""
+        prefix = region_prefix(region)
         return [
             u
             for u in self.units.values()
-            if u.level == level and u.kind in kinds and inside(u.code, region)
+            if u.level == level and u.kind in kinds and u.code.startswith(prefix)
         ]
 
     def facilities_in(self, region: str, types: Sequence[str]) -> list[Facility]:
-        return [f for f in self.facilities if f.type in types and inside(f.region_code, region)]
+        prefix = region_prefix(region)
+        return [
+            f
+            for f in self.facilities
+            if f.type in types and f.region_code is not None and f.region_code.startswith(prefix)
+        ]
 
     def unit_coverage(self, region: str, indicator: str) -> tuple[Figure, list[Unit]]:
         """The share of units with a facility of the indicator's types, and the units without one."""
