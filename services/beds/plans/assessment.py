@@ -81,6 +81,8 @@ def _worst_children(
     children: dict[str, dict[str, Figure]],
 ) -> list[dict[str, Any]]:
     failing: list[dict[str, Any]] = []
+    if not definition.inheritable:
+        return failing  # a count of the whole region says nothing about each child
     for child in ctx.children:
         figure = children.get(child.code, {}).get(target.indicator)
         if figure is None or figure.value is None:

@@ -79,7 +79,9 @@ def heading(column: str, lang: Lang) -> str:
 def _parts(item: dict[str, Any], unit: str, lang: Lang) -> str:
     """``15,170 / 26,552``: the counts a share or rate is made of (people, beds, units)."""
     num, den = item.get("numerator"), item.get("denominator")
-    if num is None or den is None or unit not in ("share", "per_1000", "per_100"):
+    if item.get("value") is None or num is None or den is None:
+        return ""
+    if unit not in ("share", "per_1000", "per_100"):
         return ""
     return f"{number(num, 'count', lang)} / {number(den, 'count', lang)}"
 
