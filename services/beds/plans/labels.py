@@ -163,18 +163,21 @@ def number(value: float | None, unit: str, lang: Lang = "zh", *, with_unit: bool
     return f"{value:,.1f}"
 
 
+def as_written(value: float, unit: str, lang: Lang = "zh") -> str:
+    """A threshold or baseline as the plan writes it (59.09%, 7,000), not rounded for display."""
+    if unit == "share":
+        return f"{value * 100:.2f}".rstrip("0").rstrip(".") + "%"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return number(value, unit, lang)
+
+
 def target_text(
     comparator: str, threshold: float, wording: str | None, unit: str, lang: Lang
 ) -> str:
     """``> 60%（超过）`` — the comparator with the plan's own words."""
     symbol = SYMBOLS[comparator]  # type: ignore[index]
-    if unit == "share":  # as written: 59.09 %, 55 %
-        shown = f"{threshold * 100:.2f}".rstrip("0").rstrip(".") + "%"
-    elif float(threshold).is_integer():
-        shown = f"{int(threshold):,}"
-    else:
-        shown = number(threshold, unit, lang)
-    base = f"{symbol} {shown}"
+    base = f"{symbol} {as_written(threshold, unit, lang)}"
     if wording and wording not in SYMBOLS.values():
         return f"{base}（{wording}）" if lang == "zh" else f"{base} ({wording})"
     return base

@@ -24,6 +24,7 @@ from services.beds.plans.labels import (
     TITLE,
     UNITS,
     Lang,
+    as_written,
     gap_text,
     label,
     missing_text,
@@ -135,7 +136,7 @@ def target_rows(report: dict[str, Any], lang: Lang) -> list[dict[str, str]]:
             scope += f"（{item['target_region_name'] or item['target_region']}）"
         baseline = ""
         if item["baseline"] is not None:
-            baseline = f"{number(item['baseline'], unit, lang)}（{item['baseline_year']}）"
+            baseline = f"{as_written(item['baseline'], unit, lang)}（{item['baseline_year']}）"
         quote = f"「{item['source_line']}」" if lang == "zh" else f"“{item['source_line']}”"
         if item["source_table"]:
             quote += ("；指标表：" if lang == "zh" else "; indicator table: ") + item[
