@@ -67,3 +67,11 @@ def test_every_missing_reason_reads_in_chinese() -> None:
         assert missing_text(reason, "zh") != reason, reason
     assert missing_text("2 of 3 sub-regions reported", "zh") == "3个下级地区中2个已上报"
     assert len(MISSING_ZH) > 10
+
+
+def test_docs_define_every_indicator() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "plans.md").read_text(encoding="utf-8")
+    for indicator in INDICATOR_IDS:
+        assert f"`{indicator}`" in docs, indicator
