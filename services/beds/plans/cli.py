@@ -78,6 +78,9 @@ def indicators(
     from services.beds.plans.assessment import indicator_list
     from services.common.errors import CareError
 
+    if fmt not in ("json", "table"):
+        typer.echo("error: --format must be json or table", err=True)
+        raise typer.Exit(2)
     code, month = _args(region, period)
     monitor, state = _monitor()
     try:
