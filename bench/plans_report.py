@@ -184,7 +184,7 @@ def main() -> None:
                     f"  baseline  beds compliance                 {base:8.1f} ms   load {os.getloadavg()[0]:.2f}"
                 )
                 for label, path, extra in (
-                    ("plans indicators (51)", "/api/v1/plans/indicators", {}),
+                    ("plans indicators (52)", "/api/v1/plans/indicators", {}),
                     ("plans compliance", "/api/v1/plans/compliance", {}),
                     ("plans report xlsx", "/api/v1/plans/report", {"format": "xlsx"}),
                 ):

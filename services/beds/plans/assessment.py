@@ -42,6 +42,13 @@ def _target_entry(target: Any, figure: Figure, definition: Definition) -> dict[s
 
 def indicator_list(monitor: PlanMonitor, code: str, period: str) -> list[dict[str, Any]]:
     """One item per indicator: value, numerator, denominator, unit and the region's own targets."""
+    return indicator_items(monitor, code, period)[0]
+
+
+def indicator_items(
+    monitor: PlanMonitor, code: str, period: str
+) -> tuple[list[dict[str, Any]], dict[str, Figure]]:
+    """:func:`indicator_list` and the figures behind it (with why a value is missing)."""
     ctx = monitor.context(code)
     figures = monitor.figures(ctx, period)
     own: dict[str, list[Any]] = {}
@@ -64,7 +71,7 @@ def indicator_list(monitor: PlanMonitor, code: str, period: str) -> list[dict[st
                 ],
             }
         )
-    return items
+    return items, figures
 
 
 def _applies(target: Any, code: str) -> str | None:

@@ -75,7 +75,7 @@ def indicators(
     fmt: str = typer.Option("json", "--format", help="json (one list) or table"),
 ) -> None:
     """Every plan indicator of a region for a month, with the region's own targets (JSON list)."""
-    from services.beds.plans.assessment import indicator_list
+    from services.beds.plans.assessment import indicator_items
     from services.common.errors import CareError
 
     if fmt not in ("json", "table"):
@@ -84,7 +84,7 @@ def indicators(
     code, month = _args(region, period)
     monitor, state = _monitor()
     try:
-        items = indicator_list(monitor, code, month)
+        items, figures = indicator_items(monitor, code, month)
     except CareError as exc:
         _fail(exc)
     finally:
@@ -101,9 +101,10 @@ def indicators(
             f"[{t['status']} {t['comparator']} {number(t['threshold'], definition.unit, 'en')} {t['target_year']}]"
             for t in item["targets"]
         )
-        typer.echo(
-            f"{item['indicator']:<45} {number(item['value'], definition.unit, 'en'):>12}  {marks}"
-        )
+        shown = number(item["value"], definition.unit, "en")
+        if item["value"] is None:
+            shown = f"— ({figures[item['indicator']].missing})"
+        typer.echo(f"{item['indicator']:<45} {shown:>12}  {marks}")
 
 
 @plan.command("report")

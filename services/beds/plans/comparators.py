@@ -80,7 +80,8 @@ def count_gap(value: float | int, comparator: str, threshold: float | int) -> in
         case "gt" | "ge":
             return least_over(t - v, comparator == "gt")
         case "le" | "lt":
-            return least_over(v - t, comparator == "lt")
+            gap = least_over(v - t, comparator == "lt")
+            return gap if gap <= v else None  # a count cannot go below zero
         case _:
             return None
 

@@ -320,6 +320,17 @@ DEFINITIONS: tuple[Definition, ...] = (
         "所机构",
         "institutions",
     ),
+    D(
+        "star_3plus_share",
+        "registry",
+        "share",
+        "三星级及以上养老机构占比",
+        "institutions rated three stars or more",
+        "在用养老机构中评定三星及以上的所占比例",
+        "share of active institutions with an official rating of three stars or more",
+        "所机构",
+        "institutions",
+    ),
     # --- coverage: the coverage service's latest finished run ---------------------------------
     D(
         "fifteen_minute_circle_share",

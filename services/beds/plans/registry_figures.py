@@ -83,6 +83,7 @@ REGISTRY_IDS = (
     "center_led_station_rate",
     "township_home_socialized_rate",
     "star_rated_share",
+    "star_3plus_share",
 )
 
 
@@ -189,9 +190,10 @@ class Registry:
             missing="no township home with a recorded operation mode",
         )
         institutions = self.facilities_in(region, INSTITUTIONAL_TYPES)
-        out["star_rated_share"] = share_figure(
-            sum(1 for f in institutions if (f.star_rating or 0) >= 1),
-            len(institutions),
-            missing="no active institution registered",
-        )
+        for name, stars in (("star_rated_share", 1), ("star_3plus_share", 3)):
+            out[name] = share_figure(
+                sum(1 for f in institutions if (f.star_rating or 0) >= stars),
+                len(institutions),
+                missing="no active institution registered",
+            )
         return out

@@ -143,6 +143,9 @@ class Oracle:
         out["star_rated_share"] = share(
             sum((f["star_rating"] or 0) >= 1 for f in institutions), len(institutions)
         )
+        out["star_3plus_share"] = share(
+            sum((f["star_rating"] or 0) >= 3 for f in institutions), len(institutions)
+        )
         return out
 
     def beds(self, region: str, period: str) -> dict[str, Value]:
