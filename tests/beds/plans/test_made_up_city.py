@@ -44,3 +44,14 @@ def test_a_month_without_reports_is_no_data(monitor: PlanMonitor) -> None:
     for indicator in ("total_beds", "nursing_share", "county_has_70pct_nursing_facility"):
         assert items[indicator]["value"] is None
     assert items["street_center_coverage"]["value"] is not None  # the registry has no months
+
+
+def test_no_population_is_said_not_guessed(monitor: PlanMonitor) -> None:
+    from services.beds.plans.assessment import indicator_items
+
+    items, figures = indicator_items(monitor, "990103000000", "2025-10")  # no elderly count
+    per_1000 = {i["indicator"]: i for i in items}["beds_per_1000_elderly"]
+    assert per_1000["value"] is None and per_1000["numerator"] is not None  # beds were reported
+    assert (figures["beds_per_1000_elderly"].missing or "").startswith("no population")
+    street = indicator_items(monitor, "990102002000", "2025-10")[1]  # streets carry none
+    assert street["social_workers_per_1000_elderly"].value is None
