@@ -173,16 +173,20 @@ class TargetIn(BaseModel):
     target_year: int = Field(ge=2000, le=2100)
     source_document: str = Field(min_length=1, max_length=300)
     note: str | None = None
+    baseline: float | None = None
+    baseline_year: int | None = Field(None, ge=1949, le=2100)
+    wording: str | None = Field(
+        None, max_length=40, description="The comparator in the plan's own words (超过, 不低于)"
+    )
+    source_file: str | None = Field(None, max_length=200, description="The plan file")
+    source_line: str | None = Field(None, max_length=2000, description="The quoted line, verbatim")
+    source_table: str | None = Field(
+        None, max_length=2000, description="Indicator-table row cells, ' | '-joined"
+    )
 
 
 class TargetOut(TargetIn):
     id: int
-    baseline: float | None = None
-    baseline_year: int | None = None
-    wording: str | None = Field(None, description="The comparator in the plan's own words")
-    source_file: str | None = Field(None, description="The plan file in ../shared/plans")
-    source_line: str | None = Field(None, description="The quoted line, verbatim")
-    source_table: str | None = Field(None, description="Indicator-table row cells, ' | '-joined")
 
 
 class TargetList(BaseModel):

@@ -294,3 +294,33 @@ async def test_facilities_down_is_503(city_services: dict[str, str], closed_port
             "/api/v1/plans/indicators", params={"region": CITY, "period": "2025-10"}
         )
     assert response.status_code == 503 and response.headers.get("retry-after")
+
+
+async def test_a_planner_adds_a_plan_target_with_its_line(api: httpx.AsyncClient) -> None:
+    planner = sign_identity(Identity("p", "planner"), SECRET)
+    target = {
+        "region_code": CITY,
+        "indicator": "village_mutual_aid_coverage",
+        "comparator": "gt",
+        "threshold": 0.5,
+        "binding": False,
+        "target_year": 2026,
+        "source_document": "样例市规划",
+        "source_file": "sample.txt",
+        "source_line": "互助养老服务设施覆盖率超过50%",
+        "wording": "超过",
+    }
+    added = await api.post("/api/v1/beds/targets", json=target, headers=planner)
+    assert added.status_code == 201, added.text
+    assert added.json()["source_line"] == target["source_line"]
+    bad = await api.post(
+        "/api/v1/beds/targets", json={**target, "comparator": "gte"}, headers=planner
+    )
+    assert bad.status_code == 422
+    items = (
+        await api.get("/api/v1/plans/indicators", params={"region": CITY, "period": "2025-10"})
+    ).json()
+    village = next(i for i in items if i["indicator"] == "village_mutual_aid_coverage")
+    assert [(t["comparator"], t["kind"], t["source_line"]) for t in village["targets"]] == [
+        ("gt", "expected", "互助养老服务设施覆盖率超过50%")
+    ]
