@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,7 @@ from services.beds.plans.figures import Figure
 from services.beds.plans.registry_figures import REGISTRY_IDS, Facility, Registry, Unit, inside
 from services.beds.plans.reported import Reported, rollup
 from services.beds.plans.status import WINDOW_MONTHS, month_index
+from services.common.db import transaction
 from services.common.errors import NotFound
 
 CIRCLES = {"fifteen_minute_circle_share": 15, "rural_one_hour_circle_share": 60}
@@ -130,8 +132,6 @@ class PlanMonitor:
         with self.read_sessions() as session:
             latest = beds_repository.latest_period(session, column=column_for(code), code=code)
         if latest is None:
-            from datetime import UTC, datetime
-
             return datetime.now(UTC).strftime("%Y-%m")
         return latest
 
@@ -355,8 +355,6 @@ class PlanMonitor:
         ctx = self.context(code)
         figures = self.figures(ctx, period)
         kept = {i: figures[i] for i in RECORDED_IDS}
-        from services.common.db import transaction
-
         with transaction(self.write_sessions) as session:
             repository.record_figures(session, code=code, period=period, figures=kept)
         return kept

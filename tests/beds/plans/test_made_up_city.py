@@ -55,3 +55,26 @@ def test_no_population_is_said_not_guessed(monitor: PlanMonitor) -> None:
     assert (figures["beds_per_1000_elderly"].missing or "").startswith("no population")
     street = indicator_items(monitor, "990102002000", "2025-10")[1]  # streets carry none
     assert street["social_workers_per_1000_elderly"].value is None
+
+
+def test_children_and_series_equal_brute_force(monitor: PlanMonitor, city: City) -> None:
+    """The batched paths (children in one GROUP BY, months in one) against the same oracle."""
+    oracle = Oracle(city)
+    for parent in (CITY, DISTRICTS[0]):
+        ctx = monitor.context(parent)
+        children = monitor.child_figures(ctx, "2025-10")
+        assert set(children) == {c.code for c in ctx.children}
+        for child, figures in children.items():
+            known = oracle.all(child, "2025-10")
+            for indicator in INDICATOR_IDS:
+                assert close(figures[indicator].value, known[indicator][0]), (child, indicator)
+    ctx = monitor.context(CITY)
+    series = monitor.series_between(ctx, "2025-08", "2025-10")
+    for indicator in (
+        "total_beds",
+        "nursing_share",
+        "county_has_70pct_nursing_facility",
+        "destitute_centralized_care_rate",
+    ):
+        for period, value in series[indicator]:
+            assert close(value, oracle.all(CITY, period)[indicator][0]), (indicator, period)
