@@ -78,3 +78,17 @@ def test_children_and_series_equal_brute_force(monitor: PlanMonitor, city: City)
     ):
         for period, value in series[indicator]:
             assert close(value, oracle.all(CITY, period)[indicator][0]), (indicator, period)
+
+
+def test_a_month_close_feeds_registry_series(monitor: PlanMonitor, city: City) -> None:
+    """The registry keeps no history: a closed month keeps its figures for series and projections."""
+    kept = monitor.record(CITY, "2025-09")
+    known = Oracle(city).registry(CITY)["street_center_coverage"][0]
+    assert close(kept["street_center_coverage"].value, known)
+    assert "total_beds" not in kept  # bed figures have their own months
+    ctx = monitor.context(CITY)
+    series = dict(monitor.series_between(ctx, "2025-08", "2025-10")["street_center_coverage"])
+    assert series["2025-08"] is None and close(series["2025-09"], known)
+    assert series["2025-10"] is None  # not closed yet (a live figure is used for the asked month)
+    monitor.record(CITY, "2025-09")  # closing again replaces, never duplicates
+    assert dict(monitor.series_between(ctx, "2025-09", "2025-09")["street_center_coverage"])
