@@ -8,16 +8,19 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from services.common.db import normalize_url
 from services.facilities.cn_regions import read_codes
 from services.facilities.region_kinds import kind_from_name
 from services.facilities.schemas import REGION_KINDS
+from tests.conftest import ScratchDatabases, migrated_database
 from tests.facilities.conftest import station
 
 REPO = Path(__file__).resolve().parents[2]
@@ -131,10 +134,17 @@ def query(url: str, sql: str) -> list[tuple[object, ...]]:
         engine.dispose()
 
 
+@pytest.fixture
+def sqlite_facilities_url(scratch_databases: ScratchDatabases) -> Iterator[str]:
+    """The whole real chain on the embedded engine (PostGIS checks kinds below, on a few rows)."""
+    yield from migrated_database(scratch_databases, "sqlite", "facilities")
+
+
 @pytest.mark.slow
 def test_build_cn_with_codes_then_import_and_population(
-    facilities_db_url: str, shared_data: Path, tmp_path: Path
+    sqlite_facilities_url: str, shared_data: Path, tmp_path: Path
 ) -> None:
+    facilities_db_url = sqlite_facilities_url
     """The outside-check interface: build-cn … --codes STREETS VILLAGES, regions import, regions population."""
     out = tmp_path / "regions.geojson"
     built = carecircle(
@@ -207,6 +217,29 @@ def test_build_cn_with_codes_then_import_and_population(
         facilities_db_url,
         "SELECT elderly_60plus, year, population_source, name, kind FROM regions WHERE code = '350203001000'",
     ) == [(1200, 2024, "思明区 2024 户籍", "厦港街道", "subdistrict")]
+
+
+async def test_kinds_are_checked_on_import_and_by_postgresql(
+    client: httpx.AsyncClient, facilities_db_url: str
+) -> None:
+    rows = "code,name,level,parent_code,kind\n500112001000,双龙湖街道,street,,castle\n"
+    refused = await client.post(
+        "/api/v1/regions/import", content=rows.encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "kind"
+    if facilities_db_url.startswith("postgresql"):
+        engine = create_engine(normalize_url(facilities_db_url))
+        try:
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO regions (code, code_int, name, level, kind) "
+                        "VALUES ('500112001000', 500112001000, 'x', 'street', 'castle')"
+                    )
+                )
+        finally:
+            engine.dispose()
 
 
 async def test_a_facility_keeps_the_community_it_names(client: httpx.AsyncClient) -> None:

@@ -26,6 +26,12 @@ REPORTED = "/api/v1/plans/reported"
 D1, D2 = DISTRICTS[0], DISTRICTS[1]
 
 
+@pytest.fixture
+def backend() -> str:
+    """SQLite only here: the storage paths run on both engines in test_made_up_city.py."""
+    return "sqlite"
+
+
 def test_plans_route_to_beds_and_follow_the_beds_read_rule() -> None:
     assert ROUTES_TO["/api/v1/plans"] == "beds"
     with pytest.raises(Unauthorized):

@@ -33,6 +33,12 @@ ITEM_KEYS = {"indicator", "value", "numerator", "denominator", "unit", "targets"
 SECRET = "plans-test"
 
 
+@pytest.fixture
+def backend() -> str:
+    """SQLite only here: the storage paths run on both engines in test_made_up_city.py."""
+    return "sqlite"
+
+
 def add_targets(beds_db: str) -> None:
     """Made-up targets of the made-up city (the seeded ones are for real regions)."""
     common = {"region_name": "样例市", "source_document": "样例市规划", "source_file": "sample.txt"}
