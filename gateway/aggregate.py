@@ -52,7 +52,7 @@ def _unavailable(name: str, reason: Any) -> dict[str, Any]:
 async def dashboard(
     gateway: Gateway, identity: Identity | None, code: str, period: str | None
 ) -> dict[str, Any]:
-    """Facilities by type and status, bed indicators vs targets, latest coverage, for one region."""
+    """Facilities by type and status, bed indicators vs targets, plan indicators, latest coverage."""
     up = gateway.upstreams
     budget = gateway.settings.aggregate_timeout_s
     headers = _identity_headers(gateway, identity)
@@ -63,6 +63,7 @@ async def dashboard(
         (ind_s, ind),
         (comp_s, comp),
         (cov_s, cov),
+        (plan_s, plan),
     ) = await asyncio.gather(
         _part(up["facilities"].get_json(f"/api/v1/regions/{code}", headers=headers), budget),
         _part(
@@ -80,6 +81,9 @@ async def dashboard(
         _part(
             up["coverage"].get_json(f"/api/v1/coverage/regions/{code}/latest", headers=headers),
             budget,
+        ),
+        _part(
+            up["beds"].get_json(f"/api/v1/plans/indicators?{beds_query}", headers=headers), budget
         ),
     )
     if region_s == "none" and not (snap_s == "ok" and snap.get("items")):
@@ -110,8 +114,16 @@ async def dashboard(
         out["coverage"] = _unavailable("coverage", cov)
     else:
         out["coverage"] = {"status": cov_s, "latest": cov}
+    # Every plan indicator with the region's own targets (ADR 0201; served by the beds service).
+    out["plans"] = (
+        _unavailable("plans", plan)
+        if plan_s == "unavailable"
+        else {"status": plan_s, "indicators": plan or []}
+    )
     out["unavailable"] = [
-        part for part in ("facilities", "beds", "coverage") if out[part]["status"] == "unavailable"
+        part
+        for part in ("facilities", "beds", "plans", "coverage")
+        if out[part]["status"] == "unavailable"
     ]
     return out
 

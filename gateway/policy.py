@@ -41,7 +41,7 @@ def area(path: str) -> str:
     """The service area a path belongs to: facilities, beds, coverage, gateway or other."""
     if path.startswith(("/api/v1/facilities", "/api/v1/regions", "/ogc")):
         return "facilities"
-    if path.startswith("/api/v1/beds"):
+    if path.startswith(("/api/v1/beds", "/api/v1/plans")):
         return "beds"
     if path.startswith("/api/v1/coverage"):
         return "coverage"
@@ -104,6 +104,12 @@ def authorize(identity: Identity | None, method: str, path: str, scope: Scope = 
         return
     if path.startswith("/api/v1/beds/targets"):
         _require_role(role, {"planner"}, f"{method} {path} (plan targets)")
+        return
+    if path.startswith("/api/v1/plans"):
+        _require_role(role, {"official", "planner"}, f"{method} {path} (reported plan figures)")
+        assert identity is not None
+        if role == "official":
+            _require_regions(identity, scope)
         return
     if where == "facilities":
         _require_role(role, {"official"}, f"{method} {path} (registry writes)")

@@ -59,6 +59,7 @@ ROUTES_TO = {
     "/api/v1/regions": "facilities",
     "/ogc": "facilities",
     "/api/v1/beds": "beds",
+    "/api/v1/plans": "beds",  # plan monitoring is served by the beds service (ADR 0201)
     "/api/v1/coverage": "coverage",
 }
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -126,10 +126,17 @@ def _register_service_commands() -> None:
     """Each service contributes its commands from its own ``cli.py``."""
     from gateway.cli import register as register_gateway
     from services.beds.cli import register as register_beds
+    from services.beds.plans.cli import register as register_plan
     from services.coverage.cli import register as register_coverage
     from services.facilities.cli import register as register_facilities
 
-    for register in (register_facilities, register_beds, register_coverage, register_gateway):
+    for register in (
+        register_facilities,
+        register_beds,
+        register_plan,
+        register_coverage,
+        register_gateway,
+    ):
         register(app)
 
 

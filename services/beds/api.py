@@ -14,6 +14,7 @@ from services.beds.deps import RollupsDep, WriterDep
 from services.beds.indicators import INDICATORS
 from services.beds.levels import check_code
 from services.beds.periods import parse_period
+from services.beds.plans.definitions import INDICATOR_IDS as PLAN_INDICATORS
 from services.beds.schemas import ComplianceReport, Indicators, TargetIn, TargetList, TargetOut
 from services.common.deps import ReadSessionDep, WriteSessionDep
 from services.common.errors import Conflict, Forbidden, InvalidInput, Unauthorized
@@ -178,9 +179,10 @@ def add_target(body: TargetIn, session: WriteSessionDep, writer: WriterDep) -> A
         raise Unauthorized("adding targets needs a gateway-signed identity")
     if writer.identity is not None and writer.identity.role not in ("planner", "admin"):
         raise Forbidden(f"role {writer.identity.role} may not add plan targets")
-    if body.indicator not in INDICATORS:
+    if body.indicator not in INDICATORS and body.indicator not in PLAN_INDICATORS:
         raise InvalidInput(
-            f"indicator must be one of {', '.join(INDICATORS)}", field="body.indicator"
+            f"indicator must be one of {', '.join(sorted(set(INDICATORS) | set(PLAN_INDICATORS)))}",
+            field="body.indicator",
         )
     values = body.model_dump()
     try:

@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from services.beds import api, api_reports
 from services.beds.deps import CLIENT_KEY
 from services.beds.facilities_client import FacilitiesClient
+from services.beds.plans import api as plans_api
+from services.beds.plans.coverage_client import CoverageClient
 from services.beds.settings import BedsSettings
 from services.common.app import create_service_app
 from services.common.state import ServiceState
@@ -25,26 +27,34 @@ TAGS = [
         "description": "Indicators per region, series, rankings and plan compliance",
     },
     {"name": "targets", "description": "Plan targets (规划指标) per region"},
+    {
+        "name": "plans",
+        "description": "Plan monitoring: every elderly-care target of the plans, with its source line",
+    },
+    {"name": "reported", "description": "Figures districts report, with revision history"},
 ]
 
 
 def create_app(settings: BedsSettings | None = None) -> FastAPI:
     settings = settings or BedsSettings()
     client = FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s)
+    coverage = CoverageClient(settings.coverage_url, timeout_s=settings.coverage_timeout_s)
 
     def on_shutdown(_state: ServiceState) -> None:
         client.close()
+        coverage.close()
 
     app = create_service_app(
         settings,
         title="CareCircle beds",
         description=__doc__ or "",
         version=VERSION,
-        routers=[api_reports.router, api.router],
+        routers=[api_reports.router, api.router, plans_api.router],
         on_shutdown=on_shutdown,
         openapi_tags=TAGS,
     )
     app.state.service.extras[CLIENT_KEY] = client
+    app.state.service.extras[plans_api.COVERAGE_KEY] = coverage
 
     def facilities_check() -> tuple[bool, str]:
         # Informational: reads keep working without the registry, so beds stays ready.

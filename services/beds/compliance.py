@@ -12,15 +12,22 @@ Two ways to close a share gap are reported, because they differ:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from services.beds.indicators import BedTotals
+from services.beds.plans.comparators import (
+    RAISES,
+    SYMBOLS,
+    count_gap,
+    exact,
+    least_over,
+    share_gaps,
+)
+from services.beds.plans.comparators import check_comparator as check_comparator
+from services.beds.plans.comparators import is_met as is_met
 
-COMPARATORS = {"ge": "≥", "le": "≤"}
+COMPARATORS = SYMBOLS
 
 
 @dataclass(frozen=True)
@@ -50,42 +57,12 @@ class Check:
     message: str
 
 
-def exact(value: float) -> Fraction:
-    """The decimal a person wrote (0.55 → 11/20), not its binary float."""
-    return Fraction(Decimal(repr(value)))
-
-
-def _ceil_pos(value: Fraction) -> int:
-    return max(0, math.ceil(value))
-
-
-def is_met(value: float | None, comparator: str, threshold: float) -> bool | None:
-    """``value comparator threshold`` compared exactly; ``None`` when there is no value."""
-    if value is None:
-        return None
-    if comparator not in COMPARATORS:
-        raise ValueError(f"comparator must be one of {sorted(COMPARATORS)}, got {comparator!r}")
-    observed, wanted = exact(value), exact(threshold)
-    return observed >= wanted if comparator == "ge" else observed <= wanted
-
-
-def _share_gaps(part: int, total: int, t: Fraction, raise_part: bool) -> tuple[int, int | None]:
-    """Beds to convert, and new beds to add, so that ``part / total`` crosses ``t``."""
-    if raise_part:  # part/total >= t
-        convert = _ceil_pos(t * total - part)
-        add = _ceil_pos((t * total - part) / (1 - t)) if t < 1 else None
-    else:  # part/total <= t: move beds out of ``part`` or add beds outside it
-        convert = _ceil_pos(part - t * total)
-        add = _ceil_pos(part / t - total) if t > 0 else None
-    return convert, add
-
-
 def evaluate(target: Target, values: dict[str, Any], totals: BedTotals) -> Check:
     """Check one region's indicator ``values`` (see :func:`indicators.indicators`) against ``target``."""
     value = values.get(target.indicator)
     met = is_met(value, target.comparator, target.threshold)
     t = exact(target.threshold)
-    sign = COMPARATORS[target.comparator]
+    sign = COMPARATORS[check_comparator(target.comparator)]
     wanted = _format(target.indicator, target.threshold)
     if value is None:
         return Check(
@@ -99,30 +76,35 @@ def evaluate(target: Target, values: dict[str, Any], totals: BedTotals) -> Check
     convert: int | None
     add: int | None
     if target.indicator == "nursing_share":
-        convert, add = _share_gaps(
-            totals.nursing_beds, totals.total_beds, t, target.comparator == "ge"
+        convert, add = share_gaps(
+            totals.institutional_nursing_beds,
+            totals.institutional_beds,
+            target.comparator,
+            target.threshold,
         )
-        how = f"{{c}} ordinary beds converted to nursing-type beds, or {{a}} new nursing-type beds, reach {wanted}"
+        how = f"{{c}} ordinary beds converted to nursing-type beds, or {{a}} new nursing-type beds, reach {sign} {wanted}"
     elif target.indicator == "private_operated_share":
-        convert, add = _share_gaps(
-            totals.private_beds, totals.total_beds, t, target.comparator == "ge"
+        convert, add = share_gaps(
+            totals.private_beds, totals.total_beds, target.comparator, target.threshold
         )
-        how = f"{{c}} public-run beds moved to private operation, or {{a}} new privately operated beds, reach {wanted}"
+        how = f"{{c}} public-run beds moved to private operation, or {{a}} new privately operated beds, reach {sign} {wanted}"
     elif target.indicator == "government_operated_share":
-        convert, add = _share_gaps(
-            totals.government_beds, totals.total_beds, t, target.comparator == "ge"
+        convert, add = share_gaps(
+            totals.government_beds, totals.total_beds, target.comparator, target.threshold
         )
         how = f"{{c}} public-run beds moved to private operation, or {{a}} new non-government beds, reach {sign} {wanted}"
-    elif target.indicator == "beds_per_1000_elderly" and target.comparator == "ge":
+    elif target.indicator == "beds_per_1000_elderly" and target.comparator in RAISES:
         elderly = values.get("elderly_60plus") or 0
-        convert = add = _ceil_pos(t * elderly / 1000 - totals.total_beds)
-        how = f"{{a}} more beds reach {wanted} per 1,000 elderly"
+        convert = add = least_over(
+            t * elderly / 1000 - totals.total_beds, target.comparator == "gt"
+        )
+        how = f"{{a}} more beds reach {sign} {wanted} per 1,000 elderly"
     elif (
         target.indicator in ("total_beds", "nursing_beds", "family_beds")
-        and target.comparator == "ge"
+        and target.comparator in RAISES
     ):
-        convert = add = _ceil_pos(t - int(value))
-        how = f"{{a}} more beds reach {wanted}"
+        convert = add = count_gap(int(value), target.comparator, target.threshold)
+        how = f"{{a}} more beds reach {sign} {wanted}"
     elif target.indicator == "central_homes_nursing_70_share" and t == 1:
         convert, add = totals.central_homes_gap_beds, None
         how = "{c} ordinary beds converted to nursing-type beds bring every central township home to 70 %"

@@ -80,9 +80,15 @@ class FacilitiesClient:
             params["source"] = source
         return list(self._paged("/facilities", params))
 
-    def snapshot(self) -> list[dict[str, Any]] | None:
-        """``GET /facilities/snapshot``: every facility in one call; ``None`` if the route is missing."""
-        response = self._get("/facilities/snapshot")
+    def snapshot(
+        self, *, region: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]] | None:
+        """``GET /facilities/snapshot``: every facility (inside ``region``, of ``status``) in one call.
+
+        ``None`` if the route is missing.
+        """
+        params = {k: v for k, v in (("region", region), ("status", status)) if v}
+        response = self._get("/facilities/snapshot", params or None)
         return None if response is None else list(response.json()["items"])
 
     def region(self, code: str, *, geometry: bool = False) -> dict[str, Any] | None:

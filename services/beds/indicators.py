@@ -41,6 +41,9 @@ class BedTotals:
     facilities: int = 0
     total_beds: int = 0
     nursing_beds: int = 0
+    # Beds of institutions (养老机构: plans.facility_groups.INSTITUTIONAL_TYPES) and their nursing-type beds.
+    institutional_beds: int = 0
+    institutional_nursing_beds: int = 0
     dementia_beds: int = 0
     occupied_beds: int = 0
     private_beds: int = 0
@@ -85,14 +88,16 @@ def indicators(totals: BedTotals, elderly_60plus: int | None) -> dict[str, Any]:
     Returns
     -------
     dict
-        The sums, the shares in [0, 1] and ``beds_per_1000_elderly`` (institutional
-        beds per 1,000 residents aged 60+; ``..._incl_family`` adds family beds).
+        The sums, the shares in [0, 1] and ``beds_per_1000_elderly`` (care beds of every
+        reporting facility per 1,000 residents aged 60+; ``..._incl_family`` adds family
+        beds). ``nursing_share`` is the plans' 养老机构护理型床位占比: nursing-type beds of
+        institutions over institutions' beds (community facilities' beds excluded).
     """
     t = totals
     out: dict[str, Any] = asdict(t)
     out.update(
         elderly_60plus=elderly_60plus,
-        nursing_share=share(t.nursing_beds, t.total_beds),
+        nursing_share=share(t.institutional_nursing_beds, t.institutional_beds),
         dementia_share=share(t.dementia_beds, t.total_beds),
         occupancy_rate=share(t.occupied_beds, t.total_beds),
         private_operated_share=share(t.private_beds, t.total_beds),

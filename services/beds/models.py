@@ -142,12 +142,16 @@ class CachedRegion(Base):
 
 
 class PlanTarget(Base):
-    """A plan target for a region: ``indicator comparator threshold`` by ``target_year``."""
+    """A plan target for a region: ``indicator comparator threshold`` by ``target_year``, as written.
+
+    ``source_line`` quotes the plan verbatim; ``source_table`` holds the cells of an indicator
+    table's row (services/beds/seeds.py).
+    """
 
     __tablename__ = "plan_targets"
     __table_args__ = (
         UniqueConstraint("region_code", "indicator", "comparator", "target_year"),
-        CheckConstraint("comparator IN ('ge', 'le')", name="comparator_known"),
+        CheckConstraint("comparator IN ('gt', 'ge', 'le', 'lt', 'eq')", name="comparator_known"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -161,6 +165,12 @@ class PlanTarget(Base):
     target_year: Mapped[int] = mapped_column(Integer)
     source_document: Mapped[str] = mapped_column(String(300))
     note: Mapped[str | None] = mapped_column(Text)
+    baseline: Mapped[float | None] = mapped_column(Float)
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    wording: Mapped[str | None] = mapped_column(String(40))
+    source_file: Mapped[str | None] = mapped_column(String(200))
+    source_line: Mapped[str | None] = mapped_column(Text)
+    source_table: Mapped[str | None] = mapped_column(Text)
 
 
 class IdempotencyRecord(Base):
@@ -177,3 +187,7 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), server_default=func.now(), index=True
     )
+
+
+# Plan monitoring's own tables (reported figures, recorded registry figures) share this metadata.
+from services.beds.plans import models as _plan_models  # noqa: E402, F401

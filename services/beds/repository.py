@@ -31,6 +31,7 @@ from services.beds.models import (
     IdempotencyRecord,
     PlanTarget,
 )
+from services.beds.plans.facility_groups import INSTITUTIONAL_TYPES
 from services.common.idempotency import IDEMPOTENCY_TTL_S as IDEMPOTENCY_TTL_S
 
 LEVEL_COLUMNS = tuple(f"{level}_code" for level in LEVELS)
@@ -331,11 +332,18 @@ def _totals_columns(table: Any) -> list[ColumnElement[Any]]:
     total = table.c.total_beds
     nursing = table.c.nursing_beds
     central = table.c.facility_type.in_(CENTRAL_HOME_TYPES) & (total > 0)
+    institutional = table.c.facility_type.in_(INSTITUTIONAL_TYPES)
     meets = nursing * 10 >= total * 7
     return [
         func.count().label("facilities"),
         func.coalesce(func.sum(total), 0).label("total_beds"),
         func.coalesce(func.sum(nursing), 0).label("nursing_beds"),
+        func.coalesce(func.sum(case((institutional, total), else_=0)), 0).label(
+            "institutional_beds"
+        ),
+        func.coalesce(func.sum(case((institutional, nursing), else_=0)), 0).label(
+            "institutional_nursing_beds"
+        ),
         func.coalesce(func.sum(table.c.dementia_beds), 0).label("dementia_beds"),
         func.coalesce(func.sum(table.c.occupied_beds), 0).label("occupied_beds"),
         func.coalesce(

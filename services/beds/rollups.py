@@ -145,7 +145,10 @@ class Rollups:
         values = indicators(totals, info.elderly_60plus)
         ancestors = [c for c in ancestor_codes(code).values() if c is not None]
         with self.read_sessions() as session:
-            targets = repository.targets_for(session, ancestors)
+            # Bed targets only; the other plan indicators are services.beds.plans' (ADR 0201).
+            targets = [
+                t for t in repository.targets_for(session, ancestors) if t.indicator in INDICATORS
+            ]
         children = self._child_items(info, period) if targets else []
         items = []
         for row in sorted(
@@ -159,7 +162,9 @@ class Rollups:
                     "region_name": c["region_name"],
                     "value": c.get(target.indicator),
                 }
-                for c in rank(children, target.indicator, descending=target.comparator == "le")
+                for c in rank(
+                    children, target.indicator, descending=target.comparator in ("le", "lt")
+                )
                 if is_met(c.get(target.indicator), target.comparator, target.threshold) is False
             ][:WORST_CHILDREN]
             items.append(

@@ -163,7 +163,9 @@ class TargetIn(BaseModel):
     region_code: str
     region_name: str | None = None
     indicator: str
-    comparator: str = Field(pattern="^(ge|le)$")
+    comparator: str = Field(
+        pattern="^(gt|ge|le|lt|eq)$", description="gt (超过), ge (以上/不低于/达到), le, lt, eq"
+    )
     threshold: float
     binding: bool | None = Field(
         None, description="true: binding (约束性); false: expected (预期性)"
@@ -171,6 +173,16 @@ class TargetIn(BaseModel):
     target_year: int = Field(ge=2000, le=2100)
     source_document: str = Field(min_length=1, max_length=300)
     note: str | None = None
+    baseline: float | None = None
+    baseline_year: int | None = Field(None, ge=1949, le=2100)
+    wording: str | None = Field(
+        None, max_length=40, description="The comparator in the plan's own words (超过, 不低于)"
+    )
+    source_file: str | None = Field(None, max_length=200, description="The plan file")
+    source_line: str | None = Field(None, max_length=2000, description="The quoted line, verbatim")
+    source_table: str | None = Field(
+        None, max_length=2000, description="Indicator-table row cells, ' | '-joined"
+    )
 
 
 class TargetOut(TargetIn):
@@ -192,7 +204,7 @@ class ComplianceItem(BaseModel):
 
     target_id: int | None
     indicator: str
-    comparator: str = Field(description="ge (≥) or le (≤)")
+    comparator: str = Field(description="gt (>), ge (≥), le (≤), lt (<) or eq (=)")
     threshold: float
     value: float | None
     met: bool | None = Field(description="null: no data (no beds reported, or no elderly count)")

@@ -20,6 +20,14 @@ class BedsSettings(ServiceSettings):
     facilities_timeout_s: float = Field(
         5.0, description="Timeout of each call to the facilities service, in seconds"
     )
+    coverage_url: str = Field(
+        "http://127.0.0.1:8003",
+        validation_alias=AliasChoices("COVERAGE_URL", "coverage_url"),
+        description="Base URL of the coverage service plan indicators read circle shares from (env COVERAGE_URL)",
+    )
+    coverage_timeout_s: float = Field(
+        5.0, description="Timeout of each call to the coverage service, in seconds"
+    )
     region_cache_ttl_s: int = Field(
         86_400,
         description="How long region names and elderly counts fetched from the facilities service stay fresh",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.common.identity import region_prefix
 from services.facilities import repository as repo
 from services.facilities.bulk import Format, RowErrors, is_blank
+from services.facilities.region_kinds import kind_from_name
 from services.facilities.regions import (
     LEVEL_DEPTH,
     LEVEL_DIGITS,
@@ -92,6 +93,8 @@ def import_regions(
             for err in exc.errors():
                 errors.add(number, ".".join(str(p) for p in err["loc"]) or None, str(err["msg"]))
             continue
+        if region.kind is None:
+            region.kind = kind_from_name(region.name, region.level)
         if len(region_prefix(region.code)) > LEVEL_DIGITS[region.level]:
             errors.add(
                 number, "level", f"code {region.code} is too specific for level {region.level}"

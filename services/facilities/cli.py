@@ -125,6 +125,33 @@ def import_regions(
     typer.echo(orjson.dumps(report).decode())
 
 
+@regions_app.command("population")
+def import_population(
+    path: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="CSV: code,source and any of population,elderly_60plus,elderly_65plus,households,year.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count; write nothing."),
+) -> None:
+    """Set population figures of loaded regions (e.g. elderly per street), all or nothing, with their source."""
+    import orjson
+
+    from services.common.db import transaction
+    from services.common.errors import InvalidInput
+    from services.facilities import bulk, region_population
+
+    try:
+        with transaction(_session_factory()) as session:
+            report = region_population.import_population(
+                session, bulk.decode(path.read_bytes()), dry_run=dry_run
+            )
+    except InvalidInput as exc:
+        _fail_on_errors(exc)
+    typer.echo(orjson.dumps(report).decode())
+
+
 @regions_app.command("build-cn")
 def build_cn(
     boundaries: list[Path] = typer.Option(
@@ -144,13 +171,25 @@ def build_cn(
     out: Path = typer.Option(..., "--out", dir_okay=False, help="The regions GeoJSON to write."),
     crs: str = typer.Option("wgs84", help="CRS of the boundaries (gcj02 for Amap data)."),
     year: int = typer.Option(2020, help="Year of the census figures."),
+    codes: tuple[Path, Path] | None = typer.Option(
+        None,
+        "--codes",
+        exists=True,
+        dir_okay=False,
+        help="Two cn-admin-codes CSVs: STREETS.csv VILLAGES.csv (streets/towns and "
+        "communities/villages below the districts; no boundaries, kind from the name).",
+    ),
 ) -> None:
-    """Convert Chinese boundaries + census into the `carecircle regions import` format."""
+    """Convert Chinese boundaries + census (+ street and village codes) into the `carecircle regions import` format."""
     import orjson
 
     from services.facilities.cn_regions import build_cn_regions
 
-    collection = build_cn_regions(boundaries, census, crs=crs, year=year)
+    try:
+        collection = build_cn_regions(boundaries, census, crs=crs, year=year, codes=codes or ())
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
     out.write_bytes(orjson.dumps(collection))
     levels: dict[str, int] = {}
     for feature in collection["features"]:

@@ -7,6 +7,10 @@ and the county census CSV (``区划代码``, ``人口数_合计``, ``家庭户�
 ``pop_65plus``). Output: one FeatureCollection, WGS84, codes padded to 12 digits, with the
 province → city → district hierarchy. Chongqing has no city polygon: its ``500100``
 (市辖区) and ``500200`` (县) cities and the ``500000`` municipality are unions of its districts.
+
+Optionally the street/town and community/village code lists of cn-admin-codes (``code``,
+``name`` and ``areaCode`` or ``streetCode``): regions below the districts, without
+boundaries or population, each with the kind its name states (:mod:`region_kinds`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import orjson
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from services.facilities.region_kinds import kind_from_name
 from services.facilities.regions import (
     as_multipolygon,
     geometry_from_geojson,
@@ -94,10 +99,51 @@ def _int(value: str | None) -> int | None:
     return int(round(float(value)))
 
 
+def read_codes(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Street/town and community/village regions from cn-admin-codes CSV files (either order).
+
+    A file with a ``streetCode`` column lists communities/villages (12-digit codes, parent
+    = that street); one with ``areaCode`` only lists streets/towns (9-digit codes, parent =
+    that district). Codes come back padded to 12 digits, parents first.
+    """
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = set(reader.fieldnames or ())
+            if not {"code", "name"} <= columns or not columns & {"streetCode", "areaCode"}:
+                raise ValueError(
+                    f"{path}: expected cn-admin-codes columns code,name and streetCode or areaCode, "
+                    f"got {', '.join(sorted(columns)) or 'none'}"
+                )
+            is_community = "streetCode" in columns
+            level, width = ("community", 12) if is_community else ("street", 9)
+            for number, row in enumerate(reader, start=2):
+                code, name = row["code"].strip(), row["name"].strip()
+                parent = (row["streetCode"] if is_community else row["areaCode"]).strip()
+                if len(code) != width or not code.isdigit() or not code.startswith(parent):
+                    raise ValueError(
+                        f"{path} line {number}: code {code!r} is not a {width}-digit {level} code "
+                        f"inside {parent!r}"
+                    )
+                rows.append(
+                    {
+                        "code": code.ljust(12, "0"),
+                        "name": name,
+                        "level": level,
+                        "parent_code": parent.ljust(12, "0"),
+                        "kind": kind_from_name(name, level),
+                    }
+                )
+    rows.sort(key=lambda r: (r["level"] == "community", r["code"]))
+    return rows
+
+
 def build_features(
     boundaries: dict[str, tuple[str | None, BaseGeometry]],
     census: dict[str, dict[str, Any]],
     year: int = 2020,
+    census_source: str | None = None,
 ) -> list[dict[str, Any]]:
     """Region features for every adcode in either input, plus provinces and Chongqing's merged cities."""
     codes = set(boundaries) | set(census)
@@ -155,6 +201,7 @@ def build_features(
                     "elderly_65plus": data.get("elderly_65plus"),
                     "households": data.get("households"),
                     "year": year if data else None,
+                    "population_source": census_source if data else None,
                 },
                 "geometry": geometry_to_geojson(geometry) if geometry is not None else None,
             }
@@ -166,11 +213,43 @@ def _sum(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else a + b
 
 
+def code_features(rows: list[dict[str, Any]], known: set[str]) -> list[dict[str, Any]]:
+    """Features for street/community rows; every parent must be a known region or an earlier row."""
+    features = []
+    seen = set(known)
+    for row in rows:
+        if row["parent_code"] not in seen:
+            raise ValueError(
+                f"{row['level']} {row['code']} {row['name']}: its parent {row['parent_code']} is "
+                "neither in the boundaries/census nor in the street file"
+            )
+        seen.add(row["code"])
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {**row, "population": None, "elderly_60plus": None, "year": None},
+                "geometry": None,
+            }
+        )
+    return features
+
+
 def build_cn_regions(
-    boundaries: Iterable[Path], census: Path | None, *, crs: str = "wgs84", year: int = 2020
+    boundaries: Iterable[Path],
+    census: Path | None,
+    *,
+    crs: str = "wgs84",
+    year: int = 2020,
+    codes: Iterable[Path] = (),
 ) -> dict[str, Any]:
-    """The FeatureCollection ``carecircle regions import`` reads."""
+    """The FeatureCollection ``carecircle regions import`` reads (provinces first, villages last)."""
     features = build_features(
-        read_boundaries(boundaries, crs), read_census(census) if census else {}, year
+        read_boundaries(boundaries, crs),
+        read_census(census) if census else {},
+        year,
+        census_source=f"{year} census ({census.name})" if census else None,
     )
+    finer = read_codes(codes)
+    if finer:
+        features += code_features(finer, {f["properties"]["code"] for f in features})
     return {"type": "FeatureCollection", "features": features}

@@ -90,6 +90,12 @@ class Region(Base):
         CheckConstraint(
             "level IN ('province', 'city', 'district', 'street', 'community')", name="level_known"
         ),
+        # Enforced by PostgreSQL; SQLite cannot add it without rebuilding the table and its
+        # R*Tree triggers (migration facilities_0006), so imports validate kinds first.
+        CheckConstraint(
+            "kind IS NULL OR kind IN ('subdistrict', 'town', 'township', 'urban_community', 'village')",
+            name="kind_known",
+        ),
         Index("ix_regions_geom", "geom", postgresql_using="gist").ddl_if(dialect="postgresql"),
     )
 
@@ -104,6 +110,9 @@ class Region(Base):
     elderly_65plus: Mapped[int | None] = mapped_column(Integer)
     households: Mapped[int | None] = mapped_column(Integer)
     year: Mapped[int | None] = mapped_column(Integer)
+    # Street level: subdistrict/town/township; community level: urban_community/village.
+    kind: Mapped[str | None] = mapped_column(String(16))
+    population_source: Mapped[str | None] = mapped_column(String(200))
     geom: Mapped[BaseGeometry | None] = mapped_column(GeometryColumn("MULTIPOLYGON"))
     min_lon: Mapped[float | None] = mapped_column(Float)
     min_lat: Mapped[float | None] = mapped_column(Float)

@@ -223,6 +223,7 @@ def snapshot_rows(
             "region_code",
             "operation_mode",
             "star_rating",
+            "center_id",
         )
     ]
     stmt = select(*cols).order_by(FACILITIES.c.id)
@@ -547,6 +548,16 @@ def upsert_regions(*, session: Session, rows: Sequence[dict[str, Any]]) -> tuple
         values = {k: v for k, v in row.items() if k != "code"}
         session.execute(update(REGIONS).where(REGIONS.c.code == row["code"]).values(**values))
     return len(new_rows), len(changed)
+
+
+def set_region_figures(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Set population figures (and their source) of existing regions; other columns stay."""
+    stamp = now_utc()
+    for row in rows:
+        values = {k: v for k, v in row.items() if k != "code"}
+        session.execute(
+            update(REGIONS).where(REGIONS.c.code == row["code"]).values(**values, updated_at=stamp)
+        )
 
 
 def region_levels(*, session: Session, codes: Iterable[str]) -> dict[str, str]:

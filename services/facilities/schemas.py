@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -86,6 +86,10 @@ ServiceSlug = Literal[
 OperationMode = Literal["public_run", "public_built_private_run", "private"]
 Status = Literal["planned", "active", "suspended", "closed"]
 RegionLevel = Literal["province", "city", "district", "street", "community"]
+# What a street-level or community-level unit is, from its official name (region_kinds.py):
+# 街道 subdistrict, 镇 town, 乡 township; 社区/居委会 urban community, 村 village.
+RegionKind = Literal["subdistrict", "town", "township", "urban_community", "village"]
+REGION_KINDS: tuple[str, ...] = get_args(RegionKind)
 Crs = Literal["wgs84", "gcj02", "bd09"]
 
 REGION_CODE_PATTERN = r"^\d{12}$"
@@ -359,6 +363,7 @@ class SnapshotItem(BaseModel):
     region_code: str | None
     operation_mode: OperationMode | None
     star_rating: int | None
+    center_id: int | None = Field(None, description="The care center running it (中心带站).")
 
 
 class Snapshot(BaseModel):
@@ -382,6 +387,7 @@ class Snapshot(BaseModel):
                             "region_code": "500112000000",
                             "operation_mode": "public_built_private_run",
                             "star_rating": 3,
+                            "center_id": None,
                         }
                     ],
                 }
@@ -449,6 +455,8 @@ REGION_EXAMPLE: dict[str, Any] = {
     "elderly_65plus": 280000,
     "households": 803029,
     "year": 2020,
+    "kind": None,
+    "population_source": "2020 census (cn-census2020-county)",
 }
 
 
@@ -466,6 +474,14 @@ class RegionOut(BaseModel):
     elderly_65plus: int | None
     households: int | None
     year: int | None
+    kind: RegionKind | None = Field(
+        None,
+        description="Street level: subdistrict (街道), town (镇), township (乡); community level: "
+        "urban_community (社区/居委会) or village (村); null when the name says neither.",
+    )
+    population_source: str | None = Field(
+        None, description="Where the population figures come from (census, a bureau's import)."
+    )
     geometry: dict[str, Any] | None = Field(
         None, description="GeoJSON MultiPolygon when `geometry=true`."
     )
@@ -485,6 +501,10 @@ class RegionIn(BaseModel):
     elderly_65plus: int | None = Field(None, ge=0)
     households: int | None = Field(None, ge=0)
     year: int | None = Field(None, ge=1900, le=2100)
+    kind: RegionKind | None = Field(
+        None, description="Derived from the name at street and community level when not given."
+    )
+    population_source: str | None = Field(None, max_length=200)
 
     @field_validator("code", "parent_code", mode="before")
     @classmethod

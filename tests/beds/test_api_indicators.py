@@ -153,14 +153,16 @@ async def test_compliance_against_seeded_zhangzhou_targets(client: httpx.AsyncCl
     items = {i["indicator"]: i for i in response.json()["items"]}
     assert set(items) == {"nursing_share", "beds_per_1000_elderly", "private_operated_share"}
     nursing = items["nursing_share"]
-    # 60 % of 200 = 120 nursing beds, 105 reported: convert 15, or add ceil(15 / 0.4) = 38.
+    # Zhangzhou writes "超过60%" (strictly above): 60 % of 200 = 120 is not enough, 121 is;
+    # 105 reported: convert 16, or add the least a with (105 + a) / (200 + a) > 0.6, a > 37.5: 38.
     assert (
+        nursing["comparator"],
         nursing["threshold"],
         nursing["value"],
         nursing["met"],
         nursing["gap_beds"],
         nursing["gap_beds_if_added"],
-    ) == (0.6, 0.525, False, 15, 38)
+    ) == ("gt", 0.6, 0.525, False, 16, 38)
     assert [c["region"] for c in nursing["worst_children"]] == [D2, D1]
     per_1000 = items["beds_per_1000_elderly"]
     assert (per_1000["met"], per_1000["gap_beds"]) == (False, 190)  # 39 × 10 = 390 beds needed
@@ -183,7 +185,7 @@ async def test_compliance_csv_export(client: httpx.AsyncClient) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     nursing = next(r for r in rows if r["indicator"] == "nursing_share")
-    assert (nursing["met"], nursing["gap_beds"], nursing["region"]) == ("False", "15", ZHANGZHOU)
+    assert (nursing["met"], nursing["gap_beds"], nursing["region"]) == ("False", "16", ZHANGZHOU)
 
 
 async def test_a_region_unknown_everywhere_is_404(client: httpx.AsyncClient) -> None:
@@ -244,11 +246,17 @@ async def test_targets_list_add_and_refuse(
     from tests.beds.conftest import beds_client
 
     listed = (await client.get("/api/v1/beds/targets", params={"region": "500112"})).json()["items"]
-    assert {(t["indicator"], t["comparator"], t["threshold"]) for t in listed} == {
-        ("nursing_share", "ge", 0.6),
-        ("government_operated_share", "le", 0.4),
-        ("total_beds", "ge", 7000.0),
+    beds = {"nursing_share", "government_operated_share", "total_beds"}
+    assert {
+        (t["indicator"], t["comparator"], t["threshold"], t["binding"])
+        for t in listed
+        if t["indicator"] in beds
+    } == {
+        ("nursing_share", "ge", 0.6, True),
+        ("government_operated_share", "le", 0.4, True),
+        ("total_beds", "ge", 7000.0, False),
     }
+    assert all(t["source_line"] and t["source_file"] for t in listed)
     target = {
         "region_code": D1,
         "indicator": "occupancy_rate",

@@ -32,7 +32,7 @@ def test_cli_import_then_compliance(tmp_path: Path, beds_db_url: str, facilities
     )
 
 
-def test_migration_seeds_the_plan_targets_of_issue_5(scratch_databases: ScratchDatabases) -> None:
+def test_migration_seeds_the_plan_targets_as_written(scratch_databases: ScratchDatabases) -> None:
     url = scratch_databases.empty_url("sqlite", "seeds")
     upgrade("beds", url)
     engine = make_engine(url)
@@ -44,8 +44,10 @@ def test_migration_seeds_the_plan_targets_of_issue_5(scratch_databases: ScratchD
         row.pop("id")
     assert observed == sorted(PLAN_TARGETS, key=lambda r: (r["region_code"], r["indicator"]))
     by_key = {(r["region_code"], r["indicator"]): r for r in observed}
-    assert by_key[("520200000000", "nursing_share")]["threshold"] == 0.55
-    assert by_key[("520200000000", "nursing_share")]["binding"] is True
-    assert by_key[("350600000000", "beds_per_1000_elderly")]["threshold"] == 39
-    assert by_key[("500112000000", "government_operated_share")]["comparator"] == "le"
-    assert by_key[("500112000000", "total_beds")]["threshold"] == 7000
+    # The ones issue 16 names as carried wrongly before:
+    assert by_key[("500112000000", "nursing_share")]["binding"] is True  # 约束性
+    assert by_key[("500112000000", "government_operated_share")]["binding"] is True  # 约束性
+    assert by_key[("500112000000", "total_beds")]["binding"] is False  # 预期性
+    assert by_key[("350600000000", "nursing_share")]["comparator"] == "gt"  # 超过60%
+    assert by_key[("520200000000", "county_has_70pct_nursing_facility")]["threshold"] == 1.0
+    assert ("520200000000", "central_homes_nursing_70_share") not in by_key

@@ -22,10 +22,21 @@ def check(
     )
 
 
+def institutional(total: int, nursing: int, **more: int) -> BedTotals:
+    """Totals where every bed is in an institution (the beds the nursing share counts)."""
+    return BedTotals(
+        total_beds=total,
+        nursing_beds=nursing,
+        institutional_beds=total,
+        institutional_nursing_beds=nursing,
+        **more,
+    )
+
+
 def test_nursing_share_gap_hand_computed() -> None:
     # 1,000 beds, 388 nursing-type: 60 % needs 600, so 212 conversions; or x new ones with
     # (388 + x) / (1000 + x) >= 0.6  ->  x >= 212 / 0.4 = 530.
-    observed = check("nursing_share", "ge", 0.60, BedTotals(total_beds=1000, nursing_beds=388))
+    observed = check("nursing_share", "ge", 0.60, institutional(1000, 388))
     assert (observed.met, observed.gap_beds, observed.gap_beds_if_added) == (False, 212, 530)
     assert "212 ordinary beds converted" in observed.message and "530 new" in observed.message
 
@@ -33,9 +44,29 @@ def test_nursing_share_gap_hand_computed() -> None:
 def test_threshold_is_read_as_the_decimal_written() -> None:
     # 0.55 * 1000 is 550.0000000000001 in floats; 550 nursing beds of 1,000 meet 55 %.
     assert exact(0.55) == Fraction(11, 20)
-    observed = check("nursing_share", "ge", 0.55, BedTotals(total_beds=1000, nursing_beds=550))
+    observed = check("nursing_share", "ge", 0.55, institutional(1000, 550))
     assert observed.met is True and observed.gap_beds == 0
     assert is_met(0.55, "ge", 0.55) is True
+
+
+def test_strictly_above_is_not_at_least() -> None:
+    # Zhangzhou: "护理型床位占比超过60%": exactly 600 of 1,000 is not above 60 %; one conversion is.
+    at = check("nursing_share", "gt", 0.60, institutional(1000, 600))
+    assert (at.met, at.gap_beds, at.gap_beds_if_added) == (False, 1, 1)
+    assert check("nursing_share", "ge", 0.60, institutional(1000, 600)).met is True
+    # 388 of 1,000: 213 conversions (601 > 600), or 531 new nursing beds ((388+531)/(1531) > 0.6).
+    below = check("nursing_share", "gt", 0.60, institutional(1000, 388))
+    assert (below.gap_beds, below.gap_beds_if_added) == (213, 531)
+
+
+def test_community_beds_are_not_in_the_nursing_share() -> None:
+    # 100 institutional beds (60 nursing) and 50 beds of community centres (none nursing):
+    # 养老机构护理型床位占比 = 60 / 100, not 60 / 150; total care beds stay 150.
+    totals = BedTotals(
+        total_beds=150, nursing_beds=60, institutional_beds=100, institutional_nursing_beds=60
+    )
+    values = indicators(totals, 5000)
+    assert values["nursing_share"] == 0.6 and values["beds_per_1000_elderly"] == 30.0
 
 
 def test_government_share_at_most_hand_computed() -> None:
@@ -67,7 +98,7 @@ def test_central_homes_gap_comes_from_the_per_home_sum() -> None:
 
 
 def test_no_reported_beds_is_no_data_not_a_failure() -> None:
-    observed = check("nursing_share", "ge", 0.6, BedTotals())
+    observed = check("nursing_share", "ge", 0.6, BedTotals(total_beds=20))  # community beds only
     assert observed.met is None and observed.gap_beds is None and "no data" in observed.message
     no_elderly = check("beds_per_1000_elderly", "ge", 39, BedTotals(total_beds=10), elderly=None)
     assert no_elderly.met is None
@@ -89,11 +120,17 @@ def test_share_gaps_are_the_least_sufficient_numbers(
     part = int(total * part_frac)
     t = Fraction(pct, 100)
     threshold = pct / 100
-    raise_check = check(
-        "nursing_share", "ge", threshold, BedTotals(total_beds=total, nursing_beds=part)
-    )
+    raise_check = check("nursing_share", "ge", threshold, institutional(total, part))
     assert raise_check.gap_beds == _smallest(lambda x: Fraction(part + x, total) >= t)
     assert raise_check.gap_beds_if_added == _smallest(lambda x: Fraction(part + x, total + x) >= t)
+    above = check("nursing_share", "gt", threshold, institutional(total, part))
+    if above.gap_beds is not None:
+        assert above.gap_beds == _smallest(lambda x: Fraction(part + x, total) > t)
+    else:  # not enough ordinary beds left to convert
+        assert Fraction(total, total) <= t or all(
+            Fraction(part + x, total) <= t for x in range(total - part + 1)
+        )
+    assert above.gap_beds_if_added == _smallest(lambda x: Fraction(part + x, total + x) > t)
     lower = check(
         "government_operated_share",
         "le",
@@ -119,4 +156,4 @@ def test_beds_per_thousand_gap_is_least_sufficient(total: int, elderly: int, per
 
 def test_unknown_comparator_is_refused() -> None:
     with pytest.raises(ValueError, match="comparator"):
-        is_met(0.5, "gt", 0.4)
+        is_met(0.5, "gte", 0.4)

@@ -11,11 +11,14 @@ from services.beds.indicators import BedTotals, indicators, per_thousand, share
 
 def test_hand_computed_indicators() -> None:
     # 200 beds: 120 nursing, 30 dementia, 155 occupied; 140 private, 50 public-run, 10 unknown;
-    # 100,000 residents aged 60+; 2 central homes of which 1 has >= 70 % nursing beds.
+    # 100,000 residents aged 60+; 2 central homes of which 1 has >= 70 % nursing beds;
+    # 150 of the beds (90 nursing) are in institutions, 50 (30 nursing) in community centres.
     totals = BedTotals(
         facilities=4,
         total_beds=200,
         nursing_beds=120,
+        institutional_beds=150,
+        institutional_nursing_beds=90,
         dementia_beds=30,
         occupied_beds=155,
         private_beds=140,
@@ -70,6 +73,8 @@ def test_shares_are_fractions_and_operation_modes_add_up(
     totals = BedTotals(
         total_beds=total,
         nursing_beds=int(total * nursing_frac),
+        institutional_beds=total,
+        institutional_nursing_beds=int(total * nursing_frac),
         private_beds=private,
         government_beds=government,
         unknown_mode_beds=total - private - government,

@@ -92,6 +92,8 @@ def test_hand_computed_city_rollup(sessions: Any) -> None:
         facilities=4,
         total_beds=200,
         nursing_beds=120,
+        institutional_beds=190,  # the care centre's 10 beds are not an institution's
+        institutional_nursing_beds=120,
         dementia_beds=10,
         occupied_beds=155,
         private_beds=140,
@@ -158,6 +160,9 @@ def brute_force(
         if r["period"] == period and r["region"] and r["region"].startswith(prefix)
     ]
     central = [r for r in inside if r["type"] in CENTRAL_HOME_TYPES and r["total"] > 0]
+    institutions = [
+        r for r in inside if r["type"] in ("nursing_home", "township_home", "embedded_home")
+    ]
     meeting = [r for r in central if r["nursing"] / r["total"] >= 0.7 - 1e-12]
     gap = 0
     for r in central:
@@ -169,6 +174,8 @@ def brute_force(
         facilities=len(inside),
         total_beds=sum(r["total"] for r in inside),
         nursing_beds=sum(r["nursing"] for r in inside),
+        institutional_beds=sum(r["total"] for r in institutions),
+        institutional_nursing_beds=sum(r["nursing"] for r in institutions),
         dementia_beds=sum(r["dementia"] for r in inside),
         occupied_beds=sum(r["occupied"] for r in inside),
         private_beds=sum(r["total"] for r in inside if r["mode"] in PRIVATE_MODES),

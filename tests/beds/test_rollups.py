@@ -47,10 +47,19 @@ def expected(
         return sum(values) / total if total else None
 
     central = [r for r in inside if r["type"] in CENTRAL_HOME_TYPES and r["total"] > 0]
+    # 养老机构护理型床位占比: institutions only (nursing homes, township homes, embedded homes).
+    institutions = [
+        r for r in inside if r["type"] in ("nursing_home", "township_home", "embedded_home")
+    ]
+    institutional_beds = sum(r["total"] for r in institutions)
     return {
         "total_beds": total,
         "nursing_beds": sum(r["nursing"] for r in inside),
-        "nursing_share": share([r["nursing"] for r in inside]),
+        "nursing_share": (
+            sum(r["nursing"] for r in institutions) / institutional_beds
+            if institutional_beds
+            else None
+        ),
         "occupancy_rate": share([r["occupied"] for r in inside]),
         "private_operated_share": share([r["total"] for r in inside if r["mode"] in PRIVATE_MODES]),
         "government_operated_share": share(

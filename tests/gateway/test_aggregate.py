@@ -35,6 +35,16 @@ COMPLIANCE = {
     ]
 }
 COVERAGE = {"run_id": 4, "covered_share": 0.81}
+PLANS = [
+    {
+        "indicator": "street_center_coverage",
+        "value": 0.5,
+        "numerator": 3,
+        "denominator": 6,
+        "unit": "share",
+        "targets": [],
+    }
+]
 
 
 def can_dashboard(upstreams: dict[str, Stub]) -> None:
@@ -44,6 +54,7 @@ def can_dashboard(upstreams: dict[str, Stub]) -> None:
     upstreams["facilities"].behaviour.answer("GET", "/api/v1/facilities/snapshot", 200, SNAPSHOT)
     upstreams["beds"].behaviour.answer("GET", "/api/v1/beds/indicators", 200, INDICATORS)
     upstreams["beds"].behaviour.answer("GET", "/api/v1/beds/compliance", 200, COMPLIANCE)
+    upstreams["beds"].behaviour.answer("GET", "/api/v1/plans/indicators", 200, PLANS)
     upstreams["coverage"].behaviour.answer(
         "GET", f"/api/v1/coverage/regions/{CODE}/latest", 200, COVERAGE
     )
@@ -95,6 +106,7 @@ async def test_dashboard_all_parts_fetched_in_parallel(
         "compliance": COMPLIANCE["items"],
     }
     assert body["coverage"] == {"status": "ok", "latest": COVERAGE}
+    assert body["plans"] == {"status": "ok", "indicators": PLANS}
     assert body["unavailable"] == []
     beds_queries = {r["query"] for r in upstreams["beds"].behaviour.received}
     assert beds_queries == {f"region={CODE}&period=2026-10"}
@@ -122,7 +134,8 @@ async def test_dashboard_with_one_upstream_down_returns_the_rest(
         upstreams, gateway_sqlite_url, f"/api/v1/regions/{CODE}/dashboard", retries=0
     )
     body = response.json()
-    assert body["unavailable"] == ["beds"] and body["coverage"]["status"] == "ok"
+    # Plan indicators are served by the beds service too (ADR 0201).
+    assert body["unavailable"] == ["beds", "plans"] and body["coverage"]["status"] == "ok"
 
 
 async def test_dashboard_of_an_unknown_region_and_without_a_key(
