@@ -13,8 +13,9 @@ import copy
 import time
 from typing import Any
 
+from gateway import routing
 from gateway.context import Gateway
-from gateway.proxy import ROUTES_TO
+from gateway.routing import Upstream
 
 CACHE_S = 60.0
 RETRY_S = 5.0
@@ -35,12 +36,12 @@ SECURITY_SCHEMES = {
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
-def public_paths(service: str, document: dict[str, Any]) -> dict[str, Any]:
+def public_paths(service: Upstream, document: dict[str, Any]) -> dict[str, Any]:
     """The service's path items the gateway exposes, internal operations removed."""
-    prefixes = tuple(prefix for prefix, target in ROUTES_TO.items() if target == service)
     out: dict[str, Any] = {}
     for path, item in (document.get("paths") or {}).items():
-        if not path.startswith(prefixes):
+        route = routing.resolve(routing.concrete_path(path))
+        if route is None or route.upstream != service:
             continue
         kept = {
             key: op

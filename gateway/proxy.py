@@ -1,4 +1,4 @@
-"""The reverse proxy: /api/v1/facilities|regions|beds|coverage/… and /ogc/… to their service.
+"""The reverse proxy: each path the route table (gateway/routing.py) gives a service, to it.
 
 Per request: identify the caller, authorize, rate-limit, then forward with
 hop-by-hop and client identity headers removed, the verified identity signed,
@@ -8,20 +8,19 @@ and ``ETag`` pass through untouched, so registry reads answer 304s end to end.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from types import SimpleNamespace
+from collections.abc import AsyncIterator
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from gateway import policy
 from gateway.caller import admit, client_ip, identify, read_write_body
 from gateway.clients import UpstreamAnswer
 from gateway.context import gateway_of
+from gateway.paths import forwardable_query
+from gateway.routing import Route
 from services.common.context import REQUEST_ID_HEADER
-from services.common.errors import BadRequest
 from services.common.identity import sign_identity
 
 HOP_BY_HOP = frozenset(
@@ -53,23 +52,6 @@ _DROP_REQUEST = HOP_BY_HOP | {
 #: Never copied back: hop-by-hop, or set again by our own server and middleware.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server", "x-request-id"}
 IDENTITY_PREFIX = "x-carecircle-"
-
-ROUTES_TO = {
-    "/api/v1/facilities": "facilities",
-    "/api/v1/regions": "facilities",
-    "/ogc": "facilities",
-    "/api/v1/beds": "beds",
-    "/api/v1/coverage": "coverage",
-}
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def clean_path(path: str) -> bool:
-    """True when no segment is empty (``//``), ``.`` or ``..`` (a trailing slash is fine)."""
-    segments = path.split("/")[1:]
-    if segments and segments[-1] == "":
-        segments = segments[:-1]
-    return all(segment not in ("", ".", "..") for segment in segments)
 
 
 def first_values(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
@@ -150,26 +132,23 @@ class ProxiedAnswer(Response):
         self.background = None
 
 
-async def proxy(request: Request, prefix: str) -> Response:
+async def proxy(request: Request, route: Route) -> Response:
+    """Forward one request to ``route``'s upstream; ``request``'s path passed gateway/paths.py."""
     gateway = gateway_of(request)
-    upstream = gateway.upstreams[ROUTES_TO[prefix]]
+    upstream = gateway.upstreams[route.upstream]
     method = request.method
     path = request.scope["path"]  # read from the scope: Request.url builds a URL object each time
-    query = request.scope["query_string"].decode("latin-1")
-    if not clean_path(path):
-        # A dot segment would be resolved after our checks and could reach another route.
-        raise BadRequest(f"path {path!r} has empty, '.' or '..' segments", field="path")
+    query = forwardable_query(request.scope["query_string"])
     client = client_ip(request, gateway.settings.trust_forwarded_for)
     identity = await identify(gateway, request, client)
     # Role and quota first: a body is read (up to 1 MiB parsed) only for a caller who may send it.
-    policy.authorize(identity, method, path)
-    await admit(gateway, request, identity, heavy=policy.is_heavy(method, path), client=client)
+    policy.check(identity, method, path, route)
+    await admit(gateway, request, identity, heavy=policy.is_heavy(method, route), client=client)
     body: bytes | AsyncIterator[bytes] | None = None
     if method not in policy.READ_METHODS:
         body, parsed = await read_write_body(gateway, request)
-        policy.authorize(
-            identity, method, path, policy.scope_of(path, request.query_params, parsed)
-        )
+        scope = policy.scope_of(path, request.query_params, parsed)
+        policy.check(identity, method, path, route, scope)
 
     raw = request.scope["headers"]
     first = first_values(raw)
@@ -212,26 +191,3 @@ async def proxy(request: Request, prefix: str) -> Response:
     if answer.status >= 200 and answer.status not in (204, 304):
         out_headers.append((b"content-length", str(len(body)).encode("latin-1")))
     return ProxiedAnswer(answer.status, body, out_headers)
-
-
-def _endpoint(prefix: str, template: str) -> Callable[[Request], Awaitable[Response]]:
-    label = SimpleNamespace(path=template)  # what the access log and metrics name the route
-
-    async def endpoint(request: Request) -> Response:
-        request.scope["route"] = label
-        return await proxy(request, prefix)
-
-    return endpoint
-
-
-def proxy_routes() -> list[Route]:
-    """Exact prefix and everything below it, for each public prefix."""
-    routes = []
-    for prefix in ROUTES_TO:
-        for template in (prefix, prefix + "/{rest:path}"):
-            routes.append(
-                Route(
-                    template, _endpoint(prefix, template), methods=METHODS, include_in_schema=False
-                )
-            )
-    return routes
