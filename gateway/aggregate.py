@@ -11,14 +11,23 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from gateway import ranking
 from gateway.clients import UpstreamAnswer
 from gateway.context import Gateway
-from services.common.errors import CareError, NotFound, ServiceUnavailable
+from services.common.errors import (
+    CareError,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    UpstreamError,
+)
 from services.common.identity import Identity, sign_identity
 
 BEDS_CONCURRENCY = 10
@@ -42,7 +51,38 @@ async def _part(call: Awaitable[UpstreamAnswer], timeout_s: float) -> tuple[str,
         return "none", None
     if answer.status >= 400:
         return "unavailable", f"answered {answer.status}"
-    return "ok", answer.json()
+    try:
+        return "ok", answer.json()
+    except orjson.JSONDecodeError:
+        return "unavailable", "answered with invalid JSON"
+
+
+def relayed(answer: UpstreamAnswer, upstream: str) -> CareError:
+    """A service's error answer to a part the view cannot do without, as the view's own error.
+
+    A 4xx is the caller's mistake in a parameter the gateway passed on (the same name
+    here): it keeps its status and the service's ``errors`` naming the field. Anything
+    else is a 502 naming the service.
+    """
+    try:
+        problem = answer.json()
+    except orjson.JSONDecodeError:
+        problem = None
+    if not isinstance(problem, dict):
+        problem = {}
+    detail = str(problem.get("detail") or f"upstream {upstream} answered {answer.status}")
+    if answer.status == 422:
+        return InvalidInput(detail, errors=problem.get("errors") or [])
+    if 400 <= answer.status < 500:
+        error = CareError(detail, errors=problem.get("errors") or [])
+        error.status, error.title = answer.status, HTTPStatus(answer.status).phrase
+        error.slug = error.title.lower().replace(" ", "-")
+        return error
+    return UpstreamError(
+        f"upstream {upstream} failed (it answered {answer.status})",
+        upstream=upstream,
+        upstream_status=answer.status,
+    )
 
 
 def _unavailable(name: str, reason: Any) -> dict[str, Any]:
@@ -151,10 +191,13 @@ async def nearby(
             "upstream facilities did not answer in time", upstream="facilities"
         ) from exc
     if found.status >= 400:
-        raise ServiceUnavailable(
-            f"upstream facilities answered {found.status}", upstream="facilities"
-        )
-    stations = found.json().get("items", [])
+        raise relayed(found, "facilities")
+    try:
+        stations = found.json().get("items", [])
+    except (orjson.JSONDecodeError, AttributeError) as exc:
+        raise UpstreamError(
+            "upstream facilities answered with invalid JSON", upstream="facilities"
+        ) from exc
     walk_call = up["coverage"].post_json(
         "/api/v1/coverage/walk-times",
         {
