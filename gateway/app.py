@@ -57,6 +57,7 @@ def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
             "heavy": Quota.parse("heavy", settings.rate_limit_heavy),
             "auth_failures": Quota.parse("bad-credentials", settings.rate_limit_auth_failures),
         },
+        forwarded=settings.forwarded_for(),
     )
 
 

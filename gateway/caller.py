@@ -11,16 +11,19 @@ from fastapi import Depends, Request
 
 from gateway import policy
 from gateway.context import Gateway, gateway_of
+from gateway.forwarded import ForwardedFor
 from services.common.errors import InvalidInput, PayloadTooLarge, Unauthorized
 from services.common.identity import Identity
 
 
-def client_ip(request: Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",", 1)[0].strip()
-    return request.client.host if request.client else "unknown"
+def client_ip(request: Request, forwarded: ForwardedFor | None) -> str:
+    """The caller's address: the socket's peer, or what trusted proxies say (gateway/forwarded.py)."""
+    client = request.scope.get("client")
+    peer = client[0] if client else "unknown"
+    if forwarded is None:
+        return peer
+    values = [v.decode("latin-1") for k, v in request.scope["headers"] if k == b"x-forwarded-for"]
+    return forwarded.client(peer, ", ".join(values) if values else None)
 
 
 async def identify(gateway: Gateway, request: Request, client: str) -> Identity | None:
@@ -63,7 +66,7 @@ async def admit(
     ``client`` is the caller's address when the caller already worked it out.
     """
     if identity is None:
-        caller = "ip:" + (client or client_ip(request, gateway.settings.trust_forwarded_for))
+        caller = "ip:" + (client or client_ip(request, gateway.forwarded))
         await gateway.limiter.hit(gateway.quotas["anonymous"], caller)
     else:
         caller = identity.subject
@@ -123,7 +126,7 @@ async def _rest(
 async def caller_for_route(request: Request) -> Identity | None:
     """Dependency for the gateway's own routes: identify, authorize (by path), rate-limit."""
     gateway = gateway_of(request)
-    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    client = client_ip(request, gateway.forwarded)
     identity = await identify(gateway, request, client)
     policy.authorize(identity, request.method, request.url.path)
     await admit(gateway, request, identity, client=client)

@@ -69,9 +69,10 @@ def _named_in_connection(value: str | None) -> frozenset[str]:
 
 
 def forward_headers(
-    raw: list[tuple[bytes, bytes]], first: dict[bytes, bytes], scheme: str, client: str
+    raw: list[tuple[bytes, bytes]], first: dict[bytes, bytes], scheme: str, peer: str
 ) -> list[tuple[str, str]]:
-    """The request's headers minus hop-by-hop, credentials and any client-sent identity."""
+    """The request's headers minus hop-by-hop, credentials and any client-sent identity;
+    ``X-Forwarded-For`` gets the address the gateway was connected from, as every proxy's."""
     connection = first.get(b"connection")
     connection_named = _named_in_connection(connection.decode("latin-1") if connection else None)
     out = []
@@ -81,9 +82,7 @@ def forward_headers(
             continue
         out.append((name, raw_value.decode("latin-1")))
     previous = first.get(b"x-forwarded-for")
-    out.append(
-        ("x-forwarded-for", f"{previous.decode('latin-1')}, {client}" if previous else client)
-    )
+    out.append(("x-forwarded-for", f"{previous.decode('latin-1')}, {peer}" if previous else peer))
     # The public address, so services build links (OGC next/prev, Location) that callers can follow.
     host = first.get(b"host")
     if host is not None:
@@ -139,7 +138,7 @@ async def proxy(request: Request, route: Route) -> Response:
     method = request.method
     path = request.scope["path"]  # read from the scope: Request.url builds a URL object each time
     query = forwardable_query(request.scope["query_string"])
-    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    client = client_ip(request, gateway.forwarded)
     identity = await identify(gateway, request, client)
     # Role and quota first: a body is read (up to 1 MiB parsed) only for a caller who may send it.
     policy.check(identity, method, path, route)
@@ -152,7 +151,8 @@ async def proxy(request: Request, route: Route) -> Response:
 
     raw = request.scope["headers"]
     first = first_values(raw)
-    headers = forward_headers(raw, first, request.scope.get("scheme", "http"), client)
+    peer = request.scope.get("client") or ("unknown", 0)
+    headers = forward_headers(raw, first, request.scope.get("scheme", "http"), peer[0])
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         headers.append((REQUEST_ID_HEADER, request_id))

@@ -100,6 +100,10 @@ def serve(
         http="httptools",
         log_config=None,
         access_log=False,
+        # uvicorn would take X-Forwarded-For/-Proto from any peer in FORWARDED_ALLOW_IPS
+        # (loopback by default) and rewrite the client address: the gateway decides whom to
+        # trust (GATEWAY_TRUST_FORWARDED_FOR), and the services trust no forwarded header.
+        proxy_headers=False,
     )
 
 

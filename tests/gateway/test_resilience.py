@@ -279,7 +279,9 @@ async def test_callers_mistakes_and_one_requests_failures_never_open_a_breaker(
         assert (await client.get("/api/v1/facilities/1")).status_code == 200
         metrics = (await client.get("/metrics")).text
         assert 'gateway_upstream_breaker_state{upstream="facilities"} 0.0' in metrics
-        assert 'gateway_upstream_calls_total{outcome="http_5xx",upstream="facilities"} 8.0' in metrics
+        assert (
+            'gateway_upstream_calls_total{outcome="http_5xx",upstream="facilities"} 8.0' in metrics
+        )
 
 
 async def test_two_anonymous_requests_cannot_open_a_breaker(
