@@ -85,6 +85,7 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
             "Retry-After",
             "X-Request-ID",
             "Idempotent-Replayed",
+            "X-Degraded",
         ],
         "max_age": 600,
     }

@@ -391,16 +391,15 @@ class Upstream:
     async def post_json(
         self,
         path: str,
-        payload: Any,
+        body: bytes,
         *,
         timeout_s: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> UpstreamAnswer:
+        """A POST of a JSON ``body`` (already serialized: a signed identity covers its bytes)."""
         merged = _with_request_id(headers)
         merged["Content-Type"] = "application/json"
-        return await self.request(
-            "POST", path, headers=merged, body=orjson.dumps(payload), timeout_s=timeout_s
-        )
+        return await self.request("POST", path, headers=merged, body=body, timeout_s=timeout_s)
 
 
 def _with_request_id(headers: Mapping[str, str] | None) -> dict[str, str]:

@@ -15,13 +15,15 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway import policy
+from gateway.bodies import SpooledBody, WriteBody
 from gateway.caller import admit, client_ip, identify, read_write_body
 from gateway.clients import UpstreamAnswer
 from gateway.context import gateway_of
 from gateway.paths import forwardable_query
 from gateway.routing import Route
 from services.common.context import REQUEST_ID_HEADER
-from services.common.identity import sign_identity
+from services.common.errors import CareError
+from services.common.identity import EMPTY_BODY_SHA256, Binding, sign_identity
 
 HOP_BY_HOP = frozenset(
     {
@@ -144,10 +146,18 @@ async def proxy(request: Request, route: Route) -> Response:
     policy.check(identity, method, path, route)
     await admit(gateway, request, identity, heavy=policy.is_heavy(method, route), client=client)
     body: bytes | AsyncIterator[bytes] | None = None
+    body_sha256 = EMPTY_BODY_SHA256
+    written: WriteBody | None = None
     if method not in policy.READ_METHODS:
-        body, parsed = await read_write_body(gateway, request)
-        scope = policy.scope_of(path, request.query_params, parsed)
-        policy.check(identity, method, path, route, scope)
+        written = await read_write_body(gateway, request)
+        try:
+            scope = policy.scope_of(path, request.query_params, written.parsed)
+            policy.check(identity, method, path, route, scope)
+        except CareError:
+            if isinstance(written.content, SpooledBody):
+                written.content.close()
+            raise
+        body, body_sha256 = written.for_upstream(), written.sha256
 
     raw = request.scope["headers"]
     first = first_values(raw)
@@ -156,10 +166,16 @@ async def proxy(request: Request, route: Route) -> Response:
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         headers.append((REQUEST_ID_HEADER, request_id))
-    if identity is not None and gateway.settings.identity_secret:
-        headers.extend(sign_identity(identity, gateway.settings.identity_secret).items())
     path_qs = path + ("?" + query if query else "")
-    answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
+    if identity is not None and gateway.settings.identity_secret:
+        binding = Binding(method, path_qs, body_sha256)
+        headers.extend(sign_identity(identity, gateway.settings.identity_secret, binding).items())
+    try:
+        answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
+    finally:
+        if written is not None and isinstance(written.content, SpooledBody):
+            written.content.close()  # sent, or never to be: the temporary file goes
+
     out_headers = backward_headers(answer, upstream.base_url)
     if_none_match = first.get(b"if-none-match")
     if (

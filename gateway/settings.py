@@ -86,6 +86,12 @@ class GatewaySettings(ServiceSettings):
         "the rightmost address outside them (forwarded_for_hops is then not used)",
     )
 
+    allow_without_identity_secret: bool = Field(
+        False,
+        description="let `carecircle serve gateway` bind a non-loopback address without "
+        "CARECIRCLE_IDENTITY_SECRET (the services then cannot tell who is calling)",
+    )
+
     # Resilience, per upstream.
     upstream_timeout_s: float = Field(10.0, gt=0, description="total time for one upstream call")
     upstream_timeouts_s: dict[str, float] = Field(

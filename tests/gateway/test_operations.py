@@ -12,7 +12,7 @@ from gateway import openapi
 from gateway.app import create_app
 from services.facilities.app import create_app as create_facilities_app
 from services.facilities.settings import FacilitiesSettings
-from tests.gateway.conftest import SECRET, Stub, close_app, make_settings
+from tests.gateway.conftest import SECRET, Stub, close_app, make_settings, new_key
 from tests.servers import free_port, running_app
 
 
@@ -146,9 +146,18 @@ async def test_readiness_aggregates_the_upstreams(
     for overrides, strict, status, label in cases:
         app = create_app(make_settings(gateway_sqlite_url, upstreams, **overrides))
         try:
-            response = await get(app, f"/readyz?strict={str(strict).lower()}")
+            path = f"/readyz?strict={str(strict).lower()}"
+            public = await get(app, path)
+            admin = {"X-API-Key": new_key(app, "admin")}
+            planner = {"X-API-Key": new_key(app, "planner")}
+            response = await get(app, path, headers=admin)
+            for_planner = await get(app, path, headers=planner)
         finally:
             await close_app(app)
+        # The public (and any non-admin) sees the status, never upstream URLs or revisions.
+        for answer in (public, for_planner):
+            assert answer.status_code == status
+            assert answer.json() == {"status": label, "service": "gateway"}
         assert (response.status_code, response.json()["status"]) == (status, label)
         checks = response.json()["checks"]
         assert checks["database"]["ready"] is True

@@ -13,7 +13,7 @@ from gateway.app import create_app
 from gateway.paths import path_problem
 from gateway.settings import GatewaySettings
 from services.common.app import GZIP_MIN_BYTES
-from services.common.identity import Identity, sign_identity
+from services.common.identity import Binding, Identity, sign_identity
 from services.facilities.app import create_app as create_facilities_app
 from services.facilities.settings import FacilitiesSettings
 from tests.gateway.conftest import SECRET, Stub, close_app, make_settings, new_key
@@ -48,9 +48,10 @@ async def test_forged_identity_headers_never_reach_the_real_service(
     app = create_app(make_settings(gateway_sqlite_url, upstreams, facilities_url=facilities_url))
     admin = new_key(app, "admin")
     official = new_key(app, "official", region_code="110105000000")
-    forged_admin = sign_identity(Identity("user:mallory", "admin"), "not-the-secret")
+    post = Binding.of("POST", "/api/v1/facilities")
+    forged_admin = sign_identity(Identity("user:mallory", "admin"), "not-the-secret", post)
     genuine_admin_signature = sign_identity(
-        Identity("user:mallory", "admin"), SECRET
+        Identity("user:mallory", "admin"), SECRET, post
     )  # even a real one is stripped
     try:
         await _forged_headers_scenario(
@@ -128,6 +129,28 @@ async def _forged_headers_scenario(
             "/api/v1/facilities/snapshot", headers={"If-None-Match": response.headers["etag"]}
         )
         assert response.status_code == 304
+
+
+async def test_a_captured_identity_works_only_for_its_own_request(facilities_url: str) -> None:
+    """Straight to the real service: headers signed for one request are refused with another
+    body, path or method (they were accepted with any, for five minutes)."""
+    admin = Identity("user:root", "admin")
+    body = orjson.dumps({**FACILITY, "region_code": "110106000000"})
+    captured = sign_identity(admin, SECRET, Binding.of("POST", "/api/v1/facilities", body))
+    json_headers = {**captured, "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=facilities_url) as direct:
+        replays = [
+            ("POST", "/api/v1/facilities", body.replace(b"110106", b"110105")),
+            ("POST", "/api/v1/facilities?dry_run=true", body),
+            ("POST", "/api/v1/facilities/import", body),
+            ("PUT", "/api/v1/facilities/1", body),
+        ]
+        for method, path, content in replays:
+            response = await direct.request(method, path, content=content, headers=json_headers)
+            assert response.status_code == 401, (method, path, response.text)
+            assert "does not verify" in response.json()["detail"]
+        response = await direct.post("/api/v1/facilities", content=body, headers=json_headers)
+        assert response.status_code == 201, response.text
 
 
 async def test_request_id_is_kept_or_made_and_forwarded(

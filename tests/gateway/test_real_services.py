@@ -146,7 +146,7 @@ async def test_roles_end_to_end(services: dict[str, str], gateway_sqlite_url: st
 
             # The aggregated views over the real services, coverage being down.
             nearby = (await gw.get("/api/v1/nearby?lon=116.46&lat=39.89&k=2&radius_m=20000")).json()
-            assert nearby["ranking"] == "straight_line" and nearby["degraded"] == ["coverage"]
+            assert nearby["ranking"] == "straight_line" and nearby["degraded"] == ["walk_minutes"]
             assert [(s["id"], s["free_beds"]) for s in nearby["items"]] == [(a_id, 8), (b_id, 8)]
             board = (await as_("planner", "GET", "/api/v1/regions/110105/dashboard")).json()
             assert board["unavailable"] == ["coverage"]
