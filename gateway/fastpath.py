@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.paths import path_problem
 from gateway.proxy import proxy
@@ -73,7 +73,28 @@ class GatewayApp(FastAPI):
                 scope["app"] = self
                 await self.fast_path(scope, receive, send)
                 return
+            await self._own_route(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    async def _own_route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's stack, minus one habit: Starlette's outermost error middleware sends the
+        500 answer and then re-raises, and uvicorn closes the connection of any request whose
+        app raised, so the client's next request on it got no answer. The error has been
+        rendered and logged by then; once the whole answer is out, it stops here."""
+        answered = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = True
+
+        try:
+            await super().__call__(scope, receive, tracking_send)
+        except Exception:
+            if not answered:
+                raise
 
 
 class ProxyFastPath:
