@@ -62,6 +62,8 @@ class Route:
         Rules for GET/HEAD/OPTIONS and for every other method.
     heavy
         Writes cost seconds of CPU upstream: a tighter per-caller quota applies on top.
+    aggregates
+        A gateway route that calls services (an aggregated view), so may answer 502/503/504.
     """
 
     template: str
@@ -69,6 +71,7 @@ class Route:
     read: Rule
     write: Rule
     heavy: bool = False
+    aggregates: bool = False
 
     @property
     def proxied(self) -> bool:
@@ -101,8 +104,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/coverage", "coverage", _MEMBERS, Rule(frozenset({"planner"})), heavy=True),
     Route("/api/v1/coverage/walk-times", "coverage", _MEMBERS, _MEMBERS, heavy=True),
     # The gateway's own routes.
-    Route("/api/v1/nearby", GATEWAY, _PUBLIC, _ADMIN),
-    Route("/api/v1/regions/{code}/dashboard", GATEWAY, _MEMBERS, _ADMIN),
+    Route("/api/v1/nearby", GATEWAY, _PUBLIC, _ADMIN, aggregates=True),
+    Route("/api/v1/regions/{code}/dashboard", GATEWAY, _MEMBERS, _ADMIN, aggregates=True),
     Route("/api/v1/gateway", GATEWAY, _ADMIN, _ADMIN),  # API keys
     Route("/healthz", GATEWAY, _PUBLIC, _ADMIN),
     Route("/readyz", GATEWAY, _PUBLIC, _ADMIN),  # details for admins only (operations.py)
