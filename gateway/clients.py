@@ -99,6 +99,15 @@ def _about_its_dependency(response: Response) -> bool:
     return response.status != 503 and response.get_header("content-type") == PROBLEM_JSON
 
 
+def _worth_retrying(exc: Exception) -> bool:
+    """A refused or broken connection, a 502 or 503: the work was not done there. Not a
+    timeout or a 504: the work may still be running. (pyreqwest 0.15 reports a slow answer
+    as ``ConnectTimeoutError`` too, so no timeout is retried, connecting or not.)"""
+    if isinstance(exc, _Down):
+        return exc.status != 504
+    return not isinstance(exc, TimeoutError)
+
+
 class _Down(Exception):
     """An upstream 502, 503 or 504: the service (or what stands in front of it) says it is
     down; raised inside the breaker so it counts as a failure."""
@@ -276,7 +285,7 @@ class Upstream:
             try:
                 return await self._once(method, path_qs, headers, body, stream, timeout_s)
             except (_Down, TransportError) as exc:
-                if attempt == attempts or (isinstance(exc, _Down) and exc.status == 504):
+                if attempt == attempts or not _worth_retrying(exc):
                     raise
             self._outcome["retry"].inc()
             await asyncio.sleep(delay_s * (0.5 + random.random()))

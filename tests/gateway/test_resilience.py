@@ -79,6 +79,16 @@ async def test_a_slow_upstream_gives_504(
         response = await client.get("/api/v1/facilities/1")
         assert time.perf_counter() - started < 0.9
         assert_problem(response, 504, "facilities")
+    # A timeout is not retried: the work may still be running there.
+    async with gateway(gateway_sqlite_url, upstreams, upstream_timeout_s=0.2, retries=2) as (
+        client,
+        _,
+    ):
+        upstreams["facilities"].behaviour.received.clear()
+        started = time.perf_counter()
+        assert_problem(await client.get("/api/v1/facilities/1"), 504, "facilities")
+        assert time.perf_counter() - started < 0.9
+        assert len(upstreams["facilities"].behaviour.received) == 1
     # A per-upstream override gives one service more time than the others.
     async with gateway(
         gateway_sqlite_url,
