@@ -49,7 +49,7 @@ STRICT := services/common services/coverage/graph.py services/coverage/reach.py 
 	services/beds/indicators.py services/facilities/crs.py services/facilities/nearby.py \
 	services/facilities/opening_hours.py services/facilities/rtree_lanes.py \
 	services/facilities/nearby_params.py services/facilities/nearby_search.py \
-	services/facilities/nearby_postgis.py gateway/clients.py
+	services/facilities/nearby_postgis.py gateway
 
 type: venv
 	$(BIN)/mypy --strict $(STRICT)

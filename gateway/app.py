@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from gateway import operations, routes, routing
-from gateway.auth import Authenticator
+from gateway.auth import API_KEY_HEADER, Authenticator
 from gateway.clients import Upstream, UpstreamMetrics
 from gateway.context import Gateway
 from gateway.fastpath import GatewayApp, ProxyFastPath
@@ -71,7 +71,7 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
         "allow_origins": origins,
         "allow_methods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
         "allow_headers": [
-            "X-API-Key",
+            API_KEY_HEADER,
             "Authorization",
             "Content-Type",
             "If-Match",
@@ -120,7 +120,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # sent to a service would never be reached, one with no entry would have no rule.
     undeclared = routing.undeclared_gateway_paths(
         [
-            r.path
+            str(getattr(r, "path", ""))
             for router in (operations.router, routes.router, health_router)
             for r in router.routes
         ]

@@ -8,6 +8,7 @@ import anyio
 from fastapi import Depends, Request
 
 from gateway import policy
+from gateway.auth import API_KEY_HEADER
 from gateway.bodies import WriteBody, read_body
 from gateway.context import Gateway, gateway_of
 from gateway.forwarded import ForwardedFor
@@ -36,7 +37,7 @@ async def identify(gateway: Gateway, request: Request, client: str) -> Identity 
     lookup.
     """
     headers = request.headers
-    api_key = headers.get("x-api-key")
+    api_key = headers.get(API_KEY_HEADER)
     authorization = headers.get("authorization")
     if not api_key and not authorization:
         return None

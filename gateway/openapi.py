@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from gateway import routing
+from gateway.auth import API_KEY_HEADER
 from gateway.context import Gateway
 
 CACHE_S = 60.0
@@ -22,7 +23,7 @@ SECURITY_SCHEMES = {
     "ApiKey": {
         "type": "apiKey",
         "in": "header",
-        "name": "X-API-Key",
+        "name": API_KEY_HEADER,
         "description": "a key from `carecircle apikey create`",
     },
     "Bearer": {

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway import policy
+from gateway.auth import API_KEY_HEADER
 from gateway.bodies import SpooledBody, WriteBody
 from gateway.caller import admit, client_ip, identify, read_write_body
 from gateway.clients import UpstreamAnswer
@@ -43,7 +44,7 @@ HOP_BY_HOP = frozenset(
 _DROP_REQUEST = HOP_BY_HOP | {
     "host",
     "content-length",
-    "x-api-key",
+    API_KEY_HEADER.lower(),
     "authorization",
     "accept-encoding",
     "x-forwarded-for",
