@@ -49,7 +49,7 @@ STRICT := services/common services/coverage/graph.py services/coverage/reach.py 
 	services/beds/indicators.py services/facilities/crs.py services/facilities/nearby.py \
 	services/facilities/opening_hours.py services/facilities/rtree_lanes.py \
 	services/facilities/nearby_params.py services/facilities/nearby_search.py \
-	services/facilities/nearby_postgis.py gateway/clients.py \
+	services/facilities/nearby_postgis.py gateway \
 	services/facilities/region_kinds.py services/beds/plans/comparators.py \
 	services/beds/plans/definitions.py services/beds/plans/facility_groups.py \
 	services/beds/plans/figures.py services/beds/plans/registry_figures.py \

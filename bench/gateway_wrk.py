@@ -173,6 +173,7 @@ def uvicorn_process(
         cmd = [
             sys.executable, "-m", "uvicorn", app, "--port", str(port), "--loop", "uvloop",
             "--http", "httptools", "--no-access-log", "--log-level", "warning",
+            "--no-proxy-headers",  # as `carecircle serve`: the app decides whom to trust
         ]  # fmt: skip
         if workers > 1:
             cmd += ["--workers", str(workers)]

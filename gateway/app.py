@@ -10,14 +10,15 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway import operations, proxy, routes
-from gateway.auth import Authenticator
+from gateway import operations, routes, routing
+from gateway.auth import API_KEY_HEADER, Authenticator
 from gateway.clients import Upstream, UpstreamMetrics
 from gateway.context import Gateway
 from gateway.fastpath import GatewayApp, ProxyFastPath
 from gateway.ratelimit import Quota, RateLimiter, make_store
 from gateway.settings import GatewaySettings
 from services.common.app import create_service_app
+from services.common.health import router as health_router
 from services.common.state import ServiceState
 
 log = logging.getLogger("carecircle.gateway")
@@ -56,6 +57,7 @@ def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
             "heavy": Quota.parse("heavy", settings.rate_limit_heavy),
             "auth_failures": Quota.parse("bad-credentials", settings.rate_limit_auth_failures),
         },
+        forwarded=settings.forwarded_for(),
     )
 
 
@@ -69,7 +71,7 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
         "allow_origins": origins,
         "allow_methods": ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
         "allow_headers": [
-            "X-API-Key",
+            API_KEY_HEADER,
             "Authorization",
             "Content-Type",
             "If-Match",
@@ -83,6 +85,7 @@ def cors_options(origins: list[str]) -> dict[str, Any]:
             "Retry-After",
             "X-Request-ID",
             "Idempotent-Replayed",
+            "X-Degraded",
         ],
         "max_age": 600,
     }
@@ -108,15 +111,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     assert isinstance(app, GatewayApp)
     state: ServiceState = app.state.service
     state.extras["gateway"] = build_gateway(settings, state)
-    # Our /readyz, /openapi.json and /docs replace the generic ones; proxied prefixes come last,
-    # so /api/v1/regions/{code}/dashboard is never taken for a facilities-service path.
+    # Our /readyz, /openapi.json and /docs replace the generic ones.
     app.router.routes[:] = [
         r for r in app.router.routes if getattr(r, "path", None) not in _REPLACED
     ]
     app.router.routes[:0] = operations.router.routes
-    app.router.routes.extend(
-        proxy.proxy_routes()
-    )  # documented fallbacks; ProxyFastPath answers first
+    # Every path FastAPI answers must be the gateway's in the route table: one that the table
+    # sent to a service would never be reached, one with no entry would have no rule.
+    undeclared = routing.undeclared_gateway_paths(
+        [
+            str(getattr(r, "path", ""))
+            for router in (operations.router, routes.router, health_router)
+            for r in router.routes
+        ]
+    )
+    if undeclared:
+        raise RuntimeError(f"gateway routes missing from gateway/routing.py: {undeclared}")
     cors = None
     if settings.cors_origins:
         options = cors_options(settings.cors_origins)

@@ -21,7 +21,7 @@ from gateway.settings import GatewaySettings
 from services.common.errors import Unauthorized
 from services.common.identity import ROLES, Identity
 
-API_KEY_HEADER = "x-api-key"
+API_KEY_HEADER = "X-API-Key"  #: where callers send an API key (HTTP names are case-blind)
 CLOCK_LEEWAY_S = 30
 MAX_CACHED_KEYS = 10_000
 

@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
-import orjson
 from fastapi import Depends, Request
 
 from gateway import policy
+from gateway.auth import API_KEY_HEADER
+from gateway.bodies import WriteBody, read_body
 from gateway.context import Gateway, gateway_of
-from services.common.errors import InvalidInput, PayloadTooLarge, Unauthorized
+from gateway.forwarded import ForwardedFor
+from services.common.errors import Unauthorized
 from services.common.identity import Identity
 
 
-def client_ip(request: Request, trust_forwarded_for: bool) -> str:
-    if trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",", 1)[0].strip()
-    return request.client.host if request.client else "unknown"
+def client_ip(request: Request, forwarded: ForwardedFor | None) -> str:
+    """The caller's address: the socket's peer, or what trusted proxies say (gateway/forwarded.py)."""
+    client = request.scope.get("client")
+    peer = client[0] if client else "unknown"
+    if forwarded is None:
+        return peer
+    values = [v.decode("latin-1") for k, v in request.scope["headers"] if k == b"x-forwarded-for"]
+    return forwarded.client(peer, ", ".join(values) if values else None)
 
 
 async def identify(gateway: Gateway, request: Request, client: str) -> Identity | None:
@@ -34,7 +37,7 @@ async def identify(gateway: Gateway, request: Request, client: str) -> Identity 
     lookup.
     """
     headers = request.headers
-    api_key = headers.get("x-api-key")
+    api_key = headers.get(API_KEY_HEADER)
     authorization = headers.get("authorization")
     if not api_key and not authorization:
         return None
@@ -63,7 +66,7 @@ async def admit(
     ``client`` is the caller's address when the caller already worked it out.
     """
     if identity is None:
-        caller = "ip:" + (client or client_ip(request, gateway.settings.trust_forwarded_for))
+        caller = "ip:" + (client or client_ip(request, gateway.forwarded))
         await gateway.limiter.hit(gateway.quotas["anonymous"], caller)
     else:
         caller = identity.subject
@@ -73,57 +76,23 @@ async def admit(
         await gateway.limiter.hit(gateway.quotas["heavy"], caller)
 
 
-async def read_write_body(
-    gateway: Gateway, request: Request
-) -> tuple[bytes | AsyncIterator[bytes], Any]:
-    """A write's body and, when it is small JSON, its parsed value (for region/facility checks).
-
-    Bodies up to ``inspect_body_bytes`` are buffered and parsed; larger ones (bulk
-    imports) stream on to the service unparsed, which checks every row itself.
-    Above ``max_write_body_bytes`` the answer is 413.
-    """
+async def read_write_body(gateway: Gateway, request: Request) -> WriteBody:
+    """A write's whole body, its digest and, when it is small JSON, its parsed value (for the
+    region/facility checks); 413 above ``max_write_body_bytes`` (gateway/bodies.py)."""
     settings = gateway.settings
-    cap, window = settings.max_write_body_bytes, settings.inspect_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > cap:
-        raise PayloadTooLarge(
-            f"request body of {declared} bytes exceeds {cap} bytes", limit_bytes=cap
-        )
-    stream = request.stream().__aiter__()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in stream:
-        size += len(chunk)
-        if size > cap:
-            raise PayloadTooLarge(f"request body exceeds {cap} bytes", limit_bytes=cap)
-        chunks.append(chunk)
-        if size > window:
-            return _rest(b"".join(chunks), stream, size, cap), None
-    body = b"".join(chunks)
-    parsed: Any = None
-    if body and "json" in request.headers.get("content-type", ""):
-        try:
-            parsed = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidInput(f"request body is not valid JSON: {exc}", field="body") from exc
-    return body, parsed
-
-
-async def _rest(
-    head: bytes, stream: AsyncIterator[bytes], size: int, cap: int
-) -> AsyncIterator[bytes]:
-    yield head
-    async for chunk in stream:
-        size += len(chunk)
-        if size > cap:
-            raise PayloadTooLarge(f"request body exceeds {cap} bytes", limit_bytes=cap)
-        yield chunk
+    return await read_body(
+        request.stream(),
+        declared_length=request.headers.get("content-length"),
+        content_type=request.headers.get("content-type", ""),
+        cap_bytes=settings.max_write_body_bytes,
+        window_bytes=settings.inspect_body_bytes,
+    )
 
 
 async def caller_for_route(request: Request) -> Identity | None:
     """Dependency for the gateway's own routes: identify, authorize (by path), rate-limit."""
     gateway = gateway_of(request)
-    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    client = client_ip(request, gateway.forwarded)
     identity = await identify(gateway, request, client)
     policy.authorize(identity, request.method, request.url.path)
     await admit(gateway, request, identity, client=client)

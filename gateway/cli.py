@@ -1,10 +1,59 @@
-"""``carecircle`` commands of the gateway (API keys)."""
+"""``carecircle`` commands of the gateway (API keys) and the checks before ``serve gateway``."""
 
 from __future__ import annotations
 
+from ipaddress import ip_address
+from typing import TYPE_CHECKING
+
 import typer
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from gateway.settings import GatewaySettings
+
 ROLES_HELP = "public, operator, official, planner or admin"
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server reachable from this machine only."""
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
+def serve_refusal(host: str, settings: GatewaySettings) -> str | None:
+    """Why ``carecircle serve gateway --host HOST`` must not start, or None.
+
+    Without ``CARECIRCLE_IDENTITY_SECRET`` the gateway cannot tell the services who is
+    calling, so they either refuse every write or (not requiring identity) accept anyone's:
+    fine on loopback for development, not on an address others reach, unless the operator
+    says so with ``GATEWAY_ALLOW_WITHOUT_IDENTITY_SECRET=true``.
+    """
+    if settings.identity_secret or is_loopback(host) or settings.allow_without_identity_secret:
+        return None
+    return (
+        f"refusing to serve the gateway on {host} without CARECIRCLE_IDENTITY_SECRET: the services "
+        "could not tell who is calling. Set the secret (the same in every service), bind "
+        "127.0.0.1, or set GATEWAY_ALLOW_WITHOUT_IDENTITY_SECRET=true to do it anyway."
+    )
+
+
+def before_serve(host: str, workers: int) -> None:
+    """Warn about, or refuse (exit 2), what ``carecircle serve gateway`` was asked to do."""
+    from gateway.settings import GatewaySettings, worker_warnings
+
+    settings = GatewaySettings()
+    for warning in worker_warnings(settings, workers):
+        typer.echo(f"warning: {warning}", err=True)
+    refusal = serve_refusal(host, settings)
+    if refusal is not None:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
@@ -83,7 +132,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(apikey, name="apikey")
 
 
-def _write_sessions(migrate_first: bool):  # type: ignore[no-untyped-def]
+def _write_sessions(migrate_first: bool) -> sessionmaker[Session]:
     from gateway.settings import GatewaySettings
     from services.common.db import make_engine, make_session_factory
     from services.common.migrate import upgrade

@@ -3,15 +3,17 @@
 The client is pyreqwest (Rust's reqwest and hyper behind a Python API), chosen
 over aiohttp, aiosonic, rnet and httpx by measurement: it costs the gateway the
 least CPU per proxied request (bench/gateway_clients.py, docs/decisions/0300).
-Every call goes through the upstream's breaker (aiobreaker): connection
-failures, timeouts and 5xx answers count as failures; after
-``breaker_fail_max`` in a row the breaker opens and calls fail at once (503,
-``Retry-After``) until ``breaker_reset_s`` has passed; then one trial call
-decides whether it closes again. aiobreaker itself lets every concurrent call
-through while half-open, so ``Upstream`` lets one trial at a time reach the
-upstream and refuses the others like an open breaker (docs/decisions/0302).
-Idempotent methods are retried with exponential backoff and jitter; POST and
-PATCH never are.
+Every request goes through the upstream's breaker (aiobreaker) once: a request
+that found the service down — refused connection, timeout, or a 502/503/504
+answer, after its retries — counts as one failure; any other answer (a 4xx, or a
+500 for that one request) counts as a success, since the service answered. After
+``breaker_fail_max`` failed requests in a row the breaker opens and calls fail
+at once (503, ``Retry-After``) until ``breaker_reset_s`` has passed; then one
+trial request decides whether it closes again. aiobreaker itself lets every
+concurrent call through while half-open, so ``Upstream`` lets one trial at a
+time reach the upstream and refuses the others like an open breaker. Idempotent
+methods are retried with exponential backoff and jitter after a refused
+connection or a 502/503 only; POST and PATCH never are (docs/decisions/0302).
 """
 
 from __future__ import annotations
@@ -41,14 +43,22 @@ from pyreqwest.response import Response
 
 from gateway.settings import GatewaySettings
 from services.common.context import REQUEST_ID_HEADER, current_request_id
-from services.common.errors import CareError, ServiceUnavailable, UpstreamError, UpstreamTimeout
+from services.common.errors import (
+    PROBLEM_JSON,
+    CareError,
+    ServiceUnavailable,
+    UpstreamError,
+    UpstreamTimeout,
+)
 
 log = logging.getLogger("carecircle.gateway.upstream")
 
 #: Bodies up to this size are read whole; larger or unsized ones are streamed to the caller.
 WHOLE_BODY_MAX = 256 * 1024
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-OUTCOMES = ("ok", "http_5xx", "timeout", "connect_error", "breaker_open", "retry")
+#: Answers that mean "the service is down", as a refused connection or a timeout does.
+DOWN_STATUSES = frozenset({502, 503, 504})
+OUTCOMES = ("ok", "http_5xx", "http_down", "timeout", "connect_error", "breaker_open", "retry")
 BREAKER_STATE_VALUE = {
     CircuitBreakerState.CLOSED: 0,
     CircuitBreakerState.HALF_OPEN: 1,
@@ -69,7 +79,8 @@ class UpstreamMetrics:
         )
         self.outcomes = Counter(
             "gateway_upstream_calls",
-            "Upstream calls by outcome (ok, http_5xx, timeout, connect_error, breaker_open, retry).",
+            "Upstream calls by outcome (ok, http_5xx: a 500-class answer other than 502/503/504, "
+            "http_down: 502/503/504, timeout, connect_error, breaker_open, retry).",
             ["upstream", "outcome"],
             registry=registry,
         )
@@ -81,8 +92,25 @@ class UpstreamMetrics:
         )
 
 
-class _BadStatus(Exception):
-    """An upstream 5xx, raised inside the breaker so it counts as a failure."""
+def _about_its_dependency(response: Response) -> bool:
+    """A 502 or 504 our service rendered itself (problem+json): one of *its* dependencies failed
+    for this request. The service is up and answering; only a 503, or a bare 502/504 from
+    something in front of it (a proxy, an ingress), says the service itself is down."""
+    return response.status != 503 and response.get_header("content-type") == PROBLEM_JSON
+
+
+def _worth_retrying(exc: Exception) -> bool:
+    """A refused or broken connection, a 502 or 503: the work was not done there. Not a
+    timeout or a 504: the work may still be running. (pyreqwest 0.15 reports a slow answer
+    as ``ConnectTimeoutError`` too, so no timeout is retried, connecting or not.)"""
+    if isinstance(exc, _Down):
+        return exc.status != 504
+    return not isinstance(exc, TimeoutError)
+
+
+class _Down(Exception):
+    """An upstream 502, 503 or 504: the service (or what stands in front of it) says it is
+    down; raised inside the breaker so it counts as a failure."""
 
     def __init__(self, status: int, headers: HeaderMap, body: bytes) -> None:
         super().__init__(f"upstream answered {status}")
@@ -200,53 +228,69 @@ class Upstream:
         stream: bool = False,
         timeout_s: float | None = None,
     ) -> UpstreamAnswer:
-        """One call with breaker and retries; raises 502/503/504 as :class:`CareError`.
+        """One request, through the breaker once, retried inside it; raises 502/503/504 as
+        :class:`CareError` only when the upstream is down (docs/decisions/0302).
 
-        With ``stream=True`` a large body is left unread: the caller must
-        stream ``answer.open_body`` and close it.
+        Any answer the service gives, 4xx and 500 included, is returned as it is: a
+        caller's mistake, or a failure of that one request, says nothing about whether
+        the service is up. With ``stream=True`` a large body is left unread: the caller
+        must stream ``answer.open_body`` and close it.
         """
-        replayable = body is None or isinstance(body, bytes)  # a streamed body cannot be sent twice
-        attempts = 1 + (self.settings.retries if method in IDEMPOTENT_METHODS and replayable else 0)
-        delay_s = self.settings.retry_backoff_s
-        for attempt in range(attempts):
-            try:
-                return await self._through_breaker(
-                    method, path_qs, headers, body, stream, timeout_s
-                )
-            except CircuitBreakerError as exc:
-                if (
-                    exc.__cause__ is None
-                ):  # refused without calling (a tripping failure has a cause)
-                    self._outcome["breaker_open"].inc()
-                raise ServiceUnavailable(
-                    f"upstream {self.name} is failing; its circuit breaker is open",
-                    retry_after_s=max(1, round(self.settings.breaker_reset_s)),
-                    upstream=self.name,
-                ) from exc
-            except (_BadStatus, TimeoutError, TransportError) as exc:
-                if attempt + 1 >= attempts:
-                    raise self._as_care_error(exc) from exc
-                self._outcome["retry"].inc()
-                await asyncio.sleep(delay_s * (0.5 + random.random()))
-                delay_s *= 2
-        raise AssertionError("unreachable")
+        try:
+            return await self._through_breaker(method, path_qs, headers, body, stream, timeout_s)
+        except CircuitBreakerError as exc:
+            if exc.__cause__ is None:  # refused without calling (a tripping failure has a cause)
+                self._outcome["breaker_open"].inc()
+            raise ServiceUnavailable(
+                f"upstream {self.name} is failing; its circuit breaker is open",
+                retry_after_s=max(1, round(self.settings.breaker_reset_s)),
+                upstream=self.name,
+            ) from exc
+        except (_Down, TimeoutError, TransportError) as exc:
+            raise self._as_care_error(exc) from exc
 
     async def _through_breaker(self, *args: Any) -> UpstreamAnswer:
-        """One attempt through the breaker, with at most one trial call while it is not closed.
+        """One request through the breaker, with at most one trial while it is not closed.
 
         aiobreaker 1.2.0 lets every concurrent call through in half-open state, so a burst
-        would hit a recovering upstream at once. Here the first call after the reset time is
-        the trial; the others are refused like an open breaker's until it has decided.
+        would hit a recovering upstream at once. Here the first request after the reset time
+        is the trial; the others are refused like an open breaker's until it has decided.
         """
         if self.breaker.current_state is CircuitBreakerState.CLOSED:
-            return await self.breaker.call_async(self._once, *args)  # type: ignore[no-any-return]
+            return await self.breaker.call_async(self._attempts, *args)  # type: ignore[no-any-return]
         if self._trial_in_flight:
             raise CircuitBreakerError("a half-open trial call is in flight", None)
         self._trial_in_flight = True  # no await before this: nothing can slip in between
         try:
-            return await self.breaker.call_async(self._once, *args)  # type: ignore[no-any-return]
+            return await self.breaker.call_async(self._attempts, *args)  # type: ignore[no-any-return]
         finally:
             self._trial_in_flight = False
+
+    async def _attempts(
+        self,
+        method: str,
+        path_qs: str,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None,
+        body: bytes | AsyncIterator[bytes] | None,
+        stream: bool,
+        timeout_s: float | None,
+    ) -> UpstreamAnswer:
+        """The attempts of one request: idempotent ones are sent again after a sign that the
+        service is down before it did the work (refused connection, 502/503), never after a
+        timeout (the work may still be running there, and would run twice)."""
+        replayable = body is None or isinstance(body, bytes)  # a streamed body cannot be sent twice
+        attempts = 1 + (self.settings.retries if method in IDEMPOTENT_METHODS and replayable else 0)
+        delay_s = self.settings.retry_backoff_s
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._once(method, path_qs, headers, body, stream, timeout_s)
+            except (_Down, TransportError) as exc:
+                if attempt == attempts or not _worth_retrying(exc):
+                    raise
+            self._outcome["retry"].inc()
+            await asyncio.sleep(delay_s * (0.5 + random.random()))
+            delay_s *= 2
+        raise AssertionError("unreachable")
 
     async def _once(
         self,
@@ -276,9 +320,11 @@ class Upstream:
             else:
                 response = await builder.build().send()
                 data = bytes(await response.bytes())
+            if response.status in DOWN_STATUSES and not _about_its_dependency(response):
+                outcome = "http_down"
+                raise _Down(response.status, response.headers, data)
             if response.status >= 500:
-                outcome = "http_5xx"
-                raise _BadStatus(response.status, response.headers, data)
+                outcome = "http_5xx"  # this request failed there; the service is up
             return UpstreamAnswer(response.status, response.headers, data)
         except TimeoutError:
             outcome = "timeout"
@@ -314,7 +360,7 @@ class Upstream:
             return UpstreamTimeout(
                 f"upstream {self.name} did not answer in time", upstream=self.name
             )
-        if isinstance(exc, _BadStatus):
+        if isinstance(exc, _Down):
             status = exc.status
             if status == 503:
                 retry = exc.headers.get("Retry-After", "5")
@@ -354,16 +400,15 @@ class Upstream:
     async def post_json(
         self,
         path: str,
-        payload: Any,
+        body: bytes,
         *,
         timeout_s: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> UpstreamAnswer:
+        """A POST of a JSON ``body`` (already serialized: a signed identity covers its bytes)."""
         merged = _with_request_id(headers)
         merged["Content-Type"] = "application/json"
-        return await self.request(
-            "POST", path, headers=merged, body=orjson.dumps(payload), timeout_s=timeout_s
-        )
+        return await self.request("POST", path, headers=merged, body=body, timeout_s=timeout_s)
 
 
 def _with_request_id(headers: Mapping[str, str] | None) -> dict[str, str]:

@@ -9,6 +9,7 @@ from fastapi import Request
 
 from gateway.auth import Authenticator
 from gateway.clients import Upstream
+from gateway.forwarded import ForwardedFor
 from gateway.ratelimit import Quota, RateLimiter
 from gateway.settings import GatewaySettings
 
@@ -20,6 +21,7 @@ class Gateway:
     authenticator: Authenticator
     limiter: RateLimiter
     quotas: dict[str, Quota]
+    forwarded: ForwardedFor | None = None  # how to read X-Forwarded-For; None: not at all
     openapi_cache: dict[str, Any] = field(default_factory=dict)
 
     async def close(self) -> None:

@@ -13,7 +13,6 @@ as usual.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from types import SimpleNamespace
 
@@ -21,35 +20,30 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.proxy import ROUTES_TO, proxy
+from gateway.paths import path_problem
+from gateway.proxy import proxy
+from gateway.routing import ROUTES, resolve
 from services.common.app import GZIP_MIN_BYTES
-from services.common.errors import CareError
+from services.common.errors import BadRequest, CareError
 from services.common.handlers import problem_response
 from services.common.metrics import RequestMetrics
 from services.common.middleware import ObservabilityMiddleware
 
 log = logging.getLogger("carecircle.errors")
-#: Gateway-owned routes under a proxied prefix, which FastAPI must answer.
-_OWN = re.compile(r"^/api/v1/regions/[^/]+/dashboard/?$")
-_PREFIXES = tuple(sorted(ROUTES_TO, key=len, reverse=True))
-#: Route labels for the access log and metrics; each also carries the prefix it stands for.
+#: Route labels for the access log and metrics; each also carries its route table entry.
 _LABELS = {
-    prefix: (
-        SimpleNamespace(path=prefix, prefix=prefix),
-        SimpleNamespace(path=prefix + "/{rest:path}", prefix=prefix),
+    route.template: (
+        SimpleNamespace(path=route.label_exact, entry=route),
+        SimpleNamespace(path=route.label_below, entry=route),
     )
-    for prefix in ROUTES_TO
+    for route in ROUTES
+    if route.proxied
 }
-
-
-def proxied_prefix(path: str) -> str | None:
-    """The public prefix ``path`` falls under (``/api/v1/beds``), or None."""
-    for prefix in _PREFIXES:
-        if path == prefix or path.startswith(prefix + "/"):
-            return None if _OWN.match(path) else prefix
-    return None
+#: The label of a request refused for its path (answered 400 here, never routed).
+REFUSED = SimpleNamespace(path="<refused path>", entry=None)
+PATH_PROBLEM = "carecircle.path_problem"
 
 
 class GatewayApp(FastAPI):
@@ -65,14 +59,42 @@ class GatewayApp(FastAPI):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.fast_path is not None and scope["type"] == "http":
-            prefix = proxied_prefix(scope["path"])
-            if prefix is not None:
-                exact, below = _LABELS[prefix]
-                scope["route"] = exact if scope["path"] == prefix else below
+            path = scope["path"]
+            problem = path_problem(scope.get("raw_path") or path.encode(), path)
+            if problem is not None:  # refused before anything routes or reads it
+                scope["route"], scope[PATH_PROBLEM] = REFUSED, problem
                 scope["app"] = self
                 await self.fast_path(scope, receive, send)
                 return
+            route = resolve(path)
+            if route is not None and route.proxied:
+                exact, below = _LABELS[route.template]
+                scope["route"] = exact if path == route.template else below
+                scope["app"] = self
+                await self.fast_path(scope, receive, send)
+                return
+            await self._own_route(scope, receive, send)
+            return
         await super().__call__(scope, receive, send)
+
+    async def _own_route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI's stack, minus one habit: Starlette's outermost error middleware sends the
+        500 answer and then re-raises, and uvicorn closes the connection of any request whose
+        app raised, so the client's next request on it got no answer. The error has been
+        rendered and logged by then; once the whole answer is out, it stops here."""
+        answered = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = True
+
+        try:
+            await super().__call__(scope, receive, tracking_send)
+        except Exception:
+            if not answered:
+                raise
 
 
 class ProxyFastPath:
@@ -96,7 +118,13 @@ class ProxyFastPath:
     async def _proxy(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         try:
-            response = await proxy(request, scope["route"].prefix)  # set by GatewayApp
+            route = scope["route"].entry  # set by GatewayApp
+            if route is None:
+                raise BadRequest(
+                    f"path {scope['path']!r} has {scope[PATH_PROBLEM]}; send it without",
+                    field="path",
+                )
+            response = await proxy(request, route)
         except CareError as exc:
             if exc.status >= 500:
                 log.error("request failed", extra={"error": exc.detail, "status": exc.status})

@@ -13,8 +13,9 @@ import copy
 import time
 from typing import Any
 
+from gateway import routing
+from gateway.auth import API_KEY_HEADER
 from gateway.context import Gateway
-from gateway.proxy import ROUTES_TO
 
 CACHE_S = 60.0
 RETRY_S = 5.0
@@ -22,7 +23,7 @@ SECURITY_SCHEMES = {
     "ApiKey": {
         "type": "apiKey",
         "in": "header",
-        "name": "X-API-Key",
+        "name": API_KEY_HEADER,
         "description": "a key from `carecircle apikey create`",
     },
     "Bearer": {
@@ -33,14 +34,57 @@ SECURITY_SCHEMES = {
     },
 }
 _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+_READS = {"get", "head", "options"}
+#: The gateway's own answers, which any service may not know about: an RFC 9457 body.
+PROBLEM_SCHEMA_NAME = "GatewayProblem"
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "title": "Problem (RFC 9457)",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "upstream": {"type": "string"},
+    },
+    "additionalProperties": True,
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before trying again",
+        "schema": {"type": "integer"},
+    }
+}
+#: status → (description, with Retry-After)
+GATEWAY_ANSWERS: dict[str, tuple[str, bool]] = {
+    "400": ("The path has a dot segment, an encoded slash or a double encoding", False),
+    "401": ("A credential was sent but is unknown, revoked or invalid, or one is needed", False),
+    "403": ("The caller's role or region may not do this", False),
+    "413": ("The request body is larger than the gateway accepts", False),
+    "422": ("The request names a bad value (the field is in `errors`)", False),
+    "429": ("The caller's rate limit is spent", True),
+    "502": ("The service answered badly", False),
+    "503": ("The service is down, or its circuit breaker is open", True),
+    "504": ("The service did not answer in time", False),
+}
 
 
 def public_paths(service: str, document: dict[str, Any]) -> dict[str, Any]:
     """The service's path items the gateway exposes, internal operations removed."""
-    prefixes = tuple(prefix for prefix, target in ROUTES_TO.items() if target == service)
     out: dict[str, Any] = {}
     for path, item in (document.get("paths") or {}).items():
-        if not path.startswith(prefixes):
+        route = routing.resolve(routing.concrete_path(path))
+        if route is None or route.upstream != service:
             continue
         kept = {
             key: op
@@ -95,7 +139,60 @@ def merge(base: dict[str, Any], parts: dict[str, dict[str, Any]]) -> dict[str, A
                 merged["tags"].append(tag)
     merged["components"].setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
     merged["security"] = [{}, {"ApiKey": []}, {"Bearer": []}]
+    declare_gateway_answers(merged)
     return merged
+
+
+def gateway_answers(route: routing.Route | None, method: str) -> list[str]:
+    """The statuses the gateway itself may answer for ``method`` on ``route`` (before, or
+    instead of, the service's own answer)."""
+    reading = method in _READS
+    statuses = ["400", "401", "422", "429"]  # any path, any credential, any query, any caller
+    if route is None:
+        return statuses
+    rule = route.read if reading else route.write
+    if rule.roles != routing.ANYONE or rule.scoped:
+        statuses.append("403")
+    if not reading:
+        statuses.append("413")
+    if route.proxied or route.aggregates:
+        statuses += ["502", "503", "504"]
+    return sorted(statuses)
+
+
+def declare_gateway_answers(document: dict[str, Any]) -> None:
+    """Add the gateway's own answers, as problem+json, to every operation (in place).
+
+    What an operation already declares for a status stays; FastAPI's default 422 body
+    (``HTTPValidationError``, which nothing here sends) is replaced by the problem body.
+    """
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas[PROBLEM_SCHEMA_NAME] = PROBLEM_SCHEMA
+    problem = {
+        "application/problem+json": {
+            "schema": {"$ref": f"#/components/schemas/{PROBLEM_SCHEMA_NAME}"}
+        }
+    }
+    for path, item in (document.get("paths") or {}).items():
+        route = routing.resolve(routing.concrete_path(path))
+        for method, operation in item.items():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status in gateway_answers(route, method):
+                description, retry = GATEWAY_ANSWERS[status]
+                declared = responses.get(status)
+                if declared is None or _is_fastapi_validation_error(declared):
+                    answer: dict[str, Any] = {"description": description, "content": problem}
+                    if retry:
+                        answer["headers"] = _RETRY_AFTER
+                    responses[status] = answer
+
+
+def _is_fastapi_validation_error(response: Any) -> bool:
+    content = response.get("content", {}) if isinstance(response, dict) else {}
+    schema = content.get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref", "").endswith("/HTTPValidationError"))
 
 
 async def merged_document(gateway: Gateway, base: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pyreqwest.exceptions import TransportError
 from sqlalchemy import text
 
 from gateway import openapi, routes
+from gateway.caller import client_ip, identify
 from gateway.clients import Upstream
 from gateway.context import gateway_of
 from services.common.health import router as health_router
@@ -60,8 +61,10 @@ async def readyz(
 ) -> FastJSONResponse:
     """200 `ready` when all is well; 200 `degraded` when some (not all) upstreams are down, since
     the gateway still serves the rest; 503 when its own database is down or no upstream is ready
-    (or, with `strict=true`, when any upstream is not ready)."""
+    (or, with `strict=true`, when any upstream is not ready). The checks behind the status
+    (upstream URLs, database revisions) are shown to admins only."""
     gateway = gateway_of(request)
+    caller = await identify(gateway, request, client_ip(request, gateway.forwarded))
     names = list(gateway.upstreams)
     database, storage, *probes = await asyncio.gather(
         anyio.to_thread.run_sync(_database_check, request),
@@ -77,6 +80,8 @@ async def readyz(
         status, code = "degraded", 200
     else:
         status, code = "not ready", 503
+    if caller is None or caller.role != "admin":
+        return FastJSONResponse({"status": status, "service": "gateway"}, status_code=code)
     body = {
         "status": status,
         "service": "gateway",

@@ -1,7 +1,8 @@
 """Who may do what: pure rules over (identity, method, path, what the request names).
 
-The gateway refuses the obvious cases early (wrong role, a region or facility
-named in the path, query or JSON body that lies outside the caller's scope);
+The rules themselves live in the route table (gateway/routing.py). The gateway
+refuses the obvious cases early (wrong role, a region or facility named in the
+path, query or JSON body that lies outside the caller's scope);
 the services make the authoritative check, because only they know which region
 an existing facility sits in. Both read the same signed identity.
 """
@@ -13,20 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway import routing
+from gateway.routing import ANONYMOUS, Route, Rule
 from services.common.errors import Forbidden, Unauthorized
 from services.common.identity import Identity
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-AUTHENTICATED_ROLES = frozenset({"operator", "official", "planner", "admin"})
-
-#: Path prefixes anyone (no key, or a ``public`` key) may read.
-PUBLIC_READ_PREFIXES = ("/api/v1/facilities", "/api/v1/regions", "/ogc", "/api/v1/nearby")
-#: Heavy endpoints get their own, tighter, rate limit.
-HEAVY_PREFIXES = ("/api/v1/coverage",)
 
 _REGION_IN_PATH = re.compile(r"^/api/v1/regions/(\d{6,12})(?:/|$)")
 _FACILITY_IN_BEDS_PATH = re.compile(r"^/api/v1/beds/(?:facilities|reports)/(\d+)(?:/|$)")
-_WALK_TIMES = "/api/v1/coverage/walk-times"
 
 
 @dataclass(frozen=True)
@@ -37,22 +33,9 @@ class Scope:
     facility_ids: tuple[int, ...] = ()
 
 
-def area(path: str) -> str:
-    """The service area a path belongs to: facilities, beds, coverage, gateway or other."""
-    if path.startswith(("/api/v1/facilities", "/api/v1/regions", "/ogc")):
-        return "facilities"
-    if path.startswith(("/api/v1/beds", "/api/v1/plans")):
-        return "beds"
-    if path.startswith("/api/v1/coverage"):
-        return "coverage"
-    if path.startswith("/api/v1/gateway"):
-        return "gateway"
-    return "other"
-
-
-def is_heavy(method: str, path: str) -> bool:
+def is_heavy(method: str, route: Route | None) -> bool:
     """Coverage computations (runs, walk times, siting) cost seconds of CPU each."""
-    return method not in READ_METHODS and path.startswith(HEAVY_PREFIXES)
+    return route is not None and route.heavy and method not in READ_METHODS
 
 
 def scope_of(path: str, query: Mapping[str, str], body: Any) -> Scope:
@@ -80,66 +63,36 @@ def scope_of(path: str, query: Mapping[str, str], body: Any) -> Scope:
 
 def authorize(identity: Identity | None, method: str, path: str, scope: Scope = Scope()) -> None:
     """Raise :class:`Unauthorized` (no usable credentials) or :class:`Forbidden` (naming why)."""
-    role = identity.role if identity is not None else "anonymous"
+    check(identity, method, path, routing.resolve(path), scope)
+
+
+def check(
+    identity: Identity | None, method: str, path: str, route: Route | None, scope: Scope = Scope()
+) -> None:
+    """:func:`authorize` for a request whose route the caller already looked up.
+
+    A path with no entry in the route table has no rule, so only admins pass.
+    """
+    role = identity.role if identity is not None else ANONYMOUS
     if role == "admin":
         return
-    where = area(path)
-    if method in READ_METHODS:
-        if path.endswith("/dashboard") or where in ("beds", "coverage"):
-            _require_authenticated(role, f"reading {path}")
-            return
-        if path.startswith(PUBLIC_READ_PREFIXES):
-            return
-        _require_role(role, set(), f"reading {path}")
-        return
-    # Writes.
-    if where == "coverage":
-        if path == _WALK_TIMES:
-            _require_authenticated(role, "walk-time queries")
-            return
-        _require_role(role, {"planner"}, f"{method} {path} (coverage runs, scenarios and siting)")
-        return
-    if path.startswith("/api/v1/regions"):
-        _require_role(role, set(), f"{method} {path} (region reference data)")
-        return
-    if path.startswith("/api/v1/beds/targets"):
-        _require_role(role, {"planner"}, f"{method} {path} (plan targets)")
-        return
-    if path.startswith("/api/v1/plans"):
-        _require_role(role, {"official", "planner"}, f"{method} {path} (reported plan figures)")
-        assert identity is not None
-        if role == "official":
-            _require_regions(identity, scope)
-        return
-    if where == "facilities":
-        _require_role(role, {"official"}, f"{method} {path} (registry writes)")
-        assert identity is not None
-        _require_regions(identity, scope)
-        return
-    if where == "beds":
-        _require_role(role, {"official", "operator"}, f"{method} {path} (bed reports)")
-        assert identity is not None
+    reading = method in READ_METHODS
+    rule = _NO_RULE if route is None else route.read if reading else route.write
+    if role not in rule.roles:
+        what = f"reading {path}" if reading else f"{method} {path}"
+        if role == ANONYMOUS:
+            raise Unauthorized(f"{what} needs an API key (X-API-Key) or a bearer token")
+        needed = ", ".join(sorted(rule.roles - {ANONYMOUS} | {"admin"}))
+        raise Forbidden(f"role {role} may not do {what}; needs one of: {needed}", role=role)
+    if rule.scoped and not reading:
+        assert identity is not None  # anonymous callers are never in a scoped rule's roles
         if role == "operator":
             _require_facilities(identity, scope)
-        else:
+        elif role == "official":
             _require_regions(identity, scope)
-        return
-    _require_role(role, set(), f"{method} {path}")
 
 
-def _require_authenticated(role: str, what: str) -> None:
-    if role == "anonymous":
-        raise Unauthorized(f"{what} needs an API key (X-API-Key) or a bearer token")
-    if role not in AUTHENTICATED_ROLES:
-        raise Forbidden(f"role {role} may not do {what}", role=role)
-
-
-def _require_role(role: str, allowed: set[str], what: str) -> None:
-    if role == "anonymous":
-        raise Unauthorized(f"{what} needs an API key (X-API-Key) or a bearer token")
-    if role not in allowed:
-        needed = ", ".join(sorted(allowed | {"admin"}))
-        raise Forbidden(f"role {role} may not do {what}; needs one of: {needed}", role=role)
+_NO_RULE = Rule(frozenset())
 
 
 def _require_regions(identity: Identity, scope: Scope) -> None:

@@ -1,4 +1,4 @@
-"""The reverse proxy: /api/v1/facilities|regions|beds|coverage/… and /ogc/… to their service.
+"""The reverse proxy: each path the route table (gateway/routing.py) gives a service, to it.
 
 Per request: identify the caller, authorize, rate-limit, then forward with
 hop-by-hop and client identity headers removed, the verified identity signed,
@@ -8,21 +8,23 @@ and ``ETag`` pass through untouched, so registry reads answer 304s end to end.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from types import SimpleNamespace
+from collections.abc import AsyncIterator
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from gateway import policy
+from gateway.auth import API_KEY_HEADER
+from gateway.bodies import SpooledBody, WriteBody
 from gateway.caller import admit, client_ip, identify, read_write_body
 from gateway.clients import UpstreamAnswer
 from gateway.context import gateway_of
+from gateway.paths import forwardable_query
+from gateway.routing import Route
 from services.common.context import REQUEST_ID_HEADER
-from services.common.errors import BadRequest
-from services.common.identity import sign_identity
+from services.common.errors import CareError
+from services.common.identity import EMPTY_BODY_SHA256, Binding, sign_identity
 
 HOP_BY_HOP = frozenset(
     {
@@ -42,7 +44,7 @@ HOP_BY_HOP = frozenset(
 _DROP_REQUEST = HOP_BY_HOP | {
     "host",
     "content-length",
-    "x-api-key",
+    API_KEY_HEADER.lower(),
     "authorization",
     "accept-encoding",
     "x-forwarded-for",
@@ -53,24 +55,6 @@ _DROP_REQUEST = HOP_BY_HOP | {
 #: Never copied back: hop-by-hop, or set again by our own server and middleware.
 _DROP_RESPONSE = HOP_BY_HOP | {"content-length", "date", "server", "x-request-id"}
 IDENTITY_PREFIX = "x-carecircle-"
-
-ROUTES_TO = {
-    "/api/v1/facilities": "facilities",
-    "/api/v1/regions": "facilities",
-    "/ogc": "facilities",
-    "/api/v1/beds": "beds",
-    "/api/v1/plans": "beds",  # plan monitoring is served by the beds service (ADR 0201)
-    "/api/v1/coverage": "coverage",
-}
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-def clean_path(path: str) -> bool:
-    """True when no segment is empty (``//``), ``.`` or ``..`` (a trailing slash is fine)."""
-    segments = path.split("/")[1:]
-    if segments and segments[-1] == "":
-        segments = segments[:-1]
-    return all(segment not in ("", ".", "..") for segment in segments)
 
 
 def first_values(raw: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
@@ -88,9 +72,10 @@ def _named_in_connection(value: str | None) -> frozenset[str]:
 
 
 def forward_headers(
-    raw: list[tuple[bytes, bytes]], first: dict[bytes, bytes], scheme: str, client: str
+    raw: list[tuple[bytes, bytes]], first: dict[bytes, bytes], scheme: str, peer: str
 ) -> list[tuple[str, str]]:
-    """The request's headers minus hop-by-hop, credentials and any client-sent identity."""
+    """The request's headers minus hop-by-hop, credentials and any client-sent identity;
+    ``X-Forwarded-For`` gets the address the gateway was connected from, as every proxy's."""
     connection = first.get(b"connection")
     connection_named = _named_in_connection(connection.decode("latin-1") if connection else None)
     out = []
@@ -100,9 +85,7 @@ def forward_headers(
             continue
         out.append((name, raw_value.decode("latin-1")))
     previous = first.get(b"x-forwarded-for")
-    out.append(
-        ("x-forwarded-for", f"{previous.decode('latin-1')}, {client}" if previous else client)
-    )
+    out.append(("x-forwarded-for", f"{previous.decode('latin-1')}, {peer}" if previous else peer))
     # The public address, so services build links (OGC next/prev, Location) that callers can follow.
     host = first.get(b"host")
     if host is not None:
@@ -151,37 +134,49 @@ class ProxiedAnswer(Response):
         self.background = None
 
 
-async def proxy(request: Request, prefix: str) -> Response:
+async def proxy(request: Request, route: Route) -> Response:
+    """Forward one request to ``route``'s upstream; ``request``'s path passed gateway/paths.py."""
     gateway = gateway_of(request)
-    upstream = gateway.upstreams[ROUTES_TO[prefix]]
+    upstream = gateway.upstreams[route.upstream]
     method = request.method
     path = request.scope["path"]  # read from the scope: Request.url builds a URL object each time
-    query = request.scope["query_string"].decode("latin-1")
-    if not clean_path(path):
-        # A dot segment would be resolved after our checks and could reach another route.
-        raise BadRequest(f"path {path!r} has empty, '.' or '..' segments", field="path")
-    client = client_ip(request, gateway.settings.trust_forwarded_for)
+    query = forwardable_query(request.scope["query_string"])
+    client = client_ip(request, gateway.forwarded)
     identity = await identify(gateway, request, client)
     # Role and quota first: a body is read (up to 1 MiB parsed) only for a caller who may send it.
-    policy.authorize(identity, method, path)
-    await admit(gateway, request, identity, heavy=policy.is_heavy(method, path), client=client)
+    policy.check(identity, method, path, route)
+    await admit(gateway, request, identity, heavy=policy.is_heavy(method, route), client=client)
     body: bytes | AsyncIterator[bytes] | None = None
+    body_sha256 = EMPTY_BODY_SHA256
+    written: WriteBody | None = None
     if method not in policy.READ_METHODS:
-        body, parsed = await read_write_body(gateway, request)
-        policy.authorize(
-            identity, method, path, policy.scope_of(path, request.query_params, parsed)
-        )
+        written = await read_write_body(gateway, request)
+        try:
+            scope = policy.scope_of(path, request.query_params, written.parsed)
+            policy.check(identity, method, path, route, scope)
+        except CareError:
+            if isinstance(written.content, SpooledBody):
+                written.content.close()
+            raise
+        body, body_sha256 = written.for_upstream(), written.sha256
 
     raw = request.scope["headers"]
     first = first_values(raw)
-    headers = forward_headers(raw, first, request.scope.get("scheme", "http"), client)
+    peer = request.scope.get("client") or ("unknown", 0)
+    headers = forward_headers(raw, first, request.scope.get("scheme", "http"), peer[0])
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         headers.append((REQUEST_ID_HEADER, request_id))
-    if identity is not None and gateway.settings.identity_secret:
-        headers.extend(sign_identity(identity, gateway.settings.identity_secret).items())
     path_qs = path + ("?" + query if query else "")
-    answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
+    if identity is not None and gateway.settings.identity_secret:
+        binding = Binding(method, path_qs, body_sha256)
+        headers.extend(sign_identity(identity, gateway.settings.identity_secret, binding).items())
+    try:
+        answer = await upstream.request(method, path_qs, headers=headers, body=body, stream=True)
+    finally:
+        if written is not None and isinstance(written.content, SpooledBody):
+            written.content.close()  # sent, or never to be: the temporary file goes
+
     out_headers = backward_headers(answer, upstream.base_url)
     if_none_match = first.get(b"if-none-match")
     if (
@@ -213,26 +208,3 @@ async def proxy(request: Request, prefix: str) -> Response:
     if answer.status >= 200 and answer.status not in (204, 304):
         out_headers.append((b"content-length", str(len(body)).encode("latin-1")))
     return ProxiedAnswer(answer.status, body, out_headers)
-
-
-def _endpoint(prefix: str, template: str) -> Callable[[Request], Awaitable[Response]]:
-    label = SimpleNamespace(path=template)  # what the access log and metrics name the route
-
-    async def endpoint(request: Request) -> Response:
-        request.scope["route"] = label
-        return await proxy(request, prefix)
-
-    return endpoint
-
-
-def proxy_routes() -> list[Route]:
-    """Exact prefix and everything below it, for each public prefix."""
-    routes = []
-    for prefix in ROUTES_TO:
-        for template in (prefix, prefix + "/{rest:path}"):
-            routes.append(
-                Route(
-                    template, _endpoint(prefix, template), methods=METHODS, include_in_schema=False
-                )
-            )
-    return routes

@@ -5,17 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway import aggregate, keys, repository
 from gateway.caller import CallerDep
 from gateway.context import gateway_of
+from gateway.disconnect import ClientGone, unless_disconnected
 from services.common.db import transaction
 from services.common.errors import NotFound
 from services.common.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1")
+#: Names the fields a degraded nearby answer left null (also in its body's ``degraded``).
+DEGRADED_HEADER = "X-Degraded"
+#: Logged and counted when the caller hung up before the answer (nginx's code for it).
+CLIENT_CLOSED_REQUEST = 499
 
 DASHBOARD_EXAMPLE = {
     "region_code": "110105000000",
@@ -46,6 +51,7 @@ DASHBOARD_EXAMPLE = {
 NEARBY_EXAMPLE = {
     "ranking": "walking",
     "degraded": [],
+    "degraded_reasons": {},
     "items": [
         {
             "id": 12,
@@ -90,9 +96,13 @@ async def region_dashboard(
     caller: CallerDep,
     code: RegionCode,
     period: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", examples=["2026-10"])] = None,
-) -> FastJSONResponse:
+) -> Response:
     """Facilities by type and status, bed indicators and compliance, latest coverage run."""
-    body = await aggregate.dashboard(gateway_of(request), caller, code.ljust(12, "0"), period)
+    work = aggregate.dashboard(gateway_of(request), caller, code.ljust(12, "0"), period)
+    try:
+        body = await unless_disconnected(request, work)
+    except ClientGone:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     return FastJSONResponse(body)
 
 
@@ -102,7 +112,10 @@ async def region_dashboard(
     summary="Nearest stations by walking minutes, with free beds and open-now",
     responses={
         200: {
-            "description": "`ranking` is `walking`, or `straight_line` (degraded) when coverage is down.",
+            "description": "`ranking` is `walking`, or `straight_line` when walking times are "
+            "unavailable. `degraded` names the fields a failing service left null "
+            "(`walk_minutes`, `free_beds`; reasons in `degraded_reasons`), as does the "
+            "`X-Degraded` header.",
             "content": {"application/json": {"example": NEARBY_EXAMPLE}},
         }
     },
@@ -120,12 +133,19 @@ async def nearby(
             description="comma-separated facility types", examples=["community_station,day_care"]
         ),
     ] = None,
-) -> FastJSONResponse:
+) -> Response:
     """What a mobile app wants in one call (see the aggregated views in docs/gateway.md)."""
-    body = await aggregate.nearby(
+    work = aggregate.nearby(
         gateway_of(request), caller, lon=lon, lat=lat, k=k, radius_m=radius_m, types=type
     )
-    return FastJSONResponse(body)
+    try:
+        body = await unless_disconnected(request, work)
+    except ClientGone:
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+    degraded = body["degraded"]
+    return FastJSONResponse(
+        body, headers={DEGRADED_HEADER: ", ".join(degraded)} if degraded else None
+    )
 
 
 class KeyIn(BaseModel):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
+from gateway.forwarded import ForwardedFor, parse_networks
 from gateway.ratelimit import parse_rates
 from services.common.settings import ServiceSettings
 
@@ -67,7 +68,28 @@ class GatewaySettings(ServiceSettings):
         "seen are forgotten first",
     )
     trust_forwarded_for: bool = Field(
-        False, description="use X-Forwarded-For's first hop as the client IP"
+        False,
+        description="read the client IP from X-Forwarded-For, as appended by the trusted "
+        "proxies in front of the gateway (see forwarded_for_hops, trusted_proxies)",
+    )
+    forwarded_for_hops: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="how many proxies in front of the gateway append to X-Forwarded-For; the "
+        "client IP is the address the outermost one appended (that many from the right)",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="IP networks of the proxies in front of the gateway (comma-separated or "
+        "JSON list); when set, X-Forwarded-For is read only from them and the client IP is "
+        "the rightmost address outside them (forwarded_for_hops is then not used)",
+    )
+
+    allow_without_identity_secret: bool = Field(
+        False,
+        description="let `carecircle serve gateway` bind a non-loopback address without "
+        "CARECIRCLE_IDENTITY_SECRET (the services then cannot tell who is calling)",
     )
 
     # Resilience, per upstream.
@@ -110,9 +132,30 @@ class GatewaySettings(ServiceSettings):
         parse_rates(value)  # a ValueError here names the setting and the bad part
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("trusted_proxies")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a ValueError here names the setting and the bad entry
+        return value
+
+    @model_validator(mode="after")
+    def _proxies_need_trust(self) -> GatewaySettings:
+        if self.trusted_proxies and not self.trust_forwarded_for:
+            raise ValueError(
+                "GATEWAY_TRUSTED_PROXIES is set but GATEWAY_TRUST_FORWARDED_FOR is not true: "
+                "set both to read client addresses from X-Forwarded-For"
+            )
+        return self
+
+    def forwarded_for(self) -> ForwardedFor | None:
+        """How to read X-Forwarded-For, or None when the socket's peer is the client."""
+        if not self.trust_forwarded_for:
+            return None
+        return ForwardedFor(self.forwarded_for_hops, parse_networks(self.trusted_proxies))
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str):
             if value.strip().startswith("["):
                 import orjson

@@ -82,10 +82,9 @@ def serve(
 
     name = service.value
     if name == "gateway":
-        from gateway.settings import GatewaySettings, worker_warnings
+        from gateway.cli import before_serve
 
-        for warning in worker_warnings(GatewaySettings(), workers):
-            typer.echo(f"warning: {warning}", err=True)
+        before_serve(host, workers)  # warnings; refuses a public bind without identity secret
     if migrate_first and name in SERVICES:
         from services.common import migrate as migrations
 
@@ -100,6 +99,10 @@ def serve(
         http="httptools",
         log_config=None,
         access_log=False,
+        # uvicorn would take X-Forwarded-For/-Proto from any peer in FORWARDED_ALLOW_IPS
+        # (loopback by default) and rewrite the client address: the gateway decides whom to
+        # trust (GATEWAY_TRUST_FORWARDED_FOR), and the services trust no forwarded header.
+        proxy_headers=False,
     )
 
 

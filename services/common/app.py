@@ -11,6 +11,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from services.common.handlers import install_error_handlers
 from services.common.health import router as health_router
+from services.common.identity import BodyDigest
 from services.common.logging import configure_logging
 from services.common.middleware import ObservabilityMiddleware
 from services.common.responses import FastJSONResponse
@@ -62,6 +63,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     app.include_router(health_router)
+    app.add_middleware(BodyDigest)  # for services/common/deps.py's identity check
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)
     return app

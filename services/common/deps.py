@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Annotated
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from services.common.errors import Forbidden, Unauthorized
 from services.common.identity import (
+    BODY_SHA256_SCOPE_KEY,
     IDENTITY_HEADER,
     SIGNATURE_HEADER,
+    Binding,
     Identity,
     IdentityError,
+    request_path_qs,
     verify_identity,
 )
 from services.common.settings import ServiceSettings
@@ -52,11 +55,14 @@ def get_write_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_identity(request: Request) -> Identity | None:
+async def get_identity(request: Request) -> Identity | None:
     """The gateway-verified caller, or None for an anonymous caller.
 
     With no identity secret configured (embedded development) identity headers
-    are ignored. With one, a header that does not verify is refused outright.
+    are ignored. With one, a header that does not verify for this very request
+    (method, path and query as received, body) is refused outright. The body's
+    digest comes from :class:`~services.common.identity.BodyDigest`; a body nobody
+    has read yet is read here (and kept for the route, which reads it from memory).
     """
     settings = get_settings(request)
     payload = request.headers.get(IDENTITY_HEADER)
@@ -67,13 +73,25 @@ def get_identity(request: Request) -> Identity | None:
         return None
     if not payload or not signature:
         raise Unauthorized("identity header without its signature (or the reverse)")
+    body_sha256 = request.scope.get(BODY_SHA256_SCOPE_KEY)
+    if body_sha256 is None:
+        try:
+            body = await request.body()
+        except RuntimeError as exc:  # read as a stream already, and not through BodyDigest
+            raise Unauthorized("identity rejected: its body could not be checked") from exc
+        body_sha256 = (
+            request.scope.get(BODY_SHA256_SCOPE_KEY) or Binding.of("", "", body).body_sha256
+        )
+    binding = Binding(request.method, request_path_qs(request.scope), body_sha256)
     try:
-        return verify_identity(payload, signature, settings.identity_secret)
+        return verify_identity(payload, signature, settings.identity_secret, binding)
     except IdentityError as exc:
         raise Unauthorized(f"identity rejected: {exc}") from exc
 
 
-def role_guard(*roles: str, action: str) -> Callable[[Request], Identity | None]:
+def role_guard(
+    *roles: str, action: str
+) -> Callable[[Request], Coroutine[Any, Any, Identity | None]]:
     """A dependency that lets only ``roles`` (and admins) ``action``; anonymous only in development.
 
     Anonymous callers pass when ``CARECIRCLE_REQUIRE_IDENTITY`` is off (embedded use, CLI);
@@ -81,8 +99,8 @@ def role_guard(*roles: str, action: str) -> Callable[[Request], Identity | None]
     """
     allowed = set(roles) | {"admin"}
 
-    def guard(request: Request) -> Identity | None:
-        identity = get_identity(request)
+    async def guard(request: Request) -> Identity | None:
+        identity = await get_identity(request)
         if identity is None:
             if get_settings(request).require_identity:
                 raise Unauthorized(f"to {action} you need a gateway-signed identity")

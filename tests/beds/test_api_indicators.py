@@ -242,8 +242,9 @@ async def test_indicators_survive_the_registry_going_down(
 async def test_targets_list_add_and_refuse(
     client: httpx.AsyncClient, beds_db_url: str, facilities_url: str
 ) -> None:
-    from services.common.identity import Identity, sign_identity
+    from services.common.identity import Identity
     from tests.beds.conftest import beds_client
+    from tests.identity import SignedAs
 
     listed = (await client.get("/api/v1/beds/targets", params={"region": "500112"})).json()["items"]
     beds = {"nursing_share", "government_operated_share", "total_beds"}
@@ -278,9 +279,9 @@ async def test_targets_list_add_and_refuse(
     assert (own["indicator"], own["value"], own["met"]) == ("occupancy_rate", 120 / 160, False)
     secret = "s"
     async with beds_client(beds_db_url, facilities_url, identity_secret=secret) as guarded:
-        official = sign_identity(Identity("zz", "official", region_code=ZHANGZHOU), secret)
+        official = SignedAs(Identity("zz", "official", region_code=ZHANGZHOU), secret)
         refused = await guarded.post(
-            "/api/v1/beds/targets", json={**target, "target_year": 2030}, headers=official
+            "/api/v1/beds/targets", json={**target, "target_year": 2030}, auth=official
         )
         assert refused.status_code == 403
 

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from services.beds.models import BedReport, BedReportRevision
 from services.common.db import make_engine
-from services.common.identity import Identity, sign_identity
+from services.common.identity import Identity
 from tests.beds.conftest import D1, beds_client
+from tests.identity import SignedAs
 
 P = "2025-03"
 REPORT = {
@@ -152,12 +153,12 @@ async def test_officials_write_only_inside_their_region(
 ) -> None:
     secret = "test-secret"
     async with beds_client(beds_db_url, facilities_url, identity_secret=secret) as client:
-        outsider = sign_identity(Identity("lps", "official", region_code="520200000000"), secret)
-        insider = sign_identity(Identity("zz", "official", region_code="350600000000"), secret)
-        refused = await client.post("/api/v1/beds/reports", json=REPORT, headers=outsider)
+        outsider = SignedAs(Identity("lps", "official", region_code="520200000000"), secret)
+        insider = SignedAs(Identity("zz", "official", region_code="350600000000"), secret)
+        refused = await client.post("/api/v1/beds/reports", json=REPORT, auth=outsider)
         assert refused.status_code == 403 and "outside" in refused.json()["detail"]
         assert (
-            await client.post("/api/v1/beds/reports", json=REPORT, headers=insider)
+            await client.post("/api/v1/beds/reports", json=REPORT, auth=insider)
         ).status_code == 201
         revisions = (await client.get(f"/api/v1/beds/reports/1/{P}/revisions")).json()["items"]
         assert revisions[0]["actor"] == "official:zz"

@@ -8,15 +8,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.common.identity import Identity, sign_identity
+from services.common.identity import Identity
 from services.coverage.app import create_app
 from services.coverage.settings import CoverageSettings
+from tests.identity import SignedAs
 
 SECRET = "coverage-test-secret"
 
 
-def signed(role: str, region: str | None = None) -> dict[str, str]:
-    return sign_identity(Identity(subject=f"{role}-1", role=role, region_code=region), SECRET)
+def signed(role: str, region: str | None = None) -> SignedAs:
+    return SignedAs(Identity(subject=f"{role}-1", role=role, region_code=region), SECRET)
 
 
 async def client_for(settings: CoverageSettings) -> AsyncIterator[httpx.AsyncClient]:
@@ -48,13 +49,13 @@ async def test_only_planners_and_admins_import_networks(
     assert anonymous.status_code == 401
     for role in ("public", "operator", "official"):
         refused = await secured.post(
-            "/api/v1/coverage/networks", json=body, headers=signed(role, "350203000000")
+            "/api/v1/coverage/networks", json=body, auth=signed(role, "350203000000")
         )
         assert refused.status_code == 403, role
         assert "planner" in refused.json()["detail"]
-    planner = await secured.post("/api/v1/coverage/networks", json=body, headers=signed("planner"))
+    planner = await secured.post("/api/v1/coverage/networks", json=body, auth=signed("planner"))
     assert planner.status_code == 201, planner.text
-    admin = await secured.post("/api/v1/coverage/networks", json=body, headers=signed("admin"))
+    admin = await secured.post("/api/v1/coverage/networks", json=body, auth=signed("admin"))
     assert admin.status_code == 200  # same network again: the stored one
 
 
@@ -62,23 +63,23 @@ async def test_runs_are_refused_to_officials_and_reads_stay_open(
     secured: httpx.AsyncClient,
 ) -> None:
     run = await secured.post(
-        "/api/v1/coverage/runs", json={}, headers=signed("official", "350203000000")
+        "/api/v1/coverage/runs", json={}, auth=signed("official", "350203000000")
     )
     assert run.status_code == 403
     assert (await secured.get("/api/v1/coverage/networks")).status_code == 200
 
 
 async def test_forged_identity_is_401(secured: httpx.AsyncClient, tiny: dict[str, Path]) -> None:
-    forged = sign_identity(Identity(subject="x", role="admin"), "not-the-secret")
+    forged = SignedAs(Identity(subject="x", role="admin"), "not-the-secret")
     response = await secured.post(
-        "/api/v1/coverage/networks", json={"path": str(tiny["network"])}, headers=forged
+        "/api/v1/coverage/networks", json={"path": str(tiny["network"])}, auth=forged
     )
     assert response.status_code == 401
 
 
 async def test_server_paths_outside_the_import_dir_are_refused(secured: httpx.AsyncClient) -> None:
     response = await secured.post(
-        "/api/v1/coverage/networks", json={"path": "/etc/passwd"}, headers=signed("planner")
+        "/api/v1/coverage/networks", json={"path": "/etc/passwd"}, auth=signed("planner")
     )
     assert response.status_code == 403
     assert response.json()["field"] == "path"
@@ -92,7 +93,7 @@ async def test_server_paths_are_off_in_production_without_an_import_dir(
         response = await c.post(
             "/api/v1/coverage/networks",
             json={"path": str(tiny["network"])},
-            headers=signed("planner"),
+            auth=signed("planner"),
         )
         assert response.status_code == 403
         assert "COVERAGE_IMPORT_DIR" in response.json()["detail"]

@@ -8,10 +8,12 @@ from typing import Any
 
 import httpx
 import orjson
+import pytest
 
 from gateway.app import create_app
+from gateway.settings import GatewaySettings
 from tests.gateway.conftest import Stub, close_app, make_settings, new_key
-from tests.servers import free_port
+from tests.servers import free_port, running_app
 
 CODE = "110105000000"
 SNAPSHOT = {
@@ -222,6 +224,7 @@ async def test_nearby_ranks_by_walking_minutes_with_free_beds(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["ranking"] == "walking" and body["degraded"] == []
+    assert "x-degraded" not in response.headers
     assert [s["id"] for s in body["items"]] == [12, 13, 11]
     first = body["items"][0]
     assert (first["walk_minutes"], first["free_beds"], first["beds_period"], first["open_now"]) == (
@@ -252,10 +255,55 @@ async def test_nearby_degrades_to_straight_line_when_coverage_is_down(
     )
     body = response.json()
     assert response.status_code == 200
-    assert body["ranking"] == "straight_line" and body["degraded"] == ["coverage"]
+    assert body["ranking"] == "straight_line" and body["degraded"] == ["walk_minutes"]
+    assert response.headers["x-degraded"] == "walk_minutes"
+    assert body["degraded_reasons"]["walk_minutes"].startswith("coverage:")
     assert [s["id"] for s in body["items"]] == [11, 12, 13]
     assert all(s["walk_minutes"] is None for s in body["items"])
     assert body["items"][1]["free_beds"] == 3
+
+
+async def test_nearby_says_which_fields_a_slow_service_left_out(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    """Past the per-part budget the answer is still a 200, but flagged in body and header."""
+    can_nearby(upstreams)
+    upstreams["beds"].behaviour.delay_s = 0.5
+    response = await call(
+        upstreams,
+        gateway_sqlite_url,
+        "/api/v1/nearby?lon=116.4&lat=39.9&k=2",
+        role=None,
+        aggregate_timeout_s=0.2,
+    )
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["ranking"] == "walking" and body["degraded"] == ["free_beds"]
+    assert response.headers["x-degraded"] == "free_beds"
+    assert body["degraded_reasons"] == {"free_beds": "beds: timed out"}
+    assert all(s["free_beds"] is None and s["beds_status"] == "unavailable" for s in body["items"])
+    # Free beds are asked for the stations kept, not for every candidate.
+    assert sorted(upstreams["beds"].behaviour.paths()) == [
+        "/api/v1/beds/facilities/12/current",
+        "/api/v1/beds/facilities/13/current",
+    ]
+
+
+def test_a_caller_who_hangs_up_stops_the_views_upstream_calls(
+    settings: GatewaySettings, upstreams: dict[str, Stub]
+) -> None:
+    """The walk-time call is in flight when the client disconnects: it is dropped, and the bed
+    lookups that would follow it are never made."""
+    can_nearby(upstreams)
+    upstreams["coverage"].behaviour.delay_s = 1.0
+    with running_app(create_app(settings)) as base:
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.get(base + "/api/v1/nearby?lon=116.4&lat=39.9&k=3", timeout=0.3)
+        time.sleep(1.5)
+        metrics = httpx.get(base + "/metrics").text
+    assert len(upstreams["coverage"].behaviour.received) == 1
+    assert upstreams["beds"].behaviour.received == []
+    assert any("/api/v1/nearby" in line and "499" in line for line in metrics.splitlines())
 
 
 async def test_nearby_needs_the_registry_and_valid_coordinates(

@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
-from gateway import openapi
+from gateway import openapi, routing
 from gateway.app import create_app
 from services.facilities.app import create_app as create_facilities_app
 from services.facilities.settings import FacilitiesSettings
-from tests.gateway.conftest import SECRET, Stub, close_app, make_settings
+from tests.gateway.conftest import SECRET, Stub, close_app, make_settings, new_key
 from tests.servers import free_port, running_app
 
 
@@ -74,10 +74,79 @@ async def test_merged_openapi_has_public_routes_of_every_service(
             for r in refs
         )
         assert "x-unavailable-services" not in document["info"]
+        _assert_gateway_answers_declared(document)
         docs = await get(app, "/docs")
         assert docs.status_code == 200 and "/openapi.json" in docs.text
     finally:
         await close_app(app)
+
+
+def _assert_gateway_answers_declared(document: dict[str, Any]) -> None:
+    """Every operation declares what the gateway itself may answer, as problem+json."""
+    checked = 0
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation["responses"]
+            must = {"400", "401", "422", "429"}
+            if path.startswith(("/api/v1/facilities", "/api/v1/beds", "/ogc", "/api/v1/nearby")):
+                must |= {"502", "503", "504"}
+            if method != "get":
+                must |= {"403", "413"}
+            if path.startswith(("/api/v1/beds", "/api/v1/coverage", "/api/v1/gateway")):
+                must.add("403")
+            assert must <= set(responses), (method, path, sorted(responses))
+            for status in must:
+                content = responses[status].get("content", {})
+                assert "application/problem+json" in content or status not in (
+                    "401",
+                    "429",
+                    "503",
+                ), (method, path, status)
+            assert "HTTPValidationError" not in str(responses.get("422"))
+            checked += 1
+    assert checked > 20
+
+
+def test_gateway_answers_follow_the_route_table() -> None:
+    beds_read = openapi.gateway_answers(routing.resolve("/api/v1/beds/indicators"), "get")
+    assert beds_read == ["400", "401", "403", "422", "429", "502", "503", "504"]
+    registry_read = openapi.gateway_answers(routing.resolve("/api/v1/facilities/1"), "get")
+    assert "403" not in registry_read and "502" in registry_read
+    registry_write = openapi.gateway_answers(routing.resolve("/api/v1/facilities"), "post")
+    assert {"403", "413"} <= set(registry_write)
+    assert openapi.gateway_answers(routing.resolve("/metrics"), "get") == [
+        "400",
+        "401",
+        "422",
+        "429",
+    ]
+    document = {
+        "paths": {
+            "/api/v1/beds/reports": {
+                "post": {
+                    "responses": {
+                        "403": {"description": "the service's own words"},
+                        "422": {
+                            "description": "FastAPI's",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/HTTPValidationError"}
+                                }
+                            },
+                        },
+                    }
+                }
+            }
+        }
+    }
+    openapi.declare_gateway_answers(document)
+    responses = document["paths"]["/api/v1/beds/reports"]["post"]["responses"]
+    assert responses["403"] == {"description": "the service's own words"}  # kept
+    assert "application/problem+json" in responses["422"]["content"]  # replaced
+    assert responses["429"]["headers"]["Retry-After"]["schema"] == {"type": "integer"}
+    assert openapi.PROBLEM_SCHEMA_NAME in document["components"]["schemas"]
 
 
 def _refs(node: Any) -> list[str]:
@@ -146,9 +215,18 @@ async def test_readiness_aggregates_the_upstreams(
     for overrides, strict, status, label in cases:
         app = create_app(make_settings(gateway_sqlite_url, upstreams, **overrides))
         try:
-            response = await get(app, f"/readyz?strict={str(strict).lower()}")
+            path = f"/readyz?strict={str(strict).lower()}"
+            public = await get(app, path)
+            admin = {"X-API-Key": new_key(app, "admin")}
+            planner = {"X-API-Key": new_key(app, "planner")}
+            response = await get(app, path, headers=admin)
+            for_planner = await get(app, path, headers=planner)
         finally:
             await close_app(app)
+        # The public (and any non-admin) sees the status, never upstream URLs or revisions.
+        for answer in (public, for_planner):
+            assert answer.status_code == status
+            assert answer.json() == {"status": label, "service": "gateway"}
         assert (response.status_code, response.json()["status"]) == (status, label)
         checks = response.json()["checks"]
         assert checks["database"]["ready"] is True

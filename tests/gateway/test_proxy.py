@@ -3,20 +3,21 @@ hop-by-hop headers, ETag/304 pass-through, streamed bodies, Location rewriting."
 
 from __future__ import annotations
 
-import http.client
 from collections.abc import Iterator
 
 import httpx
+import orjson
 import pytest
 
 from gateway.app import create_app
-from gateway.proxy import clean_path
+from gateway.paths import path_problem
 from gateway.settings import GatewaySettings
 from services.common.app import GZIP_MIN_BYTES
-from services.common.identity import Identity, sign_identity
+from services.common.identity import Binding, Identity, sign_identity
 from services.facilities.app import create_app as create_facilities_app
 from services.facilities.settings import FacilitiesSettings
 from tests.gateway.conftest import SECRET, Stub, close_app, make_settings, new_key
+from tests.gateway.rawhttp import RawConnection
 from tests.servers import running_app
 
 
@@ -47,9 +48,10 @@ async def test_forged_identity_headers_never_reach_the_real_service(
     app = create_app(make_settings(gateway_sqlite_url, upstreams, facilities_url=facilities_url))
     admin = new_key(app, "admin")
     official = new_key(app, "official", region_code="110105000000")
-    forged_admin = sign_identity(Identity("user:mallory", "admin"), "not-the-secret")
+    post = Binding.of("POST", "/api/v1/facilities")
+    forged_admin = sign_identity(Identity("user:mallory", "admin"), "not-the-secret", post)
     genuine_admin_signature = sign_identity(
-        Identity("user:mallory", "admin"), SECRET
+        Identity("user:mallory", "admin"), SECRET, post
     )  # even a real one is stripped
     try:
         await _forged_headers_scenario(
@@ -127,6 +129,28 @@ async def _forged_headers_scenario(
             "/api/v1/facilities/snapshot", headers={"If-None-Match": response.headers["etag"]}
         )
         assert response.status_code == 304
+
+
+async def test_a_captured_identity_works_only_for_its_own_request(facilities_url: str) -> None:
+    """Straight to the real service: headers signed for one request are refused with another
+    body, path or method (they were accepted with any, for five minutes)."""
+    admin = Identity("user:root", "admin")
+    body = orjson.dumps({**FACILITY, "region_code": "110106000000"})
+    captured = sign_identity(admin, SECRET, Binding.of("POST", "/api/v1/facilities", body))
+    json_headers = {**captured, "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=facilities_url) as direct:
+        replays = [
+            ("POST", "/api/v1/facilities", body.replace(b"110106", b"110105")),
+            ("POST", "/api/v1/facilities?dry_run=true", body),
+            ("POST", "/api/v1/facilities/import", body),
+            ("PUT", "/api/v1/facilities/1", body),
+        ]
+        for method, path, content in replays:
+            response = await direct.request(method, path, content=content, headers=json_headers)
+            assert response.status_code == 401, (method, path, response.text)
+            assert "does not verify" in response.json()["detail"]
+        response = await direct.post("/api/v1/facilities", content=body, headers=json_headers)
+        assert response.status_code == 201, response.text
 
 
 async def test_request_id_is_kept_or_made_and_forwarded(
@@ -301,33 +325,94 @@ async def test_unknown_paths_are_not_proxied(
     assert all(stub.behaviour.received == [] for stub in upstreams.values())
 
 
-DOT_PATHS = [
-    "/api/v1/facilities/../registry/version",
-    "/api/v1/facilities/%2e%2e/registry/version",
-    "/api/v1/facilities//7",
-    "/api/v1/beds/./targets",
+#: (method, raw request target): each would reach another route than the one authorized.
+REFUSED_PATHS: list[tuple[str, bytes]] = [
+    ("POST", b"/api/v1/facilities/../registry/version"),
+    ("POST", b"/api/v1/facilities/%2e%2e/registry/version"),
+    ("POST", b"/api/v1/facilities//7"),
+    ("POST", b"/api/v1/beds/./targets"),
+    # Double-encoded dots: one decoding leaves %2e%2e, which the HTTP client's URL parser
+    # resolved as '..' (the service's /metrics, /openapi.json and /readyz were reachable).
+    ("GET", b"/api/v1/facilities/%252e%252e/%252e%252e/%252e%252e/metrics"),
+    ("GET", b"/api/v1/facilities/%252e%252e/%252e%252e/%252e%252e/openapi.json"),
+    ("GET", b"/api/v1/facilities/%252E%252E/%252E%252E/%252E%252E/readyz"),
+    ("GET", b"/ogc/%252e%252e/%252e%252e/metrics"),
+    # An operator may post bed reports, not plan targets.
+    ("POST", b"/api/v1/beds/reports/%252e%252e/targets"),
+    ("POST", b"/api/v1/beds/reports/%2e%2e/targets"),
+    # Encoded and raw separators, which URL parsers treat as '/'.
+    ("POST", b"/api/v1/beds/reports%2F..%2Ftargets"),
+    ("POST", b"/api/v1/beds%2ftargets"),
+    ("POST", b"/api/v1/beds/reports/%5c..%5ctargets"),
+    ("POST", b"/api/v1/beds/reports\\..\\targets"),
+    ("GET", b"/api/v1/facilities/\\..\\..\\..\\metrics"),
 ]
 
 
-def test_dot_segments_cannot_reach_other_routes(
+def test_paths_that_decode_to_other_routes_are_refused_before_routing(
     settings: GatewaySettings, keys: dict[str, str], upstreams: dict[str, Stub]
 ) -> None:
-    """Sent raw (http.client keeps dot segments that httpx would resolve) to a served gateway."""
+    """Sent raw over a socket (client libraries resolve or re-encode these) to a served gateway."""
     with running_app(create_app(settings)) as base:
         port = int(base.rsplit(":", 1)[1])
-        for path in DOT_PATHS:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request(
-                "POST",
-                path,
-                body=b"{}",
-                headers={"X-API-Key": keys["official"], "Content-Type": "application/json"},
-            )
-            response = connection.getresponse()
-            assert response.status == 400, (path, response.read())
-            connection.close()
+        for method, target in REFUSED_PATHS:
+            key = keys["operator"] if b"beds" in target else keys["official"]
+            with RawConnection(port) as connection:
+                answer = connection.request(
+                    method,
+                    target,
+                    {"X-API-Key": key, "Content-Type": "application/json"},
+                    b'{"facility_id": 7}' if method == "POST" else b"",
+                )
+            assert answer.status == 400, (target, answer.body[:300])
+            assert answer.headers["content-type"] == "application/problem+json"
+            problem = orjson.loads(answer.body)
+            assert problem["field"] == "path" and "path" in problem["detail"], problem
     assert all(stub.behaviour.received == [] for stub in upstreams.values())
-    assert clean_path("/api/v1/facilities/7/") and not clean_path("/api/v1/facilities/7/..")
+
+
+def test_the_path_forwarded_is_the_path_authorized(
+    settings: GatewaySettings, keys: dict[str, str], upstreams: dict[str, Stub]
+) -> None:
+    """Harmless encodings are decoded once and forwarded as the decoded path; a query reaches
+    the service with the values the gateway saw, and the signed identity verifies there."""
+    with running_app(create_app(settings)) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with RawConnection(port) as connection:
+            answer = connection.request(
+                "GET",
+                b"/api/v1/beds/facilities/%37/current?q=a'b\"c<d>&name=%E4%B8%B0%E5%8F%B0",
+                {"X-API-Key": keys["operator"]},
+            )
+    assert answer.status == 200, answer.body
+    (received,) = upstreams["beds"].behaviour.received
+    assert received["path"] == "/api/v1/beds/facilities/7/current"
+    assert received["identity"] is not None and received["identity"].role == "operator"
+    assert httpx.QueryParams(received["query"]) == httpx.QueryParams(
+        {"q": "a'b\"c<d>", "name": "丰台"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "clean"),
+    [
+        ("/", True),
+        ("/api/v1/facilities/7", True),
+        ("/api/v1/facilities/7/", True),
+        ("/ogc/collections/facilities/items/a.b~c", True),
+        ("/api/v1/facilities/...", True),
+        ("/api/v1/facilities/7/..", False),
+        ("/api/v1/facilities/./7", False),
+        ("/api/v1/facilities//7", False),
+        ("/api/v1/facilities/.\t./7", False),  # URL parsers drop tabs: '..'
+        ("/api/v1/facilities/.\n.", False),
+        ("/api/v1/facilities/a b", False),
+        ("/api/v1/facilities/丰台", False),
+        ("/api/v1/facilities/%2e", False),
+    ],
+)
+def test_path_problem_names_what_may_not_be_forwarded(path: str, clean: bool) -> None:
+    assert (path_problem(path.encode(), path) is None) == clean
 
 
 async def test_ogc_links_through_the_gateway_point_at_the_gateway(

@@ -167,7 +167,8 @@ async def test_a_redis_outage_fails_open_and_shows_in_readiness(
         for _ in range(3):
             assert (await client.get("/api/v1/regions")).status_code == 200
         assert app.state.service.extras["gateway"].limiter.storage_errors == 3
-        ready = (await client.get("/readyz")).json()
+        admin = {"X-API-Key": new_key(app, "admin")}  # type: ignore[arg-type]
+        ready = (await client.get("/readyz", headers=admin)).json()
         assert ready["checks"]["rate_limit_storage"]["ready"] is False
 
 

@@ -63,6 +63,24 @@ def report(facility_id: int) -> dict[str, object]:
     }
 
 
+async def test_a_bad_parameter_of_nearby_is_a_422_naming_it_end_to_end(
+    services: dict[str, str], gateway_sqlite_url: str
+) -> None:
+    """The facilities service refuses the type; the gateway says so (it answered 503 before)."""
+    app = create_app(make_settings(gateway_sqlite_url, None, **services))
+    try:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gw") as gw:
+            response = await gw.get("/api/v1/nearby?lon=116.4&lat=39.9&type=bogus")
+            assert response.status_code == 422, response.text
+            assert response.headers["content-type"] == "application/problem+json"
+            problem = response.json()
+            assert [e["field"].rsplit(".", 1)[-1] for e in problem["errors"]] == ["type"], problem
+            assert "bogus" in problem["detail"] or "type" in problem["detail"]
+    finally:
+        await close_app(app)
+
+
 async def test_roles_end_to_end(services: dict[str, str], gateway_sqlite_url: str) -> None:
     app = create_app(make_settings(gateway_sqlite_url, None, **services))
     try:
@@ -128,7 +146,7 @@ async def test_roles_end_to_end(services: dict[str, str], gateway_sqlite_url: st
 
             # The aggregated views over the real services, coverage being down.
             nearby = (await gw.get("/api/v1/nearby?lon=116.46&lat=39.89&k=2&radius_m=20000")).json()
-            assert nearby["ranking"] == "straight_line" and nearby["degraded"] == ["coverage"]
+            assert nearby["ranking"] == "straight_line" and nearby["degraded"] == ["walk_minutes"]
             assert [(s["id"], s["free_beds"]) for s in nearby["items"]] == [(a_id, 8), (b_id, 8)]
             board = (await as_("planner", "GET", "/api/v1/regions/110105/dashboard")).json()
             assert board["unavailable"] == ["coverage"]

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from gateway.app import create_app
+from gateway.settings import GatewaySettings
 from tests.gateway.conftest import Stub, close_app, make_settings, new_key
 from tests.servers import running_process
 
@@ -78,6 +79,16 @@ async def test_a_slow_upstream_gives_504(
         response = await client.get("/api/v1/facilities/1")
         assert time.perf_counter() - started < 0.9
         assert_problem(response, 504, "facilities")
+    # A timeout is not retried: the work may still be running there.
+    async with gateway(gateway_sqlite_url, upstreams, upstream_timeout_s=0.2, retries=2) as (
+        client,
+        _,
+    ):
+        upstreams["facilities"].behaviour.received.clear()
+        started = time.perf_counter()
+        assert_problem(await client.get("/api/v1/facilities/1"), 504, "facilities")
+        assert time.perf_counter() - started < 0.9
+        assert len(upstreams["facilities"].behaviour.received) == 1
     # A per-upstream override gives one service more time than the others.
     async with gateway(
         gateway_sqlite_url,
@@ -107,23 +118,26 @@ async def test_retries_only_for_idempotent_requests(
         assert_problem(response, 503, "facilities")
         assert len(behaviour.received) == 1  # a POST is never sent twice
         behaviour.received.clear()
-        behaviour.fail_status, behaviour.fail_next = 500, 1
-        response = await client.patch("/api/v1/facilities/1", json={}, headers=admin)
-        body = assert_problem(response, 502, "facilities")
-        assert body["upstream_status"] == 500 and len(behaviour.received) == 1
-        behaviour.received.clear()
         behaviour.fail_next = 1
         assert (
             await client.delete("/api/v1/facilities/1", headers=admin)
         ).status_code == 200  # DELETE is idempotent
         assert len(behaviour.received) == 2
+        # A 500 is that request's failure, not a sign the service is down: passed through as
+        # the service's answer, never sent again, even for a GET.
+        for method in ("GET", "PATCH"):
+            behaviour.received.clear()
+            behaviour.fail_status, behaviour.fail_next = 500, 1
+            response = await client.request(method, "/api/v1/facilities/1", headers=admin)
+            assert response.status_code == 500 and response.json() == {"detail": "stub failure"}
+            assert len(behaviour.received) == 1
 
 
 async def test_flapping_upstream_opens_the_breaker_then_recovers(
     gateway_sqlite_url: str, upstreams: dict[str, Stub]
 ) -> None:
     behaviour = upstreams["beds"].behaviour
-    behaviour.fail_status, behaviour.fail_next, behaviour.delay_s = 500, 10_000, 0.3
+    behaviour.fail_status, behaviour.fail_next, behaviour.delay_s = 502, 10_000, 0.3
     async with gateway(
         gateway_sqlite_url, upstreams, breaker_fail_max=3, breaker_reset_s=1.0, retries=0
     ) as (client, app):
@@ -183,7 +197,7 @@ async def test_a_half_open_breaker_lets_one_trial_call_through(
             return line.rsplit(" ", 1)[1]
 
         async def open_breaker() -> None:
-            behaviour.fail_status, behaviour.fail_next, behaviour.delay_s = 500, 10_000, 0.0
+            behaviour.fail_status, behaviour.fail_next, behaviour.delay_s = 503, 10_000, 0.0
             for _ in range(2):
                 assert (await client.get(path, headers=headers)).status_code in (502, 503)
             assert await state() == "2.0"
@@ -235,3 +249,65 @@ async def test_a_half_open_breaker_lets_one_trial_call_through(
 
 
 _BEDS_BREAKER_STATE = 'gateway_upstream_breaker_state{upstream="beds"}'
+
+
+async def test_callers_mistakes_and_one_requests_failures_never_open_a_breaker(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    """4xx and 500 answers are the service answering: passed through as they are, not retried,
+    and however many there are, the breaker stays closed for everyone else."""
+    behaviour = upstreams["facilities"].behaviour
+    behaviour.answer(
+        "GET",
+        "/api/v1/facilities/99999999999999999999999",
+        422,
+        {"status": 422, "errors": [{"field": "path.facility_id", "message": "too large"}]},
+    )
+    async with gateway(gateway_sqlite_url, upstreams, breaker_fail_max=2, retries=2) as (
+        client,
+        _,
+    ):
+        for _ in range(5):
+            response = await client.get("/api/v1/facilities/99999999999999999999999")
+            assert response.status_code == 422
+            assert response.json()["errors"][0]["field"] == "path.facility_id"
+        behaviour.fail_status, behaviour.fail_next = 500, 5
+        for _ in range(5):
+            assert (await client.get("/api/v1/facilities/1")).status_code == 500
+        # A 502 the service renders itself is about one of its own dependencies (e.g. coverage
+        # asking facilities about a bad station type): the service is up.
+        behaviour.answer(
+            "GET",
+            "/api/v1/facilities/2",
+            502,
+            {"status": 502, "detail": "facilities answered 422"},
+            {"content-type": "application/problem+json"},
+        )
+        for _ in range(3):
+            assert (await client.get("/api/v1/facilities/2")).status_code == 502
+        assert len(behaviour.received) == 13  # nothing was sent twice
+        assert (await client.get("/api/v1/facilities/1")).status_code == 200
+        metrics = (await client.get("/metrics")).text
+        assert 'gateway_upstream_breaker_state{upstream="facilities"} 0.0' in metrics
+        assert (
+            'gateway_upstream_calls_total{outcome="http_5xx",upstream="facilities"} 8.0' in metrics
+        )
+
+
+async def test_two_anonymous_requests_cannot_open_a_breaker(
+    gateway_sqlite_url: str, upstreams: dict[str, Stub]
+) -> None:
+    """A request counts once toward the breaker, whatever its retries: with the defaults
+    (5 failures, 2 retries) two requests that find the service down leave it closed."""
+    behaviour = upstreams["facilities"].behaviour
+    behaviour.fail_status, behaviour.fail_next = 503, 6
+    async with gateway(
+        gateway_sqlite_url, upstreams, breaker_fail_max=GatewaySettings().breaker_fail_max
+    ) as (client, _):
+        assert GatewaySettings().retries == 2
+        for _ in range(2):
+            assert_problem(await client.get("/api/v1/facilities/1"), 503, "facilities")
+        assert len(behaviour.received) == 6  # each tried three times
+        assert (await client.get("/api/v1/facilities/1")).status_code == 200
+        metrics = (await client.get("/metrics")).text
+        assert 'gateway_upstream_breaker_state{upstream="facilities"} 0.0' in metrics
