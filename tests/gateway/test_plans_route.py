@@ -9,9 +9,8 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from gateway import policy
+from gateway import policy, routing
 from gateway.app import create_app
-from gateway import routing
 from services.beds.app import create_app as create_beds_app
 from services.beds.settings import BedsSettings
 from services.common.errors import Forbidden, Unauthorized
