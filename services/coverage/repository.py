@@ -5,29 +5,52 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from services.coverage.models import DemandSetRow, NetworkRow, RunPointRow, RunRegionRow, RunRow
 
 POINT_BATCH = 5_000
 
 
+# Network rows are loaded without their ``data`` (the compressed graph, megabytes): only
+# :func:`network_data` reads it, when the network cache misses.
+_META = defer(NetworkRow.data, raiseload=True)
+
+
 def get_network(*, session: Session, network_id: int) -> NetworkRow | None:
-    return session.get(NetworkRow, network_id)
+    """A network's metadata (``data`` not loaded; touching it raises)."""
+    return session.scalar(select(NetworkRow).options(_META).where(NetworkRow.id == network_id))
 
 
 def network_by_version(*, session: Session, version: str) -> NetworkRow | None:
-    return session.scalar(select(NetworkRow).where(NetworkRow.version == version))
+    return session.scalar(select(NetworkRow).options(_META).where(NetworkRow.version == version))
 
 
 def list_networks(*, session: Session) -> list[NetworkRow]:
-    return list(session.scalars(select(NetworkRow).order_by(NetworkRow.id)))
+    return list(session.scalars(select(NetworkRow).options(_META).order_by(NetworkRow.id)))
 
 
-def add_network(*, session: Session, **values: Any) -> NetworkRow:
-    """Insert, or return the row a concurrent writer just stored with the same version."""
+def latest_network(*, session: Session, kind: str) -> NetworkRow | None:
+    """The most recently imported network of ``kind`` (metadata only)."""
+    q = (
+        select(NetworkRow)
+        .options(_META)
+        .where(NetworkRow.kind == kind)
+        .order_by(NetworkRow.id.desc())
+        .limit(1)
+    )
+    return session.scalar(q)
+
+
+def network_data(*, session: Session, network_id: int) -> bytes | None:
+    """The stored graph (compressed npz) of one network."""
+    return session.scalar(select(NetworkRow.data).where(NetworkRow.id == network_id))
+
+
+def add_network(*, session: Session, **values: Any) -> tuple[NetworkRow, bool]:
+    """Insert; (the row a concurrent writer just stored with the same version, False) on a race."""
     row = NetworkRow(**values)
     try:
         with session.begin_nested():
@@ -36,8 +59,8 @@ def add_network(*, session: Session, **values: Any) -> NetworkRow:
         existing = network_by_version(session=session, version=values["version"])
         if existing is None:
             raise
-        return existing
-    return row
+        return existing, False
+    return row, True
 
 
 def get_demand_set(*, session: Session, demand_set_id: int) -> DemandSetRow | None:
@@ -48,8 +71,8 @@ def demand_by_version(*, session: Session, version: str) -> DemandSetRow | None:
     return session.scalar(select(DemandSetRow).where(DemandSetRow.version == version))
 
 
-def add_demand_set(*, session: Session, **values: Any) -> DemandSetRow:
-    """Insert, or return the row a concurrent writer just stored with the same version."""
+def add_demand_set(*, session: Session, **values: Any) -> tuple[DemandSetRow, bool]:
+    """Insert; (the row a concurrent writer just stored with the same version, False) on a race."""
     row = DemandSetRow(**values)
     try:
         with session.begin_nested():
@@ -58,8 +81,8 @@ def add_demand_set(*, session: Session, **values: Any) -> DemandSetRow:
         existing = demand_by_version(session=session, version=values["version"])
         if existing is None:
             raise
-        return existing
-    return row
+        return existing, False
+    return row, True
 
 
 def run_by_key(*, session: Session, cache_key: str) -> RunRow | None:
@@ -92,6 +115,15 @@ def unfinished_run_ids(*, session: Session) -> list[int]:
 def set_progress(*, session: Session, run_id: int, progress: int, status: str = "running") -> None:
     session.execute(
         update(RunRow).where(RunRow.id == run_id).values(progress=progress, status=status)
+    )
+
+
+def requeue_run(*, session: Session, run_id: int) -> None:
+    """Back to the queue (a failed run asked for again, or one stopped by a shutdown)."""
+    session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(status="queued", progress=0, error=None, finished_at=None)
     )
 
 
@@ -143,6 +175,12 @@ def run_points(*, session: Session, run_id: int, after: int, limit: int) -> list
     return list(session.scalars(q))
 
 
+def run_point_minutes(*, session: Session, run_id: int) -> list[float | None]:
+    """Every point's minutes of one run, in demand order (one column, not whole rows)."""
+    q = select(RunPointRow.minutes).where(RunPointRow.run_id == run_id).order_by(RunPointRow.idx)
+    return list(session.scalars(q))
+
+
 def latest_region(*, session: Session, region_code: str) -> tuple[RunRegionRow, RunRow] | None:
     q = (
         select(RunRegionRow, RunRow)
@@ -174,7 +212,3 @@ def latest_region_rows(
         )
     ).all()
     return list(rows), run
-
-
-def count_runs(*, session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(RunRow)) or 0)

@@ -12,6 +12,7 @@ from services.coverage.app import create_app
 from services.coverage.settings import CoverageSettings
 from services.facilities.app import create_app as create_facilities
 from services.facilities.settings import FacilitiesSettings
+from tests.coverage.conftest import DATA
 from tests.servers import running_app
 
 
@@ -33,7 +34,9 @@ async def test_snapshot_stations_and_registry_version_cache(
                 "/api/v1/facilities",
                 json=facility("closed-one", 116.404, 39.9) | {"status": "closed"},
             )
-        app = create_app(CoverageSettings(database_url=coverage_db_url, facilities_url=fac))
+        app = create_app(
+            CoverageSettings(database_url=coverage_db_url, facilities_url=fac, import_dir=str(DATA))
+        )
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
@@ -86,7 +89,9 @@ async def test_demand_derived_from_registry_is_flagged(
                 headers={"Content-Type": "application/geo+json"},
             )
             assert r.status_code == 200, r.text
-        app = create_app(CoverageSettings(database_url=coverage_db_url, facilities_url=fac))
+        app = create_app(
+            CoverageSettings(database_url=coverage_db_url, facilities_url=fac, import_dir=str(DATA))
+        )
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,

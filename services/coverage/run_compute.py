@@ -1,0 +1,142 @@
+"""Everything one coverage run computes: circles, gaps, 2SFCA, per-point and per-region rows.
+
+Pure apart from the progress callback (which may raise to stop the run between stages);
+the job in :mod:`services.coverage.runs` stores what this returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.coverage.access import station_demand_minutes, two_step_fca
+from services.coverage.circles import compute_coverage
+from services.coverage.gaps import gap_cells
+from services.coverage.graph import Network
+from services.coverage.loaders import PointSet, points_from_records, to_epsg
+from services.coverage.snapping import NodeIndex
+
+MAX_2SFCA_PAIRS = 20_000_000
+"""Largest station x demand matrix 2SFCA builds (float64: 160 MB); larger runs skip it."""
+
+Progress = Callable[[float, str], None]
+
+
+def compute_run(
+    net: Network,
+    stations: list[dict[str, Any]],
+    demand_records: list[dict[str, Any]],
+    params: dict[str, Any],
+    progress: Progress,
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Summary, gaps (GeoJSON), per-point rows and per-region rows of one run.
+
+    ``progress(pct, stage)`` is called with 0–100 between stages.
+    """
+    st = points_from_records(stations, "stations", need_elderly=False)
+    dm = points_from_records(demand_records, "demand", need_elderly=True)
+    minutes, speed = float(params["minutes"]), float(params["speed_mps"])
+    res = compute_coverage(
+        net,
+        st,
+        dm,
+        minutes=minutes,
+        speed_mps=speed,
+        max_snap_m=float(params["max_snap_m"]),
+        skip_far_stations=bool(params["skip_far_stations"]),
+        progress=lambda pct, stage: progress(0.7 * pct, stage),
+    )
+    covered = np.nan_to_num(res.minutes, nan=np.inf) <= minutes
+    progress(75, "gaps")
+    gaps = gap_cells(dm.lon, dm.lat, dm.elderly, covered, int(params.get("gap_resolution", 9)))
+    progress(85, "2sfca")
+    access = twosfca_for(net, st, dm, minutes, speed, float(params["max_snap_m"]), res.summary)
+    progress(95, "rows")
+    point_rows = [
+        {
+            "idx": i,
+            "demand_id": str(res.demand_ids[i]),
+            "elderly": float(res.elderly[i]),
+            "minutes": None if np.isnan(res.minutes[i]) else float(res.minutes[i]),
+            "nearest_station": res.nearest_station[i],
+            "access_2sfca": None if access is None else float(access[i]),
+        }
+        for i in range(len(dm))
+    ]
+    region_rows = [
+        {
+            "region_code": g["group"],
+            "elderly": g["elderly"],
+            "covered_elderly": g["covered_elderly"],
+            "demand_points": g["demand_points"],
+            "covered_share_by_count": g["covered_share_by_count"],
+            "covered_share_by_elderly": g["covered_share_by_elderly"],
+        }
+        for g in res.summary.get("by_region_code", []) + res.summary.get("by_street_code", [])
+        if g["group"]
+    ]
+    region_rows = list({r["region_code"]: r for r in region_rows}.values())
+    if access is not None and "region_code" in dm.attrs:
+        res.summary["twosfca_by_region_code"] = twosfca_by_group(
+            dm.attrs["region_code"], access, dm.elderly
+        )
+    return res.summary, gaps, point_rows, region_rows
+
+
+def twosfca_by_group(
+    groups: NDArray[Any], access: NDArray[np.float64], elderly: NDArray[np.float64]
+) -> list[dict[str, Any]]:
+    """Elderly-weighted mean 2SFCA (beds per elderly person within reach) per region.
+
+    >>> twosfca_by_group(np.array(["a", "a", None], dtype=object),
+    ...                  np.array([1.0, 0.0, 5.0]), np.array([1.0, 3.0, 2.0]))
+    [{'group': 'a', 'elderly': 4.0, 'beds_per_elderly': 0.25}]
+    """
+    labels = np.asarray([str(g) if g not in (None, "") else "" for g in groups], dtype=object)
+    out = []
+    for g in np.unique(labels[labels != ""]):
+        m = labels == g
+        w = float(elderly[m].sum())
+        out.append(
+            {
+                "group": str(g),
+                "elderly": w,
+                "beds_per_elderly": float((access[m] * elderly[m]).sum() / w) if w else None,
+            }
+        )
+    return out
+
+
+def twosfca_for(
+    net: Network,
+    st: PointSet,
+    dm: PointSet,
+    minutes: float,
+    speed: float,
+    max_snap_m: float,
+    summary: dict[str, Any],
+) -> NDArray[np.float64] | None:
+    """2SFCA beds per elderly when stations carry capacities (and the matrix is affordable)."""
+    if "capacity" not in st.attrs:
+        return None
+    cap = np.array([float(c) if c not in (None, "") else 0.0 for c in st.attrs["capacity"]])
+    if len(st) * len(dm) > MAX_2SFCA_PAIRS:
+        summary["twosfca"] = "skipped: too many station x demand pairs"
+        return None
+    index = NodeIndex(net.x, net.y)
+    sx, sy = to_epsg(net.epsg, st.lon, st.lat)
+    dx, dy = to_epsg(net.epsg, dm.lon, dm.lat)
+    s, d = index.snap(sx, sy, max_snap_m), index.snap(dx, dy, max_snap_m)
+    use = ~s.too_far
+    mins = station_demand_minutes(
+        net, s.node[use], s.access_m[use], d.node, d.access_m, speed, minutes
+    )
+    mins[d.too_far] = np.inf
+    a, _ = two_step_fca(mins, cap[use], dm.elderly, minutes)
+    summary["twosfca_mean_beds_per_elderly"] = (
+        float((a * dm.elderly).sum() / dm.elderly.sum()) if dm.elderly.sum() > 0 else None
+    )
+    return a
