@@ -70,6 +70,12 @@ async def test_snapshot_stations_and_registry_version_cache(
             assert summary["stations"] == 2  # the closed one is not in the snapshot
             again = await c.post("/api/v1/coverage/runs", json=body)
             assert again.json()["cached"] and again.json()["id"] == run["id"]
+            # a type the registry does not know: the caller's mistake, named (it was a 502)
+            bogus = {**body, "station_query": {"type": ["bogus"], "status": ["active"]}}
+            bad = await c.post("/api/v1/coverage/runs", json=bogus)
+            assert bad.status_code == 422, bad.text
+            assert bad.json()["errors"][0]["field"] == "station_query.type"
+            assert "bogus" in bad.json()["detail"]
             with httpx.Client(base_url=fac) as f:
                 f.post("/api/v1/facilities", json=facility("south", 116.402, 39.898))
             fresh = await c.post("/api/v1/coverage/runs", json=body)
