@@ -233,3 +233,21 @@ async def test_a_body_over_the_limit_is_413_problem_json_before_it_is_read(
         assert r.status_code == 413 and r.json()["request_id"] == "req-413"
         assert r.headers["content-type"].startswith("application/problem+json")
         assert "COVERAGE_MAX_UPLOAD_MB" in r.json()["detail"]
+
+
+async def test_walk_times_past_their_budget_are_503_with_retry_after(
+    coverage_db_url: str,
+) -> None:
+    settings = CoverageSettings(
+        database_url=coverage_db_url, import_dir=str(DATA), walk_times_budget_s=1e-6
+    )
+    async for c in client_for(settings):
+        r = await c.post("/api/v1/coverage/networks", json={"path": "tiny_streets.geojson"})
+        assert r.status_code == 201
+        body = {"lon": 116.401, "lat": 39.9, "stations": [{"id": "w", "lon": 116.4, "lat": 39.9}]}
+        busy = await c.post("/api/v1/coverage/walk-times", json=body)
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
+        assert busy.headers["content-type"].startswith("application/problem+json")
+        assert "did not finish within" in busy.json()["detail"]
+        metrics = (await c.get("/metrics")).text
+        assert 'coverage_walk_times_total{outcome="over_budget"} 1.0' in metrics
