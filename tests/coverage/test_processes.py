@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -149,3 +150,64 @@ def test_sigterm_stops_the_process_with_a_job_running(tmp_path: Path) -> None:
             "SELECT status FROM coverage_runs WHERE id = ?", (run_id,)
         ).fetchone()
     assert status[0] in ("queued", "running")
+
+
+def raw_post(base: str, head: str, body_chunks: Iterator[bytes]) -> tuple[bytes, int]:
+    """Send a request on a raw socket; stop sending once an answer arrives.
+
+    Returns (the answer's first bytes, body bytes sent before it came).
+    """
+    host, port = base.removeprefix("http://").split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode())
+        sock.setblocking(False)
+        answer = b""
+        for chunk in body_chunks:
+            with contextlib.suppress(BlockingIOError):  # nothing to read yet
+                answer = sock.recv(65536)
+            if answer:
+                break
+            try:
+                sock.setblocking(True)
+                sock.settimeout(5)
+                sock.sendall(chunk)
+                sent += len(chunk)
+            except OSError:  # the server closed the connection after its answer
+                break
+            finally:
+                sock.setblocking(False)
+        sock.setblocking(True)
+        sock.settimeout(10)
+        while not answer:
+            answer = sock.recv(65536)
+    return answer, sent
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(coverage_db_url: str) -> None:
+    """300 MB announced: 413 at once. Chunked without a length: 413 once 1 MB has arrived,
+    not after the multipart parser has spooled all of it."""
+    from services.coverage.app import create_app
+    from services.coverage.settings import CoverageSettings
+    from tests.servers import running_app
+
+    settings = CoverageSettings(database_url=coverage_db_url, max_upload_mb=1)
+    with running_app(create_app(settings)) as base:
+        head = (
+            "POST /api/v1/coverage/demand/upload HTTP/1.1\r\nHost: x\r\n"
+            "Content-Type: multipart/form-data; boundary=B\r\n"
+        )
+        answer, sent = raw_post(base, head + "Content-Length: 300000000\r\n\r\n", iter([]))
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert b"application/problem+json" in answer and sent == 0
+        part = b'--B\r\nContent-Disposition: form-data; name="file"; filename="d.csv"\r\n\r\n'
+
+        def chunked(total_mb: int) -> Iterator[bytes]:
+            yield f"{len(part):x}\r\n".encode() + part + b"\r\n"
+            block = b"x" * 65536
+            for _ in range(total_mb * 16):
+                yield f"{len(block):x}\r\n".encode() + block + b"\r\n"
+
+        answer, sent = raw_post(base, head + "Transfer-Encoding: chunked\r\n\r\n", chunked(50))
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        assert sent < 10_000_000, f"{sent / 1e6:.0f} MB sent before the 413"
