@@ -68,9 +68,8 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
     )
     # Inside the request-id middleware (user_middleware[0] is the outermost), so a 413 is logged,
     # counted and carries the request id like every other answer.
-    at = next(
-        (i + 1 for i, m in enumerate(app.user_middleware) if m.cls is ObservabilityMiddleware), 0
-    )
+    classes: list[object] = [m.cls for m in app.user_middleware]
+    at = classes.index(ObservabilityMiddleware) + 1 if ObservabilityMiddleware in classes else 0
     limit = Middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_mb * 1_000_000)
     app.user_middleware.insert(at, limit)
     return app

@@ -43,6 +43,8 @@ class SnapshotCache:
         if resp.status_code != 200:
             raise UpstreamError(f"facilities snapshot answered {resp.status_code}")
         body = resp.json()
+        if not isinstance(body, dict):
+            raise UpstreamError("facilities snapshot answered something other than an object")
         self.entries[key] = (resp.headers.get("ETag", ""), body)
         return body
 

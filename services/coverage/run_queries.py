@@ -96,7 +96,7 @@ def siting(
     elif method == "exact":
         cost = None
         if budget is not None:
-            raw = cand.attrs.get("cost", [None] * len(cand))
+            raw: list[Any] = list(cand.attrs.get("cost", [None] * len(cand)))
             if any(c in (None, "") for c in raw):
                 raise ValueError("a budget needs a cost on every candidate site")
             cost = np.array([float(c) for c in raw])[usable]

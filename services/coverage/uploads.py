@@ -46,7 +46,7 @@ def csv_records(raw: bytes, what: str, max_columns: int) -> list[dict[str, Any]]
             )
         if len(set(header)) != len(header):
             raise ValueError(f"{what}: repeated column names in the header")
-        rows = []
+        rows: list[dict[str, Any]] = []
         for fields in reader:
             if not fields:
                 continue

@@ -20,8 +20,8 @@ GRID_EPSG = 32650  # UTM 50N (Beijing)
 def grid_network(path: Path, n: int, spacing_m: float = 10.0) -> tuple[float, float, float, float]:
     """An n x n street grid saved as .npz; returns (lon, lat) of two opposite corners."""
     ii, jj = np.meshgrid(np.arange(n), np.arange(n))
-    x = 440_000 + ii.ravel() * spacing_m
-    y = 4_420_000 + jj.ravel() * spacing_m
+    x = (440_000 + ii.ravel() * spacing_m).astype(np.float64)
+    y = (4_420_000 + jj.ravel() * spacing_m).astype(np.float64)
     idx = np.arange(n * n).reshape(n, n)
     u = np.concatenate([idx[:, :-1].ravel(), idx[:-1, :].ravel()])
     v = np.concatenate([idx[:, 1:].ravel(), idx[1:, :].ravel()])

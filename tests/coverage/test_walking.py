@@ -69,13 +69,13 @@ def test_asked_between_passes_and_stops() -> None:
         )
     assert len(asked) == 1
     passes: list[int] = []
+
+    def count_and_go_on() -> bool:
+        passes.append(1)
+        return False
+
     far = distances_from(
-        g,
-        0,
-        np.array([n - 1]),
-        components=comps,
-        first_limit=1.0,
-        should_stop=lambda: passes.append(1) is not None,
+        g, 0, np.array([n - 1]), components=comps, first_limit=1.0, should_stop=count_and_go_on
     )
     assert far.tolist() == [n - 1.0] and len(passes) == 4  # limits 1, 4, 16, 64, then 256
 
