@@ -1,25 +1,31 @@
 """Demand sets: imported from JSON, uploaded files or the region registry; stored versioned.
 
-A demand set's ``version`` is the hash of its content, so the same points imported twice
-are one set (the second import answers 200 with the stored one).
+A demand set is stored as its columns in one compressed blob (:mod:`columnar`); its
+``version`` is the hash of those columns, so the same points imported twice are one set
+(the second import answers 200 with the stored one).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from services.common.db import transaction
 from services.common.errors import InvalidInput
+from services.coverage import columnar
 from services.coverage import repository as repo
 from services.coverage.derive import spread_elderly
 from services.coverage.facilities_client import communities_for
 from services.coverage.loaders import points_from_records
 from services.coverage.models import DemandSetRow
-from services.coverage.service import clean, records_version
+from services.coverage.service import clean
 from services.coverage.uploads import point_records
+
+MAX_ID_CHARS = 128
+"""Longest point id stored (the results' ``demand_id`` column is 128 characters)."""
 
 
 def import_records(
@@ -38,9 +44,16 @@ def import_records(
         raise InvalidInput("demand is empty", field=field)
     try:
         ps = points_from_records(records, "demand", need_elderly=True, max_columns=max_columns)
+        long_ids = np.flatnonzero(np.char.str_len(ps.ids) > MAX_ID_CHARS)
+        if long_ids.size:
+            raise ValueError(
+                f"demand row {long_ids[0] + 1}: id longer than {MAX_ID_CHARS} characters"
+            )
+        cols = columnar.columns(ps, "demand")
     except ValueError as exc:
         raise InvalidInput(str(exc), field=field) from exc
-    version = records_version(records)
+    version = columnar.version(cols)
+    data = columnar.encode(cols)
     with transaction(write_sessions) as session:
         existing = repo.demand_by_version(session=session, version=version)
         if existing is not None:
@@ -53,7 +66,7 @@ def import_records(
             total_elderly=float(ps.elderly.sum()),
             derived=derived,
             source=None if source is None else source[:500],
-            points=records,
+            data=data,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,9 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from services.coverage.models import DemandSetRow, NetworkRow, RunPointRow, RunRegionRow, RunRow
-
-POINT_BATCH = 5_000
-
+from services.coverage.run_compute import RunPoints
 
 # Network rows are loaded without their ``data`` (the compressed graph, megabytes): only
 # :func:`network_data` reads it, when the network cache misses.
@@ -63,12 +62,24 @@ def add_network(*, session: Session, **values: Any) -> tuple[NetworkRow, bool]:
     return row, True
 
 
+# Demand sets likewise: ``data`` (every point's columns) only through :func:`demand_data`.
+_DEMAND_META = defer(DemandSetRow.data, raiseload=True)
+
+
 def get_demand_set(*, session: Session, demand_set_id: int) -> DemandSetRow | None:
-    return session.get(DemandSetRow, demand_set_id)
+    """A demand set's metadata (``data`` not loaded; touching it raises)."""
+    q = select(DemandSetRow).options(_DEMAND_META).where(DemandSetRow.id == demand_set_id)
+    return session.scalar(q)
 
 
 def demand_by_version(*, session: Session, version: str) -> DemandSetRow | None:
-    return session.scalar(select(DemandSetRow).where(DemandSetRow.version == version))
+    q = select(DemandSetRow).options(_DEMAND_META).where(DemandSetRow.version == version)
+    return session.scalar(q)
+
+
+def demand_data(*, session: Session, demand_set_id: int) -> bytes | None:
+    """The stored columns (compressed npz) of one demand set."""
+    return session.scalar(select(DemandSetRow.data).where(DemandSetRow.id == demand_set_id))
 
 
 def add_demand_set(*, session: Session, **values: Any) -> tuple[DemandSetRow, bool]:
@@ -141,16 +152,15 @@ def finish_run(
     run_id: int,
     summary: dict[str, Any],
     gaps: dict[str, Any],
-    points: list[dict[str, Any]],
+    points: RunPoints,
     regions: list[dict[str, Any]],
 ) -> None:
     """Write all results and mark the run done, in the caller's one transaction."""
     session.execute(delete(RunPointRow).where(RunPointRow.run_id == run_id))
     session.execute(delete(RunRegionRow).where(RunRegionRow.run_id == run_id))
-    for start in range(0, len(points), POINT_BATCH):
-        session.execute(insert(RunPointRow), points[start : start + POINT_BATCH])
+    insert_points(session=session, rows=points.rows(run_id))
     if regions:
-        session.execute(insert(RunRegionRow), regions)
+        session.execute(insert(RunRegionRow), [{**r, "run_id": run_id} for r in regions])
     session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
@@ -163,6 +173,38 @@ def finish_run(
             finished_at=datetime.now(UTC),
         )
     )
+
+
+POINT_COLUMNS = (
+    "run_id",
+    "idx",
+    "demand_id",
+    "elderly",
+    "minutes",
+    "nearest_station",
+    "access_2sfca",
+)
+
+
+def insert_points(*, session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Per-point results in bulk, on the session's connection (same transaction).
+
+    PostgreSQL: one binary ``COPY``; SQLite: one ``executemany`` of plain tuples. Either
+    way the driver loops in C over tuples; the ORM never sees a row.
+    """
+    table = RunPointRow.__tablename__
+    names = ", ".join(POINT_COLUMNS)
+    dbapi = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "postgresql":
+        types = ["int4", "int4", "varchar", "float8", "float8", "varchar", "float8"]
+        copy_sql = f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
+        with dbapi.cursor() as cur, cur.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" * len(POINT_COLUMNS))
+        dbapi.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # type: ignore[union-attr]
 
 
 def run_points(*, session: Session, run_id: int, after: int, limit: int) -> list[RunPointRow]:

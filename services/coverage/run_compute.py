@@ -6,7 +6,8 @@ the job in :mod:`services.coverage.runs` stores what this returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,19 +26,55 @@ MAX_2SFCA_PAIRS = 20_000_000
 Progress = Callable[[float, str], None]
 
 
+@dataclass(frozen=True)
+class RunPoints:
+    """Every demand point's result, as columns (stored in bulk, never a dict per point)."""
+
+    demand_ids: NDArray[np.str_]
+    elderly: NDArray[np.float64]
+    minutes: NDArray[np.float64]  # NaN: no station reachable (or off the network)
+    nearest_station: NDArray[np.object_]  # station id or None
+    access_2sfca: NDArray[np.float64] | None  # beds per elderly; None when not computed
+
+    def __len__(self) -> int:
+        return int(self.demand_ids.size)
+
+    def rows(self, run_id: int) -> Iterator[tuple[Any, ...]]:
+        """``(run_id, idx, demand_id, elderly, minutes, nearest_station, access_2sfca)`` tuples.
+
+        >>> pts = RunPoints(np.array(["a", "b"]), np.array([1.0, 2.0]), np.array([3.5, np.nan]),
+        ...                 np.array(["s1", None], dtype=object), None)
+        >>> list(pts.rows(7))
+        [(7, 0, 'a', 1.0, 3.5, 's1', None), (7, 1, 'b', 2.0, None, None, None)]
+        """
+        n = len(self)
+        minutes = self.minutes.astype(object)
+        minutes[np.isnan(self.minutes)] = None
+        access = [None] * n if self.access_2sfca is None else self.access_2sfca.tolist()
+        return zip(
+            [run_id] * n,
+            range(n),
+            self.demand_ids.tolist(),
+            self.elderly.tolist(),
+            minutes.tolist(),
+            self.nearest_station.tolist(),
+            access,
+            strict=True,
+        )
+
+
 def compute_run(
     net: Network,
     stations: list[dict[str, Any]],
-    demand_records: list[dict[str, Any]],
+    dm: PointSet,
     params: dict[str, Any],
     progress: Progress,
-) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Summary, gaps (GeoJSON), per-point rows and per-region rows of one run.
+) -> tuple[dict[str, Any], dict[str, Any], RunPoints, list[dict[str, Any]]]:
+    """Summary, gaps (GeoJSON), every point's result and per-region rows of one run.
 
     ``progress(pct, stage)`` is called with 0–100 between stages.
     """
     st = points_from_records(stations, "stations", need_elderly=False)
-    dm = points_from_records(demand_records, "demand", need_elderly=True)
     minutes, speed = float(params["minutes"]), float(params["speed_mps"])
     res = compute_coverage(
         net,
@@ -55,17 +92,13 @@ def compute_run(
     progress(85, "2sfca")
     access = twosfca_for(net, st, dm, minutes, speed, float(params["max_snap_m"]), res.summary)
     progress(95, "rows")
-    point_rows = [
-        {
-            "idx": i,
-            "demand_id": str(res.demand_ids[i]),
-            "elderly": float(res.elderly[i]),
-            "minutes": None if np.isnan(res.minutes[i]) else float(res.minutes[i]),
-            "nearest_station": res.nearest_station[i],
-            "access_2sfca": None if access is None else float(access[i]),
-        }
-        for i in range(len(dm))
-    ]
+    point_rows = RunPoints(
+        np.asarray(res.demand_ids, dtype=str),
+        np.asarray(res.elderly, dtype=np.float64),
+        np.asarray(res.minutes, dtype=np.float64),
+        np.asarray(res.nearest_station, dtype=object),
+        access,
+    )
     region_rows = [
         {
             "region_code": g["group"],

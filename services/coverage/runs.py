@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from services.common.db import transaction
 from services.common.errors import InvalidInput
-from services.coverage import networks
+from services.coverage import columnar, networks
 from services.coverage import repository as repo
 from services.coverage.facilities_client import SnapshotCache
 from services.coverage.models import DemandSetRow, NetworkRow, RunRow
@@ -193,15 +193,16 @@ def execute(
         repo.set_progress(session=session, run_id=run_id, progress=1)
         net_row = networks.find(session, run.network_id)
         demand_row = repo.get_demand_set(session=session, demand_set_id=run.demand_set_id)
+        blob = repo.demand_data(session=session, demand_set_id=run.demand_set_id)
         params, stations = dict(run.params), list(run.stations)
-        demand_records = list(demand_row.points) if demand_row else []
-        derived = bool(demand_row.derived) if demand_row else False
-        demand_version = demand_row.version if demand_row else None
     progress = _progress_writer(write_sessions, run_id, stop)
     try:
+        if demand_row is None or blob is None:
+            raise ValueError(f"demand set {run.demand_set_id} is gone")
+        demand = columnar.decode(blob)
         loaded = cache.get(net_row)
         progress(0, "loaded")
-        result = compute_run(loaded.net, stations, demand_records, params, progress)
+        summary, gaps, points, regions = compute_run(loaded.net, stations, demand, params, progress)
         progress(90, "computed")
     except RunStopped:
         with transaction(write_sessions) as s:
@@ -211,17 +212,11 @@ def execute(
         with transaction(write_sessions) as s:
             repo.fail_run(session=s, run_id=run_id, error={"detail": str(exc)})
         return
-    summary, gaps, point_rows, region_rows = result
-    summary["demand_derived_from_registry"] = derived
-    summary["demand_version"] = demand_version
+    summary["demand_derived_from_registry"] = bool(demand_row.derived)
+    summary["demand_version"] = demand_row.version
     with transaction(write_sessions) as s:
         repo.finish_run(
-            session=s,
-            run_id=run_id,
-            summary=summary,
-            gaps=gaps,
-            points=[{**r, "run_id": run_id} for r in point_rows],
-            regions=[{**r, "run_id": run_id} for r in region_rows],
+            session=s, run_id=run_id, summary=summary, gaps=gaps, points=points, regions=regions
         )
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from services.common.errors import CareError, Conflict, InvalidInput, NotFound, ServiceUnavailable
-from services.coverage import networks, run_queries
+from services.coverage import columnar, networks, run_queries
 from services.coverage import repository as repo
 from services.coverage.loaders import PointSet, points_from_records
 from services.coverage.models import RunRow
@@ -260,12 +260,12 @@ def siting(
     with read_sessions() as session:
         row = finished_run(session, run_id)
         meta = networks.find(session, row.network_id)
-        demand = repo.get_demand_set(session=session, demand_set_id=row.demand_set_id)
-        if demand is None:
+        blob = repo.demand_data(session=session, demand_set_id=row.demand_set_id)
+        if blob is None:
             raise NotFound("demand set not found")
-        demand_points = list(demand.points)
         point_minutes = repo.run_point_minutes(session=session, run_id=run_id)
         params, gaps = dict(row.params), row.gaps or {}
+    demand = columnar.decode(blob)
     minutes = float(params["minutes"])
     covered = np.array([m is not None and m <= minutes for m in point_minutes], dtype=bool)
     loaded = cache.get(meta)
@@ -278,7 +278,7 @@ def siting(
         return run_queries.siting(
             loaded.net,
             loaded.index,
-            demand_points,
+            demand,
             covered,
             cands,
             body.k,

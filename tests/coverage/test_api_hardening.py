@@ -192,6 +192,12 @@ async def test_a_demand_file_with_a_new_property_per_feature_is_refused_in_bound
         ("extra.csv", b"id,lon,lat,elderly\na,1,2,3,4\n", "5 fields, the header has 4"),
         ("wide.csv", ",".join(f"c{i}" for i in range(100)).encode() + b"\n", "100 columns"),
         ("deep.geojson", b"[" * 100_000 + b"]" * 100_000, "not JSON"),
+        (
+            "count.csv",
+            b"id,lon,lat,elderly,elderly_80plus\na,1,2,3,4\nb,1,2,3,many\n",
+            "row 2: elderly_80plus 'many' is not a number",
+        ),
+        ("longid.csv", b"id,lon,lat,elderly\n" + b"x" * 200 + b",1,2,3\n", "longer than 128"),
         ("bad.geojson", b'{"type":"FeatureCollection","features":[3]}', "feature 1"),
         (
             "nocoords.geojson",
