@@ -21,6 +21,7 @@ from services.coverage.models import RunRegionRow, RunRow
 from services.coverage.rollup import rollup
 from services.coverage.runtime import RuntimeDep
 from services.coverage.schemas import (
+    NO_NUL,
     CursorQuery,
     DemandFromRegistry,
     DemandIn,
@@ -31,6 +32,7 @@ from services.coverage.schemas import (
     NetworkOut,
     PointPage,
     PointResult,
+    RegionCodePath,
     RunIn,
     RunOut,
     SitingIn,
@@ -71,10 +73,10 @@ async def import_network_upload(
     response: Response,
     file: Annotated[UploadFile, File(description=".osm.pbf, .geojson, .gpkg or .npz")],
     kind: Annotated[str, Form(pattern="^(walk|drive)$")] = "walk",
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    name: Annotated[str | None, Form(max_length=200, pattern=NO_NUL)] = None,
 ) -> NetworkOut:
     """Import a street network from an uploaded file."""
-    filename = file.filename or "network.geojson"
+    filename = (file.filename or "network.geojson").replace("\x00", "")
     content = await file.read()
     row, created = await run_in_threadpool(
         lambda: networks.import_upload(
@@ -129,10 +131,10 @@ async def import_demand_upload(
     file: Annotated[
         UploadFile, File(description="CSV id,lon,lat,elderly[,region_code] or GeoJSON")
     ],
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    name: Annotated[str | None, Form(max_length=200, pattern=NO_NUL)] = None,
 ) -> DemandOut:
     """Import demand points from an uploaded CSV or GeoJSON file."""
-    filename = file.filename or "demand"
+    filename = (file.filename or "demand").replace("\x00", "")
     raw = await file.read()
     row, created = await run_in_threadpool(
         lambda: demand.import_upload(
@@ -272,7 +274,7 @@ def run_siting(run_id: IdPath, body: SitingIn, rt: RuntimeDep) -> dict[str, Any]
 
 
 @router.get("/regions/{code}/latest", response_model=dict)
-def region_latest(code: str, session: ReadSessionDep) -> dict[str, Any]:
+def region_latest(code: RegionCodePath, session: ReadSessionDep) -> dict[str, Any]:
     """The latest finished run's figures for a region, summed over its sub-regions when needed (404 if none)."""
     found = repo.latest_region(session=session, region_code=code)
     if found is not None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -28,6 +27,19 @@ MAX_ID_CHARS = 128
 """Longest point id stored (the results' ``demand_id`` column is 128 characters)."""
 
 
+def check_ids(records: list[dict[str, Any]], what: str) -> None:
+    """Ids fit the results' column: at most 128 characters, no NUL (``ValueError`` naming the row).
+
+    Checked on the values as given: a numpy text array would drop a trailing NUL silently.
+    """
+    for i, r in enumerate(records):
+        text = str(r.get("id", ""))
+        if len(text) > MAX_ID_CHARS or "\x00" in text:
+            raise ValueError(
+                f"{what} row {i + 1}: an id is at most {MAX_ID_CHARS} characters, without NUL"
+            )
+
+
 def import_records(
     write_sessions: sessionmaker[Session],
     *,
@@ -43,12 +55,8 @@ def import_records(
     if not records:
         raise InvalidInput("demand is empty", field=field)
     try:
+        check_ids(records, "demand")
         ps = points_from_records(records, "demand", need_elderly=True, max_columns=max_columns)
-        long_ids = np.flatnonzero(np.char.str_len(ps.ids) > MAX_ID_CHARS)
-        if long_ids.size:
-            raise ValueError(
-                f"demand row {long_ids[0] + 1}: id longer than {MAX_ID_CHARS} characters"
-            )
         cols = columnar.columns(ps, "demand")
     except ValueError as exc:
         raise InvalidInput(str(exc), field=field) from exc

@@ -109,7 +109,7 @@ def compute_run(
             "covered_share_by_elderly": g["covered_share_by_elderly"],
         }
         for g in res.summary.get("by_region_code", []) + res.summary.get("by_street_code", [])
-        if g["group"]
+        if is_division_code(g["group"])  # other labels stay in the summary, not in region rows
     ]
     region_rows = list({r["region_code"]: r for r in region_rows}.values())
     if access is not None and "region_code" in dm.attrs:
@@ -117,6 +117,15 @@ def compute_run(
             dm.attrs["region_code"], access, dm.elderly
         )
     return res.summary, gaps, point_rows, region_rows
+
+
+def is_division_code(label: Any) -> bool:
+    """A 12-digit statistical division code (the only labels stored as region rows).
+
+    >>> [is_division_code(c) for c in ("110101001001", "1101", "abcdefghijkl", None)]
+    [True, False, False, False]
+    """
+    return isinstance(label, str) and len(label) == 12 and label.isdigit() and label.isascii()
 
 
 def twosfca_by_group(

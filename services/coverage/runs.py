@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,8 @@ from services.coverage.networks import LoadedNetwork, NetworkCache
 from services.coverage.run_compute import compute_run
 from services.coverage.schemas import RunIn, StationQuery
 from services.coverage.service import clean, points, records_version
+
+log = logging.getLogger(__name__)
 
 CACHED_PARAMS = {"minutes", "speed_mps", "max_snap_m", "skip_far_stations", "gap_resolution"}
 
@@ -214,10 +217,19 @@ def execute(
         return
     summary["demand_derived_from_registry"] = bool(demand_row.derived)
     summary["demand_version"] = demand_row.version
-    with transaction(write_sessions) as s:
-        repo.finish_run(
-            session=s, run_id=run_id, summary=summary, gaps=gaps, points=points, regions=regions
-        )
+    try:
+        with transaction(write_sessions) as s:
+            repo.finish_run(
+                session=s, run_id=run_id, summary=summary, gaps=gaps, points=points, regions=regions
+            )
+    except Exception:  # never leave a run "running" forever: it fails, and says where
+        log.exception("coverage run %s: storing its results failed", run_id)
+        with transaction(write_sessions) as s:
+            repo.fail_run(
+                session=s,
+                run_id=run_id,
+                error={"detail": "storing the results failed (logged); submit the run again"},
+            )
 
 
 def _progress_writer(

@@ -15,6 +15,13 @@ DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 CursorQuery = Annotated[str | None, Query(pattern=r"^\d{1,10}$", max_length=10)]
 SLUG = r"^[a-z0-9_]{1,64}$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refused on every engine alike
+# TODO(lead): the shared text validation of services/common once merged.
+PointId = Annotated[str, Field(min_length=1, max_length=128, pattern=NO_NUL)]
+Name = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+RegionCodePath = Annotated[
+    str, Path(pattern=r"^\d{1,12}$", description="Division code (12 digits; shorter is padded)")
+]
 
 
 class NetworkFromPath(BaseModel):
@@ -35,7 +42,7 @@ class NetworkFromPath(BaseModel):
         "import folder (COVERAGE_IMPORT_DIR; a relative path is taken from there)",
     )
     kind: Literal["walk", "drive"] = "walk"
-    name: str | None = Field(None, max_length=200)
+    name: Name | None = None
     max_segment_m: float | None = Field(
         None, gt=0, description="Cut longer straight edges so points snap near long roads"
     )
@@ -55,7 +62,7 @@ class NetworkOut(BaseModel):
 class PointIn(BaseModel):
     model_config = ConfigDict(allow_inf_nan=False)
 
-    id: str = Field(..., min_length=1, max_length=128)
+    id: PointId
     lon: float = Field(..., ge=-180, le=180)
     lat: float = Field(..., ge=-90, le=90)
     elderly: float | None = Field(None, ge=0, description="People aged 60+ at this point")
@@ -86,7 +93,7 @@ class DemandIn(BaseModel):
             ]
         }
     )
-    name: str = Field("demand", max_length=200)
+    name: Name = "demand"
     points: list[PointIn] = Field(..., description="Demand points with elderly counts")
 
 
@@ -153,7 +160,7 @@ class RunIn(BaseModel):
     add_stations: list[PointIn] = Field(
         default_factory=list, max_length=10_000, description="Scenario: hypothetical"
     )
-    close_stations: list[Annotated[str, Field(max_length=128)]] = Field(
+    close_stations: list[PointId] = Field(
         default_factory=list, max_length=100_000, description="Scenario: ids to drop"
     )
     gap_resolution: int = Field(9, ge=5, le=11, description="H3 resolution of gap cells")
@@ -185,7 +192,7 @@ class PointPage(BaseModel):
 
 
 class WalkStation(BaseModel):
-    id: str = Field(..., min_length=1, max_length=128)
+    id: PointId
     lon: float = Field(..., ge=-180, le=180)
     lat: float = Field(..., ge=-90, le=90)
 
@@ -230,7 +237,7 @@ class SitingIn(BaseModel):
 
 
 class IsochroneIn(BaseModel):
-    station_ids: list[Annotated[str, Field(max_length=128)]] | None = Field(None, max_length=1000)
+    station_ids: list[PointId] | None = Field(None, max_length=1000)
     minutes: list[Annotated[float, Field(gt=0, le=240)]] = Field(
         default_factory=lambda: [5.0, 10.0, 15.0], min_length=1, max_length=12
     )

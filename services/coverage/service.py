@@ -106,8 +106,9 @@ async def walk_times(
     gone = threading.Event()
     outcome = "failed"
     try:
-        meta = await run_in_threadpool(networks.walking_network, read_sessions, body.network)
-        loaded = await run_in_threadpool(cache.get, meta)
+        loaded = await run_in_threadpool(
+            lambda: cache.get(networks.walking_network(read_sessions, body.network))
+        )
         stations = [s.model_dump() for s in body.stations]
         found: list[list[dict[str, Any]]] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 import tracemalloc
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from services.common.db import make_engine
 from services.coverage.app import create_app
 from services.coverage.settings import CoverageSettings
 from tests.conftest import SHARED_DATA
@@ -197,7 +200,11 @@ async def test_a_demand_file_with_a_new_property_per_feature_is_refused_in_bound
             b"id,lon,lat,elderly,elderly_80plus\na,1,2,3,4\nb,1,2,3,many\n",
             "row 2: elderly_80plus 'many' is not a number",
         ),
-        ("longid.csv", b"id,lon,lat,elderly\n" + b"x" * 200 + b",1,2,3\n", "longer than 128"),
+        (
+            "longid.csv",
+            b"id,lon,lat,elderly\n" + b"x" * 200 + b",1,2,3\n",
+            "at most 128 characters",
+        ),
         ("bad.geojson", b'{"type":"FeatureCollection","features":[3]}', "feature 1"),
         (
             "nocoords.geojson",
@@ -257,3 +264,74 @@ async def test_walk_times_past_their_budget_are_503_with_retry_after(
         assert "did not finish within" in busy.json()["detail"]
         metrics = (await c.get("/metrics")).text
         assert 'coverage_walk_times_total{outcome="over_budget"} 1.0' in metrics
+
+
+async def test_nul_and_odd_codes_never_reach_the_database(client: httpx.AsyncClient) -> None:
+    """PostgreSQL refuses NUL in text and 12-character codes are a varchar(12): both used to
+    end in a 500, or in a run stuck at "running" after its results failed to store."""
+    r = await client.get("/api/v1/coverage/regions/%00/latest")
+    assert r.status_code == 422 and fields(r) == ["path.code"]
+    net = await client.post("/api/v1/coverage/networks", json={"path": "tiny_streets.geojson"})
+    bad = b"id,lon,lat,elderly\na\x00b,116.401,39.9,5\n"
+    r = await client.post("/api/v1/coverage/demand/upload", files={"file": ("d.csv", bad)})
+    assert r.status_code == 422 and "without NUL" in r.json()["detail"]
+    odd = b"id,lon,lat,elderly,region_code\na,116.401,39.9,5,abcdefghijklmnopq\nb,116.4015,39.9,5,110101001001\n"
+    dm = await client.post("/api/v1/coverage/demand/upload", files={"file": ("d.csv", odd)})
+    assert dm.status_code == 201, dm.text
+    body = {
+        "network_id": net.json()["id"],
+        "demand_set_id": dm.json()["id"],
+        "stations": [{"id": "w\x00", "lon": 116.4, "lat": 39.9001}],
+    }
+    r = await client.post("/api/v1/coverage/runs", json=body)
+    assert r.status_code == 422 and fields(r) == ["body.stations.0.id"]
+    body["stations"] = [{"id": "w", "lon": 116.4, "lat": 39.9001}]
+    r = await client.post("/api/v1/coverage/runs", json=body)
+    assert (await finished(client, r.headers["Location"]))["status"] == "done"
+    summary = (await client.get(r.headers["Location"] + "/summary")).json()
+    assert {g["group"] for g in summary["by_region_code"]} == {
+        "abcdefghijklmnopq",
+        "110101001001",
+    }
+    latest = await client.get("/api/v1/coverage/regions/110101001001/latest")
+    assert latest.status_code == 200 and latest.json()["demand_points"] == 1
+
+
+async def test_a_run_whose_results_cannot_be_stored_fails_instead_of_running_forever(
+    coverage_db_url: str,
+) -> None:
+    """A real storage fault (the results table is gone) must end as "failed", never "running"."""
+    settings = CoverageSettings(database_url=coverage_db_url, import_dir=str(DATA))
+    engine = make_engine(coverage_db_url)
+    try:
+        async for c in client_for(settings):
+            net = await c.post("/api/v1/coverage/networks", json={"path": "tiny_streets.geojson"})
+            with (DATA / "tiny_demand.csv").open("rb") as fh:
+                dm = await c.post("/api/v1/coverage/demand/upload", files={"file": ("d.csv", fh)})
+            with engine.begin() as conn:
+                conn.execute(sa.text("ALTER TABLE coverage_run_points RENAME TO moved_away"))
+            try:
+                r = await c.post(
+                    "/api/v1/coverage/runs",
+                    json={
+                        "network_id": net.json()["id"],
+                        "demand_set_id": dm.json()["id"],
+                        "stations": [{"id": "w", "lon": 116.4, "lat": 39.9001}],
+                    },
+                )
+                run = await finished(c, r.headers["Location"])
+            finally:
+                with engine.begin() as conn:
+                    conn.execute(sa.text("ALTER TABLE moved_away RENAME TO coverage_run_points"))
+            assert run["status"] == "failed" and "storing the results failed" in str(run["error"])
+    finally:
+        engine.dispose()
+
+
+async def finished(c: httpx.AsyncClient, location: str) -> dict[str, object]:
+    for _ in range(400):
+        body: dict[str, object] = (await c.get(location)).json()
+        if body["status"] in ("done", "failed"):
+            return body
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"run still {body['status']}")
