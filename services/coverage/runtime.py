@@ -30,7 +30,8 @@ class CoverageRuntime:
     walks: WalkGate
 
 
-def get_runtime(request: Request) -> CoverageRuntime:
+async def get_runtime(request: Request) -> CoverageRuntime:
+    """``async`` on purpose: a plain ``def`` dependency would cost every request a thread hop."""
     runtime = getattr(request.app.state, "coverage", None)
     if not isinstance(runtime, CoverageRuntime):
         raise RuntimeError("the coverage service has not started (lifespan not run)")

@@ -25,7 +25,6 @@ import anyio
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from services.common.errors import CareError, Conflict, InvalidInput, NotFound, ServiceUnavailable
 from services.coverage import columnar, networks, run_queries
@@ -105,26 +104,28 @@ async def walk_times(
     deadline = time.monotonic() + gate.budget_s
     gone = threading.Event()
     outcome = "failed"
-    try:
-        loaded = await run_in_threadpool(
-            lambda: cache.get(networks.walking_network(read_sessions, body.network))
-        )
-        stations = [s.model_dump() for s in body.stations]
-        found: list[list[dict[str, Any]]] = []
+    found: list[list[dict[str, Any]]] = []
+    refused: list[CareError] = []
 
-        def search() -> None:
+    def search() -> None:
+        """One worker-thread hop: the network (a short session, closed before searching), then the search."""
+        try:
+            loaded = cache.get(networks.walking_network(read_sessions, body.network))
             with contextlib.suppress(Stopped):  # the caller has gone or the budget is spent
                 found.append(
                     walk_times_on(
                         loaded,
                         body.lon,
                         body.lat,
-                        stations,
+                        [s.model_dump() for s in body.stations],
                         body.speed_mps,
                         should_stop=lambda: gone.is_set() or time.monotonic() > deadline,
                     )
                 )
+        except CareError as exc:  # no network, not a walking one: answered as such
+            refused.append(exc)
 
+    try:
         with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
             async with anyio.create_task_group() as tg:
 
@@ -137,6 +138,8 @@ async def walk_times(
                 async with gate.slots:  # FIFO; a cancelled wait leaves the queue
                     await anyio.to_thread.run_sync(search)
                 tg.cancel_scope.cancel()
+        if refused:
+            raise refused[0]
         if found:
             outcome = "computed"
             return found[0]
