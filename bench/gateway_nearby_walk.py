@@ -73,6 +73,8 @@ class Row:
     errors: int
     degraded: int
     cpu_ms: float | None
+    spread: float = 0.0
+    runs: int = 1
 
     def line(self, baseline: Row | None = None) -> str:
         ratio = ""
@@ -84,7 +86,7 @@ class Row:
             )
         cpu = f"  coverage CPU {self.cpu_ms:.2f} ms/req" if self.cpu_ms is not None else ""
         return (
-            f"{self.label:<32} {self.rps:8.1f} req/s  p50 {self.p50_ms:8.2f} ms  "
+            f"{self.label:<32} {self.rps:8.1f} req/s (±{self.spread:.0f})  p50 {self.p50_ms:8.2f} ms  "
             f"p99 {self.p99_ms:8.2f} ms  errors {self.errors}  degraded {self.degraded}{cpu}{ratio}"
         )
 
@@ -178,6 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="3 s per wrk run instead of 10")
     parser.add_argument("--connections", type=int, nargs="+", default=[4, 32])
+    parser.add_argument("--runs", type=int, default=3, help="wrk runs per row (median, spread)")
     args = parser.parse_args()
     seconds = 3 if args.quick else 10
     load_start = os.getloadavg()
@@ -212,28 +215,35 @@ def main() -> None:
         assert httpx.get(beds + beds_path, timeout=30).status_code == 200
         for c in args.connections:
             run_wrk_request("warm-up", gw + NEARBY, seconds=1, connections=c)
-            block = [
-                run_wrk_request(
-                    f"nearby via gateway -c{c}", gw + NEARBY, seconds=seconds, connections=c,
-                    cpu_of=cov,
-                ),
-                run_wrk_request(
-                    f"walk-times direct -c{c}", cov + "/api/v1/coverage/walk-times",
-                    seconds=seconds, connections=c, method="POST", body=walk_body, cpu_of=cov,
-                ),
-                run_wrk_request(
-                    f"facilities nearby direct -c{c}", fac + FACILITIES_NEARBY,
-                    seconds=seconds, connections=c,
-                ),
-                run_wrk_request(
-                    f"beds current direct -c{c}", beds + beds_path, seconds=seconds, connections=c
-                ),
-            ]  # fmt: skip
-            rows.append(block)
+            runs: list[list[Row]] = []
+            for _ in range(args.runs):
+                runs.append(
+                    [
+                        run_wrk_request(
+                            f"nearby via gateway -c{c}", gw + NEARBY, seconds=seconds,
+                            connections=c, cpu_of=cov,
+                        ),
+                        run_wrk_request(
+                            f"walk-times direct -c{c}", cov + "/api/v1/coverage/walk-times",
+                            seconds=seconds, connections=c, method="POST", body=walk_body,
+                            cpu_of=cov,
+                        ),
+                        run_wrk_request(
+                            f"facilities nearby direct -c{c}", fac + FACILITIES_NEARBY,
+                            seconds=seconds, connections=c,
+                        ),
+                        run_wrk_request(
+                            f"beds current direct -c{c}", beds + beds_path, seconds=seconds,
+                            connections=c,
+                        ),
+                    ]
+                )  # fmt: skip
+            rows.append([median_row(list(same)) for same in zip(*runs, strict=True)])
         net = urls["network"]
     print(
         f"demo network: {net['n_nodes']:,} nodes, {net['n_edges']:,} edges (central Helsinki); "
-        f"{len(stations)} candidate stations per request; wrk -t1 -d{seconds}s"
+        f"{len(stations)} candidate stations per request; wrk -t1 -d{seconds}s, "
+        f"median of {args.runs} run(s) (spread = max - min of req/s)"
     )
     print("degraded = answers the gateway marked degraded (walking ranking or beds dropped)")
     for gateway_row, walk_row, *others in rows:
@@ -244,6 +254,49 @@ def main() -> None:
     print(
         f"load average {load_start[0]:.2f} / {load_start[1]:.2f} at start, "
         f"{end[0]:.2f} / {end[1]:.2f} at the end ({os.cpu_count()} cores, shared)"
+    )
+    bench_json(load_start, [r for block in rows for r in block])
+
+
+def median_row(same: list[Row]) -> Row:
+    """The run with the median throughput, carrying the spread of all runs' req/s."""
+    ordered = sorted(same, key=lambda r: r.rps)
+    mid = ordered[len(ordered) // 2]
+    mid.spread = ordered[-1].rps - ordered[0].rps
+    mid.runs = len(same)
+    return mid
+
+
+def bench_json(load_start: tuple[float, float, float], rows: list[Row]) -> None:
+    """The last line, in bench/README.md's BENCH_JSON convention (req/s, higher is better):
+    each gateway row's baseline is the walk-times call sent straight to the service."""
+    by_name = {r.label: r for r in rows}
+    out = []
+    for r in rows:
+        c = r.label.rsplit(" -c", 1)[1]
+        base = f"walk-times direct -c{c}" if r.label.startswith("nearby via gateway") else None
+        ref = by_name.get(base) if base else None
+        out.append(
+            {
+                "name": r.label,
+                "median": r.rps,
+                "spread": r.spread,
+                "unit": "req/s",
+                "runs": r.runs,
+                "baseline": base,
+                "ratio": r.rps / ref.rps if ref and ref.rps else None,
+                "better": "higher",
+            }
+        )
+    print(
+        "BENCH_JSON "
+        + json.dumps(
+            {
+                "bench": "gateway_nearby_walk",
+                "load_avg": [round(x, 2) for x in load_start],
+                "rows": out,
+            }
+        )
     )
 
 
