@@ -14,11 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep, role_guard
 from services.common.errors import NotFound
-from services.common.identity import region_prefix
 from services.coverage import demand, networks, runs, service
 from services.coverage import repository as repo
-from services.coverage.models import RunRegionRow, RunRow
-from services.coverage.rollup import rollup
+from services.coverage.models import RunRow
 from services.coverage.runtime import RuntimeDep
 from services.coverage.schemas import (
     NO_NUL,
@@ -276,31 +274,7 @@ def run_siting(run_id: IdPath, body: SitingIn, rt: RuntimeDep) -> dict[str, Any]
 @router.get("/regions/{code}/latest", response_model=dict)
 def region_latest(code: RegionCodePath, session: ReadSessionDep) -> dict[str, Any]:
     """The latest finished run's figures for a region, summed over its sub-regions when needed (404 if none)."""
-    found = repo.latest_region(session=session, region_code=code)
-    if found is not None:
-        reg, run = found
-        figures: dict[str, Any] = {
-            column: getattr(reg, column)
-            for column in ("elderly", "covered_elderly", "demand_points")
-            + ("covered_share_by_count", "covered_share_by_elderly")
-        }
-    else:
-        below = repo.latest_region_rows(session=session, prefix=region_prefix(code))
-        if below is None:
-            raise NotFound(f"no finished coverage run covers region {code}")
-        rows, run = below
-        figures = rollup(
-            [{c.name: getattr(r, c.name) for c in RunRegionRow.__table__.columns} for r in rows]
-        )
-    return {
-        "region_code": code,
-        "run_id": run.id,
-        "finished_at": run.finished_at,
-        "minutes": run.params.get("minutes"),
-        "speed_mps": run.params.get("speed_mps"),
-        **figures,
-        "demand_derived_from_registry": (run.summary or {}).get("demand_derived_from_registry"),
-    }
+    return service.region_figures(session, code)
 
 
 @router.post("/walk-times", response_model=WalkTimesOut)

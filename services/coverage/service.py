@@ -12,14 +12,13 @@ disconnected stops waiting, or stops searching at the next pass.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import numpy as np
@@ -27,15 +26,18 @@ from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.errors import CareError, Conflict, InvalidInput, NotFound, ServiceUnavailable
+from services.common.identity import region_prefix
 from services.coverage import columnar, networks, run_queries
 from services.coverage import repository as repo
 from services.coverage.loaders import PointSet, points_from_records
-from services.coverage.models import RunRow
+from services.coverage.models import RunRegionRow, RunRow
 from services.coverage.networks import LoadedNetwork, NetworkCache
+from services.coverage.rollup import rollup
 from services.coverage.schemas import IsochroneIn, SitingIn, WalkTimesIn
 from services.coverage.walking import Stopped, distances_from, first_limit_m
 
 DEFAULT_MAX_SNAP_M = 500.0
+R = TypeVar("R")
 
 
 class CallerGone(CareError):
@@ -101,49 +103,22 @@ async def walk_times(
 
     ``caller_gone`` returns when the caller disconnects (an ASGI ``http.disconnect``).
     """
-    deadline = time.monotonic() + gate.budget_s
-    gone = threading.Event()
+    stations = [s.model_dump() for s in body.stations]
+
+    def work(should_stop: Callable[[], bool]) -> list[dict[str, Any]]:
+        # the network's metadata in a short session, closed before the search starts
+        loaded = cache.get(networks.walking_network(read_sessions, body.network))
+        return walk_times_on(
+            loaded, body.lon, body.lat, stations, body.speed_mps, should_stop=should_stop
+        )
+
     outcome = "failed"
-    found: list[list[dict[str, Any]]] = []
-    refused: list[CareError] = []
-
-    def search() -> None:
-        """One worker-thread hop: the network (a short session, closed before searching), then the search."""
-        try:
-            loaded = cache.get(networks.walking_network(read_sessions, body.network))
-            with contextlib.suppress(Stopped):  # the caller has gone or the budget is spent
-                found.append(
-                    walk_times_on(
-                        loaded,
-                        body.lon,
-                        body.lat,
-                        [s.model_dump() for s in body.stations],
-                        body.speed_mps,
-                        should_stop=lambda: gone.is_set() or time.monotonic() > deadline,
-                    )
-                )
-        except CareError as exc:  # no network, not a walking one: answered as such
-            refused.append(exc)
-
     try:
-        with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
-            async with anyio.create_task_group() as tg:
-
-                async def watch() -> None:
-                    await caller_gone()
-                    gone.set()
-                    tg.cancel_scope.cancel()
-
-                tg.start_soon(watch)
-                async with gate.slots:  # FIFO; a cancelled wait leaves the queue
-                    await anyio.to_thread.run_sync(search)
-                tg.cancel_scope.cancel()
-        if refused:
-            raise refused[0]
+        found, gone = await in_a_slot(gate, caller_gone, work)
         if found:
             outcome = "computed"
             return found[0]
-        if gone.is_set():
+        if gone:
             outcome = "caller_gone"
             raise CallerGone("the caller disconnected; its search was stopped")
         outcome = "over_budget"
@@ -152,6 +127,48 @@ async def walk_times(
         )
     finally:
         gate.outcomes.labels(outcome).inc()
+
+
+async def in_a_slot(
+    gate: WalkGate,
+    caller_gone: Callable[[], Awaitable[None]],
+    work: Callable[[Callable[[], bool]], R],
+) -> tuple[list[R], bool]:
+    """``work(should_stop)`` in one worker thread, once one of the gate's slots is free.
+
+    Returns ``([result], gone)``, or ``([], gone)`` when the budget ran out or the caller
+    disconnected first (waiting for a slot stops at once; a running ``work`` sees
+    ``should_stop()`` turn true and raises :class:`Stopped`). Any other exception of
+    ``work`` is raised here as it is.
+    """
+    deadline = time.monotonic() + gate.budget_s
+    gone = threading.Event()
+    done: list[R] = []
+    failed: list[Exception] = []
+
+    def call() -> None:
+        try:
+            done.append(work(lambda: gone.is_set() or time.monotonic() > deadline))
+        except Stopped:
+            pass
+        except Exception as exc:  # raised again below, outside the task group
+            failed.append(exc)
+
+    with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                await caller_gone()
+                gone.set()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(watch)
+            async with gate.slots:  # FIFO; a cancelled wait leaves the queue
+                await anyio.to_thread.run_sync(call)
+            tg.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    return done, gone.is_set()
 
 
 def walk_times_on(
@@ -295,3 +312,32 @@ def siting(
         )
     except ValueError as exc:
         raise InvalidInput(str(exc), field="candidates") from exc
+
+
+def region_figures(session: Session, code: str) -> dict[str, Any]:
+    """The latest finished run's figures for a region, or its deepest sub-regions summed (404)."""
+    found = repo.latest_region(session=session, region_code=code)
+    if found is not None:
+        reg, run = found
+        figures: dict[str, Any] = {
+            column: getattr(reg, column)
+            for column in ("elderly", "covered_elderly", "demand_points")
+            + ("covered_share_by_count", "covered_share_by_elderly")
+        }
+    else:
+        below = repo.latest_region_rows(session=session, prefix=region_prefix(code))
+        if below is None:
+            raise NotFound(f"no finished coverage run covers region {code}")
+        rows, run = below
+        figures = rollup(
+            [{c.name: getattr(r, c.name) for c in RunRegionRow.__table__.columns} for r in rows]
+        )
+    return {
+        "region_code": code,
+        "run_id": run.id,
+        "finished_at": run.finished_at,
+        "minutes": run.params.get("minutes"),
+        "speed_mps": run.params.get("speed_mps"),
+        **figures,
+        "demand_derived_from_registry": (run.summary or {}).get("demand_derived_from_registry"),
+    }
