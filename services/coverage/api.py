@@ -200,7 +200,10 @@ async def submit_run(body: RunIn, rt: RuntimeDep, response: Response) -> RunOut:
 @router.get("/runs/{run_id}", response_model=RunOut)
 def get_run(run_id: IdPath, session: ReadSessionDep) -> RunOut:
     """Status and percentage progress of a run."""
-    return _run_out(service.get_run(session, run_id))
+    row = repo.run_status(session=session, run_id=run_id)
+    if row is None:
+        raise NotFound(f"run {run_id} not found")
+    return _run_out(row)
 
 
 @router.get("/runs/{run_id}/summary", response_model=dict)

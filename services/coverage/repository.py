@@ -104,6 +104,20 @@ def get_run(*, session: Session, run_id: int) -> RunRow | None:
     return session.get(RunRow, run_id)
 
 
+def run_status(*, session: Session, run_id: int) -> RunRow | None:
+    """A run for polling: its stations, summary and gaps (large JSON) not loaded."""
+    q = (
+        select(RunRow)
+        .options(
+            defer(RunRow.stations, raiseload=True),
+            defer(RunRow.summary, raiseload=True),
+            defer(RunRow.gaps, raiseload=True),
+        )
+        .where(RunRow.id == run_id)
+    )
+    return session.scalar(q)
+
+
 def add_run(*, session: Session, **values: Any) -> tuple[RunRow, bool]:
     """Insert a queued run; (existing run, False) if a concurrent request won the cache key."""
     row = RunRow(status="queued", progress=0, **values)
