@@ -42,10 +42,8 @@ fmt: venv
 lint: venv
 	$(BIN)/ruff check services gateway tests bench migrations
 
-# mypy --strict on the shared core and the pure compute modules (STYLE.md).
-STRICT := services/common services/coverage/graph.py services/coverage/reach.py \
-	services/coverage/snapping.py services/coverage/circles.py services/coverage/gaps.py \
-	services/coverage/isochrones.py services/coverage/access.py services/coverage/siting.py \
+# mypy --strict on the shared core, the pure compute modules (STYLE.md) and the whole coverage service.
+STRICT := services/common services/coverage \
 	services/beds/indicators.py services/facilities/crs.py services/facilities/nearby.py \
 	services/facilities/opening_hours.py services/facilities/rtree_lanes.py \
 	services/facilities/nearby_params.py services/facilities/nearby_search.py \

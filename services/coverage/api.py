@@ -1,38 +1,39 @@
-"""HTTP routes of the coverage service (thin: parse, call one function, return a schema)."""
+"""HTTP routes of the coverage service (thin: parse, call one function, return a schema).
+
+Blocking work never runs on the event loop: ``def`` routes run in the threadpool, and
+``async def`` routes (uploads, calls to other services, bounded walk times) hand their
+database and graph work to worker threads.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep, role_guard
-from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
-from services.common.identity import region_prefix
+from services.common.deps import ReadSessionDep, role_guard
+from services.common.errors import NotFound
+from services.coverage import demand, networks, runs, service
 from services.coverage import repository as repo
-from services.coverage import run_queries, service
-from services.coverage.loaders import geojson_records
-from services.coverage.models import RunRegionRow
-from services.coverage.rollup import rollup
+from services.coverage.models import RunRow
+from services.coverage.runtime import RuntimeDep
 from services.coverage.schemas import (
+    NO_NUL,
+    CursorQuery,
     DemandFromRegistry,
     DemandIn,
     DemandOut,
+    IdPath,
     IsochroneIn,
     NetworkFromPath,
     NetworkOut,
     PointPage,
     PointResult,
+    RegionCodePath,
     RunIn,
     RunOut,
     SitingIn,
-    StationQuery,
     WalkTimesIn,
     WalkTimesOut,
 )
@@ -42,349 +43,185 @@ router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
 PLANNERS_ONLY = [Depends(role_guard("planner", action="import coverage data or run coverage jobs"))]
 
 
-def _network_out(row: Any) -> NetworkOut:
-    return NetworkOut(
-        id=row.id,
-        name=row.name,
-        kind=row.kind,
-        version=row.version,
-        epsg=row.epsg,
-        n_nodes=row.n_nodes,
-        n_edges=row.n_edges,
-        source=row.source,
-    )
-
-
-def _demand_out(row: Any) -> DemandOut:
-    return DemandOut(
-        id=row.id,
-        name=row.name,
-        version=row.version,
-        n_points=row.n_points,
-        total_elderly=row.total_elderly,
-        derived=row.derived,
-        source=row.source,
-    )
-
-
-def _run_out(row: Any, cached: bool = False) -> RunOut:
-    return RunOut(
-        id=row.id,
-        status=row.status,
-        progress=row.progress,
-        network_id=row.network_id,
-        demand_set_id=row.demand_set_id,
-        registry_version=row.registry_version,
-        params=row.params,
-        error=row.error,
-        cached=cached,
-    )
-
-
-def _server_path_allowed(raw: str, import_dir: str, identity_secret: str) -> Path:
-    """A server path the caller may make us read: inside ``import_dir``, or anywhere in development.
-
-    Reading arbitrary server files on request is a hole once the service is behind a gateway,
-    so with identities on (``CARECIRCLE_IDENTITY_SECRET`` set) only ``COVERAGE_IMPORT_DIR`` is open.
-    """
-    path = Path(raw).expanduser().resolve()
-    if import_dir:
-        root = Path(import_dir).expanduser().resolve()
-        if not path.is_relative_to(root):
-            raise Forbidden(
-                f"path must be inside COVERAGE_IMPORT_DIR ({root}); upload the file instead",
-                field="path",
-            )
-        return path
-    if identity_secret:
-        raise Forbidden(
-            "server-path imports are off in production (set COVERAGE_IMPORT_DIR); upload the file instead",
-            field="path",
-        )
-    return path
+def _status(response: Response, created: bool) -> None:
+    response.status_code = 201 if created else 200
 
 
 @router.post("/networks", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut)
-async def import_network_path(
-    body: NetworkFromPath, state: StateDep, session: WriteSessionDep, response: Response
-) -> NetworkOut:
-    """Import a street network from a file on the server (.osm.pbf, GeoJSON/GPKG lines, .npz)."""
-    path = _server_path_allowed(
-        body.path, state.settings.import_dir, state.settings.identity_secret
-    )  # type: ignore[attr-defined]
-    row, created = await run_in_threadpool(
-        service.import_network_file,
-        session,
-        path,
-        body.kind,
-        body.name or path.name,
-        body.path,
-        "path",
-        body.max_segment_m,
+def import_network_path(body: NetworkFromPath, rt: RuntimeDep, response: Response) -> NetworkOut:
+    """Import a street network from a file in the server's import folder (COVERAGE_IMPORT_DIR)."""
+    path, shown = networks.server_path(body.path, rt.settings.import_dir)
+    row, created = networks.import_path(
+        rt.write_sessions,
+        path=path,
+        shown=shown,
+        kind=body.kind,
+        name=body.name or path.name,
+        max_segment_m=body.max_segment_m,
     )
-    session.commit()
-    response.status_code = 201 if created else 200
-    return _network_out(row)
-
-
-UPLOAD_CHUNK_BYTES = 1 << 20
-
-
-async def _read_upload(file: UploadFile, max_mb: int, what: str) -> bytes:
-    """The uploaded bytes, refused (413) as soon as they pass ``max_mb`` — never read whole first."""
-    limit = max_mb * 1_000_000
-    chunks, size = [], 0
-    while chunk := await file.read(UPLOAD_CHUNK_BYTES):
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"{what} file too large")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    _status(response, created)
+    return NetworkOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
     "/networks/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut
 )
 async def import_network_upload(
-    state: StateDep,
-    session: WriteSessionDep,
+    rt: RuntimeDep,
     response: Response,
-    file: Annotated[UploadFile, File(description=".osm.pbf, .geojson or .gpkg")],
+    file: Annotated[UploadFile, File(description=".osm.pbf, .geojson, .gpkg or .npz")],
     kind: Annotated[str, Form(pattern="^(walk|drive)$")] = "walk",
-    name: Annotated[str | None, Form()] = None,
+    name: Annotated[str | None, Form(max_length=200, pattern=NO_NUL)] = None,
 ) -> NetworkOut:
     """Import a street network from an uploaded file."""
-    content = await _read_upload(file, state.settings.max_upload_mb, "network")  # type: ignore[attr-defined]
+    filename = (file.filename or "network.geojson").replace("\x00", "")
+    content = await file.read()
     row, created = await run_in_threadpool(
-        service.import_network_upload, session, file.filename or "network", content, kind, name
+        lambda: networks.import_upload(
+            rt.write_sessions, filename=filename, content=content, kind=kind, name=name or filename
+        )
     )
-    session.commit()
-    response.status_code = 201 if created else 200
-    return _network_out(row)
+    _status(response, created)
+    return NetworkOut.model_validate(row, from_attributes=True)
 
 
 @router.get("/networks", response_model=dict)
 def list_networks(session: ReadSessionDep) -> dict[str, Any]:
-    """Imported networks (arrays not included)."""
-    return {"items": [_network_out(r).model_dump() for r in repo.list_networks(session=session)]}
+    """Imported networks (metadata; the graphs themselves are not loaded)."""
+    return {
+        "items": [
+            NetworkOut.model_validate(r, from_attributes=True).model_dump()
+            for r in repo.list_networks(session=session)
+        ]
+    }
 
 
 @router.get("/networks/{network_id}", response_model=NetworkOut)
-def get_network(network_id: int, session: ReadSessionDep) -> NetworkOut:
+def get_network(network_id: IdPath, session: ReadSessionDep) -> NetworkOut:
     """One imported network."""
     row = repo.get_network(session=session, network_id=network_id)
     if row is None:
         raise NotFound(f"network {network_id} not found")
-    return _network_out(row)
+    return NetworkOut.model_validate(row, from_attributes=True)
 
 
 @router.post("/demand", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut)
-def import_demand(body: DemandIn, session: WriteSessionDep, response: Response) -> DemandOut:
+def import_demand(body: DemandIn, rt: RuntimeDep, response: Response) -> DemandOut:
     """Import demand points (elderly counts) as JSON."""
-    records = service.clean([p.model_dump() for p in body.points])
-    row, created = service.import_demand(session, body.name, records, False, "json")
-    session.commit()
-    response.status_code = 201 if created else 200
-    return _demand_out(row)
+    row, created = demand.import_records(
+        rt.write_sessions,
+        name=body.name,
+        records=[p.model_dump() for p in body.points],
+        derived=False,
+        source="json",
+        max_columns=rt.settings.max_demand_columns,
+    )
+    _status(response, created)
+    return DemandOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
     "/demand/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
 )
 async def import_demand_upload(
-    state: StateDep,
-    session: WriteSessionDep,
+    rt: RuntimeDep,
     response: Response,
     file: Annotated[
-        UploadFile, File(description="CSV lon,lat,id,elderly[,region_code] or GeoJSON")
+        UploadFile, File(description="CSV id,lon,lat,elderly[,region_code] or GeoJSON")
     ],
-    name: Annotated[str | None, Form()] = None,
+    name: Annotated[str | None, Form(max_length=200, pattern=NO_NUL)] = None,
 ) -> DemandOut:
     """Import demand points from an uploaded CSV or GeoJSON file."""
-    raw = await _read_upload(file, state.settings.max_upload_mb, "demand")  # type: ignore[attr-defined]
-    text = raw.decode("utf-8-sig", errors="replace")
-    fname = file.filename or "demand"
-    try:
-        if fname.lower().endswith(".csv"):
-            records = list(csv.DictReader(io.StringIO(text)))
-        else:
-            records = geojson_records(json.loads(text), "demand")
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"cannot read demand file: {exc}", field="file") from exc
-    records = service.clean(records)
+    filename = (file.filename or "demand").replace("\x00", "")
+    raw = await file.read()
     row, created = await run_in_threadpool(
-        service.import_demand, session, name or fname, records, False, f"upload:{fname}"
+        lambda: demand.import_upload(
+            rt.write_sessions,
+            filename=filename,
+            raw=raw,
+            name=name,
+            max_columns=rt.settings.max_demand_columns,
+        )
     )
-    session.commit()
-    response.status_code = 201 if created else 200
-    return _demand_out(row)
+    _status(response, created)
+    return DemandOut.model_validate(row, from_attributes=True)
 
 
 @router.post(
     "/demand/from-registry", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
 )
 async def demand_from_registry(
-    body: DemandFromRegistry, state: StateDep, session: WriteSessionDep, response: Response
+    body: DemandFromRegistry, rt: RuntimeDep, response: Response
 ) -> DemandOut:
     """Derive demand from the region registry: community elderly spread over its area (flagged)."""
-    from services.coverage.derive import spread_elderly
-    from services.coverage.facilities_client import communities_for
-
-    regions = await communities_for(state.settings.facilities_url, body.region)  # type: ignore[attr-defined]
-    records, skipped = await run_in_threadpool(spread_elderly, regions, body.spacing_m)
-    if not records:
-        raise InvalidInput(
-            f"no community under {body.region} has a boundary and an elderly count",
-            field="region",
-            skipped=skipped,
-        )
-    row, created = await run_in_threadpool(
-        service.import_demand,
-        session,
-        f"registry {body.region}",
-        records,
-        True,
-        f"registry:{body.region}",
+    row, created, skipped = await demand.from_registry(
+        rt.write_sessions,
+        facilities_url=rt.settings.facilities_url,
+        region=body.region,
+        spacing_m=body.spacing_m,
+        max_columns=rt.settings.max_demand_columns,
     )
-    session.commit()
-    response.status_code = 201 if created else 200
-    out = _demand_out(row)
-    out.skipped = skipped
-    return out
+    _status(response, created)
+    return DemandOut.model_validate(row, from_attributes=True).model_copy(
+        update={"skipped": skipped}
+    )
 
 
 @router.get("/demand/{demand_set_id}", response_model=DemandOut)
-def get_demand(demand_set_id: int, session: ReadSessionDep) -> DemandOut:
+def get_demand(demand_set_id: IdPath, session: ReadSessionDep) -> DemandOut:
     """One demand set (its points are not listed here)."""
     row = repo.get_demand_set(session=session, demand_set_id=demand_set_id)
     if row is None:
         raise NotFound(f"demand set {demand_set_id} not found")
-    return _demand_out(row)
+    return DemandOut.model_validate(row, from_attributes=True)
+
+
+def _run_out(row: RunRow, cached: bool = False) -> RunOut:
+    return RunOut.model_validate(row, from_attributes=True).model_copy(update={"cached": cached})
 
 
 @router.post("/runs", status_code=202, dependencies=PLANNERS_ONLY, response_model=RunOut)
-async def submit_run(body: RunIn, state: StateDep, response: Response) -> RunOut:
-    """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run.
-
-    No transaction is held across an ``await`` (on SQLite a write lock held while
-    waiting on the facilities service would stall every other writer): reads, the
-    snapshot call and validation come first; the insert is one short transaction.
-    """
-
-    def load() -> tuple[Any, Any]:
-        with state.read_sessions() as session:
-            net_row = service.network_row(session, body.network_id)
-            demand = repo.get_demand_set(session=session, demand_set_id=body.demand_set_id)
-            if demand is None:
-                raise InvalidInput(
-                    f"unknown demand set {body.demand_set_id}", field="demand_set_id"
-                )
-            return net_row, demand
-
-    net_row, demand = await run_in_threadpool(load)
-    registry_version = None
-    if body.stations is not None:
-        stations = service.clean([s.model_dump() for s in body.stations])
-    else:
-        q = body.station_query or StationQuery()
-        snap = await state.extras["snapshots"].snapshot(q.type, q.status, q.region)
-        registry_version = int(snap.get("registry_version", 0))
-        stations = service.clean(
-            [
-                {
-                    "id": str(f["id"]),
-                    "lon": f["lon"],
-                    "lat": f["lat"],
-                    "type": f.get("type"),
-                    "capacity": f.get("capacity"),
-                    "region_code": f.get("region_code"),
-                }
-                for f in snap.get("items", [])
-            ]
-        )
-    stations = service.scenario_stations(
-        stations, service.clean([s.model_dump() for s in body.add_stations]), body.close_stations
+async def submit_run(body: RunIn, rt: RuntimeDep, response: Response) -> RunOut:
+    """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run."""
+    row, new = await runs.submit(
+        read_sessions=rt.read_sessions,
+        write_sessions=rt.write_sessions,
+        cache=rt.networks,
+        snapshots=rt.snapshots,
+        body=body,
     )
-    net, index = await run_in_threadpool(state.extras["networks"].get, net_row)
-    await run_in_threadpool(
-        service.check_stations, net, index, stations, body.max_snap_m, body.skip_far_stations
-    )
-    params = body.model_dump(
-        include={"minutes", "speed_mps", "max_snap_m", "skip_far_stations", "gap_resolution"}
-    )
-    key = service.run_cache_key(net_row.version, demand.version, registry_version, stations, params)
-
-    def write() -> tuple[RunOut, bool]:
-        with state.write_sessions() as session:
-            row = repo.run_by_key(session=session, cache_key=key)
-            if row is not None and row.status != "failed":
-                return _run_out(row, cached=True), False
-            if row is not None:
-                row.status, row.progress, row.error = "queued", 0, None
-            else:
-                row, created = repo.add_run(
-                    session=session,
-                    cache_key=key,
-                    network_id=net_row.id,
-                    demand_set_id=demand.id,
-                    registry_version=registry_version,
-                    params=params,
-                    stations=stations,
-                )
-                if not created:
-                    return _run_out(row, cached=True), False
-            session.commit()
-            return _run_out(row), True
-
-    out, submit = await run_in_threadpool(write)
-    if submit:
-        state.extras["jobs"].submit(out.id, state.extras["execute"])
-    response.status_code = 200 if out.status == "done" else 202
-    response.headers["Location"] = f"/api/v1/coverage/runs/{out.id}"
-    return out
-
-
-def _run(session: Any, run_id: int) -> Any:
-    row = repo.get_run(session=session, run_id=run_id)
-    if row is None:
-        raise NotFound(f"run {run_id} not found")
-    return row
-
-
-def _done(session: Any, run_id: int) -> Any:
-    row = _run(session, run_id)
-    if row.status == "failed":
-        raise Conflict(f"run {run_id} failed: {(row.error or {}).get('detail')}")
-    if row.status != "done":
-        raise Conflict(
-            f"run {run_id} is {row.status} ({row.progress} %); poll it first",
-            headers={"Retry-After": "1"},
-        )
-    return row
+    if new:
+        rt.jobs.submit(row.id)
+    response.status_code = 200 if row.status == "done" else 202
+    response.headers["Location"] = f"/api/v1/coverage/runs/{row.id}"
+    return _run_out(row, cached=not new)
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
-def get_run(run_id: int, session: ReadSessionDep) -> RunOut:
+def get_run(run_id: IdPath, session: ReadSessionDep) -> RunOut:
     """Status and percentage progress of a run."""
-    return _run_out(_run(session, run_id))
+    row = repo.run_status(session=session, run_id=run_id)
+    if row is None:
+        raise NotFound(f"run {run_id} not found")
+    return _run_out(row)
 
 
 @router.get("/runs/{run_id}/summary", response_model=dict)
-def run_summary(run_id: int, session: ReadSessionDep) -> dict[str, Any]:
+def run_summary(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     """Overall, per-region and per-facility-type coverage of a finished run."""
-    row = _done(session, run_id)
+    row = service.finished_run(session, run_id)
     return {"run_id": row.id, "registry_version": row.registry_version, **(row.summary or {})}
 
 
 @router.get("/runs/{run_id}/points", response_model=PointPage)
 def run_points(
-    run_id: int,
+    run_id: IdPath,
     session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
+    cursor: CursorQuery = None,
 ) -> PointPage:
     """Per-demand-point minutes and nearest station, paged by cursor."""
-    _done(session, run_id)
+    service.finished_run(session, run_id)
     rows = repo.run_points(session=session, run_id=run_id, after=int(cursor or -1), limit=limit + 1)
     items = [
         PointResult(
@@ -401,15 +238,19 @@ def run_points(
 
 
 @router.get("/runs/{run_id}/gaps", response_model=dict)
-def run_gaps(run_id: int, session: ReadSessionDep) -> dict[str, Any]:
+def run_gaps(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     """Uncovered elderly by H3 cell, ranked (GeoJSON FeatureCollection, WGS84)."""
-    return _done(session, run_id).gaps or {"type": "FeatureCollection", "features": []}
+    return service.finished_run(session, run_id).gaps or {
+        "type": "FeatureCollection",
+        "features": [],
+    }
 
 
 @router.get("/runs/{run_id}/compare/{other_id}", response_model=dict)
-def compare_runs(run_id: int, other_id: int, session: ReadSessionDep) -> dict[str, Any]:
+def compare_runs(run_id: IdPath, other_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     """A scenario against its baseline: shares and covered elderly, and the difference."""
-    a, b = _done(session, run_id).summary or {}, _done(session, other_id).summary or {}
+    a = service.finished_run(session, run_id).summary or {}
+    b = service.finished_run(session, other_id).summary or {}
     keys = ("covered_share_by_count", "covered_share_by_elderly", "covered_elderly", "stations")
     return {
         "run": run_id,
@@ -422,131 +263,40 @@ def compare_runs(run_id: int, other_id: int, session: ReadSessionDep) -> dict[st
 
 
 @router.post("/runs/{run_id}/isochrones", dependencies=PLANNERS_ONLY, response_model=dict)
-async def run_isochrones(
-    run_id: int, body: IsochroneIn, state: StateDep, session: ReadSessionDep
-) -> dict[str, Any]:
+def run_isochrones(run_id: IdPath, body: IsochroneIn, rt: RuntimeDep) -> dict[str, Any]:
     """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min), each with a status."""
-    row = _run(session, run_id)
-    stations = row.stations
-    if body.station_ids is not None:
-        wanted = set(body.station_ids)
-        stations = [s for s in stations if str(s["id"]) in wanted]
-        missing = wanted - {str(s["id"]) for s in stations}
-        stations += [{"id": m, "lon": 0.0, "lat": 0.0, "missing": True} for m in sorted(missing)]
-    net, index = await run_in_threadpool(
-        state.extras["networks"].get, service.network_row(session, row.network_id)
-    )
-    known = [s for s in stations if not s.get("missing")]
-    items = await run_in_threadpool(
-        run_queries.isochrones,
-        net,
-        index,
-        known,
-        body.minutes,
-        row.params["speed_mps"],
-        row.params["max_snap_m"],
-        body.buffer_m,
-    )
-    items += [
-        {"id": s["id"], "status": "error", "detail": "not a station of this run", "contours": []}
-        for s in stations
-        if s.get("missing")
-    ]
-    return {"items": items}
+    return service.isochrones(rt.read_sessions, rt.networks, run_id, body)
 
 
 @router.post("/runs/{run_id}/siting", dependencies=PLANNERS_ONLY, response_model=dict)
-async def run_siting(
-    run_id: int, body: SitingIn, state: StateDep, session: ReadSessionDep
-) -> dict[str, Any]:
+def run_siting(run_id: IdPath, body: SitingIn, rt: RuntimeDep) -> dict[str, Any]:
     """Where k new stations would newly cover the most elderly (existing stations kept)."""
-    row = _done(session, run_id)
-    net, index = await run_in_threadpool(
-        state.extras["networks"].get, service.network_row(session, row.network_id)
-    )
-    demand = service.require(
-        repo.get_demand_set(session=session, demand_set_id=row.demand_set_id), "demand set"
-    )
-    pts = repo.run_points(session=session, run_id=run_id, after=-1, limit=10**9)
-    minutes = float(row.params["minutes"])
-    covered = np.array([p.minutes is not None and p.minutes <= minutes for p in pts])
-    cands = (
-        service.clean([c.model_dump() for c in body.candidates])
-        if body.candidates
-        else run_queries.default_candidates(
-            net, row.gaps or {}, int(row.params.get("gap_resolution", 9))
-        )
-    )
-    try:
-        return await run_in_threadpool(
-            run_queries.siting,
-            net,
-            index,
-            demand.points,
-            covered,
-            cands,
-            body.k,
-            body.method,
-            body.default_capacity,
-            minutes,
-            float(row.params["speed_mps"]),
-            float(row.params["max_snap_m"]),
-            body.budget,
-        )
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="candidates") from exc
+    return service.siting(rt.read_sessions, rt.networks, run_id, body)
 
 
 @router.get("/regions/{code}/latest", response_model=dict)
-def region_latest(code: str, session: ReadSessionDep) -> dict[str, Any]:
+def region_latest(code: RegionCodePath, session: ReadSessionDep) -> dict[str, Any]:
     """The latest finished run's figures for a region, summed over its sub-regions when needed (404 if none)."""
-    found = repo.latest_region(session=session, region_code=code)
-    if found is not None:
-        reg, run = found
-        figures: dict[str, Any] = {
-            column: getattr(reg, column)
-            for column in ("elderly", "covered_elderly", "demand_points")
-            + ("covered_share_by_count", "covered_share_by_elderly")
-        }
-    else:
-        below = repo.latest_region_rows(session=session, prefix=region_prefix(code))
-        if below is None:
-            raise NotFound(f"no finished coverage run covers region {code}")
-        rows, run = below
-        figures = rollup(
-            [{c.name: getattr(r, c.name) for c in RunRegionRow.__table__.columns} for r in rows]
-        )
-    return {
-        "region_code": code,
-        "run_id": run.id,
-        "finished_at": run.finished_at,
-        "minutes": run.params.get("minutes"),
-        "speed_mps": run.params.get("speed_mps"),
-        **figures,
-        "demand_derived_from_registry": (run.summary or {}).get("demand_derived_from_registry"),
-    }
+    return service.region_figures(session, code)
 
 
 @router.post("/walk-times", response_model=WalkTimesOut)
-async def walk_times(body: WalkTimesIn, state: StateDep, session: ReadSessionDep) -> WalkTimesOut:
-    """Walking minutes from one person to each given station along the network."""
-    if body.network is not None:
-        net_row = service.network_row(session, body.network)
-    else:
-        walks = [r for r in repo.list_networks(session=session) if r.kind == "walk"]
-        if not walks:
-            raise NotFound("no walking network imported yet")
-        net_row = walks[-1]
-    if net_row.kind != "walk":
-        raise InvalidInput("walk-times needs a walking network", field="network")
-    net, index = await run_in_threadpool(state.extras["networks"].get, net_row)
-    items = await run_in_threadpool(
-        service.walk_times,
-        net,
-        index,
-        body.lon,
-        body.lat,
-        [s.model_dump() for s in body.stations],
-        body.speed_mps,
+async def walk_times(body: WalkTimesIn, rt: RuntimeDep, request: Request) -> WalkTimesOut:
+    """Walking minutes from one person to each given station along the network.
+
+    Bounded: 503 with Retry-After past ``COVERAGE_WALK_TIMES_BUDGET_S``; a caller that
+    disconnects stops its search.
+    """
+
+    async def caller_gone() -> None:
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    items = await service.walk_times(
+        read_sessions=rt.read_sessions,
+        cache=rt.networks,
+        gate=rt.walks,
+        body=body,
+        caller_gone=caller_gone,
     )
     return WalkTimesOut.model_validate({"items": items})

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from functools import partial
+import threading
 
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from services.common.app import create_service_app
+from services.common.middleware import ObservabilityMiddleware
 from services.common.state import ServiceState
 from services.coverage import repository as repo
+from services.coverage import runs
 from services.coverage.api import router
 from services.coverage.facilities_client import SnapshotCache
 from services.coverage.jobs import JobPool
-from services.coverage.service import NetworkCache, execute_run
+from services.coverage.networks import NetworkCache
+from services.coverage.runtime import CoverageRuntime
+from services.coverage.service import WalkGate
 from services.coverage.settings import CoverageSettings
+from services.coverage.upload_limit import BodyLimitMiddleware
 
 VERSION = "0.1.0"
 
@@ -22,20 +28,36 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
     settings = settings or CoverageSettings()
 
     def startup(state: ServiceState) -> None:
-        cache = NetworkCache()
-        state.extras["networks"] = cache
-        state.extras["snapshots"] = SnapshotCache(settings.facilities_url)
-        state.extras["jobs"] = JobPool(settings.job_workers)
-        state.extras["execute"] = partial(execute_run, state.write_sessions, cache)
+        cache = NetworkCache(state.read_sessions)
+
+        def job(run_id: int, stop: threading.Event) -> None:
+            runs.execute(write_sessions=state.write_sessions, cache=cache, run_id=run_id, stop=stop)
+
+        runtime = CoverageRuntime(
+            settings=settings,
+            read_sessions=state.read_sessions,
+            write_sessions=state.write_sessions,
+            networks=cache,
+            snapshots=SnapshotCache(settings.facilities_url),
+            jobs=JobPool(job, settings.job_workers),
+            walks=WalkGate.create(
+                settings.walk_times_concurrency,
+                settings.walk_times_budget_s,
+                state.metrics.registry,
+            ),
+        )
+        app.state.coverage = runtime
         with state.read_sessions() as session:
             pending = repo.unfinished_run_ids(session=session)
         for run_id in pending:  # a stopped process left these: run them again
-            state.extras["jobs"].submit(run_id, state.extras["execute"])
+            runtime.jobs.submit(run_id)
 
-    def shutdown(state: ServiceState) -> None:
-        state.extras["jobs"].shutdown()
+    def shutdown(_state: ServiceState) -> None:
+        runtime: CoverageRuntime | None = getattr(app.state, "coverage", None)
+        if runtime is not None:
+            runtime.jobs.shutdown(settings.job_stop_s)
 
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="CareCircle coverage",
         description=__doc__ or "",
@@ -44,3 +66,10 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
         on_startup=startup,
         on_shutdown=shutdown,
     )
+    # Inside the request-id middleware (user_middleware[0] is the outermost), so a 413 is logged,
+    # counted and carries the request id like every other answer.
+    classes: list[object] = [m.cls for m in app.user_middleware]
+    at = classes.index(ObservabilityMiddleware) + 1 if ObservabilityMiddleware in classes else 0
+    limit = Middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_mb * 1_000_000)
+    app.user_middleware.insert(at, limit)
+    return app

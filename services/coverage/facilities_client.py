@@ -6,8 +6,10 @@ from typing import Any
 
 import httpx
 
-from services.common.errors import ServiceUnavailable, UpstreamError
+from services.common.errors import InvalidInput, ServiceUnavailable, UpstreamError
 from services.common.http import async_client
+
+SNAPSHOT_PARAMS = ("type", "status", "region")
 
 
 class SnapshotCache:
@@ -36,17 +38,40 @@ class SnapshotCache:
             raise ServiceUnavailable(f"facilities service unreachable: {exc}") from exc
         if resp.status_code == 304 and key in self.entries:
             return self.entries[key][1]
+        if resp.status_code == 422:
+            raise _query_error(resp)
         if resp.status_code != 200:
             raise UpstreamError(f"facilities snapshot answered {resp.status_code}")
         body = resp.json()
+        if not isinstance(body, dict):
+            raise UpstreamError("facilities snapshot answered something other than an object")
         self.entries[key] = (resp.headers.get("ETag", ""), body)
         return body
 
 
+def _query_error(resp: httpx.Response) -> InvalidInput:
+    """The facilities service refused our query: the caller's ``station_query`` named a bad value.
+
+    Its problem body names the query parameter (``type``, ``status``, ``query.region``); the
+    vocabulary stays there, in one place.
+    """
+    try:
+        problem = resp.json()
+    except ValueError:
+        problem = {}
+    errors = problem.get("errors") if isinstance(problem, dict) else None
+    name = ""
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        name = str(errors[0].get("field", "")).removeprefix("query.")
+    field = f"station_query.{name}" if name in SNAPSHOT_PARAMS else "station_query"
+    detail = problem.get("detail") if isinstance(problem, dict) else None
+    return InvalidInput(
+        f"station_query: {detail or 'refused by the facilities service'}", field=field
+    )
+
+
 async def communities_for(base_url: str, code: str) -> list[dict[str, Any]]:
     """The community regions (with boundaries) under ``code``, or the region itself."""
-    from services.common.errors import InvalidInput
-
     try:
         async with async_client(base_url, timeout_s=30.0) as client:
             resp = await client.get(

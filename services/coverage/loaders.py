@@ -241,6 +241,44 @@ def merge_close_points(xy: NDArray[np.float64], tol_m: float) -> NDArray[np.int6
     return rank[inv].astype(np.int64)
 
 
+PBF_SUFFIXES = (".osm.pbf", ".pbf")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def check_network_file(path: Path) -> None:
+    """Refuse a network file whose bytes are not what its name says (``ValueError``).
+
+    Why: GDAL picks its driver by content, not by name, so a ``.geojson`` holding a VRT
+    document would make it open other files on the server; and a truncated ``.osm.pbf``
+    can be read by pyrosm without complaint, giving a silently partial network. An
+    ``.osm.pbf`` is read through once by libosmium (every block's header and
+    compression, no objects built: ~10 ms for a city extract).
+    """
+    name = path.name.lower()
+    with path.open("rb") as fh:
+        head = fh.read(64)
+    if name.endswith(PBF_SUFFIXES):
+        import osmium
+
+        try:
+            for _ in osmium.FileProcessor(str(path), osmium.osm.CHANGESET):
+                pass
+        except RuntimeError as exc:
+            raise ValueError(f"not a complete OSM PBF file ({exc})") from None
+    elif name.endswith((".geojson", ".json")):
+        if not head.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{":
+            raise ValueError("not a GeoJSON document (it must start with '{')")
+    elif name.endswith(".gpkg"):
+        if not head.startswith(SQLITE_MAGIC):
+            raise ValueError("not a GeoPackage (SQLite) file")
+    elif name.endswith(".npz"):
+        if not head.startswith(ZIP_MAGICS):
+            raise ValueError("not an .npz (zip) file")
+    else:
+        raise ValueError("unknown network format (.osm.pbf, .geojson, .gpkg or .npz)")
+
+
 def load_network(
     path: Path,
     kind: str = WALK,
@@ -280,19 +318,39 @@ class PointSet:
 NUMERIC_ATTRS = ("elderly", "elderly_65plus", "elderly_80plus", "capacity")
 
 
-def points_from_records(records: list[dict[str, Any]], what: str, need_elderly: bool) -> PointSet:
-    """Validate records with ``id``, ``lon``, ``lat`` (and ``elderly``) into a PointSet."""
+CORE_COLUMNS = ("id", "lon", "lat", "elderly", "geometry")
+
+
+def points_from_records(
+    records: list[dict[str, Any]], what: str, need_elderly: bool, max_columns: int | None = None
+) -> PointSet:
+    """Validate records with ``id``, ``lon``, ``lat`` (and ``elderly``) into a PointSet.
+
+    Other keys become attribute columns (``region`` is read as ``region_code``). Linear in
+    the number of values: a value is stored once under its column, and columns are filled
+    at the end (records that each carry a different key once made this quadratic). With
+    ``max_columns`` set, more distinct attribute names than that is a ``ValueError``.
+
+    >>> ps = points_from_records([{"id": 1, "lon": 1, "lat": 2, "type": "a"},
+    ...                           {"id": "b", "lon": 3, "lat": 4, "region": "1"}], "s", False)
+    >>> ps.ids.tolist(), ps.attrs["type"].tolist(), ps.attrs["region_code"].tolist()
+    (['1', 'b'], ['a', None], [None, '1'])
+    """
     if not records:
         raise ValueError(f"{what}: no points")
-    ids, lon, lat, elderly = [], [], [], []
-    extra: dict[str, list[Any]] = {}
+    n = len(records)
+    lon, lat, elderly = np.empty(n), np.empty(n), np.empty(n)
+    ids: list[str] = []
+    columns: dict[str, list[tuple[int, Any]]] = {}
     for i, r in enumerate(records):
         where = f"{what} row {i + 1}"
+        if not isinstance(r, dict):
+            raise ValueError(f"{where}: not an object")
         if r.get("id") in (None, ""):
             raise ValueError(f"{where}: missing id")
         try:
             lo, la = float(r["lon"]), float(r["lat"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise ValueError(f"{where}: lon/lat missing or not numbers") from None
         if not (np.isfinite(lo) and np.isfinite(la) and abs(lo) <= 180 and abs(la) <= 90):
             raise ValueError(f"{where}: lon/lat outside WGS84 range")
@@ -301,26 +359,35 @@ def points_from_records(records: list[dict[str, Any]], what: str, need_elderly: 
             raise ValueError(f"{where}: missing elderly count")
         try:
             ev = float(e) if e not in (None, "") else 1.0
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise ValueError(f"{where}: elderly is not a number") from None
         if not (np.isfinite(ev) and ev >= 0):
             raise ValueError(f"{where}: elderly must be >= 0")
         ids.append(str(r["id"]))
-        lon.append(lo)
-        lat.append(la)
-        elderly.append(ev)
+        lon[i], lat[i], elderly[i] = lo, la, ev
         for k, val in r.items():
             k = "region_code" if k == "region" and "region_code" not in r else k
-            if k not in ("id", "lon", "lat", "elderly", "geometry"):
-                extra.setdefault(k, [None] * i).append(val)
-        for k in extra:
-            if len(extra[k]) < i + 1:
-                extra[k].append(None)
+            if k in CORE_COLUMNS:
+                continue
+            column = columns.get(k)
+            if column is None:
+                if max_columns is not None and len(columns) >= max_columns:
+                    raise ValueError(
+                        f"{where}: more than {max_columns} distinct property names "
+                        f"(each becomes a column); keep the ones the run needs"
+                    )
+                column = columns[k] = []
+            column.append((i, val))
     arr_ids = np.asarray(ids, dtype=str)
     if np.unique(arr_ids).size != arr_ids.size:
         raise ValueError(f"{what}: ids are not unique")
-    attrs = {k: np.asarray(v, dtype=object) for k, v in extra.items()}
-    return PointSet(arr_ids, np.asarray(lon), np.asarray(lat), np.asarray(elderly), attrs)
+    attrs: dict[str, NDArray[Any]] = {}
+    for k, pairs in columns.items():
+        values = np.full(n, None, dtype=object)
+        for i, val in pairs:
+            values[i] = val
+        attrs[str(k)] = values
+    return PointSet(arr_ids, lon, lat, elderly, attrs)
 
 
 def read_points(path: Path, what: str, need_elderly: bool = False) -> PointSet:
@@ -341,25 +408,40 @@ def read_points(path: Path, what: str, need_elderly: bool = False) -> PointSet:
     return points_from_records(geojson_records(json.loads(text), what), what, need_elderly)
 
 
-def geojson_records(doc: dict[str, Any], what: str) -> list[dict[str, Any]]:
-    """Flatten a FeatureCollection of Points to records (polygons use their centroid)."""
+def geojson_records(doc: Any, what: str) -> list[dict[str, Any]]:
+    """Flatten a FeatureCollection of Points to records (polygons use a representative point).
+
+    ``ValueError`` naming the feature for anything that is not a Point or Polygon feature.
+    """
     feats = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(feats, list):
         raise ValueError(f"{what}: not a GeoJSON FeatureCollection")
     out = []
     for i, f in enumerate(feats):
-        geom = (f or {}).get("geometry") or {}
-        props = dict((f or {}).get("properties") or {})
+        where = f"{what} feature {i + 1}"
+        if not isinstance(f, dict):
+            raise ValueError(f"{where}: not a GeoJSON Feature")
+        geom = f.get("geometry") or {}
+        raw_props = f.get("properties") or {}
+        if not isinstance(geom, dict) or not isinstance(raw_props, dict):
+            raise ValueError(f"{where}: geometry and properties must be objects")
+        props = dict(raw_props)
         if "id" not in props and f.get("id") is not None:
             props["id"] = f["id"]
+        coords = geom.get("coordinates")
         if geom.get("type") == "Point":
-            props["lon"], props["lat"] = geom["coordinates"][:2]
+            if not isinstance(coords, list) or len(coords) < 2:
+                raise ValueError(f"{where}: a Point needs [lon, lat] coordinates")
+            props["lon"], props["lat"] = coords[:2]
         elif geom.get("type") in ("Polygon", "MultiPolygon"):
             import shapely.geometry
 
-            c = shapely.geometry.shape(geom).representative_point()
+            try:
+                c = shapely.geometry.shape(geom).representative_point()
+            except Exception:  # shapely/GEOS refuse malformed rings in several ways
+                raise ValueError(f"{where}: malformed {geom.get('type')} coordinates") from None
             props["lon"], props["lat"] = c.x, c.y
         else:
-            raise ValueError(f"{what} feature {i + 1}: geometry must be a Point or Polygon")
+            raise ValueError(f"{where}: geometry must be a Point or Polygon")
         out.append(props)
     return out

@@ -1,9 +1,10 @@
 """Tables of the coverage service (its own database; no other service reads them).
 
 Networks are stored as their compressed npz (CSR arrays, a few MB for a city) so
-a run can always reload the exact graph its ``version`` names. Runs are jobs:
-status and progress are rows the worker updates; results are per-point rows
-(paged) plus the summary JSON.
+a run can always reload the exact graph its ``version`` names; demand sets as their
+columns in one compressed blob (:mod:`services.coverage.columnar`). Runs are jobs:
+status and progress are rows the worker updates; results are per-point rows (paged,
+written in bulk) plus the summary JSON.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class DemandSetRow(Base):
     total_elderly: Mapped[float] = mapped_column(Float)
     derived: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(500))
-    points: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 

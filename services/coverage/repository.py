@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from services.coverage.models import DemandSetRow, NetworkRow, RunPointRow, RunRegionRow, RunRow
+from services.coverage.run_compute import RunPoints
 
-POINT_BATCH = 5_000
+# Network rows are loaded without their ``data`` (the compressed graph, megabytes): only
+# :func:`network_data` reads it, when the network cache misses.
+_META = defer(NetworkRow.data, raiseload=True)
 
 
 def get_network(*, session: Session, network_id: int) -> NetworkRow | None:
-    return session.get(NetworkRow, network_id)
+    """A network's metadata (``data`` not loaded; touching it raises)."""
+    return session.scalar(select(NetworkRow).options(_META).where(NetworkRow.id == network_id))
 
 
 def network_by_version(*, session: Session, version: str) -> NetworkRow | None:
-    return session.scalar(select(NetworkRow).where(NetworkRow.version == version))
+    return session.scalar(select(NetworkRow).options(_META).where(NetworkRow.version == version))
 
 
 def list_networks(*, session: Session) -> list[NetworkRow]:
-    return list(session.scalars(select(NetworkRow).order_by(NetworkRow.id)))
+    return list(session.scalars(select(NetworkRow).options(_META).order_by(NetworkRow.id)))
 
 
-def add_network(*, session: Session, **values: Any) -> NetworkRow:
-    """Insert, or return the row a concurrent writer just stored with the same version."""
+def latest_network(*, session: Session, kind: str) -> NetworkRow | None:
+    """The most recently imported network of ``kind`` (metadata only)."""
+    q = (
+        select(NetworkRow)
+        .options(_META)
+        .where(NetworkRow.kind == kind)
+        .order_by(NetworkRow.id.desc())
+        .limit(1)
+    )
+    return session.scalar(q)
+
+
+def network_data(*, session: Session, network_id: int) -> bytes | None:
+    """The stored graph (compressed npz) of one network."""
+    return session.scalar(select(NetworkRow.data).where(NetworkRow.id == network_id))
+
+
+def add_network(*, session: Session, **values: Any) -> tuple[NetworkRow, bool]:
+    """Insert; (the row a concurrent writer just stored with the same version, False) on a race."""
     row = NetworkRow(**values)
     try:
         with session.begin_nested():
@@ -36,20 +58,32 @@ def add_network(*, session: Session, **values: Any) -> NetworkRow:
         existing = network_by_version(session=session, version=values["version"])
         if existing is None:
             raise
-        return existing
-    return row
+        return existing, False
+    return row, True
+
+
+# Demand sets likewise: ``data`` (every point's columns) only through :func:`demand_data`.
+_DEMAND_META = defer(DemandSetRow.data, raiseload=True)
 
 
 def get_demand_set(*, session: Session, demand_set_id: int) -> DemandSetRow | None:
-    return session.get(DemandSetRow, demand_set_id)
+    """A demand set's metadata (``data`` not loaded; touching it raises)."""
+    q = select(DemandSetRow).options(_DEMAND_META).where(DemandSetRow.id == demand_set_id)
+    return session.scalar(q)
 
 
 def demand_by_version(*, session: Session, version: str) -> DemandSetRow | None:
-    return session.scalar(select(DemandSetRow).where(DemandSetRow.version == version))
+    q = select(DemandSetRow).options(_DEMAND_META).where(DemandSetRow.version == version)
+    return session.scalar(q)
 
 
-def add_demand_set(*, session: Session, **values: Any) -> DemandSetRow:
-    """Insert, or return the row a concurrent writer just stored with the same version."""
+def demand_data(*, session: Session, demand_set_id: int) -> bytes | None:
+    """The stored columns (compressed npz) of one demand set."""
+    return session.scalar(select(DemandSetRow.data).where(DemandSetRow.id == demand_set_id))
+
+
+def add_demand_set(*, session: Session, **values: Any) -> tuple[DemandSetRow, bool]:
+    """Insert; (the row a concurrent writer just stored with the same version, False) on a race."""
     row = DemandSetRow(**values)
     try:
         with session.begin_nested():
@@ -58,8 +92,8 @@ def add_demand_set(*, session: Session, **values: Any) -> DemandSetRow:
         existing = demand_by_version(session=session, version=values["version"])
         if existing is None:
             raise
-        return existing
-    return row
+        return existing, False
+    return row, True
 
 
 def run_by_key(*, session: Session, cache_key: str) -> RunRow | None:
@@ -68,6 +102,20 @@ def run_by_key(*, session: Session, cache_key: str) -> RunRow | None:
 
 def get_run(*, session: Session, run_id: int) -> RunRow | None:
     return session.get(RunRow, run_id)
+
+
+def run_status(*, session: Session, run_id: int) -> RunRow | None:
+    """A run for polling: its stations, summary and gaps (large JSON) not loaded."""
+    q = (
+        select(RunRow)
+        .options(
+            defer(RunRow.stations, raiseload=True),
+            defer(RunRow.summary, raiseload=True),
+            defer(RunRow.gaps, raiseload=True),
+        )
+        .where(RunRow.id == run_id)
+    )
+    return session.scalar(q)
 
 
 def add_run(*, session: Session, **values: Any) -> tuple[RunRow, bool]:
@@ -95,6 +143,15 @@ def set_progress(*, session: Session, run_id: int, progress: int, status: str = 
     )
 
 
+def requeue_run(*, session: Session, run_id: int) -> None:
+    """Back to the queue (a failed run asked for again, or one stopped by a shutdown)."""
+    session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id)
+        .values(status="queued", progress=0, error=None, finished_at=None)
+    )
+
+
 def fail_run(*, session: Session, run_id: int, error: dict[str, Any]) -> None:
     session.execute(
         update(RunRow)
@@ -109,16 +166,15 @@ def finish_run(
     run_id: int,
     summary: dict[str, Any],
     gaps: dict[str, Any],
-    points: list[dict[str, Any]],
+    points: RunPoints,
     regions: list[dict[str, Any]],
 ) -> None:
     """Write all results and mark the run done, in the caller's one transaction."""
     session.execute(delete(RunPointRow).where(RunPointRow.run_id == run_id))
     session.execute(delete(RunRegionRow).where(RunRegionRow.run_id == run_id))
-    for start in range(0, len(points), POINT_BATCH):
-        session.execute(insert(RunPointRow), points[start : start + POINT_BATCH])
+    insert_points(session=session, rows=points.rows(run_id))
     if regions:
-        session.execute(insert(RunRegionRow), regions)
+        session.execute(insert(RunRegionRow), [{**r, "run_id": run_id} for r in regions])
     session.execute(
         update(RunRow)
         .where(RunRow.id == run_id)
@@ -133,6 +189,38 @@ def finish_run(
     )
 
 
+POINT_COLUMNS = (
+    "run_id",
+    "idx",
+    "demand_id",
+    "elderly",
+    "minutes",
+    "nearest_station",
+    "access_2sfca",
+)
+
+
+def insert_points(*, session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Per-point results in bulk, on the session's connection (same transaction).
+
+    PostgreSQL: one binary ``COPY``; SQLite: one ``executemany`` of plain tuples. Either
+    way the driver loops in C over tuples; the ORM never sees a row.
+    """
+    table = RunPointRow.__tablename__
+    names = ", ".join(POINT_COLUMNS)
+    dbapi = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "postgresql":
+        types = ["int4", "int4", "varchar", "float8", "float8", "varchar", "float8"]
+        copy_sql = f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)"
+        with dbapi.cursor() as cur, cur.copy(copy_sql) as copy:  # type: ignore[union-attr]
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join("?" * len(POINT_COLUMNS))
+        dbapi.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # type: ignore[union-attr]
+
+
 def run_points(*, session: Session, run_id: int, after: int, limit: int) -> list[RunPointRow]:
     q = (
         select(RunPointRow)
@@ -140,6 +228,12 @@ def run_points(*, session: Session, run_id: int, after: int, limit: int) -> list
         .order_by(RunPointRow.idx)
         .limit(limit)
     )
+    return list(session.scalars(q))
+
+
+def run_point_minutes(*, session: Session, run_id: int) -> list[float | None]:
+    """Every point's minutes of one run, in demand order (one column, not whole rows)."""
+    q = select(RunPointRow.minutes).where(RunPointRow.run_id == run_id).order_by(RunPointRow.idx)
     return list(session.scalars(q))
 
 
@@ -174,7 +268,3 @@ def latest_region_rows(
         )
     ).all()
     return list(rows), run
-
-
-def count_runs(*, session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(RunRow)) or 0)

@@ -6,11 +6,12 @@ from typing import Any
 
 import h3
 import numpy as np
+from numpy.typing import NDArray
 
 from services.coverage.access import station_demand_minutes
 from services.coverage.graph import Network
 from services.coverage.isochrones import isochrone_batch
-from services.coverage.loaders import from_epsg, points_from_records, to_epsg
+from services.coverage.loaders import PointSet, from_epsg, points_from_records, to_epsg
 from services.coverage.siting import capacitated, exact, greedy
 from services.coverage.snapping import NodeIndex
 
@@ -62,8 +63,8 @@ def default_candidates(net: Network, gaps: dict[str, Any], resolution: int) -> l
 def siting(
     net: Network,
     index: NodeIndex,
-    demand: list[dict[str, Any]],
-    covered: np.ndarray,
+    dm: PointSet,
+    covered: NDArray[np.bool_],
     candidates: list[dict[str, Any]],
     k: int,
     method: str,
@@ -79,7 +80,6 @@ def siting(
     if budget is not None and method != "exact":
         raise ValueError("a budget is solved by the exact method only")
     cand = points_from_records(candidates, "candidates", need_elderly=False)
-    dm = points_from_records(demand, "demand", need_elderly=True)
     cx, cy = to_epsg(net.epsg, cand.lon, cand.lat)
     dx, dy = to_epsg(net.epsg, dm.lon, dm.lat)
     cs, ds = index.snap(cx, cy, max_snap_m), index.snap(dx, dy, max_snap_m)
@@ -96,7 +96,7 @@ def siting(
     elif method == "exact":
         cost = None
         if budget is not None:
-            raw = cand.attrs.get("cost", [None] * len(cand))
+            raw: list[Any] = list(cand.attrs.get("cost", [None] * len(cand)))
             if any(c in (None, "") for c in raw):
                 raise ValueError("a budget needs a cost on every candidate site")
             cost = np.array([float(c) for c in raw])[usable]

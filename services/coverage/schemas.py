@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
+
+# Ids are 32-bit integer columns on both engines: anything larger is a 422 naming the field,
+# never a database overflow (a 500).
+# TODO(lead): use the shared id/integer validation of services/common once merged.
+MAX_ID = 2**31 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+CursorQuery = Annotated[str | None, Query(pattern=r"^\d{1,10}$", max_length=10)]
+SLUG = r"^[a-z0-9_]{1,64}$"
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL; refused on every engine alike
+# TODO(lead): the shared text validation of services/common once merged.
+PointId = Annotated[str, Field(min_length=1, max_length=128, pattern=NO_NUL)]
+Name = Annotated[str, Field(max_length=200, pattern=NO_NUL)]
+RegionCodePath = Annotated[
+    str, Path(pattern=r"^\d{1,12}$", description="Division code (12 digits; shorter is padded)")
+]
 
 
 class NetworkFromPath(BaseModel):
@@ -17,9 +34,15 @@ class NetworkFromPath(BaseModel):
             ]
         }
     )
-    path: str = Field(..., description=".osm.pbf, GeoJSON/GPKG LineStrings (WGS84) or .npz")
+    path: str = Field(
+        ...,
+        min_length=1,
+        max_length=4096,
+        description=".osm.pbf, GeoJSON/GPKG LineStrings (WGS84) or .npz, inside the server's "
+        "import folder (COVERAGE_IMPORT_DIR; a relative path is taken from there)",
+    )
     kind: Literal["walk", "drive"] = "walk"
-    name: str | None = None
+    name: Name | None = None
     max_segment_m: float | None = Field(
         None, gt=0, description="Cut longer straight edges so points snap near long roads"
     )
@@ -37,7 +60,9 @@ class NetworkOut(BaseModel):
 
 
 class PointIn(BaseModel):
-    id: str = Field(..., min_length=1, max_length=128)
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    id: PointId
     lon: float = Field(..., ge=-180, le=180)
     lat: float = Field(..., ge=-90, le=90)
     elderly: float | None = Field(None, ge=0, description="People aged 60+ at this point")
@@ -68,7 +93,7 @@ class DemandIn(BaseModel):
             ]
         }
     )
-    name: str = "demand"
+    name: Name = "demand"
     points: list[PointIn] = Field(..., description="Demand points with elderly counts")
 
 
@@ -96,15 +121,20 @@ class DemandFromRegistry(BaseModel):
 
 
 class StationQuery(BaseModel):
-    """Which facilities to take from the registry snapshot."""
+    """Which facilities to take from the registry snapshot (the facilities service knows the slugs)."""
 
-    type: list[str] = Field(default_factory=lambda: ["community_station", "care_center"])
-    status: list[str] = Field(default_factory=lambda: ["active"])
-    region: str | None = None
+    type: list[Annotated[str, Field(pattern=SLUG)]] = Field(
+        default_factory=lambda: ["community_station", "care_center"], max_length=50
+    )
+    status: list[Annotated[str, Field(pattern=SLUG)]] = Field(
+        default_factory=lambda: ["active"], max_length=10
+    )
+    region: str | None = Field(None, pattern=r"^\d{12}$", description="12-digit region code")
 
 
 class RunIn(BaseModel):
     model_config = ConfigDict(
+        allow_inf_nan=False,
         json_schema_extra={
             "examples": [
                 {
@@ -115,18 +145,24 @@ class RunIn(BaseModel):
                     "stations": [{"id": "s1", "lon": 1.52, "lat": 42.507, "type": "care_center"}],
                 }
             ]
-        }
+        },
     )
-    network_id: int
-    demand_set_id: int
+    network_id: DbId
+    demand_set_id: DbId
     minutes: float = Field(15.0, gt=0, le=240)
     speed_mps: float = Field(1.0, gt=0, le=40, description="1.0 m/s elderly pace; 0.8 frail")
     max_snap_m: float = Field(500.0, gt=0, le=10_000)
     skip_far_stations: bool = False
-    stations: list[PointIn] | None = Field(None, description="Explicit stations (scenarios)")
+    stations: list[PointIn] | None = Field(
+        None, max_length=100_000, description="Explicit stations (scenarios)"
+    )
     station_query: StationQuery | None = Field(None, description="Else: facilities snapshot")
-    add_stations: list[PointIn] = Field(default_factory=list, description="Scenario: hypothetical")
-    close_stations: list[str] = Field(default_factory=list, description="Scenario: ids to drop")
+    add_stations: list[PointIn] = Field(
+        default_factory=list, max_length=10_000, description="Scenario: hypothetical"
+    )
+    close_stations: list[PointId] = Field(
+        default_factory=list, max_length=100_000, description="Scenario: ids to drop"
+    )
     gap_resolution: int = Field(9, ge=5, le=11, description="H3 resolution of gap cells")
 
 
@@ -156,7 +192,7 @@ class PointPage(BaseModel):
 
 
 class WalkStation(BaseModel):
-    id: str
+    id: PointId
     lon: float = Field(..., ge=-180, le=180)
     lat: float = Field(..., ge=-90, le=90)
 
@@ -172,7 +208,7 @@ class WalkTimesIn(BaseModel):
     lon: float = Field(..., ge=-180, le=180)
     lat: float = Field(..., ge=-90, le=90)
     stations: list[WalkStation] = Field(..., max_length=1000)
-    network: int | None = Field(None, description="Network id (default: the latest walking one)")
+    network: DbId | None = Field(None, description="Network id (default: the latest walking one)")
     speed_mps: float = Field(1.0, gt=0, le=40)
 
 
@@ -190,7 +226,9 @@ class SitingIn(BaseModel):
     k: int = Field(..., ge=1, le=50)
     method: Literal["greedy", "exact", "capacitated"] = "greedy"
     candidates: list[PointIn] | None = Field(
-        None, description="Candidate sites; default: network nodes in the top gap cells"
+        None,
+        max_length=10_000,
+        description="Candidate sites; default: network nodes in the top gap cells",
     )
     default_capacity: float = Field(100.0, gt=0, description="Capacitated form, per site")
     budget: float | None = Field(
@@ -199,6 +237,8 @@ class SitingIn(BaseModel):
 
 
 class IsochroneIn(BaseModel):
-    station_ids: list[str] | None = None
-    minutes: list[float] = Field(default_factory=lambda: [5.0, 10.0, 15.0])
+    station_ids: list[PointId] | None = Field(None, max_length=1000)
+    minutes: list[Annotated[float, Field(gt=0, le=240)]] = Field(
+        default_factory=lambda: [5.0, 10.0, 15.0], min_length=1, max_length=12
+    )
     buffer_m: float = Field(50.0, gt=0, le=500)

@@ -1,139 +1,49 @@
-"""Multi-step flows of the coverage service: imports, run submission and execution, queries.
+"""Flows of the coverage service that answer while the caller waits: walk times, run queries.
 
-Routes call these; these call the pure modules and :mod:`repository`. CPU-heavy
-steps run in a worker thread (runs) or in the threadpool (small synchronous queries).
+Routes call these; these call the pure modules and :mod:`repository`. Blocking work
+(database, graph searches) runs in worker threads, never on the event loop, and no
+database session is open while a graph is searched.
+
+Walk times are what the gateway's nearby view asks on every request, so they are
+bounded: at most ``COVERAGE_WALK_TIMES_CONCURRENCY`` searches run at once, each request
+has ``COVERAGE_WALK_TIMES_BUDGET_S`` (waiting included), and a request whose caller has
+disconnected stops waiting, or stops searching at the next pass.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import tempfile
-from collections import OrderedDict
-from pathlib import Path
-from typing import Any
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
+import anyio
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
+from prometheus_client import CollectorRegistry, Counter
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.common.errors import InvalidInput, NotFound
+from services.common.errors import CareError, Conflict, InvalidInput, NotFound, ServiceUnavailable
+from services.common.identity import region_prefix
+from services.coverage import columnar, networks, run_queries
 from services.coverage import repository as repo
-from services.coverage.access import station_demand_minutes, two_step_fca
-from services.coverage.circles import compute_coverage
-from services.coverage.gaps import gap_cells
-from services.coverage.graph import Network, load_network, save_network
-from services.coverage.loaders import PointSet, from_epsg, points_from_records, to_epsg
-from services.coverage.loaders import load_network as load_network_file
-from services.coverage.models import NetworkRow
-from services.coverage.snapping import NodeIndex
+from services.coverage.loaders import PointSet, points_from_records
+from services.coverage.models import RunRegionRow, RunRow
+from services.coverage.networks import LoadedNetwork, NetworkCache
+from services.coverage.rollup import rollup
+from services.coverage.schemas import IsochroneIn, SitingIn, WalkTimesIn
+from services.coverage.walking import Stopped, distances_from, first_limit_m
 
-MAX_2SFCA_PAIRS = 20_000_000
-NETWORK_CACHE_SIZE = 4
+DEFAULT_MAX_SNAP_M = 500.0
+R = TypeVar("R")
 
 
-class NetworkCache:
-    """Loaded networks and their KD-trees by id (small LRU: a city graph is tens of MB)."""
+class CallerGone(CareError):
+    """The caller disconnected before its answer was ready (nobody reads this answer)."""
 
-    def __init__(self) -> None:
-        self.items: OrderedDict[int, tuple[Network, NodeIndex]] = OrderedDict()
-
-    def get(self, row: NetworkRow) -> tuple[Network, NodeIndex]:
-        if row.id in self.items:
-            self.items.move_to_end(row.id)
-            return self.items[row.id]
-        net = load_network(io.BytesIO(row.data))
-        value = (net, NodeIndex(net.x, net.y))
-        self.items[row.id] = value
-        while len(self.items) > NETWORK_CACHE_SIZE:
-            self.items.popitem(last=False)
-        return value
-
-
-def network_row(session: Session, network_id: int) -> NetworkRow:
-    row = repo.get_network(session=session, network_id=network_id)
-    if row is None:
-        raise InvalidInput(f"unknown network {network_id}", field="network_id")
-    return row
-
-
-def import_network_file(
-    session: Session,
-    path: Path,
-    kind: str,
-    name: str,
-    source: str,
-    field: str = "path",
-    max_segment_m: float | None = None,
-) -> tuple[NetworkRow, bool]:
-    """Parse, version and store a network; an identical one already stored is returned."""
-    try:
-        net = load_network_file(path, kind=kind, max_segment_m=max_segment_m)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field=field) from exc
-    if net.n_edges == 0:
-        raise InvalidInput("the network has no edges", field=field)
-    existing = repo.network_by_version(session=session, version=net.version)
-    if existing is not None:
-        return existing, False
-    buf = io.BytesIO()
-    save_network(net, buf)
-    row = repo.add_network(
-        session=session,
-        name=name,
-        kind=net.kind,
-        version=net.version,
-        epsg=net.epsg,
-        n_nodes=net.n_nodes,
-        n_edges=net.n_edges,
-        source=source,
-        data=buf.getvalue(),
-    )
-    return row, True
-
-
-def import_network_upload(
-    session: Session, filename: str, content: bytes, kind: str, name: str | None
-) -> tuple[NetworkRow, bool]:
-    suffix = "".join(Path(filename or "network.geojson").suffixes) or ".geojson"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(content)
-        return import_network_file(
-            session, path, kind, name or filename, f"upload:{filename}", field="file"
-        )
-
-
-def records_version(records: list[dict[str, Any]]) -> str:
-    blob = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def import_demand(
-    session: Session, name: str, records: list[dict[str, Any]], derived: bool, source: str | None
-) -> tuple[Any, bool]:
-    if not records:
-        raise InvalidInput("demand is empty", field="points")
-    try:
-        ps = points_from_records(records, "demand", need_elderly=True)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="points") from exc
-    version = records_version(records)
-    existing = repo.demand_by_version(session=session, version=version)
-    if existing is not None:
-        return existing, False
-    row = repo.add_demand_set(
-        session=session,
-        name=name,
-        version=version,
-        n_points=len(ps),
-        total_elderly=float(ps.elderly.sum()),
-        derived=derived,
-        source=source,
-        points=records,
-    )
-    return row, True
+    status, title, slug = 499, "Client closed request", "caller-gone"
 
 
 def clean(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -141,258 +51,293 @@ def clean(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if v is not None} for r in records]
 
 
-def scenario_stations(
-    base: list[dict[str, Any]], add: list[dict[str, Any]], close: list[str]
-) -> list[dict[str, Any]]:
-    """The station list after hypothetically closing some and adding others."""
-    known = {str(s["id"]) for s in base}
-    missing = [c for c in close if c not in known]
-    if missing:
-        raise InvalidInput(
-            f"close_stations names unknown stations {missing[:5]}", field="close_stations"
-        )
-    out = [s for s in base if str(s["id"]) not in set(close)] + add
-    if not out:
-        raise InvalidInput("no stations left", field="stations")
-    return out
-
-
-def check_stations(
-    net: Network, index: NodeIndex, stations: list[dict[str, Any]], max_snap_m: float, skip: bool
-) -> None:
-    """422 naming each station farther than ``max_snap_m`` from the network (unless skipped)."""
-    ps = points(stations, "stations", need_elderly=False)
-    x, y = to_epsg(net.epsg, ps.lon, ps.lat)
-    snap = index.snap(x, y, max_snap_m)
-    if snap.too_far.all() or (snap.too_far.any() and not skip):
-        errors = [
-            {
-                "field": f"stations[{i}]",
-                "message": f"station {ps.ids[i]} is {snap.access_m[i]:.0f} m from the nearest street "
-                f"(limit {max_snap_m:g} m)",
-            }
-            for i in np.flatnonzero(snap.too_far)[:20]
-        ]
-        raise InvalidInput(errors[0]["message"], errors=errors)
+def records_version(records: list[dict[str, Any]]) -> str:
+    """Content hash of a list of records (key order does not matter)."""
+    blob = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def points(records: list[dict[str, Any]], what: str, need_elderly: bool) -> PointSet:
+    """Records to a PointSet, or 422 naming ``what``."""
     try:
         return points_from_records(records, what, need_elderly)
     except ValueError as exc:
         raise InvalidInput(str(exc), field=what) from exc
 
 
-def run_cache_key(
-    network_version: str,
-    demand_version: str,
-    registry_version: int | None,
-    stations: list[dict[str, Any]],
-    params: dict[str, Any],
-) -> str:
-    blob = json.dumps(
-        [network_version, demand_version, registry_version, records_version(stations), params],
-        sort_keys=True,
-        default=str,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()
+# --- walk times -------------------------------------------------------------------------
 
 
-def execute_run(write_sessions: sessionmaker[Session], cache: NetworkCache, run_id: int) -> None:
-    """The worker's job: compute everything for one run and store it (one transaction)."""
-    with write_sessions() as session:
-        run = repo.get_run(session=session, run_id=run_id)
-        if run is None or run.status == "done":
-            return
-        repo.set_progress(session=session, run_id=run_id, progress=1)
-        session.commit()
-        net_row = network_row(session, run.network_id)
-        demand_row = repo.get_demand_set(session=session, demand_set_id=run.demand_set_id)
-        params, stations = dict(run.params), list(run.stations)
-        demand_records = list(demand_row.points) if demand_row else []
-        derived = bool(demand_row.derived) if demand_row else False
-    last = [0]
+@dataclass
+class WalkGate:
+    """How many walk-time searches run at once, how long one request may take, and what happened."""
 
-    def progress(pct: float, _msg: str) -> None:
-        p = int(min(90, pct * 0.9))
-        if p - last[0] >= 10:
-            last[0] = p
-            with write_sessions() as s:
-                repo.set_progress(session=s, run_id=run_id, progress=p)
-                s.commit()
+    slots: anyio.CapacityLimiter
+    budget_s: float
+    outcomes: Counter
 
-    try:
-        net, _index = cache.get(net_row)
-        result = compute_run(net, stations, demand_records, params, progress)
-    except (ValueError, InvalidInput) as exc:
-        with write_sessions() as s:
-            repo.fail_run(session=s, run_id=run_id, error={"detail": str(exc)})
-            s.commit()
-        return
-    summary, gaps, point_rows, region_rows = result
-    summary["demand_derived_from_registry"] = derived
-    summary["demand_version"] = demand_row.version if demand_row else None
-    for r in point_rows:
-        r["run_id"] = run_id
-    for r in region_rows:
-        r["run_id"] = run_id
-    with write_sessions() as s:
-        repo.finish_run(
-            session=s,
-            run_id=run_id,
-            summary=summary,
-            gaps=gaps,
-            points=point_rows,
-            regions=region_rows,
+    @classmethod
+    def create(cls, concurrency: int, budget_s: float, registry: CollectorRegistry) -> WalkGate:
+        """Built inside the serving event loop (an anyio limiter belongs to its loop)."""
+        outcomes = Counter(
+            "coverage_walk_times",
+            "Walk-times requests by outcome: computed, caller_gone (stopped: the caller "
+            "disconnected), over_budget (503), failed (4xx).",
+            ["outcome"],
+            registry=registry,
         )
-        s.commit()
+        for outcome in ("computed", "caller_gone", "over_budget", "failed"):
+            outcomes.labels(outcome)
+        return cls(anyio.CapacityLimiter(concurrency), budget_s, outcomes)
 
 
-def compute_run(
-    net: Network,
-    stations: list[dict[str, Any]],
-    demand_records: list[dict[str, Any]],
-    params: dict[str, Any],
-    progress: Any,
-) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
-    """Coverage, gaps, 2SFCA and per-region rows for one run (pure apart from the callback)."""
-    st = points_from_records(stations, "stations", need_elderly=False)
-    dm = points_from_records(demand_records, "demand", need_elderly=True)
-    minutes, speed = float(params["minutes"]), float(params["speed_mps"])
-    res = compute_coverage(
-        net,
-        st,
-        dm,
-        minutes=minutes,
-        speed_mps=speed,
-        max_snap_m=float(params["max_snap_m"]),
-        skip_far_stations=bool(params["skip_far_stations"]),
-        progress=progress,
-    )
-    covered = np.nan_to_num(res.minutes, nan=np.inf) <= minutes
-    gaps = gap_cells(dm.lon, dm.lat, dm.elderly, covered, int(params.get("gap_resolution", 9)))
-    access = twosfca_for(net, st, dm, minutes, speed, float(params["max_snap_m"]), res.summary)
-    point_rows = [
-        {
-            "idx": i,
-            "demand_id": str(res.demand_ids[i]),
-            "elderly": float(res.elderly[i]),
-            "minutes": None if np.isnan(res.minutes[i]) else float(res.minutes[i]),
-            "nearest_station": res.nearest_station[i],
-            "access_2sfca": None if access is None else float(access[i]),
-        }
-        for i in range(len(dm))
-    ]
-    region_rows = [
-        {
-            "region_code": g["group"],
-            "elderly": g["elderly"],
-            "covered_elderly": g["covered_elderly"],
-            "demand_points": g["demand_points"],
-            "covered_share_by_count": g["covered_share_by_count"],
-            "covered_share_by_elderly": g["covered_share_by_elderly"],
-        }
-        for g in res.summary.get("by_region_code", []) + res.summary.get("by_street_code", [])
-        if g["group"]
-    ]
-    region_rows = list({r["region_code"]: r for r in region_rows}.values())
-    if access is not None and "region_code" in dm.attrs:
-        res.summary["twosfca_by_region_code"] = twosfca_by_group(
-            dm.attrs["region_code"], access, dm.elderly
-        )
-    return res.summary, gaps, point_rows, region_rows
-
-
-def twosfca_by_group(
-    groups: np.ndarray, access: np.ndarray, elderly: np.ndarray
+async def walk_times(
+    *,
+    read_sessions: sessionmaker[Session],
+    cache: NetworkCache,
+    gate: WalkGate,
+    body: WalkTimesIn,
+    caller_gone: Callable[[], Awaitable[None]],
 ) -> list[dict[str, Any]]:
-    """Elderly-weighted mean 2SFCA (beds per elderly person within reach) per region."""
-    labels = np.asarray([str(g) if g not in (None, "") else "" for g in groups], dtype=object)
-    out = []
-    for g in np.unique(labels[labels != ""]):
-        m = labels == g
-        w = float(elderly[m].sum())
-        out.append(
-            {
-                "group": g,
-                "elderly": w,
-                "beds_per_elderly": float((access[m] * elderly[m]).sum() / w) if w else None,
-            }
+    """Walking minutes from one person to each station; bounded in time and concurrency.
+
+    ``caller_gone`` returns when the caller disconnects (an ASGI ``http.disconnect``).
+    """
+    stations = [s.model_dump() for s in body.stations]
+
+    def work(should_stop: Callable[[], bool]) -> list[dict[str, Any]]:
+        # the network's metadata in a short session, closed before the search starts
+        loaded = cache.get(networks.walking_network(read_sessions, body.network))
+        return walk_times_on(
+            loaded, body.lon, body.lat, stations, body.speed_mps, should_stop=should_stop
         )
-    return out
+
+    outcome = "failed"
+    try:
+        found, gone = await in_a_slot(gate, caller_gone, work)
+        if found:
+            outcome = "computed"
+            return found[0]
+        if gone:
+            outcome = "caller_gone"
+            raise CallerGone("the caller disconnected; its search was stopped")
+        outcome = "over_budget"
+        raise ServiceUnavailable(
+            f"walk times did not finish within {gate.budget_s:g} s; try again", retry_after_s=1
+        )
+    finally:
+        gate.outcomes.labels(outcome).inc()
 
 
-def twosfca_for(
-    net: Network,
-    st: PointSet,
-    dm: PointSet,
-    minutes: float,
-    speed: float,
-    max_snap_m: float,
-    summary: dict[str, Any],
-) -> np.ndarray | None:
-    """2SFCA beds per elderly when stations carry capacities (and the matrix is affordable)."""
-    if "capacity" not in st.attrs:
-        return None
-    cap = np.array([float(c) if c not in (None, "") else 0.0 for c in st.attrs["capacity"]])
-    if len(st) * len(dm) > MAX_2SFCA_PAIRS:
-        summary["twosfca"] = "skipped: too many station x demand pairs"
-        return None
-    index = NodeIndex(net.x, net.y)
-    sx, sy = to_epsg(net.epsg, st.lon, st.lat)
-    dx, dy = to_epsg(net.epsg, dm.lon, dm.lat)
-    s, d = index.snap(sx, sy, max_snap_m), index.snap(dx, dy, max_snap_m)
-    use = ~s.too_far
-    mins = station_demand_minutes(
-        net, s.node[use], s.access_m[use], d.node, d.access_m, speed, minutes
-    )
-    mins[d.too_far] = np.inf
-    a, _ = two_step_fca(mins, cap[use], dm.elderly, minutes)
-    summary["twosfca_mean_beds_per_elderly"] = (
-        float((a * dm.elderly).sum() / dm.elderly.sum()) if dm.elderly.sum() > 0 else None
-    )
-    return a
+async def in_a_slot(
+    gate: WalkGate,
+    caller_gone: Callable[[], Awaitable[None]],
+    work: Callable[[Callable[[], bool]], R],
+) -> tuple[list[R], bool]:
+    """``work(should_stop)`` in one worker thread, once one of the gate's slots is free.
+
+    Returns ``([result], gone)``, or ``([], gone)`` when the budget ran out or the caller
+    disconnected first (waiting for a slot stops at once; a running ``work`` sees
+    ``should_stop()`` turn true and raises :class:`Stopped`). Any other exception of
+    ``work`` is raised here as it is.
+    """
+    deadline = time.monotonic() + gate.budget_s
+    gone = threading.Event()
+    done: list[R] = []
+    failed: list[Exception] = []
+
+    def call() -> None:
+        try:
+            done.append(work(lambda: gone.is_set() or time.monotonic() > deadline))
+        except Stopped:
+            pass
+        except Exception as exc:  # raised again below, outside the task group
+            failed.append(exc)
+
+    with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+        async with anyio.create_task_group() as tg:
+
+            async def watch() -> None:
+                await caller_gone()
+                gone.set()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(watch)
+            async with gate.slots:  # FIFO; a cancelled wait leaves the queue
+                await anyio.to_thread.run_sync(call)
+            tg.cancel_scope.cancel()
+    if failed:
+        raise failed[0]
+    return done, gone.is_set()
 
 
-def walk_times(
-    net: Network,
-    index: NodeIndex,
+def walk_times_on(
+    loaded: LoadedNetwork,
     lon: float,
     lat: float,
     stations: list[dict[str, Any]],
     speed_mps: float,
-    max_snap_m: float = 500.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> list[dict[str, Any]]:
-    """Network walking minutes from one person to each station (null when unreachable)."""
-    px, py = to_epsg(net.epsg, np.array([lon]), np.array([lat]))
-    me = index.snap(px, py, max_snap_m)
+    """Network walking minutes from one person to each station (null when unreachable).
+
+    Person and stations snap to their nearest node (straight-line access legs, up to
+    ``max_snap_m``); distances are exact shortest paths (see :mod:`walking`).
+    """
     if not stations:
         return []
-    sx, sy = to_epsg(
-        net.epsg, np.array([s["lon"] for s in stations]), np.array([s["lat"] for s in stations])
+    net = loaded.net
+    lon_all = np.array([lon] + [s["lon"] for s in stations], dtype=np.float64)
+    lat_all = np.array([lat] + [s["lat"] for s in stations], dtype=np.float64)
+    x, y = loaded.to_xy.transform(lon_all, lat_all)  # the person first, then each station
+    snapped = loaded.index.snap(np.asarray(x), np.asarray(y), max_snap_m)
+    unreachable = [
+        {"id": s["id"], "walk_minutes": None, "network_distance_m": None} for s in stations
+    ]
+    if snapped.too_far[0]:
+        return unreachable
+    source, me_access_m = int(snapped.node[0]), float(snapped.access_m[0])
+    nodes, access_m, too_far = snapped.node[1:], snapped.access_m[1:], snapped.too_far[1:]
+    dist = distances_from(
+        loaded.graph,
+        source,
+        nodes,
+        components=loaded.components,
+        first_limit=first_limit_m(net.x, net.y, source, nodes),
+        should_stop=should_stop,
     )
-    snap = index.snap(sx, sy, max_snap_m)
-    if me.too_far[0]:
-        return [{"id": s["id"], "walk_minutes": None, "network_distance_m": None} for s in stations]
-    dist = dijkstra(net.cost_matrix(), directed=True, indices=int(me.node[0]))
     out = []
     for i, s in enumerate(stations):
-        d = float(dist[snap.node[i]])
-        if snap.too_far[i] or not np.isfinite(d):
-            out.append({"id": s["id"], "walk_minutes": None, "network_distance_m": None})
+        d = float(dist[i])
+        if too_far[i] or not np.isfinite(d):
+            out.append(unreachable[i])
             continue
-        total = float(me.access_m[0]) + d + float(snap.access_m[i])
+        total = me_access_m + d + float(access_m[i])
         out.append(
             {"id": s["id"], "walk_minutes": total / speed_mps / 60.0, "network_distance_m": total}
         )
     return out
 
 
-def to_lonlat(net: Network) -> Any:
-    return lambda x, y: from_epsg(net.epsg, x, y)
+# --- queries on runs ----------------------------------------------------------------------
 
 
-def require(obj: Any, what: str) -> Any:
-    if obj is None:
-        raise NotFound(f"{what} not found")
-    return obj
+def get_run(session: Session, run_id: int) -> RunRow:
+    row = repo.get_run(session=session, run_id=run_id)
+    if row is None:
+        raise NotFound(f"run {run_id} not found")
+    return row
+
+
+def finished_run(session: Session, run_id: int) -> RunRow:
+    """A run that is done; 409 (with Retry-After while it runs) otherwise."""
+    row = get_run(session, run_id)
+    if row.status == "failed":
+        raise Conflict(f"run {run_id} failed: {(row.error or {}).get('detail')}")
+    if row.status != "done":
+        raise Conflict(
+            f"run {run_id} is {row.status} ({row.progress} %); poll it first",
+            headers={"Retry-After": "1"},
+        )
+    return row
+
+
+def isochrones(
+    read_sessions: sessionmaker[Session], cache: NetworkCache, run_id: int, body: IsochroneIn
+) -> dict[str, Any]:
+    """Nested isochrone polygons per station of a run, each with its own status."""
+    with read_sessions() as session:
+        row = get_run(session, run_id)
+        meta = networks.find(session, row.network_id)
+        stations, params = list(row.stations), dict(row.params)
+    if body.station_ids is not None:
+        wanted = set(body.station_ids)
+        known = [s for s in stations if str(s["id"]) in wanted]
+        missing = sorted(wanted - {str(s["id"]) for s in known})
+    else:
+        known, missing = stations, []
+    loaded = cache.get(meta)
+    items = run_queries.isochrones(
+        loaded.net,
+        loaded.index,
+        known,
+        body.minutes,
+        params["speed_mps"],
+        params["max_snap_m"],
+        body.buffer_m,
+    )
+    items += [
+        {"id": m, "status": "error", "detail": "not a station of this run", "contours": []}
+        for m in missing
+    ]
+    return {"items": items}
+
+
+def siting(
+    read_sessions: sessionmaker[Session], cache: NetworkCache, run_id: int, body: SitingIn
+) -> dict[str, Any]:
+    """Where ``k`` new stations would newly cover the most elderly (existing stations kept)."""
+    with read_sessions() as session:
+        row = finished_run(session, run_id)
+        meta = networks.find(session, row.network_id)
+        blob = repo.demand_data(session=session, demand_set_id=row.demand_set_id)
+        if blob is None:
+            raise NotFound("demand set not found")
+        point_minutes = repo.run_point_minutes(session=session, run_id=run_id)
+        params, gaps = dict(row.params), row.gaps or {}
+    demand = columnar.decode(blob)
+    minutes = float(params["minutes"])
+    covered = np.array([m is not None and m <= minutes for m in point_minutes], dtype=bool)
+    loaded = cache.get(meta)
+    cands = (
+        clean([c.model_dump() for c in body.candidates])
+        if body.candidates
+        else run_queries.default_candidates(loaded.net, gaps, int(params.get("gap_resolution", 9)))
+    )
+    try:
+        return run_queries.siting(
+            loaded.net,
+            loaded.index,
+            demand,
+            covered,
+            cands,
+            body.k,
+            body.method,
+            body.default_capacity,
+            minutes,
+            float(params["speed_mps"]),
+            float(params["max_snap_m"]),
+            body.budget,
+        )
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="candidates") from exc
+
+
+def region_figures(session: Session, code: str) -> dict[str, Any]:
+    """The latest finished run's figures for a region, or its deepest sub-regions summed (404)."""
+    found = repo.latest_region(session=session, region_code=code)
+    if found is not None:
+        reg, run = found
+        figures: dict[str, Any] = {
+            column: getattr(reg, column)
+            for column in ("elderly", "covered_elderly", "demand_points")
+            + ("covered_share_by_count", "covered_share_by_elderly")
+        }
+    else:
+        below = repo.latest_region_rows(session=session, prefix=region_prefix(code))
+        if below is None:
+            raise NotFound(f"no finished coverage run covers region {code}")
+        rows, run = below
+        figures = rollup(
+            [{c.name: getattr(r, c.name) for c in RunRegionRow.__table__.columns} for r in rows]
+        )
+    return {
+        "region_code": code,
+        "run_id": run.id,
+        "finished_at": run.finished_at,
+        "minutes": run.params.get("minutes"),
+        "speed_mps": run.params.get("speed_mps"),
+        **figures,
+        "demand_derived_from_registry": (run.summary or {}).get("demand_derived_from_registry"),
+    }

@@ -18,9 +18,37 @@ class CoverageSettings(ServiceSettings):
         description="Base URL of the facilities service, for station snapshots (env FACILITIES_URL)",
     )
     job_workers: int = Field(1, ge=1, le=8, description="Worker threads running coverage jobs")
-    max_upload_mb: int = Field(200, ge=1, description="Largest network/demand upload accepted")
+    job_stop_s: float = Field(
+        3.0,
+        gt=0,
+        le=60,
+        description="At shutdown, how long to wait for a running job to reach a stage boundary "
+        "and stop (it is run again at the next start)",
+    )
+    max_upload_mb: int = Field(
+        200,
+        ge=1,
+        description="Largest request body accepted (uploads and JSON), in MB: refused by "
+        "Content-Length at once, and while reading when the length is not declared",
+    )
+    max_demand_columns: int = Field(
+        64,
+        ge=8,
+        le=1024,
+        description="Most distinct property names a demand file may carry (each becomes a column)",
+    )
     import_dir: str = Field(
         "",
-        description="Folder that server-side network imports (POST /networks with a path) may read "
-        "from; empty allows any path only in embedded development (no identity secret set)",
+        description="Folder that server-side network imports (POST /networks with a path) may "
+        "read from; empty turns server-path imports off (upload the file instead)",
+    )
+    walk_times_budget_s: float = Field(
+        5.0,
+        gt=0,
+        le=120,
+        description="Time budget of one walk-times request (waiting for a slot + computing); "
+        "past it the request answers 503 and its work stops",
+    )
+    walk_times_concurrency: int = Field(
+        2, ge=1, le=64, description="Walk-times computations running at once (the rest wait)"
     )

@@ -64,10 +64,12 @@ def load_coverage(files: DemoFiles, coverage_url: str) -> dict[str, object]:
     """
     base = f"{coverage_url}/api/v1/coverage"
     with httpx.Client(timeout=120) as http:
-        network = http.post(
-            f"{base}/networks",
-            json={"path": str(files.network), "kind": "walk", "name": "demo walking network"},
-        )
+        with files.network.open("rb") as handle:  # uploaded: server-path imports are fenced
+            network = http.post(
+                f"{base}/networks/upload",
+                files={"file": (files.network.name, handle, "application/octet-stream")},
+                data={"kind": "walk", "name": "demo walking network"},
+            )
         network.raise_for_status()
         with files.demand.open("rb") as handle:
             demand = http.post(

@@ -16,12 +16,15 @@ import pytest
 
 from services.coverage.app import create_app
 from services.coverage.settings import CoverageSettings
+from tests.coverage.conftest import DATA
 
 
 @pytest.fixture
 async def client(coverage_db_url: str) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
-        CoverageSettings(database_url=coverage_db_url, facilities_url="http://127.0.0.1:9")
+        CoverageSettings(
+            database_url=coverage_db_url, facilities_url="http://127.0.0.1:9", import_dir=str(DATA)
+        )
     )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
@@ -362,7 +365,9 @@ async def test_runs_left_queued_by_a_stopped_process_run_at_startup(
     from services.common.db import make_engine, make_session_factory
     from services.coverage import repository as repo
 
-    settings = CoverageSettings(database_url=coverage_db_url, facilities_url="http://127.0.0.1:9")
+    settings = CoverageSettings(
+        database_url=coverage_db_url, facilities_url="http://127.0.0.1:9", import_dir=str(DATA)
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -400,5 +405,6 @@ async def test_runs_left_queued_by_a_stopped_process_run_at_startup(
 
 
 async def test_unknown_network_path_names_the_field(client: httpx.AsyncClient) -> None:
-    r = await client.post("/api/v1/coverage/networks", json={"path": "/nonexistent/x.osm.pbf"})
+    r = await client.post("/api/v1/coverage/networks", json={"path": "missing.osm.pbf"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "path"
+    assert r.json()["detail"] == "network file not found: missing.osm.pbf"

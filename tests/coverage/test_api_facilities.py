@@ -12,6 +12,7 @@ from services.coverage.app import create_app
 from services.coverage.settings import CoverageSettings
 from services.facilities.app import create_app as create_facilities
 from services.facilities.settings import FacilitiesSettings
+from tests.coverage.conftest import DATA
 from tests.servers import running_app
 
 
@@ -33,7 +34,9 @@ async def test_snapshot_stations_and_registry_version_cache(
                 "/api/v1/facilities",
                 json=facility("closed-one", 116.404, 39.9) | {"status": "closed"},
             )
-        app = create_app(CoverageSettings(database_url=coverage_db_url, facilities_url=fac))
+        app = create_app(
+            CoverageSettings(database_url=coverage_db_url, facilities_url=fac, import_dir=str(DATA))
+        )
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,
@@ -67,6 +70,12 @@ async def test_snapshot_stations_and_registry_version_cache(
             assert summary["stations"] == 2  # the closed one is not in the snapshot
             again = await c.post("/api/v1/coverage/runs", json=body)
             assert again.json()["cached"] and again.json()["id"] == run["id"]
+            # a type the registry does not know: the caller's mistake, named (it was a 502)
+            bogus = {**body, "station_query": {"type": ["bogus"], "status": ["active"]}}
+            bad = await c.post("/api/v1/coverage/runs", json=bogus)
+            assert bad.status_code == 422, bad.text
+            assert bad.json()["errors"][0]["field"] == "station_query.type"
+            assert "bogus" in bad.json()["detail"]
             with httpx.Client(base_url=fac) as f:
                 f.post("/api/v1/facilities", json=facility("south", 116.402, 39.898))
             fresh = await c.post("/api/v1/coverage/runs", json=body)
@@ -86,7 +95,9 @@ async def test_demand_derived_from_registry_is_flagged(
                 headers={"Content-Type": "application/geo+json"},
             )
             assert r.status_code == 200, r.text
-        app = create_app(CoverageSettings(database_url=coverage_db_url, facilities_url=fac))
+        app = create_app(
+            CoverageSettings(database_url=coverage_db_url, facilities_url=fac, import_dir=str(DATA))
+        )
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
-from services.coverage import rollup as rollup_module
 from services.coverage.rollup import deepest_rows, rollup
 
 
@@ -47,7 +44,3 @@ def test_empty_figures_have_no_shares() -> None:
     observed = rollup([row("350203001001", 0, 0, 0, 0.0)])
     assert observed["covered_share_by_elderly"] is None
     assert observed["covered_share_by_count"] is None
-
-
-def test_docstring_example() -> None:
-    assert doctest.testmod(rollup_module).failed == 0
