@@ -360,7 +360,7 @@ def load_coverage(url: str, city: City, minutes: int = 15) -> None:
                         "version": f"d{minutes}",
                         "n_points": 0,
                         "total_elderly": 0.0,
-                        "points": [],
+                        "data": b"",
                     }
                 ],
             )

@@ -16,8 +16,9 @@ from services.beds.app import create_app
 from services.beds.settings import BedsSettings
 from services.cli import app as cli_app
 from services.common.db import make_engine, make_session_factory, transaction
-from services.common.identity import Identity, sign_identity
+from services.common.identity import Identity
 from tests.beds.plans.city import CITY, DISTRICTS
+from tests.identity import SignedAs
 
 TARGET_KEYS = {
     "comparator",
@@ -189,15 +190,13 @@ async def test_reported_figures_revisions_and_rules(api: httpx.AsyncClient) -> N
         refused = await api.post("/api/v1/plans/reported", json={**body, **change})
         assert refused.status_code == 422, (change, refused.text)
         assert field in {e["field"] for e in refused.json()["errors"]}, (change, refused.json())
-    operator = sign_identity(Identity("op", "operator", facility_ids=(1,)), SECRET)
-    assert (
-        await api.post("/api/v1/plans/reported", json=body, headers=operator)
-    ).status_code == 403
-    official = sign_identity(Identity("d2", "official", region_code=DISTRICTS[1]), SECRET)
-    outside = await api.post("/api/v1/plans/reported", json=body, headers=official)
+    operator = SignedAs(Identity("op", "operator", facility_ids=(1,)), SECRET)
+    assert (await api.post("/api/v1/plans/reported", json=body, auth=operator)).status_code == 403
+    official = SignedAs(Identity("d2", "official", region_code=DISTRICTS[1]), SECRET)
+    outside = await api.post("/api/v1/plans/reported", json=body, auth=official)
     assert outside.status_code == 403 and "outside official" in outside.json()["detail"]
     inside = await api.post(
-        "/api/v1/plans/reported", json={**body, "region_code": DISTRICTS[1]}, headers=official
+        "/api/v1/plans/reported", json={**body, "region_code": DISTRICTS[1]}, auth=official
     )
     assert inside.status_code == 200, inside.text
 
@@ -303,7 +302,7 @@ async def test_facilities_down_is_503(city_services: dict[str, str], closed_port
 
 
 async def test_a_planner_adds_a_plan_target_with_its_line(api: httpx.AsyncClient) -> None:
-    planner = sign_identity(Identity("p", "planner"), SECRET)
+    planner = SignedAs(Identity("p", "planner"), SECRET)
     target = {
         "region_code": CITY,
         "indicator": "village_mutual_aid_coverage",
@@ -316,12 +315,10 @@ async def test_a_planner_adds_a_plan_target_with_its_line(api: httpx.AsyncClient
         "source_line": "互助养老服务设施覆盖率超过50%",
         "wording": "超过",
     }
-    added = await api.post("/api/v1/beds/targets", json=target, headers=planner)
+    added = await api.post("/api/v1/beds/targets", json=target, auth=planner)
     assert added.status_code == 201, added.text
     assert added.json()["source_line"] == target["source_line"]
-    bad = await api.post(
-        "/api/v1/beds/targets", json={**target, "comparator": "gte"}, headers=planner
-    )
+    bad = await api.post("/api/v1/beds/targets", json={**target, "comparator": "gte"}, auth=planner)
     assert bad.status_code == 422
     items = (
         await api.get("/api/v1/plans/indicators", params={"region": CITY, "period": "2025-10"})
