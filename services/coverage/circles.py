@@ -9,6 +9,7 @@ they give the same numbers for the same inputs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -121,16 +122,18 @@ def compute_coverage(
         raise ValueError("no stations")
     if net.n_edges == 0:
         raise ValueError("the network has no edges")
-    progress(2, "indexing streets")
-    if index is None:
-        index = SegmentIndex(net.x, net.y, street_segments(net))
-    progress(10, "projecting")
+    progress(2, "indexing streets and projecting points")
     k = len(stations)
-    x, y = to_epsg(  # one pyproj call for both point sets
-        net.epsg,
-        np.concatenate([stations.lon, demand.lon]),
-        np.concatenate([stations.lat, demand.lat]),
-    )
+    with ThreadPoolExecutor(1) as pool:  # pyproj works while the index is built
+        projected = pool.submit(  # one pyproj call for both point sets
+            to_epsg,
+            net.epsg,
+            np.concatenate([stations.lon, demand.lon]),
+            np.concatenate([stations.lat, demand.lat]),
+        )
+        if index is None:
+            index = SegmentIndex(net.x, net.y, street_segments(net))
+        x, y = projected.result()
     progress(15, "snapping")
     s_snap = index.snap(x[:k], y[:k], max_snap_m)
     far_ids = ids_at(stations.ids, np.flatnonzero(s_snap.too_far))
@@ -146,10 +149,14 @@ def compute_coverage(
     d_snap = index.snap(x[k:], y[k:], max_snap_m)
     del x, y
     progress(50, "searching")
-    mins, st_local = station_minutes(net, index, s_snap, use, d_snap, speed_mps)
+    types = (
+        np.asarray([str(t) for t in stations.attrs["type"]], dtype=object)
+        if "type" in stations.attrs
+        else np.full(k, "", dtype=object)
+    )
+    groups = {str(t): use & (types == t) for t in np.unique(types[use])}
+    mins, station_index, by_group = nearest_by_group(net, index, s_snap, groups, d_snap, speed_mps)
     progress(80, "summarising")
-    used = np.flatnonzero(use)
-    station_index = np.where(st_local >= 0, used[np.maximum(st_local, 0)], -1)
     station_ids = ids_at(stations.ids, np.arange(k))
     covered = np.nan_to_num(mins, nan=np.inf) <= minutes
     result = CoverageResult(
@@ -160,11 +167,50 @@ def compute_coverage(
     )
     result.summary.update(seed_indicators(stations, demand, covered))
     if "type" in stations.attrs:
-        result.summary["by_facility_type"] = by_type(
-            net, index, stations, use, s_snap, d_snap, demand, minutes, speed_mps
-        )
+        result.summary["by_facility_type"] = [
+            {
+                "type": t,
+                "stations": int(groups[t].sum()),
+                **dict(
+                    zip(
+                        ("covered_share_by_count", "covered_share_by_elderly"),
+                        shares(np.nan_to_num(m, nan=np.inf) <= minutes, demand.elderly),
+                        strict=True,
+                    )
+                ),
+            }
+            for t, m in by_group.items()
+        ]
     progress(100, "done")
     return result
+
+
+def nearest_by_group(
+    net: Network,
+    index: SegmentIndex,
+    s_snap: SegmentSnap,
+    groups: dict[str, NDArray[np.bool_]],
+    d_snap: SegmentSnap,
+    speed_mps: float,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], dict[str, NDArray[np.float64]]]:
+    """Minutes to the nearest station and its row (-1: none), with each group's own minutes.
+
+    One search per group of stations (facility types); the nearest of all is the nearest
+    of the groups' nearest, so types cost no search of their own (2 types: 2 searches,
+    not 3).
+    """
+    n = d_snap.segment.size
+    best = np.full(n, np.inf)
+    station = np.full(n, -1, dtype=np.int64)
+    per_group: dict[str, NDArray[np.float64]] = {}
+    for name, mask in groups.items():
+        mins, local = station_minutes(net, index, s_snap, mask, d_snap, speed_mps)
+        per_group[name] = mins
+        nearer = np.nan_to_num(mins, nan=np.inf) < best
+        best[nearer] = mins[nearer]
+        station[nearer] = np.flatnonzero(mask)[local[nearer]]
+    best[~np.isfinite(best)] = np.nan
+    return best, station, per_group
 
 
 def station_minutes(
@@ -299,41 +345,6 @@ def street_code(code: Any) -> str:
     if len(text) != 12 or not text.isdigit():
         return ""
     return text[:STREET_CODE_DIGITS] + "000"
-
-
-def by_type(
-    net: Network,
-    index: SegmentIndex,
-    stations: PointSet,
-    use: NDArray[np.bool_],
-    s_snap: SegmentSnap,
-    d_snap: SegmentSnap,
-    demand: PointSet,
-    minutes: float,
-    speed_mps: float,
-) -> list[dict[str, Any]]:
-    """Coverage by each facility type alone (one multi-source pass per type).
-
-    Only covered-or-not is needed here, so each search stops at the circle's size.
-    """
-    types = np.asarray([str(t) for t in stations.attrs["type"]], dtype=object)
-    walking = net.speed_mps is None
-    limit = minutes * 60.0 * (speed_mps if walking else 1.0)
-    out = []
-    for t in np.unique(types[use]):
-        m = use & (types == t)
-        mins, _ = station_minutes(net, index, s_snap, m, d_snap, speed_mps, limit)
-        cov = np.nan_to_num(mins, nan=np.inf) <= minutes
-        c, e = shares(cov, demand.elderly)
-        out.append(
-            {
-                "type": t,
-                "stations": int(m.sum()),
-                "covered_share_by_count": c,
-                "covered_share_by_elderly": e,
-            }
-        )
-    return out
 
 
 def _numeric(values: NDArray[Any]) -> NDArray[np.float64]:

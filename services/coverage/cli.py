@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -171,12 +172,18 @@ def _run(
     from services.coverage.result_files import result_table, write_result
 
     stages.done("imports")
-    net = load_network(network, kind=mode, max_segment_m=max_segment_m or None)
-    stages.done("read network", f"({net.n_nodes:,} nodes, {net.n_edges:,} edges)")
-    st = read_points(stations, "stations")
-    stages.done("read stations", f"({len(st):,})")
-    dm = read_points(demand, "demand", need_elderly=True)
-    stages.done("read demand", f"({len(dm):,} points)")
+    with ThreadPoolExecutor(1) as pool:  # the demand file is read while the network is
+        demand_read = pool.submit(read_points, demand, "demand", need_elderly=True)
+        try:
+            net = load_network(network, kind=mode, max_segment_m=max_segment_m or None)
+            stages.done(
+                "read network (demand alongside)", f"({net.n_nodes:,} nodes, {net.n_edges:,} edges)"
+            )
+            st = read_points(stations, "stations")
+            stages.done("read stations", f"({len(st):,})")
+        finally:
+            dm = demand_read.result()  # its error first if both files are bad: stated order
+    stages.done("read demand (rest)", f"({len(dm):,} points)")
     result = compute_coverage(
         net,
         st,

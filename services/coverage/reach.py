@@ -266,17 +266,17 @@ def _same_segment(
     s_seg, s_t, s_cost = stations
     if s_seg.size == 0:
         return
-    order = np.argsort(s_seg, kind="stable")
-    sorted_seg = s_seg[order]
-    lo = np.searchsorted(sorted_seg, seg, side="left")
-    hi = np.searchsorted(sorted_seg, seg, side="right")
-    count = hi - lo
-    pts = np.flatnonzero(count)
+    with_station = np.zeros(segs.a.size, dtype=bool)
+    with_station[s_seg] = True
+    pts = np.flatnonzero(with_station[seg])  # few: homes on a segment with a station
     if pts.size == 0:
         return
-    c = count[pts]
+    order = np.argsort(s_seg, kind="stable")
+    sorted_seg = s_seg[order]
+    lo = np.searchsorted(sorted_seg, seg[pts], side="left")
+    c = np.searchsorted(sorted_seg, seg[pts], side="right") - lo
     point = np.repeat(pts, c)
-    st = order[np.repeat(lo[pts] - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))]
+    st = order[np.repeat(lo - (np.cumsum(c) - c), c) + np.arange(int(c.sum()))]
     dt = s_t[st] - t[point]
     ps = seg[point]
     with np.errstate(invalid="ignore"):

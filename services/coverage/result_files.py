@@ -24,6 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from services.coverage.cpu import cores
+
 FORMATS = (".csv", ".parquet", ".gpkg", ".geojson")
 MINUTES_DECIMALS = 3
 COORD_DECIMALS = 7
@@ -88,23 +90,52 @@ def rounded(table: pa.Table) -> pa.Table:
 
 
 def write_csv(table: pa.Table, path: Path) -> None:
-    """Plain UTF-8 CSV (no BOM), header unquoted, values rounded (``rounded``)."""
+    """Plain UTF-8 CSV (no BOM), header unquoted, values rounded (``rounded``).
+
+    Formatting numbers is the slow part (0.35 s of CPU per million rows), so slices of the
+    table are formatted on every core at once and written in order.
+    """
     import pyarrow.csv as pacsv
 
     out = rounded(table)
-    texts = [out.column("id"), out.column("nearest_station")]
-    special = any(pc.any(pc.match_substring_regex(c, '[,"\r\n]')).as_py() for c in texts)
+    special = any(_needs_quotes(out.column(c)) for c in ("id", "nearest_station"))
+    options = pacsv.WriteOptions(
+        include_header=False,
+        quoting_style="needed" if special else "none",  # "needed" quotes every text
+        batch_size=1 << 16,
+    )
+    n = out.num_rows
+    parts = max(1, min(cores(), -(-n // CSV_ROWS_PER_PART)))
+    bounds = np.linspace(0, n, parts + 1).astype(int)
+
+    def text(i: int) -> pa.Buffer:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(out.slice(bounds[i], bounds[i + 1] - bounds[i]), sink, options)
+        return sink.getvalue()
+
     with path.open("wb") as fh:
         fh.write((",".join(out.column_names) + "\n").encode())
-        pacsv.write_csv(
-            out,
-            fh,
-            pacsv.WriteOptions(
-                include_header=False,
-                quoting_style="needed" if special else "none",  # "needed" quotes every text
-                batch_size=1 << 16,
-            ),
-        )
+        if parts == 1:
+            fh.write(text(0))
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(parts) as pool:
+            for chunk in pool.map(text, range(parts)):
+                fh.write(chunk)
+
+
+CSV_ROWS_PER_PART = 250_000
+_QUOTE = np.zeros(256, dtype=bool)
+_QUOTE[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
+
+
+def _needs_quotes(col: Any) -> bool:
+    """Does any text hold a comma, quote or line break (checked on the bytes)?"""
+    from services.coverage.wkb import binary_buffers
+
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    return any(bool(_QUOTE[binary_buffers(c)[1]].any()) for c in chunks if len(c))
 
 
 def _geometry(table: pa.Table) -> pa.Array:

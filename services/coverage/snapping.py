@@ -14,6 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from services.coverage.cpu import cores
+
 DEFAULT_MAX_SNAP_M = 500.0
 
 
@@ -195,13 +197,25 @@ class SegmentIndex:
         dist = np.zeros(n)
         order = spatial_order(x, y) if n > SORT_ABOVE else np.arange(n)
         xy = np.column_stack([x[order], y[order]])  # in query order, once
-        for s in range(0, n, CHUNK):
+        starts = range(0, n, CHUNK)
+        threads = min(cores(), len(starts))
+
+        def chunk(s: int) -> None:
             idx = order[s : s + CHUNK]
-            seg[idx], t[idx], dist[idx] = self._nearest(xy[s : s + CHUNK])
+            seg[idx], t[idx], dist[idx] = self._nearest(xy[s : s + CHUNK], threads == 1)
+
+        if threads == 1:
+            for s in starts:
+                chunk(s)
+        else:  # chunks on every core: the KD-tree and numpy release the GIL
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(chunk, starts))
         return SegmentSnap(seg, t, dist, dist > max_snap_m)
 
     def _nearest(
-        self, xy: NDArray[np.float64]
+        self, xy: NDArray[np.float64], all_cores: bool = True
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
         """(segment, position on it, distance) for one chunk of points, certified exact."""
         n = xy.shape[0]
@@ -213,7 +227,7 @@ class SegmentIndex:
         while todo.size:
             kk = min(k, self.n_points)
             q = xy if todo.size == n else xy[todo]
-            dk, nb = self.tree.query(q, k=kk, workers=-1)
+            dk, nb = self.tree.query(q, k=kk, workers=-1 if all_cores else 1)
             dk = np.asarray(dk).reshape(todo.size, kk)
             nb = np.asarray(nb).reshape(todo.size, kk)
             s, tt, d = self._best_segment(q[:, 0], q[:, 1], nb)

@@ -22,8 +22,6 @@ from numpy.typing import NDArray
 
 HIGHWAYS = ("residential", "primary")
 """Street classes by code: 0 local (residential), 1 arterial (primary)."""
-STATION_TYPES = ("community_station", "care_center")
-"""Station types by code: every station is one; about 1 in 5 is a comprehensive center."""
 ARTERIAL_EVERY = 8
 BLOCK_M = (60.0, 140.0)
 JITTER_M = 6.0
@@ -50,7 +48,6 @@ class City:
     highway: NDArray[np.int8]
     station_x: NDArray[np.float64]
     station_y: NDArray[np.float64]
-    station_type: NDArray[np.int8]
     demand_x: NDArray[np.float64]
     demand_y: NDArray[np.float64]
     elderly: NDArray[np.int64]
@@ -103,7 +100,6 @@ def synth_city(
         highway=arterial.astype(np.int8),
         station_x=sx,
         station_y=sy,
-        station_type=(rng.random(n_stations) < 0.2).astype(np.int8),
         demand_x=dx,
         demand_y=dy,
         elderly=_elderly(dx - centre_xy[0], dy - centre_xy[1], rng),

@@ -1,7 +1,7 @@
 """Write a :class:`~services.coverage.synth.City` as the coverage CLI's input files.
 
 ``network.gpkg`` (layer ``streets``: LineStrings in the city's UTM zone, with ``u``/``v``
-intersection ids and ``highway``), ``stations.geojson`` (WGS84 Points, ``id``, ``type``),
+intersection ids and ``highway``), ``stations.geojson`` (WGS84 Points with ``id``),
 ``demand.csv`` (``id,lon,lat,elderly``, WGS84, 7 decimals ≈ 1 cm) and ``city.json``
 (what was generated, with which seed). Same seed and size, same content.
 """
@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
 from services.common.geo import utm_epsg_for
-from services.coverage.synth import DEFAULT_CENTRE, HIGHWAYS, STATION_TYPES, City, synth_city
+from services.coverage.synth import DEFAULT_CENTRE, HIGHWAYS, City, synth_city
 from services.coverage.wkb import encode_linestrings
 
 COORD_DECIMALS = 7
@@ -57,7 +57,7 @@ def write_city(city: City, out: Path, *, seed: int) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     write_network_gpkg(city, out / "network.gpkg")
     s_lon, s_lat = _lonlat(city.epsg, city.station_x, city.station_y)
-    write_stations_geojson(s_lon, s_lat, city.station_type, out / "stations.geojson")
+    write_stations_geojson(s_lon, s_lat, out / "stations.geojson")
     d_lon, d_lat = _lonlat(city.epsg, city.demand_x, city.demand_y)
     write_demand_csv(d_lon, d_lat, city.elderly, out / "demand.csv")
     info = {
@@ -115,17 +115,16 @@ def write_network_gpkg(city: City, path: Path) -> None:
     )
 
 
-def write_stations_geojson(
-    lon: NDArray[np.float64], lat: NDArray[np.float64], kind: NDArray[np.int8], path: Path
-) -> None:
-    """RFC 7946 FeatureCollection of Points with ``id`` (s1, s2, ...) and ``type``."""
+def write_stations_geojson(lon: NDArray[np.float64], lat: NDArray[np.float64], path: Path) -> None:
+    """RFC 7946 FeatureCollection of Points with ``id`` (s1, s2, ...); no type, so a run does
+    the same job as the benchmarks' baselines (nearest station of any kind)."""
     features = [
         {
             "type": "Feature",
-            "properties": {"id": f"s{i + 1}", "type": STATION_TYPES[int(k)]},
+            "properties": {"id": f"s{i + 1}"},
             "geometry": {"type": "Point", "coordinates": [float(a), float(b)]},
         }
-        for i, (a, b, k) in enumerate(zip(lon, lat, kind, strict=True))
+        for i, (a, b) in enumerate(zip(lon, lat, strict=True))
     ]
     doc = {"type": "FeatureCollection", "features": features}
     path.write_text(json.dumps(doc, separators=(",", ":")) + "\n", encoding="utf-8")

@@ -19,13 +19,15 @@ _POINT_BYTES = 21  # byte order (1) + type (4) + x, y (8 + 8)
 _LINE_HEADER = 9  # byte order (1) + type (4) + number of points (4)
 
 
-def _buffers(arr: Any) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
-    """Offsets (int64) and the data bytes of a binary or large_binary Arrow array."""
+def binary_buffers(arr: Any) -> tuple[NDArray[np.int64], NDArray[np.uint8]]:
+    """Offsets (int64) and the data bytes of a binary or string Arrow array (no copy of
+    the bytes): string checks and WKB decoding run on them with numpy."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    large = pa.types.is_large_binary(arr.type)
-    if not (large or pa.types.is_binary(arr.type)):
-        raise ValueError(f"geometry column is {arr.type}, not WKB")
+    t = arr.type
+    large = pa.types.is_large_binary(t) or pa.types.is_large_string(t)
+    if not (large or pa.types.is_binary(t) or pa.types.is_string(t)):
+        raise ValueError(f"column is {arr.type}, not binary (WKB) or text")
     _, off_buf, data_buf = arr.buffers()
     off_type = np.int64 if large else np.int32
     offsets = np.frombuffer(
@@ -47,7 +49,7 @@ def _u32(data: NDArray[np.uint8], at: NDArray[np.int64]) -> NDArray[np.uint32]:
 
 def decode_points(arr: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """x, y of WKB points (one per feature); polygons are not points here (ValueError)."""
-    offsets, data = _buffers(arr)
+    offsets, data = binary_buffers(arr)
     start = offsets[:-1]
     n = start.size
     if n and not arr.null_count and np.all(np.diff(offsets) == _POINT_BYTES):
@@ -74,7 +76,7 @@ def decode_linestrings(
     from feature ``feature[i]``: multi-line strings give one part per line, other
     geometry types are left out (a network is made of lines).
     """
-    offsets, data = _buffers(arr)
+    offsets, data = binary_buffers(arr)
     start = offsets[:-1]
     n = start.size
     if n and not arr.null_count and np.all(np.diff(offsets) >= _LINE_HEADER):
