@@ -131,6 +131,7 @@ def compute_coverage(
             np.concatenate([stations.lon, demand.lon]),
             np.concatenate([stations.lat, demand.lat]),
         )
+        built = index is None
         if index is None:
             index = SegmentIndex(net.x, net.y, street_segments(net))
         x, y = projected.result()
@@ -148,6 +149,8 @@ def compute_coverage(
         raise ValueError("every station is off the network")
     d_snap = index.snap(x[k:], y[k:], max_snap_m)
     del x, y
+    if built:
+        index.drop_tree()  # the KD-tree (tens of MB) is not needed for the search
     progress(50, "searching")
     types = (
         np.asarray([str(t) for t in stations.attrs["type"]], dtype=object)

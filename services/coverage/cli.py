@@ -54,7 +54,11 @@ class Stages:
         self.times[stage] = self.times.get(stage, 0.0) + took
         self.last = now
         if self.verbose:
-            typer.echo(f"coverage: {stage} {took:.3f} s {note}".rstrip(), err=True)
+            rss = memory_mb()
+            typer.echo(
+                f"coverage: {stage} {took:.3f} s {note} [RSS {rss[0]:.0f} MB, peak {rss[1]:.0f} MB]",
+                err=True,
+            )
 
     def progress(self, pct: float, msg: str) -> None:
         """compute_coverage's callback: each message opens a stage, the next one closes it."""
@@ -71,6 +75,20 @@ class Stages:
             typer.echo("coverage stages_s " + json.dumps(self.times), err=True)
 
 
+def memory_mb() -> tuple[float, float]:
+    """(resident, peak resident) memory of this process in MB (Linux /proc; 0 elsewhere)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0.0, 0.0
+    kb = {
+        line.split(":")[0]: float(line.split()[1])
+        for line in status.splitlines()
+        if line.startswith(("VmRSS", "VmHWM"))
+    }
+    return kb.get("VmRSS", 0.0) / 1024, kb.get("VmHWM", 0.0) / 1024
+
+
 def process_age_s() -> float | None:
     """Seconds since this process started (Linux /proc; None elsewhere): interpreter
     start-up and imports count towards the run, as a user sees it."""
@@ -81,6 +99,28 @@ def process_age_s() -> float | None:
     except (OSError, ValueError, IndexError):
         return None
     return max(0.0, uptime - started)
+
+
+def return_freed_memory() -> None:
+    """Make freed large arrays go back to the system at once (glibc, Arrow).
+
+    glibc raises its mmap threshold each time a large block is freed, so later temporary
+    arrays come from the heap and stay in the process's resident memory; a fixed 128 KB
+    threshold (as MALLOC_MMAP_THRESHOLD_ does) returns each one when it is freed. Arrow's
+    tables use the same system allocator here. Peak memory is then what is alive at once.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.mallopt(-3, 1 << 17)  # M_MMAP_THRESHOLD
+    libc.mallopt(-1, 1 << 17)  # M_TRIM_THRESHOLD
+    libc.mallopt(-8, 2)  # M_ARENA_MAX: two threads work at once
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 def import_pyogrio_without_dataframes() -> None:
@@ -164,6 +204,7 @@ def _run(
         raise ValueError("mode must be walk or drive")
     if out.suffix.lower() not in OUT_FORMATS:
         raise ValueError(f"--out must end with one of {', '.join(OUT_FORMATS)}: {out.name}")
+    return_freed_memory()
     if any(Path(p).suffix.lower() in GDAL_SUFFIXES for p in (network, stations, demand, out)):
         import_pyogrio_without_dataframes()
     from services.coverage.circles import compute_coverage

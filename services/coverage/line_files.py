@@ -50,26 +50,36 @@ def read_line_network(
     """A network from LineStrings (see the module docstring for topology and CRS)."""
     path = Path(path)
     columns, geometry, crs = _read_table(path)
+    n_features = len(geometry)
     xy, line_start, feature = decode_linestrings(geometry)
+    del geometry  # the WKB bytes (tens of MB) are not needed any more
     if line_start.size < 2 or xy.shape[0] == 0:
         raise ValueError(f"{path}: no LineString features, so the network has no edges")
     epsg, x, y = _to_meters(path, xy, crs)
-    part = np.repeat(np.arange(line_start.size - 1, dtype=np.int64), np.diff(line_start))
+    del xy
     label = _node_labels(path, columns, x, y, line_start, feature)
-    same = part[1:] == part[:-1]
-    u, v = label[:-1][same], label[1:][same]
-    edge_feature = feature[part[:-1][same]]
+    # an edge between consecutive vertices of the same part
+    same = np.ones(label.size - 1, dtype=bool)
+    same[line_start[1:-1] - 1] = False
+    edge_at = np.flatnonzero(same)
+    del same
+    u, v = label[edge_at], label[edge_at + 1]
     n = int(label.max()) + 1
     first = np.full(n, -1, dtype=np.int64)
     first[label[::-1]] = np.arange(label.size - 1, -1, -1)
-    n_features = int(geometry.__len__())
+    del label
+    x, y = x[first], y[first]
+    del first
     codes = np.zeros(u.size, dtype=np.int8)
     speeds = None
     if kind == DRIVE:
+        part = np.searchsorted(line_start, edge_at, side="right") - 1
+        edge_feature = feature[part]
         if "oneway" in columns:
             codes = _oneway_codes(_strings(columns["oneway"]), None)[edge_feature]
         speeds = _drive_speeds(columns, n_features, speeds_kmh)[edge_feature]
-    return finish_xy(x[first], y[first], u, v, codes, kind, speeds, max_segment_m, epsg)
+    del edge_at
+    return finish_xy(x, y, u, v, codes, kind, speeds, max_segment_m, epsg)
 
 
 def _read_table(path: Path) -> tuple[dict[str, Any], Any, str | None]:
@@ -112,7 +122,7 @@ def _to_meters(
     """(epsg, x, y): a UTM zone as it is; anything else to lon/lat, then its UTM zone."""
     epsg = _epsg(crs)
     if epsg is not None and (32601 <= epsg <= 32660 or 32701 <= epsg <= 32760):
-        return epsg, np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+        return epsg, xy[:, 0], xy[:, 1]  # views: no copy
     lon, lat = xy[:, 0], xy[:, 1]
     if crs is not None and epsg != 4326:
         from pyproj import CRS, Transformer

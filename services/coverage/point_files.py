@@ -265,7 +265,7 @@ def text_hashes(offsets: NDArray[np.int64], data: NDArray[np.uint8]) -> NDArray[
     out = np.zeros(n, dtype=np.uint64)
     longest = int(lengths.max()) if n else 0
     powers = np.cumprod(np.full(max(1, min(longest, _MAX_POWERS)), _MULT, dtype=np.uint64))
-    step = 1 << 18
+    step = 1 << 16
     for s in range(0, n, step):
         e = min(s + step, n)
         lo, hi = int(offsets[s]), int(offsets[e])

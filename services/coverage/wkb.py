@@ -70,37 +70,52 @@ def decode_points(arr: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
 def decode_linestrings(
     arr: Any,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
-    """Vertices of WKB line strings: ``(xy, line_start, feature)``.
+    """Vertices of WKB line strings (an Arrow binary array): ``(xy, line_start, feature)``.
 
     ``xy[line_start[i]:line_start[i + 1]]`` are the vertices of part ``i``, which came
     from feature ``feature[i]``: multi-line strings give one part per line, other
     geometry types are left out (a network is made of lines).
     """
     offsets, data = binary_buffers(arr)
-    start = offsets[:-1]
+    if arr.null_count:
+        return _linestrings_by_shapely(np.asarray(arr.to_numpy(zero_copy_only=False)))
+    return decode_linestring_blobs(data, offsets[:-1], offsets[1:])
+
+
+def decode_linestring_blobs(
+    data: NDArray[np.uint8], start: NDArray[np.int64], end: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """As :func:`decode_linestrings`, for WKB blobs at ``data[start[i]:end[i]]`` (sorted,
+    not overlapping; other bytes, e.g. GeoPackage headers, may lie between them)."""
     n = start.size
-    if n and not arr.null_count and np.all(np.diff(offsets) >= _LINE_HEADER):
+    size = end - start
+    if n and np.all(size >= _LINE_HEADER):
         order = data[start]
         kind = _u32(data, start + 1)
         if np.all(order == 1) and np.all(kind == 2):
             npts = _u32(data, start + 5).astype(np.int64)
-            if np.array_equal(np.diff(offsets), _LINE_HEADER + 16 * npts):
-                body = data[offsets[0] : offsets[-1]]
-                keep = np.ones(body.size, dtype=bool)
-                keep[((start - offsets[0])[:, None] + np.arange(_LINE_HEADER)).ravel()] = False
-                xy = body[keep].view("<f8").reshape(-1, 2)
+            if np.array_equal(size, _LINE_HEADER + 16 * npts):
+                # keep the coordinate bytes [start + 9, end) of every blob
+                step = np.zeros(data.size + 1, dtype=np.int8)
+                step[start + _LINE_HEADER] = 1
+                step[end] -= 1
+                np.cumsum(step, out=step)  # 1 inside a coordinate range, 0 elsewhere
+                xy = data[step[:-1].view(bool)].view("<f8").reshape(-1, 2)
+                del step
                 line_start = np.zeros(n + 1, dtype=np.int64)
                 np.cumsum(npts, out=line_start[1:])
                 return xy, line_start, np.arange(n, dtype=np.int64)
-    return _linestrings_by_shapely(arr)
+    blobs = np.empty(n, dtype=object)
+    blobs[:] = [data[a:b].tobytes() for a, b in zip(start.tolist(), end.tolist(), strict=True)]
+    return _linestrings_by_shapely(blobs)
 
 
 def _linestrings_by_shapely(
-    arr: Any,
+    blobs: NDArray[Any],
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
     import shapely
 
-    geoms = shapely.from_wkb(np.asarray(arr.to_numpy(zero_copy_only=False), dtype=object))
+    geoms = shapely.from_wkb(np.asarray(blobs, dtype=object))
     parts, feature = shapely.get_parts(geoms, return_index=True)
     lines = shapely.get_type_id(parts) == 1
     parts, feature = parts[lines], feature[lines]
