@@ -113,7 +113,9 @@ def pandana_job(folder: Path, out: Path) -> None:
     mins[bad] = np.nan
     station = np.where(bad | ~np.isfinite(poi), -1, np.nan_to_num(poi, nan=-1)).astype(np.int64)
     mark("minutes")
-    ids = [str(s) for s in st.ids.to_pylist()]
+    from services.coverage.circles import ids_at
+
+    ids = ids_at(st.ids, np.arange(len(st)))
     table = result_table(dm.ids, dm.elderly, mins, ids, station, dm.lon, dm.lat, 15.0)
     write_result(table, out)
     mark("write")

@@ -37,10 +37,15 @@ def machine() -> str:
 
 
 def benches(only: str) -> list[Path]:
+    """Every benchmark: bench/*.py with a ``--quick`` option (helpers and data writers
+    such as coverage_andorra_sample.py have none)."""
     return [
         p
         for p in sorted(HERE.glob("*.py"))
-        if not p.name.startswith("_") and p.name != "table.py" and only in p.stem
+        if not p.name.startswith("_")
+        and p.name != "table.py"
+        and only in p.stem
+        and '"--quick"' in p.read_text(encoding="utf-8")
     ]
 
 

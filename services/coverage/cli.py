@@ -44,35 +44,39 @@ class Stages:
         self.times: dict[str, float] = {}
         self._open: str | None = None  # the compute stage running now
         started = process_age_s()
-        self.last = time.perf_counter()
+        self.last, self.last_cpu = time.perf_counter(), time.process_time()
         if started is not None:
             self.times["process start to command"] = started
 
     def done(self, stage: str, note: str = "") -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         took = now - self.last
         self.times[stage] = self.times.get(stage, 0.0) + took
-        self.last = now
+        used, self.last, self.last_cpu = cpu - self.last_cpu, now, cpu
         if self.verbose:
             rss = memory_mb()
             typer.echo(
-                f"coverage: {stage} {took:.3f} s {note} [RSS {rss[0]:.0f} MB, peak {rss[1]:.0f} MB]",
+                f"coverage: {stage} {took:.3f} s (cpu {used:.3f} s) {note} "
+                f"[RSS {rss[0]:.0f} MB, peak {rss[1]:.0f} MB]",
                 err=True,
             )
 
-    def progress(self, pct: float, msg: str) -> None:
+    def progress(self, pct: float | None, msg: str) -> None:
         """compute_coverage's callback: each message opens a stage, the next one closes it."""
         if self._open is not None:
             self.done(self._open)
-        self._open = msg
-        typer.echo(f"coverage: {pct:3.0f}% {msg}", err=True)
+        self._open = None if msg == "written" else msg
+        typer.echo(f"coverage: {msg}" if pct is None else f"coverage: {pct:3.0f}% {msg}", err=True)
 
     def report(self) -> None:
         if self.verbose:
             total = sum(self.times.values())
             rows = "  ".join(f"{k} {v:.3f}" for k, v in self.times.items())
             typer.echo(f"coverage: stages (s): {rows}  total {total:.3f}", err=True)
-            typer.echo("coverage stages_s " + json.dumps(self.times), err=True)
+            peak = memory_mb()[1]
+            typer.echo(
+                "coverage stages_s " + json.dumps({**self.times, "peak_rss_mb": peak}), err=True
+            )
 
 
 def memory_mb() -> tuple[float, float]:
@@ -235,7 +239,7 @@ def _run(
         skip_far_stations=skip_far_stations,
         progress=stages.progress,
     )
-    stages.progress(100, "writing")
+    stages.progress(None, "writing")
     table = result_table(
         dm.ids,
         dm.elderly,
@@ -247,7 +251,7 @@ def _run(
         minutes,
     )
     write_result(table, out)
-    stages.done("writing")
+    stages.progress(None, "written")
     return result.summary
 
 

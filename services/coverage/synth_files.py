@@ -139,4 +139,6 @@ def write_demand_csv(
         "d", pc.cast(pa.array(np.arange(1, n + 1, dtype=np.int64)), pa.string()), ""
     )
     table = pa.table({"id": ids, "lon": lon, "lat": lat, "elderly": elderly})
-    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="none"))
+    with path.open("wb") as fh:
+        fh.write(b"id,lon,lat,elderly\n")
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))
