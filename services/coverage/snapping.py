@@ -218,7 +218,7 @@ class SegmentIndex:
         def chunk(s: int) -> None:
             idx = order[s : s + CHUNK]
             xy = np.column_stack([x[idx], y[idx]])
-            seg[idx], t[idx], dist[idx] = self._nearest(xy, threads == 1)
+            seg[idx], t[idx], dist[idx] = self._nearest(xy)
 
         if threads == 1:
             for s in starts:
@@ -231,7 +231,7 @@ class SegmentIndex:
         return SegmentSnap(seg, t, dist, dist > max_snap_m)
 
     def _nearest(
-        self, xy: NDArray[np.float64], all_cores: bool = True
+        self, xy: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
         """(segment, position on it, distance) for one chunk of points, certified exact."""
         n = xy.shape[0]
@@ -244,7 +244,7 @@ class SegmentIndex:
             kk = min(k, self.n_points)
             q = xy if todo.size == n else xy[todo]
             assert self.tree is not None
-            dk, nb = self.tree.query(q, k=kk, workers=-1 if all_cores else 1)
+            dk, nb = self.tree.query(q, k=kk)  # one thread: chunks run side by side
             dk = np.asarray(dk).reshape(todo.size, kk)
             nb = np.asarray(nb).reshape(todo.size, kk)
             s, tt, d = self._best_segment(q[:, 0], q[:, 1], nb)
