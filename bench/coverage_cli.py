@@ -165,7 +165,8 @@ def main() -> None:
             wall, stdout, _ = child(
                 [PY, __file__, "--pandana-job", str(folder), str(folder / "result-pandana.csv")]
             )
-            st = json.loads(stdout.strip().splitlines()[-1])
+            last = stdout.strip().splitlines()[-1]  # pandana's progress shares the line
+            st = json.loads(last[last.index("{") :])
             p_walls.append(wall)
             p_peaks.append(st.pop("peak_rss_mb"))
             p_jobs.append(st["build + CH"] + st["snap"] + st["query"])
