@@ -45,6 +45,7 @@ lint: venv
 # mypy --strict on the shared core and the pure compute modules (STYLE.md).
 STRICT := services/common services/coverage/graph.py services/coverage/reach.py \
 	services/coverage/snapping.py services/coverage/circles.py services/coverage/gaps.py \
+	services/coverage/synth.py services/coverage/wkb.py services/coverage/cpu.py \
 	services/coverage/isochrones.py services/coverage/access.py services/coverage/siting.py \
 	services/beds/indicators.py services/facilities/crs.py services/facilities/nearby.py \
 	services/facilities/opening_hours.py services/facilities/rtree_lanes.py \
