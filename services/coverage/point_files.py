@@ -50,9 +50,26 @@ def read_points(path: Path, what: str, need_elderly: bool = False) -> PointSet:
     return points_from_table(table, path.name, need_elderly)
 
 
-def _header(path: Path) -> list[str]:
+def _encoding(path: Path) -> str:
+    """UTF-8, or GB18030 for a file that is not UTF-8: Excel on Chinese Windows saves CSV
+    as GBK, which GB18030 contains. Decided on the first 1 MB (where the names are)."""
+    head = path.read_bytes()[: 1 << 20] if path.stat().st_size < (1 << 20) else _head(path)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the 1 MB boundary
+            return "gb18030"
+    return "utf-8"
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(1 << 20)
+
+
+def _header(path: Path, encoding: str = "utf-8") -> list[str]:
     """The CSV's column names, trimmed and lower-cased (``region`` means ``region_code``)."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as fh:
         first = next(csv.reader(fh), [])
     names = [(h or "").strip().lower() for h in first]
     if "region" in names and "region_code" not in names:
@@ -66,24 +83,28 @@ def read_csv_table(path: Path) -> pa.Table:
     """The CSV as Arrow columns: numeric columns as float64, all others as text."""
     import pyarrow.csv as pacsv
 
-    names = _header(path)
+    encoding = _encoding(path)
+    names = _header(path, encoding)
     if not names:
         raise ValueError(f"{path.name}: empty file")
     types = {n: (pa.float64() if n in _NUMERIC else pa.string()) for n in names}
-    read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22)
+    read = pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 22, encoding=encoding)
     try:
         return pacsv.read_csv(
             path, read_options=read, convert_options=pacsv.ConvertOptions(column_types=types)
         )
     except pa.ArrowInvalid:
         pass  # a number with spaces around it, or not a number: read as text, then check
-    text = pacsv.read_csv(
-        path,
-        read_options=read,
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=False
-        ),
-    )
+    try:
+        text = pacsv.read_csv(
+            path,
+            read_options=read,
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as exc:  # not UTF-8 past the first 1 MB, or a broken row
+        raise ValueError(f"{path.name}: cannot read as {encoding} CSV ({exc})") from None
     cols = {n: text.column(n) for n in names}
     for n in names:
         if n in _NUMERIC:

@@ -116,3 +116,11 @@ def test_geopackage_points_and_polygons(tmp_path: Path) -> None:
     d = read_points(tmp_path / "d.gpkg", "demand", need_elderly=True)
     assert d.ids.to_pylist() == ["p", "estate"] and d.elderly.tolist() == [4.0, 40.0]
     assert 116.41 < d.lon[1] < 116.42 and 39.91 < d.lat[1] < 39.92
+
+
+def test_csv_saved_by_excel_on_chinese_windows(tmp_path: Path) -> None:
+    """GBK (not UTF-8), as Excel saves CSV on Chinese Windows: names and ids survive."""
+    p = tmp_path / "demand.csv"
+    p.write_bytes("id,lon,lat,elderly,community\n厦门-1,118.1,24.5,3,鼓浪屿\n".encode("gbk"))
+    d = read_points(p, "demand", need_elderly=True)
+    assert d.ids.to_pylist() == ["厦门-1"] and d.attrs["community"].tolist() == ["鼓浪屿"]
