@@ -40,15 +40,17 @@ PY = str(ROOT / ".venv" / "bin" / "python")
 CLI = str(ROOT / ".venv" / "bin" / "carecircle")
 
 
-def tiled_andorra_files(tiles: tuple[int, int] = (6, 5), seed: int = 1) -> Path:
+def tiled_andorra_files(
+    tiles: tuple[int, int] = (6, 5), seed: int = 1, demand: int = 1_000_000
+) -> Path:
     """Issue 15's 1 M case: 6 x 5 copies of Andorra's real walking network side by side,
     stitched by 30 links per neighbouring pair (1,125,540 nodes), 5,000 stations on random
-    nodes, 1,000,000 homes ~20 m around random nodes; written in the CLI's formats.
+    nodes, ``demand`` homes (1,000,000) ~20 m around random nodes; in the CLI's formats.
 
     Real street structure (valleys, few loops) is kinder to pandana's contraction
     hierarchies than the synth city's grid, so both are measured.
     """
-    out = ROOT / "var" / "bench" / f"andorra-tiles-{tiles[0]}x{tiles[1]}-{seed}"
+    out = ROOT / "var" / "bench" / f"andorra-tiles-{tiles[0]}x{tiles[1]}-{seed}-{demand}"
     if (out / "demand.csv").exists():
         return out
     import numpy as np
@@ -105,7 +107,7 @@ def tiled_andorra_files(tiles: tuple[int, int] = (6, 5), seed: int = 1) -> Path:
     st = rng.choice(net.n_nodes, 5_000, replace=False)
     s_lon, s_lat = to_ll.transform(net.x[st], net.y[st])
     write_stations_geojson(np.round(s_lon, 7), np.round(s_lat, 7), out / "stations.geojson")
-    home = rng.integers(0, net.n_nodes, 1_000_000)
+    home = rng.integers(0, net.n_nodes, demand)
     d_lon, d_lat = to_ll.transform(
         net.x[home] + rng.normal(0, 20, home.size), net.y[home] + rng.normal(0, 20, home.size)
     )
@@ -219,7 +221,11 @@ def main() -> None:
     start = load_avg()
     print(f"load average at start: {start}")
     nodes = args.nodes or (100_000 if args.quick else 1_000_000)
-    folder = tiled_andorra_files() if args.andorra_tiles else city_files(nodes, 1, args.demand)
+    folder = (
+        tiled_andorra_files(demand=args.demand or 1_000_000)
+        if args.andorra_tiles
+        else city_files(nodes, 1, args.demand)
+    )
     info = json.loads((folder / "city.json").read_text())
     tag = f"{info['nodes'] / 1e6:.3g}M nodes, {info['demand_points'] / 1e6:g}M homes"
     if args.andorra_tiles:
