@@ -233,25 +233,47 @@ class SegmentIndex:
     def _nearest(
         self, xy: NDArray[np.float64]
     ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-        """(segment, position on it, distance) for one chunk of points, certified exact."""
+        """(segment, position on it, distance) for one chunk of points, certified exact.
+
+        First ask: the 3 nearest index points. A point not yet certain has an upper bound
+        ``best`` on its distance, so every piece that could beat it has an end within
+        ``R = sqrt(best**2 + h**2)``: the second ask fetches every index point within R
+        (a bounded query, cheap even where OSM puts a vertex every metre), and it is
+        certain once fewer than k points came back (k grows 4x when all k did).
+        """
+        assert self.tree is not None
         n = xy.shape[0]
-        seg = np.zeros(n, dtype=np.int64)
-        t = np.zeros(n)
-        dist = np.full(n, np.inf)
-        todo = np.arange(n)
-        k = FIRST_K
+        k = min(FIRST_K, self.n_points)
+        dk, nb = self.tree.query(xy, k=k)
+        dk, nb = np.asarray(dk).reshape(n, k), np.asarray(nb).reshape(n, k)
+        seg, t, dist = self._best_segment(xy[:, 0], xy[:, 1], nb)
+        todo = np.flatnonzero((dk[:, -1] ** 2 < dist * dist + self.half_m**2) & (k < self.n_points))
+        k = 32
         while todo.size:
             kk = min(k, self.n_points)
-            q = xy if todo.size == n else xy[todo]
-            assert self.tree is not None
-            dk, nb = self.tree.query(q, k=kk)  # one thread: chunks run side by side
-            dk = np.asarray(dk).reshape(todo.size, kk)
-            nb = np.asarray(nb).reshape(todo.size, kk)
-            s, tt, d = self._best_segment(q[:, 0], q[:, 1], nb)
-            sure = (dk[:, -1] ** 2 >= d * d + self.half_m**2) | (kk == self.n_points)
-            done = todo[sure]
-            seg[done], t[done], dist[done] = s[sure], tt[sure], d[sure]
-            todo = todo[~sure]
+            q = xy[todo]
+            radius = np.sqrt(dist[todo] ** 2 + self.half_m**2) * (1 + 1e-9) + 1e-9
+            order = np.argsort(radius)
+            unsure = []
+            for lo in range(0, todo.size, 1024):  # similar radii together: one bound each
+                part = order[lo : lo + 1024]
+                bound = float(radius[part].max())
+                dk, nb = self.tree.query(q[part], k=kk, distance_upper_bound=bound)
+                dk, nb = (
+                    np.asarray(dk).reshape(part.size, kk),
+                    np.asarray(nb).reshape(part.size, kk),
+                )
+                s, tt, d = self._best_segment(q[part, 0], q[part, 1], nb)
+                rows = todo[part]
+                better = d < dist[rows]
+                seg[rows[better]], t[rows[better]], dist[rows[better]] = (
+                    s[better],
+                    tt[better],
+                    d[better],
+                )
+                full = np.isfinite(dk[:, -1]) & (kk < self.n_points)  # maybe more inside
+                unsure.append(rows[full])
+            todo = np.concatenate(unsure)
             k *= 4
         return seg, t, dist
 
@@ -261,8 +283,10 @@ class SegmentIndex:
         """Nearest among the segments the neighbours lie on (distance inf if none)."""
         m, kk = nb.shape
         flat = nb.ravel()
+        missing = flat >= self.n_points  # a bounded ask found fewer than k points
+        flat = np.where(missing, 0, flat)
         start = self.on_ptr[flat]
-        count = self.on_ptr[flat + 1] - start
+        count = np.where(missing, 0, self.on_ptr[flat + 1] - start)
         total = int(count.sum())
         owner = np.repeat(np.arange(m * kk, dtype=np.int64) // kk, count)
         cand = self.on_seg[np.repeat(start - (np.cumsum(count) - count), count) + np.arange(total)]
