@@ -31,10 +31,10 @@ migrate: venv
 
 up: demo
 
-bench: venv  ## every benchmark, small sizes (see bench/README.md for the full ones)
+bench: venv  ## every benchmark, small sizes, one table (see bench/README.md for the full ones)
 	bash scripts/ensure_services.sh --bench
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
-	for b in bench/*.py; do $(BIN)/python $$b --quick || exit 1; done
+	$(BIN)/python bench/table.py
 
 fmt: venv
 	$(BIN)/ruff format services gateway tests bench migrations

@@ -10,8 +10,6 @@ from enum import StrEnum
 
 import typer
 
-from services.common.migrate import SERVICES
-
 app = typer.Typer(
     help="CareCircle: elderly-care facilities, beds and 15-minute care circles.",
     no_args_is_help=True,
@@ -50,6 +48,7 @@ def migrate(
 ) -> None:
     """Upgrade (or downgrade) a service's database to a revision."""
     from services.common import migrate as migrations
+    from services.common.migrate import SERVICES
 
     names = SERVICES if service == "all" else (service,)
     for name in names:
@@ -79,6 +78,8 @@ def serve(
 ) -> None:
     """Run one service (uvicorn with uvloop and httptools)."""
     import uvicorn
+
+    from services.common.migrate import SERVICES
 
     name = service.value
     if name == "gateway":

@@ -9,7 +9,9 @@ they give the same numbers for the same inputs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -17,8 +19,12 @@ from numpy.typing import NDArray
 
 from services.coverage.graph import Network
 from services.coverage.loaders import PointSet, to_epsg
-from services.coverage.reach import demand_minutes, nearest_station
-from services.coverage.snapping import DEFAULT_MAX_SNAP_M, NodeIndex
+from services.coverage.reach import (
+    nearest_station_on_segments,
+    segment_minutes,
+    street_segments,
+)
+from services.coverage.snapping import DEFAULT_MAX_SNAP_M, SegmentIndex, SegmentSnap
 
 Progress = Callable[[float, str], None]
 
@@ -27,12 +33,19 @@ Progress = Callable[[float, str], None]
 class CoverageResult:
     """Per demand point minutes/station plus the summary figures (JSON-ready)."""
 
-    demand_ids: NDArray[np.str_]
+    demand_ids: Any  # as in the demand PointSet (numpy or Arrow)
     elderly: NDArray[np.float64]
     minutes: NDArray[np.float64]  # nan: no station reachable (or point off the network)
-    nearest_station: NDArray[np.object_]  # station id or None
+    station_index: NDArray[np.int64]  # nearest station's row in ``station_ids``; -1: none
+    station_ids: list[str]
     off_network: NDArray[np.bool_]
     summary: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def nearest_station(self) -> NDArray[np.object_]:
+        """Per demand point: the nearest station's id, or None."""
+        ids = np.asarray([*self.station_ids, None], dtype=object)
+        return ids[np.where(self.station_index >= 0, self.station_index, len(self.station_ids))]
 
 
 def _noop(_pct: float, _msg: str) -> None:
@@ -82,16 +95,22 @@ def compute_coverage(
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     skip_far_stations: bool = False,
     progress: Progress = _noop,
+    index: SegmentIndex | None = None,
 ) -> CoverageResult:
     """Minutes to the nearest station for every demand point, and the coverage shares.
+
+    Stations and homes stand beside the street: each is placed at the nearest point of
+    the nearest street segment (straight access leg), and the walk goes along that
+    segment to its ends or straight to a station on the same segment.
 
     Parameters
     ----------
     minutes : the circle's size (15 for the walking care circle, 60 rural driving).
     speed_mps : walking speed (1.0 m/s elderly pace; 0.8 frail); on driving networks the
         speed of the access legs only.
-    max_snap_m : points farther than this from any network node are off the network.
+    max_snap_m : points farther than this from any street are off the network.
     skip_far_stations : report and skip such stations instead of refusing the run.
+    index : the network's :class:`SegmentIndex` when the caller keeps one (else built).
     """
     if not minutes > 0:
         raise ValueError("minutes must be > 0")
@@ -103,11 +122,22 @@ def compute_coverage(
         raise ValueError("no stations")
     if net.n_edges == 0:
         raise ValueError("the network has no edges")
-    progress(5, "snapping")
-    index = NodeIndex(net.x, net.y)
-    sx, sy = to_epsg(net.epsg, stations.lon, stations.lat)
-    s_snap = index.snap(sx, sy, max_snap_m)
-    far_ids = stations.ids[s_snap.too_far].tolist()
+    progress(2, "indexing streets and projecting points")
+    k = len(stations)
+    with ThreadPoolExecutor(1) as pool:  # pyproj works while the index is built
+        projected = pool.submit(  # one pyproj call for both point sets
+            to_epsg,
+            net.epsg,
+            np.concatenate([stations.lon, demand.lon]),
+            np.concatenate([stations.lat, demand.lat]),
+        )
+        built = index is None
+        if index is None:
+            index = SegmentIndex(net.x, net.y, street_segments(net))
+        x, y = projected.result()
+    progress(15, "snapping")
+    s_snap = index.snap(x[:k], y[:k], max_snap_m)
+    far_ids = ids_at(stations.ids, np.flatnonzero(s_snap.too_far))
     if far_ids and not skip_far_stations:
         worst = float(s_snap.access_m[s_snap.too_far].max())
         raise ValueError(
@@ -117,28 +147,110 @@ def compute_coverage(
     use = ~s_snap.too_far
     if not use.any():
         raise ValueError("every station is off the network")
-    dx, dy = to_epsg(net.epsg, demand.lon, demand.lat)
-    d_snap = index.snap(dx, dy, max_snap_m)
-    progress(20, "searching")
-    reach = nearest_station(net, s_snap.node[use], s_snap.access_m[use], access_speed_mps=speed_mps)
+    d_snap = index.snap(x[k:], y[k:], max_snap_m)
+    del x, y
+    if built:
+        index.drop_tree()  # the KD-tree (tens of MB) is not needed for the search
+    progress(50, "searching")
+    types = (
+        np.asarray([str(t) for t in stations.attrs["type"]], dtype=object)
+        if "type" in stations.attrs
+        else np.full(k, "", dtype=object)
+    )
+    groups = {str(t): use & (types == t) for t in np.unique(types[use])}
+    mins, station_index, by_group = nearest_by_group(net, index, s_snap, groups, d_snap, speed_mps)
     progress(80, "summarising")
-    mins, st_local = demand_minutes(reach, d_snap.node, d_snap.access_m, speed_mps, ~d_snap.too_far)
-    used_ids = stations.ids[use]
-    nearest = np.full(len(demand), None, dtype=object)
-    ok = st_local >= 0
-    nearest[ok] = used_ids[st_local[ok]]
+    station_ids = ids_at(stations.ids, np.arange(k))
     covered = np.nan_to_num(mins, nan=np.inf) <= minutes
-    result = CoverageResult(demand.ids, demand.elderly, mins, nearest, d_snap.too_far)
+    result = CoverageResult(
+        demand.ids, demand.elderly, mins, station_index, station_ids, d_snap.too_far
+    )
     result.summary = summarise(
         net, stations, demand, covered, mins, minutes, speed_mps, far_ids, d_snap.too_far
     )
     result.summary.update(seed_indicators(stations, demand, covered))
     if "type" in stations.attrs:
-        result.summary["by_facility_type"] = by_type(
-            net, index, stations, use, s_snap, d_snap, demand, minutes, speed_mps
-        )
+        result.summary["by_facility_type"] = [
+            {
+                "type": t,
+                "stations": int(groups[t].sum()),
+                **dict(
+                    zip(
+                        ("covered_share_by_count", "covered_share_by_elderly"),
+                        shares(np.nan_to_num(m, nan=np.inf) <= minutes, demand.elderly),
+                        strict=True,
+                    )
+                ),
+            }
+            for t, m in by_group.items()
+        ]
     progress(100, "done")
     return result
+
+
+def nearest_by_group(
+    net: Network,
+    index: SegmentIndex,
+    s_snap: SegmentSnap,
+    groups: dict[str, NDArray[np.bool_]],
+    d_snap: SegmentSnap,
+    speed_mps: float,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], dict[str, NDArray[np.float64]]]:
+    """Minutes to the nearest station and its row (-1: none), with each group's own minutes.
+
+    One search per group of stations (facility types); the nearest of all is the nearest
+    of the groups' nearest, so types cost no search of their own (2 types: 2 searches,
+    not 3).
+    """
+    n = d_snap.segment.size
+    best = np.full(n, np.inf)
+    station = np.full(n, -1, dtype=np.int64)
+    per_group: dict[str, NDArray[np.float64]] = {}
+    for name, mask in groups.items():
+        mins, local = station_minutes(net, index, s_snap, mask, d_snap, speed_mps)
+        per_group[name] = mins
+        nearer = np.nan_to_num(mins, nan=np.inf) < best
+        best[nearer] = mins[nearer]
+        station[nearer] = np.flatnonzero(mask)[local[nearer]]
+    best[~np.isfinite(best)] = np.nan
+    return best, station, per_group
+
+
+def station_minutes(
+    net: Network,
+    index: SegmentIndex,
+    s_snap: SegmentSnap,
+    use: NDArray[np.bool_],
+    d_snap: SegmentSnap,
+    speed_mps: float,
+    limit: float = np.inf,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Minutes from each snapped home to the nearest used station, and that station's
+    position among the used ones (-1: none). Arrays in, arrays out: one call per network
+    partition when a run is split."""
+    segs = index.segments
+    seg, t, acc = s_snap.segment[use], s_snap.t[use], s_snap.access_m[use]
+    reach = nearest_station_on_segments(
+        net, segs, seg, t, acc, limit=limit, access_speed_mps=speed_mps
+    )
+    acc_cost = acc if net.speed_mps is None else acc / speed_mps
+    return segment_minutes(
+        reach,
+        segs,
+        d_snap.segment,
+        d_snap.t,
+        d_snap.access_m,
+        speed_mps,
+        (seg, t, acc_cost),
+        ~d_snap.too_far,
+    )
+
+
+def ids_at(ids: Any, rows: NDArray[np.intp]) -> list[str]:
+    """The ids at ``rows``, from a numpy array or a (columnar) Arrow array alike."""
+    if isinstance(ids, np.ndarray):
+        return [str(v) for v in ids[rows].tolist()]
+    return [str(v) for v in ids.take(np.asarray(rows, dtype=np.int64)).to_pylist()]
 
 
 COMPREHENSIVE_CENTER = "care_center"
@@ -210,7 +322,7 @@ def summarise(
         "covered_share_by_elderly": by_elderly,
         "unreachable_points": int(np.isnan(mins).sum()),
         "demand_off_network": int(demand_off.sum()),
-        "demand_off_network_ids": demand.ids[demand_off][:100].tolist(),
+        "demand_off_network_ids": ids_at(demand.ids, np.flatnonzero(demand_off)[:100]),
         "stations_off_network": far_station_ids,
         "median_minutes": float(np.nanmedian(mins)) if np.isfinite(mins).any() else None,
     }
@@ -236,37 +348,6 @@ def street_code(code: Any) -> str:
     if len(text) != 12 or not text.isdigit():
         return ""
     return text[:STREET_CODE_DIGITS] + "000"
-
-
-def by_type(
-    net: Network,
-    index: NodeIndex,
-    stations: PointSet,
-    use: NDArray[np.bool_],
-    s_snap: Any,
-    d_snap: Any,
-    demand: PointSet,
-    minutes: float,
-    speed_mps: float,
-) -> list[dict[str, Any]]:
-    """Coverage by each facility type alone (one multi-source pass per type)."""
-    types = np.asarray([str(t) for t in stations.attrs["type"]], dtype=object)
-    out = []
-    for t in np.unique(types[use]):
-        m = use & (types == t)
-        reach = nearest_station(net, s_snap.node[m], s_snap.access_m[m], access_speed_mps=speed_mps)
-        mins, _ = demand_minutes(reach, d_snap.node, d_snap.access_m, speed_mps, ~d_snap.too_far)
-        cov = np.nan_to_num(mins, nan=np.inf) <= minutes
-        c, e = shares(cov, demand.elderly)
-        out.append(
-            {
-                "type": t,
-                "stations": int(m.sum()),
-                "covered_share_by_count": c,
-                "covered_share_by_elderly": e,
-            }
-        )
-    return out
 
 
 def _numeric(values: NDArray[Any]) -> NDArray[np.float64]:

