@@ -14,9 +14,10 @@ from gateway.context import gateway_of
 from gateway.disconnect import ClientGone, unless_disconnected
 from services.common.db import transaction
 from services.common.errors import NotFound
+from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", generate_unique_id_function=operation_id)
 #: Names the fields a degraded nearby answer left null (also in its body's ``degraded``).
 DEGRADED_HEADER = "X-Degraded"
 #: Logged and counted when the caller hung up before the answer (nginx's code for it).

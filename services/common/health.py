@@ -8,11 +8,12 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
 from services.common.migrate import current_revision, head_revision
+from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], generate_unique_id_function=operation_id)
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
