@@ -19,6 +19,7 @@ from gateway.clients import Upstream
 from gateway.context import gateway_of
 from services.common.health import router as health_router
 from services.common.migrate import current_revision, head_revision
+from services.common.openapi_examples import answer, finish
 from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 
@@ -53,7 +54,13 @@ def _database_check(request: Request) -> dict[str, Any]:
 
 
 @router.get(
-    "/readyz", summary="Readiness: the gateway's database, rate-limit storage and every upstream"
+    "/readyz",
+    summary="Readiness: the gateway's database, rate-limit storage and every upstream",
+    responses=answer(
+        {"status": "ready", "service": "gateway"},
+        description="`ready`, or `degraded` while some upstreams are down; admins also get "
+        "`checks` (the database, the rate-limit storage, each upstream's URL, breaker and state).",
+    ),
 )
 async def readyz(
     request: Request,
@@ -99,7 +106,7 @@ async def readyz(
 
 def base_document(request: Request) -> dict[str, Any]:
     app = request.app
-    return get_openapi(
+    document = get_openapi(
         title=app.title,
         version=app.version,
         description=app.description,
@@ -110,6 +117,7 @@ def base_document(request: Request) -> dict[str, Any]:
         ],
         tags=app.openapi_tags,
     )
+    return finish(document)
 
 
 @router.get("/openapi.json", include_in_schema=False)

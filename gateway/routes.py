@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import aggregate, keys, repository
 from gateway.caller import CallerDep
@@ -14,6 +14,7 @@ from gateway.context import gateway_of
 from gateway.disconnect import ClientGone, unless_disconnected
 from services.common.db import transaction
 from services.common.errors import NotFound
+from services.common.openapi_examples import answer
 from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 
@@ -69,6 +70,17 @@ NEARBY_EXAMPLE = {
             "open_now": True,
         }
     ],
+}
+
+KEY_EXAMPLE: dict[str, Any] = {
+    "key_id": "d69a904b8965",
+    "role": "official",
+    "region_code": "110105000000",
+    "facility_ids": [],
+    "label": "朝阳区民政局",
+    "created_at": "2026-12-06T03:37:01.894740Z",
+    "revoked_at": None,
+    "api_key": None,
 }
 
 RegionCode = Annotated[
@@ -150,6 +162,12 @@ async def nearby(
 
 
 class KeyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"role": "official", "region_code": "110105", "label": "朝阳区民政局"}]
+        }
+    )
+
     role: Literal["public", "operator", "official", "planner", "admin"]
     region_code: str | None = Field(None, pattern=r"^\d{6}(\d{6})?$", examples=["110105000000"])
     facility_ids: list[int] = Field(
@@ -199,7 +217,14 @@ def create_key_row(sessions: Any, data: KeyIn) -> KeyOut:
 
 
 @router.post(
-    "/gateway/keys", tags=["administration"], status_code=201, summary="Create an API key (admin)"
+    "/gateway/keys",
+    tags=["administration"],
+    status_code=201,
+    summary="Create an API key (admin)",
+    responses=answer(
+        {**KEY_EXAMPLE, "api_key": "cc_d69a904b8965_-wv9FUHFCUQQ7GadxZbIPQ4WTevvgt546cijfVLY0lg"},
+        201,
+    ),
 )
 async def create_key(request: Request, caller: CallerDep, data: KeyIn) -> KeyOut:
     """The full key is in `api_key`, shown this once."""
@@ -207,7 +232,12 @@ async def create_key(request: Request, caller: CallerDep, data: KeyIn) -> KeyOut
     return await anyio.to_thread.run_sync(create_key_row, sessions, data)
 
 
-@router.get("/gateway/keys", tags=["administration"], summary="List API keys (admin)")
+@router.get(
+    "/gateway/keys",
+    tags=["administration"],
+    summary="List API keys (admin)",
+    responses=answer({"items": [KEY_EXAMPLE]}),
+)
 async def list_keys(
     request: Request, caller: CallerDep, include_revoked: bool = False
 ) -> dict[str, list[KeyOut]]:
@@ -221,7 +251,10 @@ async def list_keys(
 
 
 @router.delete(
-    "/gateway/keys/{key_id}", tags=["administration"], summary="Revoke an API key (admin)"
+    "/gateway/keys/{key_id}",
+    tags=["administration"],
+    summary="Revoke an API key (admin)",
+    responses=answer({**KEY_EXAMPLE, "revoked_at": "2026-12-07T09:00:00Z"}),
 )
 async def revoke_key(
     request: Request, caller: CallerDep, key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]

@@ -16,6 +16,7 @@ from services.common.health import router as health_router
 from services.common.identity import BodyDigest
 from services.common.logging import configure_logging
 from services.common.middleware import ObservabilityMiddleware
+from services.common.openapi_examples import finish
 from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 from services.common.settings import ServiceSettings
@@ -66,6 +67,7 @@ def create_service_app(
         generate_unique_id_function=operation_id,
     )
     app.state.service = state
+    _document_with_path_examples(app)
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
@@ -75,6 +77,18 @@ def create_service_app(
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)
     return app
+
+
+def _document_with_path_examples(app: FastAPI) -> None:
+    """``app.openapi()`` as FastAPI builds it, plus the shared path-parameter examples."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = finish(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _maybe_await(value: Any) -> Any:

@@ -15,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep, role_guard
 from services.common.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from services.common.identity import region_prefix
+from services.common.openapi_examples import answer, request_body
+from services.coverage import examples as ex
 from services.coverage import repository as repo
 from services.coverage import run_queries, service
 from services.coverage.loaders import geojson_records
@@ -104,7 +106,14 @@ def _server_path_allowed(raw: str, import_dir: str, identity_secret: str) -> Pat
     return path
 
 
-@router.post("/networks", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut)
+@router.post(
+    "/networks",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=NetworkOut,
+    summary="Import a street network from a file on the server (planners)",
+    responses=answer(ex.NETWORK, 201),
+)
 async def import_network_path(
     body: NetworkFromPath, state: StateDep, session: WriteSessionDep, response: Response
 ) -> NetworkOut:
@@ -143,7 +152,20 @@ async def _read_upload(file: UploadFile, max_mb: int, what: str) -> bytes:
 
 
 @router.post(
-    "/networks/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut
+    "/networks/upload",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=NetworkOut,
+    summary="Upload a street network: OSM PBF, GeoJSON or GeoPackage (planners)",
+    responses=answer(ex.NETWORK, 201),
+    openapi_extra=request_body(
+        {
+            "file": "helsinki.osm.pbf",
+            "kind": "walk",
+            "name": "demo walking network",
+        },
+        "multipart/form-data",
+    ),
 )
 async def import_network_upload(
     state: StateDep,
@@ -163,13 +185,23 @@ async def import_network_upload(
     return _network_out(row)
 
 
-@router.get("/networks", response_model=dict)
+@router.get(
+    "/networks",
+    response_model=dict,
+    summary="The street networks loaded",
+    responses=answer(ex.NETWORKS),
+)
 def list_networks(session: ReadSessionDep) -> dict[str, Any]:
     """Imported networks (arrays not included)."""
     return {"items": [_network_out(r).model_dump() for r in repo.list_networks(session=session)]}
 
 
-@router.get("/networks/{network_id}", response_model=NetworkOut)
+@router.get(
+    "/networks/{network_id}",
+    response_model=NetworkOut,
+    summary="One street network",
+    responses=answer(ex.NETWORK),
+)
 def get_network(network_id: int, session: ReadSessionDep) -> NetworkOut:
     """One imported network."""
     row = repo.get_network(session=session, network_id=network_id)
@@ -178,7 +210,14 @@ def get_network(network_id: int, session: ReadSessionDep) -> NetworkOut:
     return _network_out(row)
 
 
-@router.post("/demand", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut)
+@router.post(
+    "/demand",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=DemandOut,
+    summary="Import demand points as JSON (planners)",
+    responses=answer(ex.DEMAND, 201),
+)
 def import_demand(body: DemandIn, session: WriteSessionDep, response: Response) -> DemandOut:
     """Import demand points (elderly counts) as JSON."""
     records = service.clean([p.model_dump() for p in body.points])
@@ -189,7 +228,15 @@ def import_demand(body: DemandIn, session: WriteSessionDep, response: Response) 
 
 
 @router.post(
-    "/demand/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
+    "/demand/upload",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=DemandOut,
+    summary="Upload demand points as CSV or GeoJSON (planners)",
+    responses=answer(ex.DEMAND, 201),
+    openapi_extra=request_body(
+        {"file": "demand.csv", "name": "demo demand"}, "multipart/form-data"
+    ),
 )
 async def import_demand_upload(
     state: StateDep,
@@ -221,7 +268,12 @@ async def import_demand_upload(
 
 
 @router.post(
-    "/demand/from-registry", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
+    "/demand/from-registry",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=DemandOut,
+    summary="Demand points from the registry's region populations (planners)",
+    responses=answer({**ex.DEMAND, "derived": True}, 201),
 )
 async def demand_from_registry(
     body: DemandFromRegistry, state: StateDep, session: WriteSessionDep, response: Response
@@ -253,7 +305,12 @@ async def demand_from_registry(
     return out
 
 
-@router.get("/demand/{demand_set_id}", response_model=DemandOut)
+@router.get(
+    "/demand/{demand_set_id}",
+    response_model=DemandOut,
+    summary="One demand set",
+    responses=answer(ex.DEMAND),
+)
 def get_demand(demand_set_id: int, session: ReadSessionDep) -> DemandOut:
     """One demand set (its points are not listed here)."""
     row = repo.get_demand_set(session=session, demand_set_id=demand_set_id)
@@ -262,7 +319,14 @@ def get_demand(demand_set_id: int, session: ReadSessionDep) -> DemandOut:
     return _demand_out(row)
 
 
-@router.post("/runs", status_code=202, dependencies=PLANNERS_ONLY, response_model=RunOut)
+@router.post(
+    "/runs",
+    status_code=202,
+    dependencies=PLANNERS_ONLY,
+    response_model=RunOut,
+    summary="Start a coverage run: a job, polled at its Location (planners)",
+    responses=answer({**ex.RUN, "status": "queued", "progress": 0}, 202),
+)
 async def submit_run(body: RunIn, state: StateDep, response: Response) -> RunOut:
     """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run.
 
@@ -363,20 +427,35 @@ def _done(session: Any, run_id: int) -> Any:
     return row
 
 
-@router.get("/runs/{run_id}", response_model=RunOut)
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunOut,
+    summary="A run's status and progress",
+    responses=answer(ex.RUN),
+)
 def get_run(run_id: int, session: ReadSessionDep) -> RunOut:
     """Status and percentage progress of a run."""
     return _run_out(_run(session, run_id))
 
 
-@router.get("/runs/{run_id}/summary", response_model=dict)
+@router.get(
+    "/runs/{run_id}/summary",
+    response_model=dict,
+    summary="A finished run's coverage figures, overall and by region",
+    responses=answer(ex.SUMMARY),
+)
 def run_summary(run_id: int, session: ReadSessionDep) -> dict[str, Any]:
     """Overall, per-region and per-facility-type coverage of a finished run."""
     row = _done(session, run_id)
     return {"run_id": row.id, "registry_version": row.registry_version, **(row.summary or {})}
 
 
-@router.get("/runs/{run_id}/points", response_model=PointPage)
+@router.get(
+    "/runs/{run_id}/points",
+    response_model=PointPage,
+    summary="Each demand point's walking minutes to its nearest station (pages)",
+    responses=answer(ex.POINTS),
+)
 def run_points(
     run_id: int,
     session: ReadSessionDep,
@@ -400,13 +479,23 @@ def run_points(
     return PointPage(items=items, next_cursor=nxt)
 
 
-@router.get("/runs/{run_id}/gaps", response_model=dict)
+@router.get(
+    "/runs/{run_id}/gaps",
+    response_model=dict,
+    summary="Uncovered elderly by hexagon, worst first (GeoJSON)",
+    responses=answer(ex.GAPS),
+)
 def run_gaps(run_id: int, session: ReadSessionDep) -> dict[str, Any]:
     """Uncovered elderly by H3 cell, ranked (GeoJSON FeatureCollection, WGS84)."""
     return _done(session, run_id).gaps or {"type": "FeatureCollection", "features": []}
 
 
-@router.get("/runs/{run_id}/compare/{other_id}", response_model=dict)
+@router.get(
+    "/runs/{run_id}/compare/{other_id}",
+    response_model=dict,
+    summary="Two runs' coverage side by side",
+    responses=answer(ex.COMPARE),
+)
 def compare_runs(run_id: int, other_id: int, session: ReadSessionDep) -> dict[str, Any]:
     """A scenario against its baseline: shares and covered elderly, and the difference."""
     a, b = _done(session, run_id).summary or {}, _done(session, other_id).summary or {}
@@ -421,7 +510,14 @@ def compare_runs(run_id: int, other_id: int, session: ReadSessionDep) -> dict[st
     }
 
 
-@router.post("/runs/{run_id}/isochrones", dependencies=PLANNERS_ONLY, response_model=dict)
+@router.post(
+    "/runs/{run_id}/isochrones",
+    dependencies=PLANNERS_ONLY,
+    response_model=dict,
+    summary="Walking isochrones of a run's stations (planners)",
+    responses=answer(ex.ISOCHRONES),
+    openapi_extra=request_body({"station_ids": ["18"], "minutes": [5, 10, 15]}),
+)
 async def run_isochrones(
     run_id: int, body: IsochroneIn, state: StateDep, session: ReadSessionDep
 ) -> dict[str, Any]:
@@ -455,7 +551,14 @@ async def run_isochrones(
     return {"items": items}
 
 
-@router.post("/runs/{run_id}/siting", dependencies=PLANNERS_ONLY, response_model=dict)
+@router.post(
+    "/runs/{run_id}/siting",
+    dependencies=PLANNERS_ONLY,
+    response_model=dict,
+    summary="Where new stations would newly cover the most elderly (planners)",
+    responses=answer(ex.SITING),
+    openapi_extra=request_body({"k": 1, "method": "greedy"}),
+)
 async def run_siting(
     run_id: int, body: SitingIn, state: StateDep, session: ReadSessionDep
 ) -> dict[str, Any]:
@@ -497,7 +600,12 @@ async def run_siting(
         raise InvalidInput(str(exc), field="candidates") from exc
 
 
-@router.get("/regions/{code}/latest", response_model=dict)
+@router.get(
+    "/regions/{code}/latest",
+    response_model=dict,
+    summary="A region's figures from the latest finished run",
+    responses=answer(ex.LATEST),
+)
 def region_latest(code: str, session: ReadSessionDep) -> dict[str, Any]:
     """The latest finished run's figures for a region, summed over its sub-regions when needed (404 if none)."""
     found = repo.latest_region(session=session, region_code=code)
@@ -527,7 +635,12 @@ def region_latest(code: str, session: ReadSessionDep) -> dict[str, Any]:
     }
 
 
-@router.post("/walk-times", response_model=WalkTimesOut)
+@router.post(
+    "/walk-times",
+    response_model=WalkTimesOut,
+    summary="Walking minutes from one point to each station along the street network",
+    responses=answer(ex.WALK_TIMES),
+)
 async def walk_times(body: WalkTimesIn, state: StateDep, session: ReadSessionDep) -> WalkTimesOut:
     """Walking minutes from one person to each given station along the network."""
     if body.network is not None:
