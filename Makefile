@@ -6,10 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast venv services fmt lint type migrate up bench clean
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock clients/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]' -e ./clients/python
 	@touch $(STAMP)
 
 venv: $(STAMP)  ## the virtualenv at .venv with pinned dependencies and the `carecircle` script
@@ -37,10 +37,10 @@ bench: venv  ## every benchmark, small sizes, one table (see bench/README.md for
 	$(BIN)/python bench/table.py
 
 fmt: venv
-	$(BIN)/ruff format services gateway tests bench migrations
+	$(BIN)/ruff format services gateway tests bench migrations clients
 
 lint: venv
-	$(BIN)/ruff check services gateway tests bench migrations
+	$(BIN)/ruff check services gateway tests bench migrations clients
 
 # mypy --strict on the shared core, the pure compute modules (STYLE.md) and the whole coverage service.
 STRICT := services/common services/coverage \
@@ -52,7 +52,8 @@ STRICT := services/common services/coverage \
 	services/beds/plans/definitions.py services/beds/plans/facility_groups.py \
 	services/beds/plans/figures.py services/beds/plans/registry_figures.py \
 	services/beds/plans/combined.py services/beds/plans/reported.py \
-	services/beds/plans/status.py services/beds/plans/labels.py
+	services/beds/plans/status.py services/beds/plans/labels.py \
+	clients/python/carecircle_client
 
 type: venv
 	$(BIN)/mypy --strict $(STRICT)

@@ -1,6 +1,7 @@
-"""The aggregated views: one region's dashboard and the mobile app's nearby list.
+"""The aggregated views' shared parts, and one region's dashboard (the mobile app's nearby
+list is gateway/nearby.py).
 
-Each fetches its parts from the services in parallel (``asyncio.gather``) with
+Each view fetches its parts from the services in parallel (``asyncio.gather``) with
 a per-part time budget; a part that fails is returned marked ``unavailable``
 with the reason instead of failing the whole answer.
 """
@@ -10,29 +11,21 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable
-from datetime import datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import orjson
 
-from gateway import ranking
 from gateway.clients import UpstreamAnswer
 from gateway.context import Gateway
 from services.common.errors import (
     CareError,
     InvalidInput,
     NotFound,
-    ServiceUnavailable,
     UpstreamError,
 )
 from services.common.identity import Binding, Identity, sign_identity
-
-BEDS_CONCURRENCY = 10
-#: Fields of a nearby answer that a failing part leaves null, in the order ``degraded`` lists them.
-DEGRADABLE = ("walk_minutes", "free_beds")
 
 
 def signed(
@@ -160,95 +153,6 @@ async def dashboard(
         if out[part]["status"] == "unavailable"
     ]
     return out
-
-
-async def nearby(
-    gateway: Gateway,
-    identity: Identity | None,
-    *,
-    lon: float,
-    lat: float,
-    k: int,
-    radius_m: float,
-    types: str | None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """The nearest stations by walking minutes, with free beds and open-now.
-
-    Candidates come from the facilities service (2k, at least k+5, at most 50), walking
-    minutes for all of them from the coverage service, then free beds for the ``k`` kept
-    (not for every candidate: under load that was most of the upstream calls). A part that
-    fails or runs past ``aggregate_timeout_s`` leaves its fields null and is named in
-    ``degraded`` (``walk_minutes``: straight-line order instead; ``free_beds``), with the
-    reason in ``degraded_reasons``: the answer is still a 200, but never silently partial.
-    """
-    budget = gateway.settings.aggregate_timeout_s
-    candidates = min(max(2 * k, k + 5), 50)
-    query = {
-        "lon": lon,
-        "lat": lat,
-        "k": candidates,
-        "radius_m": radius_m,
-        **({"type": types} if types else {}),
-    }
-    try:
-        found = await asyncio.wait_for(
-            _get(gateway, identity, "facilities", f"/api/v1/facilities/nearby?{urlencode(query)}"),
-            budget,
-        )
-    except TimeoutError as exc:
-        raise ServiceUnavailable(
-            "upstream facilities did not answer in time", upstream="facilities"
-        ) from exc
-    if found.status >= 400:
-        raise relayed(found, "facilities")
-    try:
-        stations = found.json().get("items", [])
-    except (orjson.JSONDecodeError, AttributeError) as exc:
-        raise UpstreamError(
-            "upstream facilities answered with invalid JSON", upstream="facilities"
-        ) from exc
-    reasons: dict[str, str] = {}
-    walk_status: str = "ok"
-    walk: Any = {"items": []}
-    if stations:
-        payload = {
-            "lon": lon,
-            "lat": lat,
-            # Station ids go as strings: the coverage service's ids are opaque text.
-            "stations": [{"id": str(s["id"]), "lon": s["lon"], "lat": s["lat"]} for s in stations],
-        }
-        walk_status, walk = await _part(
-            _post(gateway, identity, "coverage", "/api/v1/coverage/walk-times", payload), budget
-        )
-    if walk_status == "ok":
-        times = {int(row["id"]): row for row in walk.get("items", [])}
-        ranked, how = ranking.rank_by_walk(stations, times, k), "walking"
-    else:
-        ranked, how = ranking.rank_by_distance(stations, k), "straight_line"
-        reasons["walk_minutes"] = f"coverage: {walk}"
-    limit = asyncio.Semaphore(BEDS_CONCURRENCY)
-
-    async def beds_of(facility_id: int) -> tuple[str, Any]:
-        async with limit:
-            path = f"/api/v1/beds/facilities/{facility_id}/current"
-            return await _part(_get(gateway, identity, "beds", path), budget)
-
-    beds = await asyncio.gather(*(beds_of(int(row["id"])) for row in ranked))
-    local = now or datetime.now(ZoneInfo(gateway.settings.timezone))
-    for row, (status, report) in zip(ranked, beds, strict=True):
-        if status == "unavailable":
-            reasons.setdefault("free_beds", f"beds: {report}")
-        row["free_beds"] = report.get("free_beds") if status == "ok" else None
-        row["beds_period"] = report.get("period") if status == "ok" else None
-        row["beds_status"] = status
-        row["open_now"] = ranking.is_open(row.get("opening_hours"), local)
-    return {
-        "items": ranked,
-        "ranking": how,
-        "degraded": [field for field in DEGRADABLE if field in reasons],
-        "degraded_reasons": reasons,
-    }
 
 
 def _get(

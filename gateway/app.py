@@ -18,6 +18,7 @@ from gateway.fastpath import GatewayApp, ProxyFastPath
 from gateway.ratelimit import Quota, RateLimiter, make_store
 from gateway.settings import GatewaySettings
 from services.common.app import create_service_app
+from services.common.docs import router as docs_router
 from services.common.health import router as health_router
 from services.common.state import ServiceState
 
@@ -35,7 +36,7 @@ TAGS = [
     {"name": "administration", "description": "API keys (admin only)."},
     {"name": "operations", "description": "Health, readiness and metrics."},
 ]
-_REPLACED = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc", "/readyz"}
+_REPLACED = {"/openapi.json", "/readyz"}
 
 
 def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
@@ -111,7 +112,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     assert isinstance(app, GatewayApp)
     state: ServiceState = app.state.service
     state.extras["gateway"] = build_gateway(settings, state)
-    # Our /readyz, /openapi.json and /docs replace the generic ones.
+    # Our /readyz and /openapi.json (merged) replace the generic ones.
     app.router.routes[:] = [
         r for r in app.router.routes if getattr(r, "path", None) not in _REPLACED
     ]
@@ -121,7 +122,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     undeclared = routing.undeclared_gateway_paths(
         [
             str(getattr(r, "path", ""))
-            for router in (operations.router, routes.router, health_router)
+            for router in (operations.router, routes.router, health_router, docs_router)
             for r in router.routes
         ]
     )

@@ -1,4 +1,5 @@
-"""The gateway's /readyz (its database plus every upstream), /openapi.json (merged) and /docs."""
+"""The gateway's /readyz (its database plus every upstream) and /openapi.json (merged); /docs and
+/redoc are every app's (services/common/docs.py), reading this merged document."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
 from pyreqwest.exceptions import TransportError
 from sqlalchemy import text
 
@@ -20,9 +19,11 @@ from gateway.clients import Upstream
 from gateway.context import gateway_of
 from services.common.health import router as health_router
 from services.common.migrate import current_revision, head_revision
+from services.common.openapi_examples import answer, finish
+from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], generate_unique_id_function=operation_id)
 PROBE_TIMEOUT_S = 2.0
 
 
@@ -53,7 +54,13 @@ def _database_check(request: Request) -> dict[str, Any]:
 
 
 @router.get(
-    "/readyz", summary="Readiness: the gateway's database, rate-limit storage and every upstream"
+    "/readyz",
+    summary="Readiness: the gateway's database, rate-limit storage and every upstream",
+    responses=answer(
+        {"status": "ready", "service": "gateway"},
+        description="`ready`, or `degraded` while some upstreams are down; admins also get "
+        "`checks` (the database, the rate-limit storage, each upstream's URL, breaker and state).",
+    ),
 )
 async def readyz(
     request: Request,
@@ -99,7 +106,7 @@ async def readyz(
 
 def base_document(request: Request) -> dict[str, Any]:
     app = request.app
-    return get_openapi(
+    document = get_openapi(
         title=app.title,
         version=app.version,
         description=app.description,
@@ -110,6 +117,7 @@ def base_document(request: Request) -> dict[str, Any]:
         ],
         tags=app.openapi_tags,
     )
+    return finish(document)
 
 
 @router.get("/openapi.json", include_in_schema=False)
@@ -118,8 +126,3 @@ async def openapi_json(request: Request) -> FastJSONResponse:
     if "base" not in gateway.openapi_cache:
         gateway.openapi_cache["base"] = base_document(request)
     return FastJSONResponse(await openapi.merged_document(gateway, gateway.openapi_cache["base"]))
-
-
-@router.get("/docs", include_in_schema=False)
-async def docs(request: Request) -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{request.app.title} — API docs")

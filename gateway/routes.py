@@ -6,21 +6,28 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import aggregate, keys, repository
+from gateway import nearby as nearby_view
 from gateway.caller import CallerDep
 from gateway.context import gateway_of
 from gateway.disconnect import ClientGone, unless_disconnected
 from services.common.db import transaction
 from services.common.errors import NotFound
+from services.common.openapi_examples import answer, keep_nulls
+from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
+from services.facilities import crs as crs_mod
+from services.facilities.crs import CrsName
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", generate_unique_id_function=operation_id)
 #: Names the fields a degraded nearby answer left null (also in its body's ``degraded``).
 DEGRADED_HEADER = "X-Degraded"
 #: Logged and counted when the caller hung up before the answer (nginx's code for it).
 CLIENT_CLOSED_REQUEST = 499
+#: Stations per page of /api/v1/nearby: by default, and at most.
+DEFAULT_PAGE, MAX_PAGE = 5, 25
 
 DASHBOARD_EXAMPLE = {
     "region_code": "110105000000",
@@ -49,6 +56,8 @@ DASHBOARD_EXAMPLE = {
     "unavailable": ["coverage"],
 }
 NEARBY_EXAMPLE = {
+    "total": 7,
+    "next_cursor": "eyJ2IjoxLCJxIjoiOWY4ZTJkMWMzYjRhNTY3OCIsIm0iOiJ3YWxrIiwibiI6MSwiayI6WzQuMCwzMDAuMCwxMl19",
     "ranking": "walking",
     "degraded": [],
     "degraded_reasons": {},
@@ -68,6 +77,17 @@ NEARBY_EXAMPLE = {
             "open_now": True,
         }
     ],
+}
+
+KEY_EXAMPLE: dict[str, Any] = {
+    "key_id": "d69a904b8965",
+    "role": "official",
+    "region_code": "110105000000",
+    "facility_ids": [],
+    "label": "朝阳区民政局",
+    "created_at": "2026-12-06T03:37:01.894740Z",
+    "revoked_at": None,
+    "api_key": None,
 }
 
 RegionCode = Annotated[
@@ -109,37 +129,128 @@ async def region_dashboard(
 @router.get(
     "/nearby",
     tags=["aggregated views"],
-    summary="Nearest stations by walking minutes, with free beds and open-now",
+    summary="Usable stations near a person: walking minutes, free beds, open now; paged",
     responses={
         200: {
-            "description": "`ranking` is `walking`, or `straight_line` when walking times are "
-            "unavailable. `degraded` names the fields a failing service left null "
-            "(`walk_minutes`, `free_beds`; reasons in `degraded_reasons`), as does the "
-            "`X-Degraded` header.",
-            "content": {"application/json": {"example": NEARBY_EXAMPLE}},
+            "description": "`ranking` is `walking` (street network), `straight_line` (sort="
+            "`distance`, or walking times unavailable) or `rating`. `degraded` names the fields a "
+            "failing service left null (`walk_minutes`, `free_beds`; reasons in "
+            "`degraded_reasons`), as does the `X-Degraded` header.",
+            "content": {"application/json": {"example": keep_nulls(NEARBY_EXAMPLE)}},
         }
     },
 )
 async def nearby(
     request: Request,
     caller: CallerDep,
-    lon: Annotated[float, Query(ge=-180, le=180, examples=[116.4074])],
-    lat: Annotated[float, Query(ge=-90, le=90, examples=[39.9042])],
-    k: Annotated[int, Query(ge=1, le=25, description="how many stations")] = 5,
-    radius_m: Annotated[float, Query(gt=0, le=20_000, description="search radius, metres")] = 2000,
+    lon: Annotated[
+        float,
+        Query(ge=-180, le=180, description="The person's longitude, in `crs`", examples=[106.5335]),
+    ],
+    lat: Annotated[
+        float,
+        Query(ge=-90, le=90, description="The person's latitude, in `crs`", examples=[29.6002]),
+    ],
+    crs: Annotated[
+        CrsName,
+        Query(
+            description="CRS of `lon`/`lat` in and of the items' `lon`/`lat` out: wgs84 (GPS), "
+            "gcj02 (AMap/Tencent maps), bd09 (Baidu maps)",
+            examples=["gcj02"],
+        ),
+    ] = "wgs84",
+    radius_m: Annotated[
+        float, Query(gt=0, le=20_000, description="Search radius, metres (straight line)")
+    ] = 2000,
+    k: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=nearby_view.MAX_K,
+            description="At most the k nearest matches over all pages (default: all within "
+            "`radius_m`, at most 1000)",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_PAGE, description="Stations per page (default 5, or `k` up to 25)"),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(description="`next_cursor` of the previous page (same query)")
+    ] = None,
+    sort: Annotated[
+        nearby_view.Sort,
+        Query(
+            description="`walk`: fewest minutes along the street network first; `distance`: "
+            "straight line; `rating`: most stars first (unrated last), ties by distance",
+        ),
+    ] = "walk",
     type: Annotated[
         str | None,
         Query(
-            description="comma-separated facility types", examples=["community_station,day_care"]
+            description="Facility types, comma-separated", examples=["community_station,day_care"]
         ),
     ] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            description="Statuses, comma-separated; default `active` (stations a person can use "
+            "today): ask for `planned`, `suspended` or `closed` ones explicitly",
+            examples=["active,planned"],
+        ),
+    ] = None,
+    services: Annotated[
+        str | None,
+        Query(
+            description="Only stations offering all of these services, comma-separated "
+            "(meal 助餐, bathing 助浴, cleaning 助洁, medical 助医 …)",
+            examples=["meal,bathing"],
+        ),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Keyword in the name or address",
+            examples=["龙溪"],
+        ),
+    ] = None,
+    min_stars: Annotated[
+        int | None, Query(ge=0, le=5, description="Star rating at least this (unrated excluded)")
+    ] = None,
+    open_now: Annotated[
+        bool, Query(description="Only stations open now by their weekly hours")
+    ] = False,
 ) -> Response:
-    """What a mobile app wants in one call (see the aggregated views in docs/gateway.md)."""
-    work = aggregate.nearby(
-        gateway_of(request), caller, lon=lon, lat=lat, k=k, radius_m=radius_m, types=type
+    """What a mobile app wants in one call (docs/gateway.md, "The one-call nearby")."""
+    gateway = gateway_of(request)
+    filters = [
+        ("status", status or "active"),
+        *(
+            (name, value)
+            for name, value in (("type", type), ("services", services), ("q", q))
+            if value
+        ),
+        *((("min_stars", str(min_stars)),) if min_stars is not None else ()),
+        *((("open_now", "true"),) if open_now else ()),
+        # Opening hours are read in the gateway's time zone (open_now, per item and as a filter).
+        ("tz", gateway.settings.timezone),
+    ]
+    wgs_lon, wgs_lat = (lon, lat) if crs == "wgs84" else crs_mod.point_to_wgs84(lon, lat, crs)
+    query = nearby_view.NearbyQuery(
+        lon=wgs_lon,
+        lat=wgs_lat,
+        crs=crs,
+        radius_m=radius_m,
+        k=k or nearby_view.MAX_K,
+        limit=limit or min(k or DEFAULT_PAGE, MAX_PAGE),
+        sort=sort,
+        cursor=cursor,
+        filters=tuple(filters),
     )
     try:
-        body = await unless_disconnected(request, work)
+        body = await unless_disconnected(request, nearby_view.nearby(gateway, caller, query))
     except ClientGone:
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     degraded = body["degraded"]
@@ -149,6 +260,12 @@ async def nearby(
 
 
 class KeyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"role": "official", "region_code": "110105", "label": "朝阳区民政局"}]
+        }
+    )
+
     role: Literal["public", "operator", "official", "planner", "admin"]
     region_code: str | None = Field(None, pattern=r"^\d{6}(\d{6})?$", examples=["110105000000"])
     facility_ids: list[int] = Field(
@@ -198,7 +315,14 @@ def create_key_row(sessions: Any, data: KeyIn) -> KeyOut:
 
 
 @router.post(
-    "/gateway/keys", tags=["administration"], status_code=201, summary="Create an API key (admin)"
+    "/gateway/keys",
+    tags=["administration"],
+    status_code=201,
+    summary="Create an API key (admin)",
+    responses=answer(
+        {**KEY_EXAMPLE, "api_key": "cc_d69a904b8965_-wv9FUHFCUQQ7GadxZbIPQ4WTevvgt546cijfVLY0lg"},
+        201,
+    ),
 )
 async def create_key(request: Request, caller: CallerDep, data: KeyIn) -> KeyOut:
     """The full key is in `api_key`, shown this once."""
@@ -206,7 +330,12 @@ async def create_key(request: Request, caller: CallerDep, data: KeyIn) -> KeyOut
     return await anyio.to_thread.run_sync(create_key_row, sessions, data)
 
 
-@router.get("/gateway/keys", tags=["administration"], summary="List API keys (admin)")
+@router.get(
+    "/gateway/keys",
+    tags=["administration"],
+    summary="List API keys (admin)",
+    responses=answer({"items": [KEY_EXAMPLE]}),
+)
 async def list_keys(
     request: Request, caller: CallerDep, include_revoked: bool = False
 ) -> dict[str, list[KeyOut]]:
@@ -220,7 +349,10 @@ async def list_keys(
 
 
 @router.delete(
-    "/gateway/keys/{key_id}", tags=["administration"], summary="Revoke an API key (admin)"
+    "/gateway/keys/{key_id}",
+    tags=["administration"],
+    summary="Revoke an API key (admin)",
+    responses=answer({**KEY_EXAMPLE, "revoked_at": "2026-12-07T09:00:00Z"}),
 )
 async def revoke_key(
     request: Request, caller: CallerDep, key_id: Annotated[str, Path(pattern=r"^[0-9a-f]{12}$")]

@@ -114,7 +114,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/readyz", GATEWAY, _PUBLIC, _ADMIN),  # details for admins only (operations.py)
     Route("/metrics", GATEWAY, _PUBLIC, _ADMIN),
     Route("/openapi.json", GATEWAY, _PUBLIC, _ADMIN),
-    Route("/docs", GATEWAY, _PUBLIC, _ADMIN),
+    Route("/docs", GATEWAY, _PUBLIC, _ADMIN),  # Swagger UI and its files (services/common/docs.py)
+    Route("/redoc", GATEWAY, _PUBLIC, _ADMIN),
 )
 
 #: Service routes the gateway never exposes: services call them on each other directly

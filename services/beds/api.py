@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.exc import IntegrityError
 
+from services.beds import examples as ex
 from services.beds import repository
 from services.beds.deps import RollupsDep, WriterDep
 from services.beds.indicators import INDICATORS
@@ -18,6 +19,7 @@ from services.beds.plans.definitions import INDICATOR_IDS as PLAN_INDICATORS
 from services.beds.schemas import ComplianceReport, Indicators, TargetIn, TargetList, TargetOut
 from services.common.deps import ReadSessionDep, WriteSessionDep
 from services.common.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from services.common.openapi_examples import answer, keep_nulls, request_body
 
 router = APIRouter(prefix="/api/v1/beds", tags=["indicators"])
 
@@ -65,7 +67,12 @@ def _period(value: str, field: str = "query.period") -> str:
         raise InvalidInput(str(exc), field=field) from exc
 
 
-@router.get("/indicators", response_model=Indicators, summary="A region's indicators for a month")
+@router.get(
+    "/indicators",
+    response_model=Indicators,
+    summary="A region's indicators for a month",
+    responses=answer(ex.INDICATORS),
+)
 def get_indicators(
     rollups: RollupsDep, region: str = RegionQuery, period: str | None = PeriodQuery
 ) -> dict[str, Any]:
@@ -76,7 +83,11 @@ def get_indicators(
     )
 
 
-@router.get("/indicators/series", summary="A region's indicators month by month")
+@router.get(
+    "/indicators/series",
+    summary="A region's indicators month by month",
+    responses=answer(ex.SERIES),
+)
 def get_series(
     rollups: RollupsDep,
     region: str = RegionQuery,
@@ -91,7 +102,11 @@ def get_series(
         raise InvalidInput(str(exc), field="query.from") from exc
 
 
-@router.get("/indicators/children", summary="The region's children ranked by one indicator")
+@router.get(
+    "/indicators/children",
+    summary="The region's children ranked by one indicator",
+    responses=answer(ex.CHILDREN),
+)
 def get_children(
     rollups: RollupsDep,
     region: str = RegionQuery,
@@ -114,7 +129,15 @@ def get_children(
 @router.get(
     "/compliance",
     response_model=ComplianceReport,
-    responses={200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"}},
+    responses={
+        200: {
+            "content": {
+                "application/json": {"example": keep_nulls(ex.COMPLIANCE)},
+                "text/csv": {"example": ex.COMPLIANCE_CSV},
+            },
+            "description": "JSON, or CSV with format=csv",
+        }
+    },
     summary="A region against its plan targets (JSON, or CSV with format=csv)",
 )
 def get_compliance(
@@ -156,7 +179,13 @@ def compliance_csv(report: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-@router.get("/targets", response_model=TargetList, tags=["targets"], summary="Plan targets")
+@router.get(
+    "/targets",
+    response_model=TargetList,
+    tags=["targets"],
+    summary="Plan targets",
+    responses=answer(ex.TARGETS),
+)
 def list_targets(session: ReadSessionDep, region: str | None = Query(None)) -> dict[str, Any]:
     rows = (
         repository.targets_for(session, [_region(region)])
@@ -172,6 +201,8 @@ def list_targets(session: ReadSessionDep, region: str | None = Query(None)) -> d
     response_model=TargetOut,
     tags=["targets"],
     summary="Add a plan target",
+    responses=answer(ex.TARGET, 201),
+    openapi_extra=request_body({k: v for k, v in ex.TARGET.items() if k != "id"}),
 )
 def add_target(body: TargetIn, session: WriteSessionDep, writer: WriterDep) -> Any:
     """Planners and admins only (or anyone in embedded development without identities)."""

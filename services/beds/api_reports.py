@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
+from services.beds import examples as ex
 from services.beds import repository, submissions
 from services.beds.deps import ClientDep, IdempotencyKey, IfMatch, WriterDep
 from services.beds.figures import FamilyBedCount, figure_errors
@@ -26,6 +27,7 @@ from services.beds.schemas import (
 from services.common import idempotency
 from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
+from services.common.openapi_examples import answer, request_body
 from services.common.responses import FastJSONResponse
 
 router = APIRouter(prefix="/api/v1/beds", tags=["reports"])
@@ -118,6 +120,7 @@ def _etag(version: int) -> str:
     status_code=201,
     response_model=ReportOut,
     summary="Report a facility's beds for a month",
+    responses=answer(ex.REPORT, 201),
 )
 def post_report(
     body: ReportIn,
@@ -183,6 +186,16 @@ def post_report(
     "/reports/{facility_id}/{period}",
     response_model=ReportOut,
     summary="Correct a report (new revision)",
+    responses=answer({**ex.REPORT, "version": 2, "occupied_beds": 165, "free_beds": 86}),
+    openapi_extra=request_body(
+        {
+            "total_beds": 251,
+            "nursing_beds": 184,
+            "dementia_beds": 34,
+            "occupied_beds": 165,
+            "reason": "occupied beds miscounted",
+        }
+    ),
 )
 def put_report(
     facility_id: int,
@@ -221,6 +234,7 @@ def put_report(
     "/reports/{facility_id}/{period}",
     response_model=ReportOut,
     summary="One report (current revision)",
+    responses=answer(ex.REPORT),
 )
 def get_report(facility_id: int, period: str, session: ReadSessionDep) -> Response:
     report = repository.get_report(
@@ -235,6 +249,7 @@ def get_report(facility_id: int, period: str, session: ReadSessionDep) -> Respon
     "/reports/{facility_id}/{period}/revisions",
     response_model=RevisionList,
     summary="Every revision of a report",
+    responses=answer(ex.REVISIONS),
 )
 def get_revisions(facility_id: int, period: str, session: ReadSessionDep) -> dict[str, Any]:
     report = repository.get_report(
@@ -249,7 +264,12 @@ def get_revisions(facility_id: int, period: str, session: ReadSessionDep) -> dic
     return {"items": items}
 
 
-@router.get("/reports", response_model=ReportPage, summary="List reports (keyset pages)")
+@router.get(
+    "/reports",
+    response_model=ReportPage,
+    summary="List reports (keyset pages)",
+    responses=answer(ex.REPORT_PAGE),
+)
 def list_reports(
     session: ReadSessionDep,
     facility_id: int | None = Query(None, ge=1),
@@ -284,6 +304,7 @@ def list_reports(
     "/facilities/{facility_id}/current",
     response_model=ReportOut,
     summary="A facility's latest report",
+    responses=answer(ex.REPORT),
 )
 def current(facility_id: int, session: ReadSessionDep) -> Response:
     """The report of the facility's most recent period (the gateway's nearby view shows free beds)."""
@@ -294,7 +315,10 @@ def current(facility_id: int, session: ReadSessionDep) -> Response:
 
 
 @router.post(
-    "/reports/import", response_model=ImportOut, summary="Import a CSV of reports (all or nothing)"
+    "/reports/import",
+    response_model=ImportOut,
+    summary="Import a CSV of reports (all or nothing)",
+    responses=answer(ex.IMPORT),
 )
 async def import_reports(
     request: Request, state: StateDep, client: ClientDep, writer: WriterDep

@@ -1,4 +1,5 @@
-"""The app factory every service builds on: middleware, error handlers, health, metrics."""
+"""The app factory every service builds on: middleware, error handlers, health, metrics,
+offline docs and readable operation ids."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
+from services.common.docs import router as docs_router
 from services.common.handlers import install_error_handlers
 from services.common.health import router as health_router
 from services.common.identity import BodyDigest
 from services.common.logging import configure_logging
 from services.common.middleware import ObservabilityMiddleware
+from services.common.openapi_examples import finish
+from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 from services.common.settings import ServiceSettings
 from services.common.state import ServiceState
@@ -57,16 +61,34 @@ def create_service_app(
         lifespan=lifespan,
         default_response_class=FastJSONResponse,
         openapi_tags=openapi_tags,
+        # /docs and /redoc from installed files, not a CDN (services/common/docs.py).
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.service = state
+    _document_with_path_examples(app)
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
     app.include_router(health_router)
+    app.include_router(docs_router)
     app.add_middleware(BodyDigest)  # for services/common/deps.py's identity check
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     app.add_middleware(ObservabilityMiddleware, metrics=state.metrics)
     return app
+
+
+def _document_with_path_examples(app: FastAPI) -> None:
+    """``app.openapi()`` as FastAPI builds it, plus the shared path-parameter examples."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = finish(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _maybe_await(value: Any) -> Any:

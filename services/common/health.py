@@ -8,20 +8,43 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
 from services.common.migrate import current_revision, head_revision
+from services.common.openapi_examples import answer
+from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
 
 log = logging.getLogger(__name__)
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], generate_unique_id_function=operation_id)
 
 
-@router.get("/healthz", summary="Liveness: the process answers")
+@router.get(
+    "/healthz",
+    summary="Liveness: the process answers",
+    responses=answer({"status": "ok", "service": "facilities"}),
+)
 def healthz(request: Request) -> dict[str, str]:
     state: ServiceState = request.app.state.service
     return {"status": "ok", "service": state.name}
 
 
-@router.get("/readyz", summary="Readiness: database reachable and migrated to head")
+@router.get(
+    "/readyz",
+    summary="Readiness: database reachable and migrated to head",
+    responses=answer(
+        {
+            "status": "ready",
+            "service": "facilities",
+            "checks": {
+                "database": "ok",
+                "migrations": {
+                    "current": "facilities_0006",
+                    "head": "facilities_0006",
+                    "at_head": True,
+                },
+            },
+        }
+    ),
+)
 def readyz(request: Request) -> FastJSONResponse:
     state: ServiceState = request.app.state.service
     checks: dict[str, object] = {}

@@ -14,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep, role_guard
 from services.common.errors import NotFound
+from services.common.openapi_examples import answer, request_body
 from services.coverage import demand, networks, runs, service
+from services.coverage import examples as ex
 from services.coverage import repository as repo
 from services.coverage.models import RunRow
 from services.coverage.runtime import RuntimeDep
@@ -47,7 +49,14 @@ def _status(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
 
 
-@router.post("/networks", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut)
+@router.post(
+    "/networks",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=NetworkOut,
+    summary="Import a street network from a file on the server (planners)",
+    responses=answer(ex.NETWORK, 201),
+)
 def import_network_path(body: NetworkFromPath, rt: RuntimeDep, response: Response) -> NetworkOut:
     """Import a street network from a file in the server's import folder (COVERAGE_IMPORT_DIR)."""
     path, shown = networks.server_path(body.path, rt.settings.import_dir)
@@ -64,7 +73,20 @@ def import_network_path(body: NetworkFromPath, rt: RuntimeDep, response: Respons
 
 
 @router.post(
-    "/networks/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=NetworkOut
+    "/networks/upload",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=NetworkOut,
+    summary="Upload a street network: OSM PBF, GeoJSON or GeoPackage (planners)",
+    responses=answer(ex.NETWORK, 201),
+    openapi_extra=request_body(
+        {
+            "file": "helsinki.osm.pbf",
+            "kind": "walk",
+            "name": "demo walking network",
+        },
+        "multipart/form-data",
+    ),
 )
 async def import_network_upload(
     rt: RuntimeDep,
@@ -85,7 +107,12 @@ async def import_network_upload(
     return NetworkOut.model_validate(row, from_attributes=True)
 
 
-@router.get("/networks", response_model=dict)
+@router.get(
+    "/networks",
+    response_model=dict,
+    summary="The street networks loaded",
+    responses=answer(ex.NETWORKS),
+)
 def list_networks(session: ReadSessionDep) -> dict[str, Any]:
     """Imported networks (metadata; the graphs themselves are not loaded)."""
     return {
@@ -96,7 +123,12 @@ def list_networks(session: ReadSessionDep) -> dict[str, Any]:
     }
 
 
-@router.get("/networks/{network_id}", response_model=NetworkOut)
+@router.get(
+    "/networks/{network_id}",
+    response_model=NetworkOut,
+    summary="One street network",
+    responses=answer(ex.NETWORK),
+)
 def get_network(network_id: IdPath, session: ReadSessionDep) -> NetworkOut:
     """One imported network."""
     row = repo.get_network(session=session, network_id=network_id)
@@ -105,7 +137,14 @@ def get_network(network_id: IdPath, session: ReadSessionDep) -> NetworkOut:
     return NetworkOut.model_validate(row, from_attributes=True)
 
 
-@router.post("/demand", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut)
+@router.post(
+    "/demand",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=DemandOut,
+    summary="Import demand points as JSON (planners)",
+    responses=answer(ex.DEMAND, 201),
+)
 def import_demand(body: DemandIn, rt: RuntimeDep, response: Response) -> DemandOut:
     """Import demand points (elderly counts) as JSON."""
     row, created = demand.import_records(
@@ -121,7 +160,15 @@ def import_demand(body: DemandIn, rt: RuntimeDep, response: Response) -> DemandO
 
 
 @router.post(
-    "/demand/upload", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
+    "/demand/upload",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=DemandOut,
+    summary="Upload demand points as CSV or GeoJSON (planners)",
+    responses=answer(ex.DEMAND, 201),
+    openapi_extra=request_body(
+        {"file": "demand.csv", "name": "demo demand"}, "multipart/form-data"
+    ),
 )
 async def import_demand_upload(
     rt: RuntimeDep,
@@ -148,7 +195,12 @@ async def import_demand_upload(
 
 
 @router.post(
-    "/demand/from-registry", status_code=201, dependencies=PLANNERS_ONLY, response_model=DemandOut
+    "/demand/from-registry",
+    status_code=201,
+    dependencies=PLANNERS_ONLY,
+    response_model=DemandOut,
+    summary="Demand points from the registry's region populations (planners)",
+    responses=answer({**ex.DEMAND, "derived": True}, 201),
 )
 async def demand_from_registry(
     body: DemandFromRegistry, rt: RuntimeDep, response: Response
@@ -167,7 +219,12 @@ async def demand_from_registry(
     )
 
 
-@router.get("/demand/{demand_set_id}", response_model=DemandOut)
+@router.get(
+    "/demand/{demand_set_id}",
+    response_model=DemandOut,
+    summary="One demand set",
+    responses=answer(ex.DEMAND),
+)
 def get_demand(demand_set_id: IdPath, session: ReadSessionDep) -> DemandOut:
     """One demand set (its points are not listed here)."""
     row = repo.get_demand_set(session=session, demand_set_id=demand_set_id)
@@ -180,7 +237,14 @@ def _run_out(row: RunRow, cached: bool = False) -> RunOut:
     return RunOut.model_validate(row, from_attributes=True).model_copy(update={"cached": cached})
 
 
-@router.post("/runs", status_code=202, dependencies=PLANNERS_ONLY, response_model=RunOut)
+@router.post(
+    "/runs",
+    status_code=202,
+    dependencies=PLANNERS_ONLY,
+    response_model=RunOut,
+    summary="Start a coverage run: a job, polled at its Location (planners)",
+    responses=answer({**ex.RUN, "status": "queued", "progress": 0}, 202),
+)
 async def submit_run(body: RunIn, rt: RuntimeDep, response: Response) -> RunOut:
     """Submit a coverage run (a job): 202 + Location; identical inputs return the cached run."""
     row, new = await runs.submit(
@@ -197,7 +261,12 @@ async def submit_run(body: RunIn, rt: RuntimeDep, response: Response) -> RunOut:
     return _run_out(row, cached=not new)
 
 
-@router.get("/runs/{run_id}", response_model=RunOut)
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunOut,
+    summary="A run's status and progress",
+    responses=answer(ex.RUN),
+)
 def get_run(run_id: IdPath, session: ReadSessionDep) -> RunOut:
     """Status and percentage progress of a run."""
     row = repo.run_status(session=session, run_id=run_id)
@@ -206,14 +275,24 @@ def get_run(run_id: IdPath, session: ReadSessionDep) -> RunOut:
     return _run_out(row)
 
 
-@router.get("/runs/{run_id}/summary", response_model=dict)
+@router.get(
+    "/runs/{run_id}/summary",
+    response_model=dict,
+    summary="A finished run's coverage figures, overall and by region",
+    responses=answer(ex.SUMMARY),
+)
 def run_summary(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     """Overall, per-region and per-facility-type coverage of a finished run."""
     row = service.finished_run(session, run_id)
     return {"run_id": row.id, "registry_version": row.registry_version, **(row.summary or {})}
 
 
-@router.get("/runs/{run_id}/points", response_model=PointPage)
+@router.get(
+    "/runs/{run_id}/points",
+    response_model=PointPage,
+    summary="Each demand point's walking minutes to its nearest station (pages)",
+    responses=answer(ex.POINTS),
+)
 def run_points(
     run_id: IdPath,
     session: ReadSessionDep,
@@ -237,7 +316,12 @@ def run_points(
     return PointPage(items=items, next_cursor=nxt)
 
 
-@router.get("/runs/{run_id}/gaps", response_model=dict)
+@router.get(
+    "/runs/{run_id}/gaps",
+    response_model=dict,
+    summary="Uncovered elderly by hexagon, worst first (GeoJSON)",
+    responses=answer(ex.GAPS),
+)
 def run_gaps(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     """Uncovered elderly by H3 cell, ranked (GeoJSON FeatureCollection, WGS84)."""
     return service.finished_run(session, run_id).gaps or {
@@ -246,7 +330,12 @@ def run_gaps(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     }
 
 
-@router.get("/runs/{run_id}/compare/{other_id}", response_model=dict)
+@router.get(
+    "/runs/{run_id}/compare/{other_id}",
+    response_model=dict,
+    summary="Two runs' coverage side by side",
+    responses=answer(ex.COMPARE),
+)
 def compare_runs(run_id: IdPath, other_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     """A scenario against its baseline: shares and covered elderly, and the difference."""
     a = service.finished_run(session, run_id).summary or {}
@@ -262,25 +351,49 @@ def compare_runs(run_id: IdPath, other_id: IdPath, session: ReadSessionDep) -> d
     }
 
 
-@router.post("/runs/{run_id}/isochrones", dependencies=PLANNERS_ONLY, response_model=dict)
+@router.post(
+    "/runs/{run_id}/isochrones",
+    dependencies=PLANNERS_ONLY,
+    response_model=dict,
+    summary="Walking isochrones of a run's stations (planners)",
+    responses=answer(ex.ISOCHRONES),
+    openapi_extra=request_body({"station_ids": ["18"], "minutes": [5, 10, 15]}),
+)
 def run_isochrones(run_id: IdPath, body: IsochroneIn, rt: RuntimeDep) -> dict[str, Any]:
     """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min), each with a status."""
     return service.isochrones(rt.read_sessions, rt.networks, run_id, body)
 
 
-@router.post("/runs/{run_id}/siting", dependencies=PLANNERS_ONLY, response_model=dict)
+@router.post(
+    "/runs/{run_id}/siting",
+    dependencies=PLANNERS_ONLY,
+    response_model=dict,
+    summary="Where new stations would newly cover the most elderly (planners)",
+    responses=answer(ex.SITING),
+    openapi_extra=request_body({"k": 1, "method": "greedy"}),
+)
 def run_siting(run_id: IdPath, body: SitingIn, rt: RuntimeDep) -> dict[str, Any]:
     """Where k new stations would newly cover the most elderly (existing stations kept)."""
     return service.siting(rt.read_sessions, rt.networks, run_id, body)
 
 
-@router.get("/regions/{code}/latest", response_model=dict)
+@router.get(
+    "/regions/{code}/latest",
+    response_model=dict,
+    summary="A region's figures from the latest finished run",
+    responses=answer(ex.LATEST),
+)
 def region_latest(code: RegionCodePath, session: ReadSessionDep) -> dict[str, Any]:
     """The latest finished run's figures for a region, summed over its sub-regions when needed (404 if none)."""
     return service.region_figures(session, code)
 
 
-@router.post("/walk-times", response_model=WalkTimesOut)
+@router.post(
+    "/walk-times",
+    response_model=WalkTimesOut,
+    summary="Walking minutes from one point to each station along the street network",
+    responses=answer(ex.WALK_TIMES),
+)
 async def walk_times(body: WalkTimesIn, rt: RuntimeDep, request: Request) -> WalkTimesOut:
     """Walking minutes from one person to each given station along the network.
 

@@ -22,9 +22,11 @@ from services.common.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from services.common.openapi_examples import keep_nulls
 from services.common.responses import FastJSONResponse
 from services.facilities import api_regions, bulk, registry
 from services.facilities import repository as repo
+from services.facilities.examples import EXPORT_CSV_EXAMPLE, EXPORT_GEOJSON_EXAMPLE
 from services.facilities.schemas import (
     FACILITY_EXAMPLE,
     REGION_CODE_PATTERN,
@@ -100,6 +102,7 @@ def _actor(identity: Any, settings: Any) -> registry.Actor:
 
 @router.get(
     "/facilities/snapshot",
+    summary="Every facility's id, type, status and position in one answer (for the services)",
     response_model=Snapshot,
     tags=["registry"],
     responses={304: {"description": "Unchanged since the ETag in If-None-Match"}},
@@ -132,7 +135,12 @@ def snapshot(
     return FastJSONResponse({"registry_version": version, "items": rows}, headers={"ETag": tag})
 
 
-@router.get("/registry/version", response_model=RegistryVersion, tags=["registry"])
+@router.get(
+    "/registry/version",
+    summary="The registry version (changes on every write)",
+    response_model=RegistryVersion,
+    tags=["registry"],
+)
 def registry_version(session: ReadSessionDep) -> Response:
     """The registry version: it changes on every write to facilities or regions."""
     version = repo.registry_version(session=session)
@@ -141,6 +149,7 @@ def registry_version(session: ReadSessionDep) -> Response:
 
 @router.get(
     "/facilities/{facility_id:int}",
+    summary="One facility: type, services, opening hours, status, position",
     response_model=FacilityOut,
     tags=["registry"],
     responses={404: {"description": "No such facility", **PROBLEM}},
@@ -162,6 +171,7 @@ def get_facility(
 @router.post(
     "/facilities",
     status_code=201,
+    summary="Register a facility (officials, inside their region)",
     response_model=FacilityOut,
     tags=["registry"],
     responses=WRITE_RESPONSES,
@@ -222,6 +232,7 @@ def create_facility(
 
 @router.patch(
     "/facilities/{facility_id:int}",
+    summary="Change some fields of a facility (If-Match)",
     response_model=FacilityOut,
     tags=["registry"],
     responses={
@@ -259,6 +270,7 @@ def patch_facility(
 
 @router.put(
     "/facilities/{facility_id:int}",
+    summary="Replace a facility's record (If-Match)",
     response_model=FacilityOut,
     tags=["registry"],
     responses={
@@ -322,6 +334,7 @@ def _update(
 @router.delete(
     "/facilities/{facility_id:int}",
     status_code=204,
+    summary="Remove a facility (If-Match)",
     tags=["registry"],
     responses={
         **WRITE_RESPONSES,
@@ -348,7 +361,12 @@ def delete_facility(
     return Response(status_code=204)
 
 
-@router.get("/facilities/{facility_id:int}/history", response_model=AuditPage, tags=["registry"])
+@router.get(
+    "/facilities/{facility_id:int}/history",
+    summary="Every change to a facility: who, when, before and after",
+    response_model=AuditPage,
+    tags=["registry"],
+)
 def facility_history(facility_id: FacilityId, session: ReadSessionDep) -> Response:
     """Every change to a facility, oldest first: who, when, before and after (404 if never existed)."""
     items = repo.audit_for(session=session, facility_id=facility_id)
@@ -362,6 +380,7 @@ def facility_history(facility_id: FacilityId, session: ReadSessionDep) -> Respon
 
 @router.post(
     "/facilities/import",
+    summary="Import facilities from CSV or GeoJSON (all or nothing)",
     response_model=ImportReport,
     tags=["bulk"],
     responses={
@@ -415,8 +434,16 @@ async def import_facilities(
 
 @router.get(
     "/facilities/export",
+    summary="Export facilities as CSV (the import's columns) or GeoJSON",
     tags=["bulk"],
-    responses={200: {"content": {"text/csv": {}, "application/geo+json": {}}}},
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"example": EXPORT_CSV_EXAMPLE},
+                "application/geo+json": {"example": keep_nulls(EXPORT_GEOJSON_EXAMPLE)},
+            }
+        }
+    },
 )
 def export_facilities(
     state: StateDep,

@@ -84,7 +84,12 @@ def _decode_cursor(cursor: str) -> str:
     return code
 
 
-@router.get("/regions", response_model=RegionPage, tags=["regions"])
+@router.get(
+    "/regions",
+    summary="Regions by level, parent or ancestor",
+    response_model=RegionPage,
+    tags=["regions"],
+)
 def list_regions(
     session: ReadSessionDep,
     level: RegionLevel | None = None,
@@ -120,6 +125,7 @@ def list_regions(
 
 @router.get(
     "/regions/lookup",
+    summary="The deepest region containing a point",
     response_model=RegionOut,
     tags=["regions"],
     responses={404: {"description": "No loaded region contains the point", **PROBLEM}},
@@ -147,6 +153,7 @@ def lookup_region(
 
 @router.get(
     "/regions/{code}",
+    summary="One region with its population and elderly counts",
     response_model=RegionOut,
     tags=["regions"],
     responses={404: {"description": "Unknown code", **PROBLEM}},
@@ -161,7 +168,12 @@ def get_region(
     return FastJSONResponse(_region_out(row, crs, geometry))
 
 
-@router.get("/regions/{code}/children", response_model=RegionList, tags=["regions"])
+@router.get(
+    "/regions/{code}/children",
+    summary="The regions directly below a region",
+    response_model=RegionList,
+    tags=["regions"],
+)
 def region_children(
     session: ReadSessionDep, code: RegionCodePath, geometry: bool = False, crs: CrsQuery = "wgs84"
 ) -> Response:
@@ -172,7 +184,12 @@ def region_children(
     return FastJSONResponse({"items": [_region_out(r, crs, geometry) for r in rows]})
 
 
-@router.get("/regions/{code}/descendants", response_model=RegionList, tags=["regions"])
+@router.get(
+    "/regions/{code}/descendants",
+    summary="Every region below a region",
+    response_model=RegionList,
+    tags=["regions"],
+)
 def region_descendants(
     session: ReadSessionDep, code: RegionCodePath, geometry: bool = False, crs: CrsQuery = "wgs84"
 ) -> Response:
@@ -185,6 +202,7 @@ def region_descendants(
 
 @router.post(
     "/regions/import",
+    summary="Import region boundaries and population (admin; all or nothing)",
     response_model=RegionImportReport,
     tags=["regions", "bulk"],
     responses={422: {"description": "Features rejected (nothing written)", **PROBLEM}},

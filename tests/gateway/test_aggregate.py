@@ -240,9 +240,11 @@ async def test_nearby_ranks_by_walking_minutes_with_free_beds(
         "lon": 116.4,
         "lat": 39.9,
         "stations": [{"id": str(s["id"]), "lon": s["lon"], "lat": s["lat"]} for s in STATIONS],
+        "speed_mps": 1.0,
     }
     facilities_query = upstreams["facilities"].behaviour.received[0]["query"]
-    assert "type=community_station" in facilities_query and "k=8" in facilities_query
+    assert "type=community_station" in facilities_query and "status=active" in facilities_query
+    assert body["next_cursor"] is not None  # a fourth station is left (unreachable on foot)
 
 
 async def test_nearby_degrades_to_straight_line_when_coverage_is_down(

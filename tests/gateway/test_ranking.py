@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -99,3 +100,51 @@ def test_is_open_unknown_or_malformed_hours() -> None:
     assert ranking.is_open(None, datetime(2026, 11, 23, 9)) is None
     assert ranking.is_open({"mon": [["8am", "5pm"]]}, datetime(2026, 11, 23, 9)) is None
     assert ranking.is_open({"mon": [["08:00", "25:00"]]}, datetime(2026, 11, 23, 9)) is None
+
+
+def _result_set(rng: random.Random, n: int) -> list[dict[str, Any]]:
+    """Stations nearest first, each walking at least its straight line (1 m/s), some unreachable,
+    some tied in distance or minutes."""
+    out = []
+    for i in range(n):
+        distance_m = round(rng.uniform(0, 3000), -1 if rng.random() < 0.3 else 1)
+        detour = rng.choice([1.0, 1.2, 1.5, 3.0, None])
+        minutes = None if detour is None else round(distance_m * detour / 60.0, 1)
+        out.append({"id": i + 1, "distance_m": distance_m, "walk_minutes": minutes})
+    out.sort(key=lambda r: (r["distance_m"], r["id"]))
+    return out
+
+
+def test_walk_page_is_final_only_when_no_unfetched_station_could_belong_on_it() -> None:
+    """Against brute force: fetch growing prefixes (the facilities' order) as the view does;
+    a page said to be final is the brute-force page, and paging reaches every station once."""
+    rng = random.Random(17)
+    for _ in range(300):
+        stations = _result_set(rng, rng.randint(0, 40))
+        truth = sorted(stations, key=ranking.walk_key)
+        limit = rng.randint(1, 6)
+        after, seen = None, []
+        while True:
+            fetched = rng.randint(1, 4)
+            while True:
+                prefix = stations[:fetched]
+                farthest = None if fetched >= len(stations) else prefix[-1]["distance_m"]
+                page, final = ranking.walk_page(prefix, after, limit, farthest)
+                if final:
+                    break
+                fetched *= 2
+            start = len(seen)
+            assert [r["id"] for r in page] == [r["id"] for r in truth[start : start + limit]]
+            seen += page
+            if len(page) < limit or len(seen) == len(stations):
+                break
+            after = ranking.walk_key(page[-1])
+        assert sorted(r["id"] for r in seen) == sorted(r["id"] for r in stations)
+
+
+def test_cursor_round_trip_and_garbage() -> None:
+    state = {"v": 1, "q": "abc", "m": "walk", "n": 5, "k": [None, 120.5, 7]}
+    assert ranking.decode_cursor(ranking.encode_cursor(state)) == state
+    for bad in ("", "!!!", "bm90IGpzb24", ranking.encode_cursor([1, 2])):  # type: ignore[arg-type]
+        with pytest.raises(ValueError):
+            ranking.decode_cursor(bad)

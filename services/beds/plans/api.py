@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from services.beds import examples as ex
 from services.beds.deps import WriterDep, get_client
 from services.beds.levels import check_code
 from services.beds.periods import parse_period
@@ -28,6 +29,7 @@ from services.beds.plans.schemas import (
 from services.beds.plans.submissions import parse_csv, submit
 from services.common.deps import ReadSessionDep, StateDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
+from services.common.openapi_examples import answer
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
 COVERAGE_KEY = "coverage_client"
@@ -84,7 +86,10 @@ def _indicator(value: str) -> str:
 
 
 @router.get(
-    "/indicators", response_model=list[IndicatorItem], summary="Every plan indicator of a region"
+    "/indicators",
+    response_model=list[IndicatorItem],
+    summary="Every plan indicator of a region",
+    responses=answer(ex.PLAN_INDICATORS),
 )
 def get_indicators(
     monitor: MonitorDep, region: str = RegionQuery, period: str | None = PeriodQuery
@@ -94,7 +99,11 @@ def get_indicators(
     return indicator_list(monitor, code, _period(monitor, code, period))
 
 
-@router.get("/indicators/children", summary="The region's children ranked by one plan indicator")
+@router.get(
+    "/indicators/children",
+    summary="The region's children ranked by one plan indicator",
+    responses=answer(ex.PLAN_CHILDREN),
+)
 def get_children(
     monitor: MonitorDep,
     region: str = RegionQuery,
@@ -132,7 +141,11 @@ def get_children(
     }
 
 
-@router.get("/indicators/series", summary="One plan indicator of a region month by month")
+@router.get(
+    "/indicators/series",
+    summary="One plan indicator of a region month by month",
+    responses=answer(ex.PLAN_SERIES),
+)
 def get_series(
     monitor: MonitorDep,
     region: str = RegionQuery,
@@ -160,7 +173,11 @@ def get_series(
     }
 
 
-@router.get("/compliance", summary="A region against every applicable plan target")
+@router.get(
+    "/compliance",
+    summary="A region against every applicable plan target",
+    responses=answer(ex.PLAN_COMPLIANCE),
+)
 def get_compliance(
     monitor: MonitorDep, region: str = RegionQuery, period: str | None = PeriodQuery
 ) -> dict[str, Any]:
@@ -172,7 +189,14 @@ def get_compliance(
 @router.get(
     "/report",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}},
+    responses={
+        200: {
+            "content": {
+                t: {"example": ex.PLAN_REPORT_CSV} if t.startswith("text/csv") else {}
+                for t in MEDIA_TYPES.values()
+            }
+        }
+    },
     summary="The compliance report as a file: HTML, Excel or CSV; Chinese or English",
 )
 def get_report(
@@ -192,13 +216,19 @@ def get_report(
 
 
 @router.get(
-    "/definitions", summary="What every plan indicator counts, and where its figures come from"
+    "/definitions",
+    summary="What every plan indicator counts, and where its figures come from",
+    responses=answer(ex.PLAN_DEFINITIONS),
 )
 def get_definitions() -> dict[str, Any]:
     return {"items": [d.__dict__ | {"inheritable": d.inheritable} for d in DEFINITIONS]}
 
 
-@router.get("/targets", summary="Plan targets with their comparators, kinds and quoted lines")
+@router.get(
+    "/targets",
+    summary="Plan targets with their comparators, kinds and quoted lines",
+    responses=answer(ex.PLAN_TARGETS),
+)
 def get_targets(session: ReadSessionDep, region: str | None = Query(None)) -> dict[str, Any]:
     from services.beds import repository as beds_repository
 
@@ -221,7 +251,11 @@ def _out(figure: Any) -> dict[str, Any]:
 
 
 @router.post(
-    "/reported", response_model=ImportOutcome, tags=["reported"], summary="Report a figure"
+    "/reported",
+    response_model=ImportOutcome,
+    tags=["reported"],
+    summary="Report a figure",
+    responses=answer(ex.REPORTED_OUTCOME),
 )
 def post_reported(body: ReportedIn, monitor: MonitorDep, state: StateDep, writer: WriterDep) -> Any:
     """New, corrected (a new revision) or unchanged; officials report inside their region."""
@@ -241,6 +275,7 @@ def post_reported(body: ReportedIn, monitor: MonitorDep, state: StateDep, writer
     response_model=ImportOutcome,
     tags=["reported"],
     summary="Import reported figures (text/csv)",
+    responses=answer(ex.REPORTED_OUTCOME),
 )
 async def import_reported(
     request: Request, monitor: MonitorDep, state: StateDep, writer: WriterDep
@@ -279,7 +314,13 @@ def _cursor(value: str | None) -> int:
         raise InvalidInput("cursor is not one this service issued", field="query.cursor") from None
 
 
-@router.get("/reported", response_model=ReportedPage, tags=["reported"], summary="Reported figures")
+@router.get(
+    "/reported",
+    response_model=ReportedPage,
+    tags=["reported"],
+    summary="Reported figures",
+    responses=answer(ex.REPORTED_PAGE),
+)
 def list_reported(
     session: ReadSessionDep,
     region: str | None = Query(None, description="A region; includes everything inside it"),
@@ -309,6 +350,7 @@ def list_reported(
     response_model=list[ReportedRevision],
     tags=["reported"],
     summary="Every revision of a reported figure",
+    responses=answer(ex.REPORTED_REVISIONS),
 )
 def reported_revisions(figure_id: int, session: ReadSessionDep) -> list[dict[str, Any]]:
     if repository.reported_by_id(session, figure_id) is None:

@@ -1,0 +1,2 @@
+// Starts ReDoc on the page's OpenAPI document (services/common/docs.py).
+Redoc.init(document.body.dataset.openapi, {}, document.getElementById("redoc"));
