@@ -45,9 +45,10 @@ lint: venv
 # mypy --strict on the shared core, the pure compute modules (STYLE.md) and the whole coverage service.
 STRICT := services/common services/coverage \
 	services/beds/indicators.py services/facilities/crs.py services/facilities/nearby.py \
-	services/facilities/opening_hours.py services/facilities/rtree_lanes.py \
+	services/facilities/rtree_lanes.py \
 	services/facilities/nearby_params.py services/facilities/nearby_search.py \
-	services/facilities/nearby_postgis.py gateway \
+	services/facilities/nearby_postgis.py services/facilities/nearby_index.py \
+	services/facilities/nearby_snapshots.py gateway \
 	services/facilities/region_kinds.py services/beds/plans/comparators.py \
 	services/beds/plans/definitions.py services/beds/plans/facility_groups.py \
 	services/beds/plans/figures.py services/beds/plans/registry_figures.py \

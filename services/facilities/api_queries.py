@@ -1,8 +1,10 @@
 """Read-only query routes: list/search, bounding box, nearby (JSON or GeoJSON by Accept).
 
 The list route is a plain ``def`` with a read session (ADR 0003). The nearby route,
-which every mobile app calls, is ``async``, parses its own parameters and runs one
-read itself (inline on SQLite, ADR 0071; asyncpg on PostGIS, ADR 0073). Both answer with
+which every mobile app calls, is ``async``, parses its own parameters and answers from
+the in-memory index kept at the registry's version (ADR 0075), or — with
+``nearby_index`` off — runs one read itself (inline on SQLite, ADR 0071; asyncpg on
+PostGIS, ADR 0073). Both answer with
 orjson-rendered dicts, skipping response-model re-validation; the OpenAPI schema
 still documents the exact shape (``NearbyPage``, ``FacilityPage``).
 """
@@ -11,19 +13,30 @@ from __future__ import annotations
 
 import base64
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Header, Query, Request
+from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
 from services.common.deps import ReadSessionDep
 from services.common.errors import InvalidInput
 from services.common.geo import validate_lon_lat
+from services.common.opening_hours import is_open, local_moment
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
 from services.facilities import crs as crs_mod
 from services.facilities import nearby as ranking
-from services.facilities import nearby_postgis, nearby_search, queries
+from services.facilities import (
+    nearby_index,
+    nearby_postgis,
+    nearby_search,
+    nearby_snapshots,
+    queries,
+)
 from services.facilities.geojson import GEOJSON, feature_collection, reproject_items, wants_geojson
 from services.facilities.nearby_params import (
     DEFAULT_K,
@@ -33,7 +46,6 @@ from services.facilities.nearby_params import (
     openapi_parameters,
     parse_nearby_params,
 )
-from services.facilities.opening_hours import local_moment
 from services.facilities.schemas import (
     FACILITY_TYPES,
     SERVICES,
@@ -52,14 +64,24 @@ class NearbyItem(FacilityOut):
     distance_m: float = Field(
         ..., description="Great-circle distance from the query point, meters."
     )
-    walk_minutes: float = Field(
+    straight_line_minutes: float = Field(
         ...,
-        description="distance_m at an elderly walking pace of 1.0 m/s, minutes (0.1 min steps).",
+        description="distance_m walked in a straight line at an elderly pace of 1.0 m/s, minutes "
+        "(0.1 min steps): a lower bound. Minutes along the street network are the gateway's "
+        "`walk_minutes` (/api/v1/nearby).",
+    )
+    open_now: bool | None = Field(
+        ..., description="Open at `at` (default now) by its weekly hours; null: hours unknown."
     )
 
 
 class NearbyPage(BaseModel):
     items: list[NearbyItem]
+    total: int = Field(
+        ...,
+        description="How many facilities the whole result set holds (the `k` nearest matches "
+        "within `radius_m`), over all pages.",
+    )
     next_cursor: str | None = Field(
         None, description="Pass as `cursor=` for the next page; null at the end."
     )
@@ -160,21 +182,81 @@ def _region(region: str | None) -> str | None:
         raise InvalidInput(str(exc), field="region") from exc
 
 
-def _nearby_page(
-    result: nearby_search.NearbyResult | None, *, served: int, total: int, tag: str
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The page's items (WGS84) with distance and walking time, and the cursor of the next page."""
-    if result is None:
-        return [], None
+@dataclass(frozen=True)
+class _Plan:
+    """One nearby request checked: the whole result set's query, the page and its order."""
+
+    query: nearby_search.NearbyQuery  # want = the whole set (k), no cursor
+    page_size: int
+    sort: str
+    after: ranking.Cursor | None
+    tag: str
+    moment: tuple[str, str]  # (weekday, "HH:MM") of `at` in `tz`, for every item's open_now
+
+
+@dataclass(frozen=True)
+class _Found:
+    """A result set in (distance, id) order: ids, meters, stars (NaN unrated), and its items."""
+
+    ids: NDArray[np.int64]
+    distances_m: NDArray[np.float64]
+    stars: NDArray[np.float64]
+    item: Callable[[int], dict[str, Any]]  # position in the set → a fresh FacilityOut dict
+
+
+async def _whole_set(state: ServiceState, query: nearby_search.NearbyQuery) -> _Found:
+    """The request's result set from the in-memory index, or from the database when it is off."""
+    if getattr(state.settings, "nearby_index", True):
+        snapshot = await nearby_snapshots.for_state(state).current()
+        rows, distances = nearby_index.search(snapshot, query, query.want)
+        return _Found(
+            snapshot.ids[rows],
+            distances,
+            snapshot.stars[rows],
+            lambda i: snapshot.item(int(rows[i])),
+        )
+    if query.want <= 0:
+        result = nearby_search.NearbyResult([], np.zeros(0), False)
+    elif state.engine.dialect.name == "postgresql":
+        result = await nearby_postgis.for_state(state).read(query)
+    else:
+        # SQLite answers from the local (memory-mapped) file: inline is cheaper than a
+        # thread hop (ADR 0071).
+        result = nearby_search.read_nearby_sqlite(state.engine, query)
     items = result.items
-    walk = ranking.walk_minutes(result.distances_m).tolist()
-    for item, distance_m, minutes in zip(items, result.distances_m.tolist(), walk, strict=True):
+    return _Found(
+        np.array([item["id"] for item in items], dtype=np.int64),
+        np.asarray(result.distances_m, dtype=np.float64),
+        np.array(
+            [math.nan if item["star_rating"] is None else item["star_rating"] for item in items],
+            dtype=np.float64,
+        ),
+        lambda i: items[i],
+    )
+
+
+def _nearby_page(found: _Found, plan: _Plan) -> tuple[list[dict[str, Any]], str | None]:
+    """The page's items (WGS84) with distance, straight-line minutes and open-now, and the next cursor."""
+    order = ranking.page_order(
+        found.ids, found.distances_m, found.stars, sort=plan.sort, after=plan.after
+    )
+    page = order[: plan.page_size]
+    items = [found.item(int(i)) for i in page]
+    distances = found.distances_m[page]
+    minutes = ranking.straight_line_minutes(distances).tolist()
+    weekday, hhmm = plan.moment
+    for item, distance_m, walk in zip(items, distances.tolist(), minutes, strict=True):
         item["distance_m"] = distance_m
-        item["walk_minutes"] = minutes
+        item["straight_line_minutes"] = walk
+        item["open_now"] = is_open(item.get("opening_hours"), weekday, hhmm)
     next_cursor = None
-    if result.has_more and served + len(items) < total:
-        last = items[-1]
-        cursor = ranking.Cursor(last["distance_m"], last["id"], served + len(items), tag)
+    if len(order) > len(page):
+        last = int(page[-1])
+        served = (plan.after.served if plan.after else 0) + len(items)
+        key = float(ranking.rating_key(found.stars[last : last + 1])[0])
+        cursor = ranking.Cursor(
+            float(found.distances_m[last]), int(found.ids[last]), served, plan.tag, key
+        )
         next_cursor = ranking.encode_cursor(cursor)
     return items, next_cursor
 
@@ -264,29 +346,22 @@ def list_facilities(
     openapi_extra={"parameters": openapi_parameters(NearbyParams)},
 )
 async def nearby_facilities(request: Request) -> Any:
-    """Nearest facilities with `distance_m` (great circle) and `walk_minutes` (1.0 m/s); stable cursor paging."""
+    """Nearest usable facilities with `distance_m`, `straight_line_minutes`, `open_now` and `total`; stable cursor paging."""
     params = parse_nearby_params(request.query_params)
-    query, served, total, tag = _nearby_query(params)
+    plan = _nearby_plan(params)
     state: ServiceState = request.app.state.service
-    if query.want <= 0:
-        result = None
-    elif state.engine.dialect.name == "postgresql":
-        result = await nearby_postgis.for_state(state).read(query)
-    else:
-        # SQLite answers from the local (memory-mapped) file in well under a millisecond:
-        # inline is cheaper than a thread hop (ADR 0071).
-        result = nearby_search.read_nearby_sqlite(state.engine, query)
-    items, next_cursor = _nearby_page(result, served=served, total=total, tag=tag)
+    found = await _whole_set(state, plan.query)
+    items, next_cursor = _nearby_page(found, plan)
     reproject_items(items, params.crs)
     if wants_geojson(request.headers.get("accept")):
         return FastJSONResponse(
             feature_collection(items, next_cursor=next_cursor), media_type=GEOJSON
         )
-    return FastJSONResponse({"items": items, "next_cursor": next_cursor})
+    return FastJSONResponse({"items": items, "total": len(found.ids), "next_cursor": next_cursor})
 
 
-def _nearby_query(params: NearbyParams) -> tuple[nearby_search.NearbyQuery, int, int, str]:
-    """The WGS84 query of this page, how many earlier pages served, the total asked, the query's tag."""
+def _nearby_plan(params: NearbyParams) -> _Plan:
+    """The WGS84 query of the whole result set, this page's size, order and cursor, the query's tag."""
     q_lon, q_lat = _point_wgs84(params.lon, params.lat, params.crs)
     k, radius_m = params.k, params.radius_m
     total = k if k is not None else (MAX_K if radius_m is not None else DEFAULT_K)
@@ -296,35 +371,34 @@ def _nearby_query(params: NearbyParams) -> tuple[nearby_search.NearbyQuery, int,
             after = ranking.decode_cursor(params.cursor)
         except ValueError as exc:
             raise InvalidInput(str(exc), field="cursor") from exc
-    served = after.served if after else 0
-    want = min(params.limit or min(total, MAX_PAGE), total - served)
-    open_at = None
-    if params.open_now:
-        try:
-            open_at = local_moment(params.at, params.tz)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="tz") from exc
+    try:
+        moment = local_moment(params.at, params.tz)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="tz") from exc
+    services = _checked([*(params.services or ()), *(params.service or ())], SERVICES, "services")
     filters = queries.FacilityFilter(
         types=_checked(params.type, FACILITY_TYPES, "type"),
-        statuses=_checked(params.status, STATUSES, "status"),
-        services_mask=services_mask(_checked(params.service, SERVICES, "service")),
+        statuses=_checked(params.status, STATUSES, "status") or ("active",),
+        services_mask=services_mask(services),
         min_stars=params.min_stars,
+        q=params.q,
     )
     query = nearby_search.NearbyQuery(
         lon=q_lon,
         lat=q_lat,
-        want=want,
+        want=total,
         radius_m=radius_m if radius_m is not None else math.inf,
         filters=filters,
-        after=after,
-        open_at=open_at,
+        open_at=moment if params.open_now else None,
     )
     tag = ranking.query_tag(
-        q_lon, q_lat, total, query.radius_m, filters, params.open_now, params.tz
+        q_lon, q_lat, total, query.radius_m, filters, params.open_now, params.tz, params.sort
     )
     if after is not None and after.query_tag != tag:
         raise InvalidInput(
-            "cursor belongs to a different query (point, k, radius or filters changed); start again without it",
+            "cursor belongs to a different query (point, k, radius, filters or sort changed); "
+            "start again without it",
             field="cursor",
         )
-    return query, served, total, tag
+    page_size = params.limit or min(total, MAX_PAGE)
+    return _Plan(query, page_size, params.sort, after, tag, moment)
