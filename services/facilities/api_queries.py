@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from services.common.deps import ReadSessionDep
 from services.common.errors import InvalidInput
 from services.common.geo import validate_lon_lat
+from services.common.openapi_examples import keep_nulls
 from services.common.opening_hours import is_open, local_moment
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
@@ -37,6 +38,7 @@ from services.facilities import (
     nearby_snapshots,
     queries,
 )
+from services.facilities.examples import NEARBY_EXAMPLE
 from services.facilities.geojson import GEOJSON, feature_collection, reproject_items, wants_geojson
 from services.facilities.nearby_params import (
     DEFAULT_K,
@@ -342,7 +344,10 @@ def list_facilities(
     "/facilities/nearby",
     summary="Facilities near a point, nearest first",
     response_model=NearbyPage,
-    responses={200: {"content": _GEOJSON_CONTENT}, 422: {"description": "Invalid parameter"}},
+    responses={
+        200: {"content": {"application/json": {"example": keep_nulls(NEARBY_EXAMPLE)}, **_GEOJSON_CONTENT}},
+        422: {"description": "Invalid parameter"},
+    },
     openapi_extra={"parameters": openapi_parameters(NearbyParams)},
 )
 async def nearby_facilities(request: Request) -> Any:
