@@ -345,7 +345,12 @@ def list_facilities(
     summary="Facilities near a point, nearest first",
     response_model=NearbyPage,
     responses={
-        200: {"content": {"application/json": {"example": keep_nulls(NEARBY_EXAMPLE)}, **_GEOJSON_CONTENT}},
+        200: {
+            "content": {
+                "application/json": {"example": keep_nulls(NEARBY_EXAMPLE)},
+                **_GEOJSON_CONTENT,
+            }
+        },
         422: {"description": "Invalid parameter"},
     },
     openapi_extra={"parameters": openapi_parameters(NearbyParams)},
