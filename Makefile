@@ -48,7 +48,8 @@ STRICT := services/common services/coverage \
 	services/facilities/rtree_lanes.py \
 	services/facilities/nearby_params.py services/facilities/nearby_search.py \
 	services/facilities/nearby_postgis.py services/facilities/nearby_index.py \
-	services/facilities/nearby_snapshots.py gateway \
+	services/facilities/nearby_snapshots.py services/facilities/nearby_view.py \
+	services/facilities/nearby_fastpath.py gateway \
 	services/facilities/region_kinds.py services/beds/plans/comparators.py \
 	services/beds/plans/definitions.py services/beds/plans/facility_groups.py \
 	services/beds/plans/figures.py services/beds/plans/registry_figures.py \

@@ -4,59 +4,44 @@ The list route is a plain ``def`` with a read session (ADR 0003). The nearby rou
 which every mobile app calls, is ``async``, parses its own parameters and answers from
 the in-memory index kept at the registry's version (ADR 0075), or — with
 ``nearby_index`` off — runs one read itself (inline on SQLite, ADR 0071; asyncpg on
-PostGIS, ADR 0073). Both answer with
-orjson-rendered dicts, skipping response-model re-validation; the OpenAPI schema
-still documents the exact shape (``NearbyPage``, ``FacilityPage``).
+PostGIS, ADR 0073); its work is :mod:`services.facilities.nearby_view`, shared with the
+fast path that serves most of its requests (``nearby_fastpath``). Both answer with
+orjson-rendered JSON, skipping response-model re-validation; the OpenAPI schema still
+documents the exact shape (``NearbyPage``, ``FacilityPage``).
 """
 
 from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-import numpy as np
-from fastapi import APIRouter, Header, Query, Request
-from numpy.typing import NDArray
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.common.deps import ReadSessionDep
 from services.common.errors import InvalidInput
-from services.common.geo import validate_lon_lat
 from services.common.openapi_examples import keep_nulls
-from services.common.opening_hours import is_open, local_moment
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
 from services.facilities import crs as crs_mod
-from services.facilities import nearby as ranking
-from services.facilities import (
-    nearby_index,
-    nearby_postgis,
-    nearby_search,
-    nearby_snapshots,
-    queries,
-)
+from services.facilities import nearby_view, queries
 from services.facilities.examples import NEARBY_EXAMPLE
 from services.facilities.geojson import GEOJSON, feature_collection, reproject_items, wants_geojson
 from services.facilities.nearby_params import (
-    DEFAULT_K,
-    MAX_K,
     MAX_PAGE,
     NearbyParams,
     openapi_parameters,
     parse_nearby_params,
 )
+from services.facilities.nearby_view import JSON, checked_list
 from services.facilities.schemas import (
     FACILITY_TYPES,
-    SERVICES,
     STATUSES,
     Crs,
     FacilityOut,
     FacilityPage,
     pad_region_code,
-    services_mask,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["facility queries"])
@@ -123,32 +108,6 @@ ListQuery = Annotated[
 ]
 
 
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    if not values:
-        return ()
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-def _checked(
-    values: list[str] | None, allowed: tuple[str, ...] | dict[str, str], field: str
-) -> tuple[str, ...]:
-    parts = _split(values)
-    for part in parts:
-        if part not in allowed:
-            raise InvalidInput(
-                f"unknown {field} {part!r}; use one of {', '.join(allowed)}", field=field
-            )
-    return parts
-
-
-def _point_wgs84(lon: float, lat: float, crs: str, field: str = "lon") -> tuple[float, float]:
-    try:
-        validate_lon_lat(lon, lat)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="lat" if "lat" in str(exc)[:4] else field) from exc
-    return crs_mod.point_to_wgs84(lon, lat, crs)
-
-
 def _parse_bbox(bbox: str | None, crs: str) -> tuple[float, float, float, float] | None:
     if bbox is None:
         return None
@@ -182,85 +141,6 @@ def _region(region: str | None) -> str | None:
         return pad_region_code(region)
     except ValueError as exc:
         raise InvalidInput(str(exc), field="region") from exc
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One nearby request checked: the whole result set's query, the page and its order."""
-
-    query: nearby_search.NearbyQuery  # want = the whole set (k), no cursor
-    page_size: int
-    sort: str
-    after: ranking.Cursor | None
-    tag: str
-    moment: tuple[str, str]  # (weekday, "HH:MM") of `at` in `tz`, for every item's open_now
-
-
-@dataclass(frozen=True)
-class _Found:
-    """A result set in (distance, id) order: ids, meters, stars (NaN unrated), and its items."""
-
-    ids: NDArray[np.int64]
-    distances_m: NDArray[np.float64]
-    stars: NDArray[np.float64]
-    item: Callable[[int], dict[str, Any]]  # position in the set → a fresh FacilityOut dict
-
-
-async def _whole_set(state: ServiceState, query: nearby_search.NearbyQuery) -> _Found:
-    """The request's result set from the in-memory index, or from the database when it is off."""
-    if getattr(state.settings, "nearby_index", True):
-        snapshot = await nearby_snapshots.for_state(state).current()
-        rows, distances = nearby_index.search(snapshot, query, query.want)
-        return _Found(
-            snapshot.ids[rows],
-            distances,
-            snapshot.stars[rows],
-            lambda i: snapshot.item(int(rows[i])),
-        )
-    if query.want <= 0:
-        result = nearby_search.NearbyResult([], np.zeros(0), False)
-    elif state.engine.dialect.name == "postgresql":
-        result = await nearby_postgis.for_state(state).read(query)
-    else:
-        # SQLite answers from the local (memory-mapped) file: inline is cheaper than a
-        # thread hop (ADR 0071).
-        result = nearby_search.read_nearby_sqlite(state.engine, query)
-    items = result.items
-    return _Found(
-        np.array([item["id"] for item in items], dtype=np.int64),
-        np.asarray(result.distances_m, dtype=np.float64),
-        np.array(
-            [math.nan if item["star_rating"] is None else item["star_rating"] for item in items],
-            dtype=np.float64,
-        ),
-        lambda i: items[i],
-    )
-
-
-def _nearby_page(found: _Found, plan: _Plan) -> tuple[list[dict[str, Any]], str | None]:
-    """The page's items (WGS84) with distance, straight-line minutes and open-now, and the next cursor."""
-    order = ranking.page_order(
-        found.ids, found.distances_m, found.stars, sort=plan.sort, after=plan.after
-    )
-    page = order[: plan.page_size]
-    items = [found.item(int(i)) for i in page]
-    distances = found.distances_m[page]
-    minutes = ranking.straight_line_minutes(distances).tolist()
-    weekday, hhmm = plan.moment
-    for item, distance_m, walk in zip(items, distances.tolist(), minutes, strict=True):
-        item["distance_m"] = distance_m
-        item["straight_line_minutes"] = walk
-        item["open_now"] = is_open(item.get("opening_hours"), weekday, hhmm)
-    next_cursor = None
-    if len(order) > len(page):
-        last = int(page[-1])
-        served = (plan.after.served if plan.after else 0) + len(items)
-        key = float(ranking.rating_key(found.stars[last : last + 1])[0])
-        cursor = ranking.Cursor(
-            float(found.distances_m[last]), int(found.ids[last]), served, plan.tag, key
-        )
-        next_cursor = ranking.encode_cursor(cursor)
-    return items, next_cursor
 
 
 def encode_list_cursor(last_id: int) -> str:
@@ -320,8 +200,8 @@ def list_facilities(
 ) -> Any:
     """Facilities in id order, filtered; JSON page, or a GeoJSON FeatureCollection with `Accept: application/geo+json`."""
     filters = queries.FacilityFilter(
-        types=_checked(type, FACILITY_TYPES, "type"),
-        statuses=_checked(status, STATUSES, "status"),
+        types=checked_list(type, FACILITY_TYPES, "type"),
+        statuses=checked_list(status, STATUSES, "status"),
         region=_region(region),
         q=q or None,
         external_id=external_id,
@@ -358,57 +238,13 @@ def list_facilities(
 async def nearby_facilities(request: Request) -> Any:
     """Nearest usable facilities with `distance_m`, `straight_line_minutes`, `open_now` and `total`; stable cursor paging."""
     params = parse_nearby_params(request.query_params)
-    plan = _nearby_plan(params)
+    plan = nearby_view.plan(params)
     state: ServiceState = request.app.state.service
-    found = await _whole_set(state, plan.query)
-    items, next_cursor = _nearby_page(found, plan)
-    reproject_items(items, params.crs)
+    found = await nearby_view.whole_set(state, plan.query)
     if wants_geojson(request.headers.get("accept")):
+        items, next_cursor = nearby_view.page_items(found, plan)
+        reproject_items(items, params.crs)
         return FastJSONResponse(
             feature_collection(items, next_cursor=next_cursor), media_type=GEOJSON
         )
-    return FastJSONResponse({"items": items, "total": len(found.ids), "next_cursor": next_cursor})
-
-
-def _nearby_plan(params: NearbyParams) -> _Plan:
-    """The WGS84 query of the whole result set, this page's size, order and cursor, the query's tag."""
-    q_lon, q_lat = _point_wgs84(params.lon, params.lat, params.crs)
-    k, radius_m = params.k, params.radius_m
-    total = k if k is not None else (MAX_K if radius_m is not None else DEFAULT_K)
-    after = None
-    if params.cursor:
-        try:
-            after = ranking.decode_cursor(params.cursor)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="cursor") from exc
-    try:
-        moment = local_moment(params.at, params.tz)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="tz") from exc
-    services = _checked([*(params.services or ()), *(params.service or ())], SERVICES, "services")
-    filters = queries.FacilityFilter(
-        types=_checked(params.type, FACILITY_TYPES, "type"),
-        statuses=_checked(params.status, STATUSES, "status") or ("active",),
-        services_mask=services_mask(services),
-        min_stars=params.min_stars,
-        q=params.q,
-    )
-    query = nearby_search.NearbyQuery(
-        lon=q_lon,
-        lat=q_lat,
-        want=total,
-        radius_m=radius_m if radius_m is not None else math.inf,
-        filters=filters,
-        open_at=moment if params.open_now else None,
-    )
-    tag = ranking.query_tag(
-        q_lon, q_lat, total, query.radius_m, filters, params.open_now, params.tz, params.sort
-    )
-    if after is not None and after.query_tag != tag:
-        raise InvalidInput(
-            "cursor belongs to a different query (point, k, radius, filters or sort changed); "
-            "start again without it",
-            field="cursor",
-        )
-    page_size = params.limit or min(total, MAX_PAGE)
-    return _Plan(query, page_size, params.sort, after, tag, moment)
+    return Response(nearby_view.page_json(found, plan, params.crs), media_type=JSON)

@@ -27,6 +27,7 @@ from scipy.spatial import cKDTree
 
 from services.common.geo import EARTH_RADIUS_M, haversine_m
 from services.common.opening_hours import is_open
+from services.common.responses import ORJSON_OPTIONS
 from services.facilities import nearby as ranking
 from services.facilities.nearby_search import NearbyQuery
 from services.facilities.normalize import normalize_name
@@ -78,9 +79,24 @@ class Snapshot:
     def __len__(self) -> int:
         return len(self.ids)
 
+    _open_cache: dict[tuple[str, str], dict[int, bool | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
     def item(self, row: int) -> dict[str, Any]:
         """A fresh FacilityOut dict of snapshot row ``row`` (callers may change it)."""
         value: dict[str, Any] = orjson.loads(self.items_json[row])
+        return value
+
+    def open_now(self, row: int, moment: tuple[str, str]) -> bool | None:
+        """``is_open`` of row ``row`` at ``moment`` (weekday, "HH:MM"), remembered for that minute."""
+        cache = self._open_cache.get(moment)
+        if cache is None:
+            self._open_cache.clear()  # one minute at a time: the old ones will not come back
+            cache = self._open_cache[moment] = {}
+        if row in cache:
+            return cache[row]
+        value = cache[row] = is_open(self.hours[row], *moment)
         return value
 
 
@@ -111,7 +127,7 @@ def build_snapshot(version: int, rows: Iterable[Mapping[str, Any]]) -> Snapshot:
         names=[r["name"] for r in items],
         names_normalized=[normalize_name(r["name"]) for r in items],
         hours=[r["opening_hours"] for r in items],
-        items_json=[orjson.dumps(r) for r in public],
+        items_json=[orjson.dumps(r, option=ORJSON_OPTIONS, default=str) for r in public],
         trees=_trees(xyz, types, statuses),
     )
 
@@ -148,7 +164,8 @@ def search(
     lanes = _lanes(snapshot, query)
     if need <= 0 or not lanes:
         return np.zeros(0, dtype=np.intp), np.zeros(0)
-    q_xyz = unit_xyz(np.array([query.lon]), np.array([query.lat]))[0]
+    lam, phi = math.radians(query.lon), math.radians(query.lat)
+    q_xyz = (math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi))
     radius_chord = chord_of_m(query.radius_m * (1 + REL_SLACK) + ABS_SLACK_M)
     m = need + FIRST_EXTRA
     while True:
@@ -163,7 +180,9 @@ def search(
             if hit.all() and asked < tree.n:  # more may lie beyond the last chord
                 last_m = m_of_chord(float(chords[-1]))
                 complete_m = min(complete_m, last_m * (1 - REL_SLACK) - ABS_SLACK_M)
-        candidates = _filtered(snapshot, query, np.concatenate(parts))
+        candidates = _filtered(
+            snapshot, query, parts[0] if len(parts) == 1 else np.concatenate(parts)
+        )
         distances = haversine_m(
             query.lon, query.lat, snapshot.lon[candidates], snapshot.lat[candidates]
         )
@@ -188,6 +207,8 @@ def _lanes(snapshot: Snapshot, query: NearbyQuery) -> list[tuple[cKDTree, NDArra
 def _filtered(snapshot: Snapshot, query: NearbyQuery, rows: NDArray[np.intp]) -> NDArray[np.intp]:
     """``rows`` passing the filters the trees do not hold (as ``queries.where_sql`` reads them)."""
     filters = query.filters
+    if not (filters.services_mask or filters.min_stars is not None or filters.q or query.open_at):
+        return rows
     keep = np.ones(len(rows), dtype=bool)
     if filters.services_mask:
         keep &= (snapshot.services_mask[rows] & filters.services_mask) == filters.services_mask
