@@ -174,12 +174,16 @@ def search(
         for tree, rows in lanes:
             asked = min(m, tree.n)
             chords, found = tree.query(q_xyz, k=asked, distance_upper_bound=radius_chord)
-            chords, found = np.atleast_1d(chords), np.atleast_1d(found)
-            hit = np.isfinite(chords)
-            parts.append(rows[found[hit]])
-            if hit.all() and asked < tree.n:  # more may lie beyond the last chord
-                last_m = m_of_chord(float(chords[-1]))
-                complete_m = min(complete_m, last_m * (1 - REL_SLACK) - ABS_SLACK_M)
+            if asked == 1:
+                chords, found = np.atleast_1d(chords), np.atleast_1d(found)
+            last = float(chords[-1])  # chords ascend; misses (beyond the radius) are inf, last
+            if math.isfinite(last):
+                parts.append(rows[found])
+                if asked < tree.n:  # more may lie beyond the last chord
+                    last_m = m_of_chord(last)
+                    complete_m = min(complete_m, last_m * (1 - REL_SLACK) - ABS_SLACK_M)
+            else:
+                parts.append(rows[found[: int(np.searchsorted(chords, math.inf))]])
         candidates = _filtered(
             snapshot, query, parts[0] if len(parts) == 1 else np.concatenate(parts)
         )

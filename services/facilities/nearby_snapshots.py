@@ -13,6 +13,7 @@ rebuilds the snapshot, once, while other requests wait for the same rebuild.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -82,6 +83,7 @@ class NearbySnapshots:
         self._checked_at = -float("inf")
         self._commits_seen = -1
         self._lock: asyncio.Lock | None = None
+        self._warming: asyncio.Task[None] | None = None  # held so that it is not collected
 
     def _fresh(self) -> Snapshot | None:
         snapshot = self._snapshot
@@ -92,6 +94,26 @@ class NearbySnapshots:
         ):
             return snapshot
         return None
+
+    def warm_up(self) -> None:
+        """Start building the snapshot now, in the background (the service's startup); the
+        first requests wait for this build instead of starting their own."""
+
+        async def build() -> None:
+            try:
+                await self.current()
+            except Exception as exc:  # the database may come up later: a request retries
+                log.warning("nearby index not built at startup: %r", exc)
+
+        self._warming = asyncio.get_running_loop().create_task(build())
+
+    async def stop(self) -> None:
+        """Cancel a startup build still running (the service's shutdown)."""
+        task, self._warming = self._warming, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def current(self) -> Snapshot:
         """The snapshot at the registry's version (see the module docstring for "current")."""
