@@ -100,8 +100,13 @@ class Snapshot:
         return value
 
 
+#: Row keys the snapshot uses but FacilityOut does not show.
+_NOT_PUBLIC = frozenset(("services_mask", "name_normalized"))
+
+
 def build_snapshot(version: int, rows: Iterable[Mapping[str, Any]]) -> Snapshot:
-    """A snapshot of ``rows`` (FacilityOut dicts plus ``services_mask``) at ``version``."""
+    """A snapshot of ``rows`` (FacilityOut dicts plus ``services_mask`` and, when known,
+    ``name_normalized``) at ``version``."""
     items = list(rows)
     n = len(items)
     ids = np.fromiter((r["id"] for r in items), dtype=np.int64, count=n)
@@ -116,7 +121,7 @@ def build_snapshot(version: int, rows: Iterable[Mapping[str, Any]]) -> Snapshot:
     types = np.array([r["type"] for r in items], dtype=object)
     statuses = np.array([r["status"] for r in items], dtype=object)
     xyz = unit_xyz(lon, lat) if n else np.zeros((0, 3))
-    public = [{k: v for k, v in r.items() if k != "services_mask"} for r in items]
+    public = [{k: v for k, v in r.items() if k not in _NOT_PUBLIC} for r in items]
     return Snapshot(
         version=version,
         ids=ids,
@@ -125,7 +130,7 @@ def build_snapshot(version: int, rows: Iterable[Mapping[str, Any]]) -> Snapshot:
         services_mask=masks,
         stars=stars,
         names=[r["name"] for r in items],
-        names_normalized=[normalize_name(r["name"]) for r in items],
+        names_normalized=[r.get("name_normalized") or normalize_name(r["name"]) for r in items],
         hours=[r["opening_hours"] for r in items],
         items_json=[orjson.dumps(r, option=ORJSON_OPTIONS, default=str) for r in public],
         trees=_trees(xyz, types, statuses),

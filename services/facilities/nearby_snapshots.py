@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 import anyio
-from sqlalchemy import Integer, event
+from sqlalchemy import Integer, String, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -61,10 +61,20 @@ def read_snapshot(engine: Engine) -> Snapshot:
     """
     with Session(engine) as session:
         version = repo.registry_version(session=session)
-        body = f"SELECT {SELECT_LIST}, f.services_mask AS services_mask FROM facilities f"
-        stmt = typed_statement(body, SqlParts(), {"services_mask": Integer})
-        rows = session.execute(stmt).mappings()
-        items = [{**facility_dict(row), "services_mask": row["services_mask"]} for row in rows]
+        body = (
+            f"SELECT {SELECT_LIST}, f.services_mask AS services_mask, "
+            "f.name_normalized AS name_normalized FROM facilities f"
+        )
+        extra = {"services_mask": Integer, "name_normalized": String}
+        rows = session.execute(typed_statement(body, SqlParts(), extra)).mappings()
+        items = [
+            {
+                **facility_dict(row),
+                "services_mask": row["services_mask"],
+                "name_normalized": row["name_normalized"],
+            }
+            for row in rows
+        ]
     return build_snapshot(version, items)
 
 
