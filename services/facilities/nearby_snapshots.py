@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from typing import Any
@@ -66,16 +67,19 @@ def read_snapshot(engine: Engine) -> Snapshot:
             "f.name_normalized AS name_normalized FROM facilities f"
         )
         extra = {"services_mask": Integer, "name_normalized": String}
-        rows = session.execute(typed_statement(body, SqlParts(), extra)).mappings()
-        items = [
-            {
-                **facility_dict(row),
-                "services_mask": row["services_mask"],
-                "name_normalized": row["name_normalized"],
-            }
-            for row in rows
-        ]
-    return build_snapshot(version, items)
+        stmt = typed_statement(body, SqlParts(), extra).execution_options(yield_per=2000)
+        rows = session.execute(stmt).mappings()
+        return build_snapshot(
+            version,
+            (
+                {
+                    **facility_dict(row),
+                    "services_mask": row["services_mask"],
+                    "name_normalized": row["name_normalized"],
+                }
+                for row in rows
+            ),
+        )
 
 
 def read_version(engine: Engine) -> int:
@@ -149,6 +153,10 @@ class NearbySnapshots:
                     ) from exc
                 # No write can land while the database is away: the last snapshot still holds.
                 log.warning("nearby index kept at version %s: %r", snapshot.version, exc)
+            if snapshot is not self._snapshot:
+                # What is alive now lives long (the app, the snapshot): out of the collector's
+                # full passes, which took ~1 s with it at 100,000 facilities (a p99 spike).
+                gc.freeze()
             self._snapshot, self._checked_at, self._commits_seen = snapshot, checked_at, commits
             return snapshot
 
