@@ -3,11 +3,12 @@
 Every registry write bumps one counter (``registry_state.version``, the ETag of
 ``GET /api/v1/facilities/registry-version``). A request uses the snapshot as it is
 unless (a) this process committed a registry write since the snapshot was checked —
-seen without the database through a commit hook, so a process always reads its own
-writes — or (b) ``nearby_index_refresh_s`` passed since the last check, which bounds
-how long another process's write (a second worker, a CLI import) stays unseen. A
-check reads the version (one tiny query, in a worker thread); only a changed version
-rebuilds the snapshot, once, while other requests wait for the same rebuild.
+seen without the database through a commit hook; the request then waits for the
+rebuild, so a process always reads its own writes — or (b) ``nearby_index_refresh_s``
+passed since the last check: the check (one tiny query, in a worker thread) and, if the
+version moved, the rebuild run in the background while requests keep the snapshot in
+hand, so another process's write (a second worker, a CLI import) is seen within the
+interval plus one rebuild, and no request queues behind it.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class NearbySnapshots:
         self._commits_seen = -1
         self._lock: asyncio.Lock | None = None
         self._warming: asyncio.Task[None] | None = None  # held so that it is not collected
+        self._refreshing: asyncio.Task[None] | None = None
 
     def _fresh(self) -> Snapshot | None:
         snapshot = self._snapshot
@@ -122,18 +124,37 @@ class NearbySnapshots:
         self._warming = asyncio.get_running_loop().create_task(build())
 
     async def stop(self) -> None:
-        """Cancel a startup build still running (the service's shutdown)."""
-        task, self._warming = self._warming, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Cancel a build still running (the service's shutdown)."""
+        for task in (self._warming, self._refreshing):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._warming = self._refreshing = None
 
     async def current(self) -> Snapshot:
         """The snapshot at the registry's version (see the module docstring for "current")."""
         snapshot = self._fresh()
         if snapshot is not None:
             return snapshot
+        snapshot = self._snapshot
+        if snapshot is not None and _Commits.count == self._commits_seen:
+            # Only the refresh interval ran out: check (and rebuild) in the background and
+            # serve the snapshot in hand meanwhile — another process's write is allowed
+            # that long, and requests do not queue behind a rebuild.
+            if self._refreshing is None or self._refreshing.done():
+                self._refreshing = asyncio.get_running_loop().create_task(self._quietly())
+            return snapshot
+        return await self._refresh()  # the first build, or this process's own write: wait
+
+    async def _quietly(self) -> None:
+        try:
+            await self._refresh()
+        except Exception as exc:  # kept serving the last snapshot; the next request retries
+            log.warning("nearby index not refreshed: %r", exc)
+
+    async def _refresh(self) -> Snapshot:
+        """Check the version and rebuild on a change, one caller at a time."""
         self._lock = self._lock or asyncio.Lock()
         async with self._lock:
             snapshot = self._fresh()
