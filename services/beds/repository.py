@@ -199,9 +199,9 @@ def create_reports(
     (bulk CSV imports of a whole city's month).
     """
     reports, revisions, family = (
-        BedReport.__table__,
-        BedReportRevision.__table__,
-        FamilyBeds.__table__,
+        cast(Table, BedReport.__table__),
+        cast(Table, BedReportRevision.__table__),
+        cast(Table, FamilyBeds.__table__),
     )
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -27,7 +28,7 @@ VERSION = "0.1.0"
 def create_app(settings: CoverageSettings | None = None) -> FastAPI:
     settings = settings or CoverageSettings()
 
-    def startup(state: ServiceState) -> None:
+    def startup(state: ServiceState[Any]) -> None:
         cache = NetworkCache(state.read_sessions)
 
         def job(run_id: int, stop: threading.Event) -> None:
@@ -52,7 +53,7 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
         for run_id in pending:  # a stopped process left these: run them again
             runtime.jobs.submit(run_id)
 
-    def shutdown(_state: ServiceState) -> None:
+    def shutdown(_state: ServiceState[Any]) -> None:
         runtime: CoverageRuntime | None = getattr(app.state, "coverage", None)
         if runtime is not None:
             runtime.jobs.shutdown(settings.job_stop_s)

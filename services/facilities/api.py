@@ -45,7 +45,7 @@ from services.facilities.schemas import (
 router = APIRouter(prefix="/api/v1")
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024  # a 100,000-row CSV is about 10 MB
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Forged or missing identity", **PROBLEM},
     403: {"description": "Role or region scope does not allow this write", **PROBLEM},

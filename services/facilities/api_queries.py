@@ -267,7 +267,7 @@ async def nearby_facilities(request: Request) -> Any:
     """Nearest facilities with `distance_m` (great circle) and `walk_minutes` (1.0 m/s); stable cursor paging."""
     params = parse_nearby_params(request.query_params)
     query, served, total, tag = _nearby_query(params)
-    state: ServiceState = request.app.state.service
+    state: ServiceState[Any] = request.app.state.service
     if query.want <= 0:
         result = None
     elif state.engine.dialect.name == "postgresql":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -32,7 +33,7 @@ def create_app(settings: FacilitiesSettings | None = None) -> FastAPI:
     )
 
 
-async def _open_nearby_pool(state: ServiceState) -> None:
+async def _open_nearby_pool(state: ServiceState[Any]) -> None:
     """PostGIS: open the nearby pool now, so the first app user does not wait for connections."""
     if state.engine.dialect.name != "postgresql":
         return

@@ -126,7 +126,7 @@ class PostgisNearby:
         return NearbyResult(items, distances[: query.want], len(ids) > query.want)
 
 
-def for_state(state: ServiceState) -> PostgisNearby:
+def for_state(state: ServiceState[Any]) -> PostgisNearby:
     """The service's PostgisNearby, made on first use and closed by the app's shutdown."""
     nearby: PostgisNearby | None = state.extras.get(_EXTRAS_KEY)
     if nearby is None:
