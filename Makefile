@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast venv services fmt lint type migrate up bench clean
+.PHONY: demo test test-fast venv services fmt lint type dead migrate up bench clean
 
 $(STAMP): pyproject.toml requirements.lock clients/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ STRICT := services gateway clients/python/carecircle_client
 
 type: venv
 	$(BIN)/mypy --strict $(STRICT)
+
+# Dead-code candidates: decorated functions (routes, commands, validators) are called by their
+# frameworks, and model fields by name, so this is a list to read, not a CI gate.
+dead: venv
+	$(BIN)/vulture services gateway clients tests bench migrations --min-confidence 60 \
+		--ignore-decorators "@*" --ignore-names "$(DEAD_FALSE)" | grep -v '^tests/\|^bench/\|^migrations/' || true
+DEAD_FALSE := process_bind_param,process_result_value,load_dialect_impl,state_change,model_config,cache_ok,impl
 
 clean:
 	rm -rf var .pytest_cache

@@ -22,7 +22,7 @@ from services.beds.indicators import (
     PRIVATE_MODES,
     BedTotals,
 )
-from services.beds.levels import LEVELS, ancestor_codes
+from services.beds.levels import ancestor_codes
 from services.beds.models import (
     BedReport,
     BedReportRevision,
@@ -34,7 +34,6 @@ from services.beds.models import (
 from services.beds.plans.facility_groups import INSTITUTIONAL_TYPES
 from services.common.idempotency import IDEMPOTENCY_TTL_S as IDEMPOTENCY_TTL_S
 
-LEVEL_COLUMNS = tuple(f"{level}_code" for level in LEVELS)
 # Answers to POSTs with an Idempotency-Key, read and written by services.common.idempotency.
 # IDEMPOTENCY_TTL_S is imported above for our callers.
 IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
@@ -430,15 +429,6 @@ def cached_children(session: Session, code: str) -> list[CachedRegion]:
             select(CachedRegion).where(CachedRegion.parent_code == code).order_by(CachedRegion.code)
         )
     )
-
-
-def cached_regions(session: Session, codes: Sequence[str]) -> dict[str, CachedRegion]:
-    if not codes:
-        return {}
-    return {
-        r.code: r
-        for r in session.scalars(select(CachedRegion).where(CachedRegion.code.in_(list(codes))))
-    }
 
 
 def upsert_regions(

@@ -46,10 +46,6 @@ def lane_sql(type_column: str) -> str:
     return f"(CASE {type_column} {cases} ELSE {OTHER_LANE} END)"
 
 
-def lane_x_sql(lon_column: str, type_column: str) -> str:
-    return f"({lon_column} + {LANE_WIDTH:g} * {lane_sql(type_column)})"
-
-
 def box_conditions(lanes: Sequence[int], alias: str = "r") -> list[str]:
     """One R*Tree box condition per lane, over ``:x0_<lane>``, ``:x1_<lane>``, ``:y0``, ``:y1``."""
     return [

@@ -38,18 +38,6 @@ SERVICES: tuple[str, ...] = (
     "respite",
     "home_visits",
 )
-SERVICE_LABELS: dict[str, str] = {
-    "meal": "助餐",
-    "bathing": "助浴",
-    "cleaning": "助洁",
-    "medical": "助医",
-    "mobility": "助行",
-    "emergency": "助急",
-    "recreation": "文娱",
-    "day_care": "日间照料",
-    "respite": "喘息服务",
-    "home_visits": "上门服务",
-}
 OPERATION_MODES: dict[str, str] = {
     "public_run": "公办公营",
     "public_built_private_run": "公建民营",
