@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.beds.figures import FacilityFacts, Figures
 from services.beds.indicators import (
+    CENTRAL_HOME_NURSING_SHARE,
     CENTRAL_HOME_TYPES,
     GOVERNMENT_MODES,
     PRIVATE_MODES,
@@ -332,7 +333,9 @@ def _totals_columns(table: Any) -> list[ColumnElement[Any]]:
     nursing = table.c.nursing_beds
     central = table.c.facility_type.in_(CENTRAL_HOME_TYPES) & (total > 0)
     institutional = table.c.facility_type.in_(INSTITUTIONAL_TYPES)
-    meets = nursing * 10 >= total * 7
+    # nursing / total ≥ p / q, in integers (no rounding at the threshold)
+    p, q = CENTRAL_HOME_NURSING_SHARE.numerator, CENTRAL_HOME_NURSING_SHARE.denominator
+    meets = nursing * q >= total * p
     return [
         func.count().label("facilities"),
         func.coalesce(func.sum(total), 0).label("total_beds"),
@@ -358,9 +361,9 @@ def _totals_columns(table: Any) -> list[ColumnElement[Any]]:
         func.coalesce(func.sum(case((central & meets, 1), else_=0)), 0).label(
             "central_homes_meeting_70"
         ),
-        # ceil((7·total − 10·nursing) / 10) in integers: beds to convert per home below 70 %.
+        # ceil((p·total − q·nursing) / q) in integers: beds to convert per home below the share.
         func.coalesce(
-            func.sum(case((central & ~meets, (total * 7 - nursing * 10 + 9) // 10), else_=0)), 0
+            func.sum(case((central & ~meets, (total * p - nursing * q + q - 1) // q), else_=0)), 0
         ).label("central_homes_gap_beds"),
     ]
 
