@@ -31,6 +31,7 @@ GDAL_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".shp")
 def register(app: typer.Typer) -> None:
     """Add this service's commands to the ``carecircle`` app."""
     app.command(name="coverage")(coverage)
+    app.command(name="coverage-regions")(coverage_regions)
     synth = typer.Typer(help="Generated (seeded) inputs for benchmarks and checks.")
     synth.command(name="city")(synth_city)
     app.add_typer(synth, name="synth")
@@ -275,6 +276,42 @@ def _run(
     write_result(table, out)
     stages.progress(None, "written")
     return result.summary
+
+
+def coverage_regions(
+    manifest: Path = typer.Option(..., help="JSON: minutes, speed, mode and the regions' files."),
+    out_dir: Path = typer.Option(..., help="Folder for one result file per region + summary.json"),
+    out_format: str = typer.Option("csv", help="csv, parquet, gpkg or geojson"),
+    scheduler: str = typer.Option(
+        "",
+        envvar="COVERAGE_DASK_SCHEDULER",
+        help="Dask scheduler ADDRESS (tcp://host:8786); empty: in-process.",
+    ),
+) -> None:
+    """Coverage of many regions, each with its own network, one Dask task per region."""
+    from services.coverage.dask_runner import DaskRunner
+    from services.coverage.regions_run import read_manifest, run_regions
+
+    suffix = "." + out_format.lower().lstrip(".")
+    try:
+        if suffix not in OUT_FORMATS:
+            raise ValueError(f"--out-format must be one of {', '.join(OUT_FORMATS)}")
+        regions, params = read_manifest(manifest, out_dir, suffix)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        typer.echo(json.dumps({"error": str(exc)}))
+        raise typer.Exit(2) from None
+
+    def progress(pct: float, msg: str) -> None:
+        typer.echo(f"coverage-regions: {pct:3.0f}% {msg}", err=True)
+
+    summary = run_regions(regions, params, DaskRunner(scheduler or None), progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    brief = {k: v for k, v in summary.items() if k != "by_region"}
+    typer.echo(json.dumps(brief, ensure_ascii=False))
+    if summary["regions_failed"]:
+        raise typer.Exit(1)
 
 
 def synth_city(

@@ -177,3 +177,64 @@ def test_a_station_off_the_network_is_refused_the_same_way(tmp_path: Path) -> No
     head = "1 station(s) farther than 500 m from the network"
     assert str(unsplit.value).startswith(head) and str(split.value).startswith(head)
     assert str(split.value).endswith("e.g. ['far']")
+
+
+def test_regions_fan_out_to_worker_processes_and_gather(tmp_path: Path, cluster: str) -> None:
+    """Three districts, each its own network: one task per region on two worker processes;
+    each region's file is the one ``carecircle coverage`` writes alone, totals add up."""
+    from services.coverage.regions_run import read_manifest, run_regions
+
+    regions = []
+    for i, (lon, lat) in enumerate([(118.08, 24.47), (118.16, 24.50), (117.65, 24.51)]):
+        make_city_files(tmp_path / f"d{i}", 2000 + 700 * i, i, centre_lonlat=(lon, lat))
+        regions.append({"code": f"35020{i}", "network": f"d{i}/network.gpkg",
+                        "stations": f"d{i}/stations.geojson", "demand": f"d{i}/demand.csv"})  # fmt: skip
+    regions.append({"code": "bad", "network": "nowhere.gpkg", "stations": "x", "demand": "y"})
+    manifest = tmp_path / "province.json"
+    manifest.write_text(json.dumps({"minutes": 4, "regions": regions}))
+    specs, params = read_manifest(manifest, tmp_path / "out")
+    seen: list[tuple[float, str]] = []
+    total = run_regions(specs, params, DaskRunner(cluster), lambda p, m: seen.append((p, m)))
+    assert [m for _, m in seen][-1] == "regions [4/4 partitions]" and seen[-1][0] == 100
+    assert total["regions_failed"][0]["code"] == "bad"
+    alone = [run_cli(tmp_path / f"d{i}", tmp_path / f"alone{i}.csv") for i in range(3)]
+    for i in range(3):
+        got = (tmp_path / "out" / f"35020{i}.csv").read_bytes()
+        assert got == (tmp_path / f"alone{i}.csv").read_bytes()
+    assert total["elderly"] == sum(a["elderly"] for a in alone)
+    assert total["covered_points"] == sum(a["covered_points"] for a in alone)
+
+
+def test_a_service_run_split_on_dask_stores_what_the_unsplit_run_stores(
+    coverage_db_url: str,
+) -> None:
+    """``COVERAGE_PARTITIONS`` > 1 (the embedded cluster): same per-point rows, same summary."""
+    import threading
+
+    from services.common.db import make_engine, make_session_factory, transaction
+    from services.coverage import repository as repo
+    from services.coverage import runs
+    from services.coverage.networks import NetworkCache
+    from tests.coverage.factories import queued_run
+
+    run_id = queued_run(coverage_db_url)
+    engine = make_engine(coverage_db_url)
+    try:
+        reads, writes = make_session_factory(engine), make_session_factory(engine, write=True)
+        stored = []
+        for parts in (3, 1):
+            ex = runs.Execution(owner=f"p{parts}", partitions=parts)
+            runs.execute(write_sessions=writes, cache=NetworkCache(reads), run_id=run_id,
+                         stop=threading.Event(), ex=ex)  # fmt: skip
+            with reads() as s:
+                row = repo.get_run(session=s, run_id=run_id)
+                assert row is not None and row.status == "done", row and row.error
+                pts = repo.run_points(session=s, run_id=run_id, after=-1, limit=1000)
+                stored.append(
+                    (row.summary, [(p.demand_id, p.minutes, p.nearest_station) for p in pts])
+                )
+            with transaction(writes) as s:
+                repo.requeue_run(session=s, run_id=run_id)
+        assert stored[0] == stored[1] and len(stored[0][1]) > 0
+    finally:
+        engine.dispose()
