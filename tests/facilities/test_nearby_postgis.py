@@ -75,7 +75,6 @@ async def test_a_database_that_is_not_there_is_a_503_problem() -> None:
         assert "Retry-After" in response.headers
 
 
-
 # --- the KNN statement: compiled once, its $n in order (no text rewriting) ---------------------
 
 
