@@ -7,18 +7,21 @@ database and graph work to worker threads.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep, role_guard
 from services.common.errors import NotFound
+from services.common.negotiation import choose
 from services.common.openapi_examples import answer, request_body
 from services.coverage import demand, networks, runs, service
 from services.coverage import examples as ex
+from services.coverage import geojson as gj
 from services.coverage import repository as repo
 from services.coverage.models import RunRow
+from services.coverage.representations import GEO, answers, format_query, json_answer
 from services.coverage.runtime import RuntimeDep
 from services.coverage.schemas import (
     NO_NUL,
@@ -41,6 +44,9 @@ from services.coverage.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
+GeoFormat = Annotated[Literal["json", "geojson"] | None, format_query(GEO, "json")]
+GeoFirstFormat = Annotated[Literal["json", "geojson"] | None, format_query(GEO, "geojson")]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 # Planners (and admins) change coverage data and start runs; reads and walk times are open.
 PLANNERS_ONLY = [Depends(role_guard("planner", action="import coverage data or run coverage jobs"))]
 
@@ -290,44 +296,67 @@ def run_summary(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
 @router.get(
     "/runs/{run_id}/points",
     response_model=PointPage,
-    summary="Each demand point's walking minutes to its nearest station (pages)",
-    responses=answer(ex.POINTS),
+    summary="Each demand point's walking minutes to its nearest station (pages; JSON or GeoJSON)",
+    responses=answers({"json": ex.POINTS, "geojson": ex.POINTS_GEOJSON}),
 )
 def run_points(
     run_id: IdPath,
     session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     cursor: CursorQuery = None,
-) -> PointPage:
-    """Per-demand-point minutes and nearest station, paged by cursor."""
-    service.finished_run(session, run_id)
+    format: GeoFormat = None,  # noqa: A002
+    accept: AcceptHeader = None,
+) -> Response:
+    """Per-demand-point minutes and nearest station, paged by cursor.
+
+    GeoJSON (``Accept: application/geo+json`` or ``format=geojson``): Point features with
+    the same fields and ``covered``; the next page's cursor is the ``next_cursor`` member.
+    """
+    fmt = choose(accept, format, GEO, "json")
+    row = service.finished_run(session, run_id)
     rows = repo.run_points(session=session, run_id=run_id, after=int(cursor or -1), limit=limit + 1)
+    nxt = str(rows[limit - 1].idx) if len(rows) > limit else None
     items = [
-        PointResult(
-            id=r.demand_id,
-            elderly=r.elderly,
-            minutes=r.minutes,
-            nearest_station=r.nearest_station,
-            access_2sfca=r.access_2sfca,
-        )
+        {
+            "idx": r.idx,
+            "id": r.demand_id,
+            "elderly": r.elderly,
+            "minutes": r.minutes,
+            "nearest_station": r.nearest_station,
+            "access_2sfca": r.access_2sfca,
+        }
         for r in rows[:limit]
     ]
-    nxt = str(rows[limit - 1].idx) if len(rows) > limit else None
-    return PointPage(items=items, next_cursor=nxt)
+    if fmt == "geojson":
+        lon, lat = service.demand_coordinates(session, row)
+        circle = float(row.params["minutes"])
+        return json_answer(gj.point_collection(items, lon, lat, circle, next_cursor=nxt), fmt)
+    page = PointPage(
+        items=[
+            PointResult.model_validate({k: v for k, v in i.items() if k != "idx"}) for i in items
+        ],
+        next_cursor=nxt,
+    )
+    return json_answer(page.model_dump(), fmt)
 
 
 @router.get(
     "/runs/{run_id}/gaps",
     response_model=dict,
     summary="Uncovered elderly by hexagon, worst first (GeoJSON)",
-    responses=answer(ex.GAPS),
+    responses=answers({"geojson": ex.GAPS, "json": ex.GAPS}),
 )
-def run_gaps(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
-    """Uncovered elderly by H3 cell, ranked (GeoJSON FeatureCollection, WGS84)."""
-    return service.finished_run(session, run_id).gaps or {
-        "type": "FeatureCollection",
-        "features": [],
-    }
+def run_gaps(
+    run_id: IdPath,
+    session: ReadSessionDep,
+    format: GeoFirstFormat = None,  # noqa: A002
+    accept: AcceptHeader = None,
+) -> Response:
+    """Uncovered elderly by H3 cell, ranked: a FeatureCollection (WGS84), as application/geo+json
+    unless ``application/json`` is asked for (same body)."""
+    fmt = choose(accept, format, GEO, "geojson")
+    gaps = service.finished_run(session, run_id).gaps or gj.collection([])
+    return json_answer(gaps, fmt)
 
 
 @router.get(
@@ -355,13 +384,29 @@ def compare_runs(run_id: IdPath, other_id: IdPath, session: ReadSessionDep) -> d
     "/runs/{run_id}/isochrones",
     dependencies=PLANNERS_ONLY,
     response_model=dict,
-    summary="Walking isochrones of a run's stations (planners)",
-    responses=answer(ex.ISOCHRONES),
+    summary="Walking isochrones of a run's stations: GeoJSON, one feature per station and minutes (planners)",
+    responses=answers({"geojson": ex.ISOCHRONES_GEOJSON, "json": ex.ISOCHRONES}),
     openapi_extra=request_body({"station_ids": ["18"], "minutes": [5, 10, 15]}),
 )
-def run_isochrones(run_id: IdPath, body: IsochroneIn, rt: RuntimeDep) -> dict[str, Any]:
-    """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min), each with a status."""
-    return service.isochrones(rt.read_sessions, rt.networks, run_id, body)
+def run_isochrones(
+    run_id: IdPath,
+    body: IsochroneIn,
+    rt: RuntimeDep,
+    format: GeoFirstFormat = None,  # noqa: A002
+    accept: AcceptHeader = None,
+) -> Response:
+    """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min).
+
+    Default ``application/geo+json``: a FeatureCollection with one feature per station and
+    minute value (``station_id``, ``minutes``, ``status``; a station off the network has
+    null geometries and a ``detail``). ``Accept: application/json`` or ``format=json``: the
+    per-station ``items`` with their ``contours``.
+    """
+    fmt = choose(accept, format, GEO, "geojson")
+    items = service.isochrones(rt.read_sessions, rt.networks, run_id, body)["items"]
+    if fmt == "geojson":
+        return json_answer(gj.isochrone_collection(items, body.minutes), fmt)
+    return json_answer({"items": items}, fmt)
 
 
 @router.post(
@@ -369,12 +414,24 @@ def run_isochrones(run_id: IdPath, body: IsochroneIn, rt: RuntimeDep) -> dict[st
     dependencies=PLANNERS_ONLY,
     response_model=dict,
     summary="Where new stations would newly cover the most elderly (planners)",
-    responses=answer(ex.SITING),
+    responses=answers({"json": ex.SITING, "geojson": ex.SITING_GEOJSON}),
     openapi_extra=request_body({"k": 1, "method": "greedy"}),
 )
-def run_siting(run_id: IdPath, body: SitingIn, rt: RuntimeDep) -> dict[str, Any]:
-    """Where k new stations would newly cover the most elderly (existing stations kept)."""
-    return service.siting(rt.read_sessions, rt.networks, run_id, body)
+def run_siting(
+    run_id: IdPath,
+    body: SitingIn,
+    rt: RuntimeDep,
+    format: GeoFormat = None,  # noqa: A002
+    accept: AcceptHeader = None,
+) -> Response:
+    """Where k new stations would newly cover the most elderly (existing stations kept).
+
+    GeoJSON (``format=geojson`` or its Accept): the chosen sites as Points in pick order
+    (``rank``, ``marginal_elderly``); the run-level figures are members of the collection.
+    """
+    fmt = choose(accept, format, GEO, "json")
+    result = service.siting(rt.read_sessions, rt.networks, run_id, body)
+    return json_answer(gj.siting_collection(result) if fmt == "geojson" else result, fmt)
 
 
 @router.get(

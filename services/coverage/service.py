@@ -243,6 +243,15 @@ def finished_run(session: Session, run_id: int) -> RunRow:
     return row
 
 
+def demand_coordinates(session: Session, run: RunRow) -> tuple[Any, Any]:
+    """WGS84 lon and lat arrays of a run's demand points, indexed like its point rows."""
+    blob = repo.demand_data(session=session, demand_set_id=run.demand_set_id)
+    if blob is None:
+        raise NotFound("demand set not found")
+    points = columnar.decode(blob)
+    return points.lon, points.lat
+
+
 def isochrones(
     read_sessions: sessionmaker[Session], cache: NetworkCache, run_id: int, body: IsochroneIn
 ) -> dict[str, Any]:
