@@ -17,7 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.coverage.test_api import client, finished, setup, stations_json  # noqa: F401
+from tests.coverage import test_api
+from tests.coverage.test_api import finished, setup, stations_json
+
+client = test_api.client  # the same app fixture (both engines)
 
 GEO = "application/geo+json"
 needs_ogrinfo = pytest.mark.skipif(
@@ -54,7 +57,7 @@ async def finished_run(c: httpx.AsyncClient, tiny: dict[str, Path]) -> str:
 async def test_isochrones_are_geojson_one_feature_per_station_and_minutes(
     client: httpx.AsyncClient,
     tiny: dict[str, Path],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     loc = await finished_run(client, tiny)
     body = {"station_ids": ["west", "north", "ghost"], "minutes": [2, 5, 10]}
@@ -86,7 +89,7 @@ async def test_isochrones_are_geojson_one_feature_per_station_and_minutes(
 async def test_gaps_points_and_siting_as_geojson(
     client: httpx.AsyncClient,
     tiny: dict[str, Path],
-    tmp_path: Path,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     loc = await finished_run(client, tiny)
     gaps = await client.get(loc + "/gaps")
@@ -132,7 +135,7 @@ async def test_gaps_points_and_siting_as_geojson(
 
 async def test_negotiation_errors(
     client: httpx.AsyncClient,
-    tiny: dict[str, Path],  # noqa: F811
+    tiny: dict[str, Path],
 ) -> None:
     loc = await finished_run(client, tiny)
     r = await client.get(loc + "/gaps", headers={"Accept": "image/png"})
