@@ -13,15 +13,25 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Resp
 from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep, role_guard
-from services.common.errors import NotFound
+from services.common.errors import InvalidInput, NotFound
+from services.common.exports import Lang
 from services.common.negotiation import choose
 from services.common.openapi_examples import answer, request_body
 from services.coverage import demand, networks, runs, service
 from services.coverage import examples as ex
+from services.coverage import export_tables as tables
 from services.coverage import geojson as gj
 from services.coverage import repository as repo
 from services.coverage.models import RunRow
-from services.coverage.representations import GEO, answers, format_query, json_answer
+from services.coverage.representations import (
+    ALL,
+    FILE_EXAMPLES,
+    answers,
+    file_answer,
+    format_query,
+    json_answer,
+    lang_query,
+)
 from services.coverage.runtime import RuntimeDep
 from services.coverage.schemas import (
     NO_NUL,
@@ -44,8 +54,13 @@ from services.coverage.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
-GeoFormat = Annotated[Literal["json", "geojson"] | None, format_query(GEO, "json")]
-GeoFirstFormat = Annotated[Literal["json", "geojson"] | None, format_query(GEO, "geojson")]
+AnyFormat = Literal["json", "geojson", "csv", "xlsx", "gpkg"]
+JsonFirst = Annotated[AnyFormat | None, format_query(ALL, "json")]
+GeoFirst = Annotated[AnyFormat | None, format_query(ALL, "geojson")]
+IsoFormat = Annotated[
+    Literal["json", "geojson", "gpkg"] | None, format_query(("json", "geojson", "gpkg"), "geojson")
+]
+LangQuery = Annotated[Lang, lang_query()]
 AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 # Planners (and admins) change coverage data and start runs; reads and walk times are open.
 PLANNERS_ONLY = [Depends(role_guard("planner", action="import coverage data or run coverage jobs"))]
@@ -297,24 +312,38 @@ def run_summary(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
     "/runs/{run_id}/points",
     response_model=PointPage,
     summary="Each demand point's walking minutes to its nearest station (pages; JSON or GeoJSON)",
-    responses=answers({"json": ex.POINTS, "geojson": ex.POINTS_GEOJSON}),
+    responses=answers(
+        {"json": ex.POINTS, "geojson": ex.POINTS_GEOJSON, **FILE_EXAMPLES},
+        description="JSON or GeoJSON pages; csv, xlsx, gpkg: every point of the run",
+    ),
 )
 def run_points(
     run_id: IdPath,
     session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     cursor: CursorQuery = None,
-    format: GeoFormat = None,  # noqa: A002
+    format: JsonFirst = None,  # noqa: A002
+    lang: LangQuery = "en",
     accept: AcceptHeader = None,
 ) -> Response:
     """Per-demand-point minutes and nearest station, paged by cursor.
 
     GeoJSON (``Accept: application/geo+json`` or ``format=geojson``): Point features with
     the same fields and ``covered``; the next page's cursor is the ``next_cursor`` member.
+    ``format=csv|xlsx|gpkg``: a download of every point (no paging; ``lang=zh`` for Chinese
+    headings and 是/否).
     """
-    fmt = choose(accept, format, GEO, "json")
+    fmt = choose(accept, format, ALL, "json")
     row = service.finished_run(session, run_id)
+    download = fmt in ("csv", "xlsx", "gpkg")
+    if download:
+        limit = service.MAX_EXPORT_POINTS
+        cursor = None
     rows = repo.run_points(session=session, run_id=run_id, after=int(cursor or -1), limit=limit + 1)
+    if download and len(rows) > limit:
+        raise InvalidInput(
+            f"the run has more than {limit:,} points; use the paged GeoJSON", field="query.format"
+        )
     nxt = str(rows[limit - 1].idx) if len(rows) > limit else None
     items = [
         {
@@ -327,10 +356,12 @@ def run_points(
         }
         for r in rows[:limit]
     ]
-    if fmt == "geojson":
+    if fmt != "json":
         lon, lat = service.demand_coordinates(session, row)
-        circle = float(row.params["minutes"])
-        return json_answer(gj.point_collection(items, lon, lat, circle, next_cursor=nxt), fmt)
+        fc = gj.point_collection(items, lon, lat, float(row.params["minutes"]), next_cursor=nxt)
+        if download:
+            return file_answer(fmt, tables.points_table(fc), f"run-{run_id}-points", lang)
+        return json_answer(fc, fmt)
     page = PointPage(
         items=[
             PointResult.model_validate({k: v for k, v in i.items() if k != "idx"}) for i in items
@@ -344,18 +375,21 @@ def run_points(
     "/runs/{run_id}/gaps",
     response_model=dict,
     summary="Uncovered elderly by hexagon, worst first (GeoJSON)",
-    responses=answers({"geojson": ex.GAPS, "json": ex.GAPS}),
+    responses=answers({"geojson": ex.GAPS, "json": ex.GAPS, **FILE_EXAMPLES}),
 )
 def run_gaps(
     run_id: IdPath,
     session: ReadSessionDep,
-    format: GeoFirstFormat = None,  # noqa: A002
+    format: GeoFirst = None,  # noqa: A002
+    lang: LangQuery = "en",
     accept: AcceptHeader = None,
 ) -> Response:
     """Uncovered elderly by H3 cell, ranked: a FeatureCollection (WGS84), as application/geo+json
-    unless ``application/json`` is asked for (same body)."""
-    fmt = choose(accept, format, GEO, "geojson")
+    unless ``application/json`` is asked for (same body); or a csv/xlsx/gpkg download."""
+    fmt = choose(accept, format, ALL, "geojson")
     gaps = service.finished_run(session, run_id).gaps or gj.collection([])
+    if fmt in ("csv", "xlsx", "gpkg"):
+        return file_answer(fmt, tables.gaps_table(gaps), f"run-{run_id}-gaps", lang)
     return json_answer(gaps, fmt)
 
 
@@ -385,14 +419,16 @@ def compare_runs(run_id: IdPath, other_id: IdPath, session: ReadSessionDep) -> d
     dependencies=PLANNERS_ONLY,
     response_model=dict,
     summary="Walking isochrones of a run's stations: GeoJSON, one feature per station and minutes (planners)",
-    responses=answers({"geojson": ex.ISOCHRONES_GEOJSON, "json": ex.ISOCHRONES}),
+    responses=answers(
+        {"geojson": ex.ISOCHRONES_GEOJSON, "json": ex.ISOCHRONES, "gpkg": FILE_EXAMPLES["gpkg"]}
+    ),
     openapi_extra=request_body({"station_ids": ["18"], "minutes": [5, 10, 15]}),
 )
 def run_isochrones(
     run_id: IdPath,
     body: IsochroneIn,
     rt: RuntimeDep,
-    format: GeoFirstFormat = None,  # noqa: A002
+    format: IsoFormat = None,  # noqa: A002
     accept: AcceptHeader = None,
 ) -> Response:
     """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min).
@@ -400,13 +436,17 @@ def run_isochrones(
     Default ``application/geo+json``: a FeatureCollection with one feature per station and
     minute value (``station_id``, ``minutes``, ``status``; a station off the network has
     null geometries and a ``detail``). ``Accept: application/json`` or ``format=json``: the
-    per-station ``items`` with their ``contours``.
+    per-station ``items`` with their ``contours``. ``format=gpkg``: the features as a
+    GeoPackage layer (MultiPolygons) for QGIS.
     """
-    fmt = choose(accept, format, GEO, "geojson")
+    fmt = choose(accept, format, ("json", "geojson", "gpkg"), "geojson")
     items = service.isochrones(rt.read_sessions, rt.networks, run_id, body)["items"]
-    if fmt == "geojson":
-        return json_answer(gj.isochrone_collection(items, body.minutes), fmt)
-    return json_answer({"items": items}, fmt)
+    if fmt == "json":
+        return json_answer({"items": items}, fmt)
+    fc = gj.isochrone_collection(items, body.minutes)
+    if fmt == "gpkg":
+        return file_answer(fmt, tables.isochrones_table(fc), f"run-{run_id}-isochrones", "en")
+    return json_answer(fc, fmt)
 
 
 @router.post(
@@ -414,14 +454,15 @@ def run_isochrones(
     dependencies=PLANNERS_ONLY,
     response_model=dict,
     summary="Where new stations would newly cover the most elderly (planners)",
-    responses=answers({"json": ex.SITING, "geojson": ex.SITING_GEOJSON}),
+    responses=answers({"json": ex.SITING, "geojson": ex.SITING_GEOJSON, **FILE_EXAMPLES}),
     openapi_extra=request_body({"k": 1, "method": "greedy"}),
 )
 def run_siting(
     run_id: IdPath,
     body: SitingIn,
     rt: RuntimeDep,
-    format: GeoFormat = None,  # noqa: A002
+    format: JsonFirst = None,  # noqa: A002
+    lang: LangQuery = "en",
     accept: AcceptHeader = None,
 ) -> Response:
     """Where k new stations would newly cover the most elderly (existing stations kept).
@@ -429,9 +470,14 @@ def run_siting(
     GeoJSON (``format=geojson`` or its Accept): the chosen sites as Points in pick order
     (``rank``, ``marginal_elderly``); the run-level figures are members of the collection.
     """
-    fmt = choose(accept, format, GEO, "json")
+    fmt = choose(accept, format, ALL, "json")
     result = service.siting(rt.read_sessions, rt.networks, run_id, body)
-    return json_answer(gj.siting_collection(result) if fmt == "geojson" else result, fmt)
+    if fmt == "json":
+        return json_answer(result, fmt)
+    fc = gj.siting_collection(result)
+    if fmt == "geojson":
+        return json_answer(fc, fmt)
+    return file_answer(fmt, tables.siting_table(fc), f"run-{run_id}-siting", lang)
 
 
 @router.get(

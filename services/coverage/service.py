@@ -37,6 +37,8 @@ from services.coverage.schemas import IsochroneIn, SitingIn, WalkTimesIn
 from services.coverage.walking import Stopped, distances_from, first_limit_m
 
 DEFAULT_MAX_SNAP_M = 500.0
+#: Points in one csv/xlsx/gpkg download (an xlsx sheet holds 1,048,576 rows).
+MAX_EXPORT_POINTS = 1_000_000
 R = TypeVar("R")
 
 

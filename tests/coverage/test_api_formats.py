@@ -1,21 +1,26 @@
-"""Run results as application/geo+json FeatureCollections that GDAL's ogrinfo reads (both engines).
+"""Run results as GeoJSON, CSV, xlsx and GeoPackage that GDAL, Excel and QGIS read (both engines).
 
 Isochrones (the outside contract: one feature per station and minute value, properties
 ``station_id`` and ``minutes``), gaps, points and siting; content negotiation by Accept and
-by ``format=``; the JSON answers existing clients use stay as they were.
+by ``format=``; the JSON answers existing clients use stay as they were. Downloads are read
+back with ``csv`` (utf-8-sig), openpyxl, sqlite3 and ``ogrinfo``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from tests.coverage import test_api
 from tests.coverage.test_api import finished, setup, stations_json
@@ -23,6 +28,7 @@ from tests.coverage.test_api import finished, setup, stations_json
 client = test_api.client  # the same app fixture (both engines)
 
 GEO = "application/geo+json"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 needs_ogrinfo = pytest.mark.skipif(
     shutil.which("ogrinfo") is None, reason="needs GDAL's ogrinfo (scripts/ensure_services.sh)"
 )
@@ -148,3 +154,83 @@ async def test_negotiation_errors(
         loc + "/points", headers={"Accept": "application/json;q=0.5, application/geo+json"}
     )
     assert r.headers["content-type"].startswith(GEO)
+
+
+@needs_ogrinfo
+async def test_downloads_for_planners_and_bureaus(
+    client: httpx.AsyncClient, tiny: dict[str, Path], tmp_path: Path
+) -> None:
+    loc = await finished_run(client, tiny)
+    plain = {p["id"]: p for p in (await client.get(loc + "/points")).json()["items"]}
+
+    r = await client.get(loc + "/points", params={"format": "csv", "limit": 1})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="run-' in r.headers["content-disposition"]
+    assert r.content.startswith(b"\xef\xbb\xbf") and b"True" not in r.content
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == len(plain) == 4  # every point, whatever limit says
+    for row in rows:
+        p = plain[row["id"]]
+        assert row["covered"] == (
+            "true" if p["minutes"] is not None and p["minutes"] <= 6 else "false"
+        )
+        assert row["minutes"] == ("" if p["minutes"] is None else f"{round(p['minutes'], 1):g}")
+
+    zh = await client.get(loc + "/points", params={"format": "csv", "lang": "zh"})
+    head, *body = list(csv.reader(io.StringIO(zh.content.decode("utf-8-sig"))))
+    assert head[0] == "编号" and {r[head.index("是否覆盖")] for r in body} <= {"是", "否"}
+
+    x = await client.get(loc + "/points", headers={"Accept": XLSX})
+    assert x.headers["content-type"] == XLSX
+    ws = load_workbook(io.BytesIO(x.content)).active
+    assert ws is not None
+    sheet = [[c.value for c in row] for row in ws.iter_rows()]
+    assert sheet[0][:3] == ["id", "elderly", "minutes"] and len(sheet) == 5
+    assert all(isinstance(r[1], int | float) for r in sheet[1:])
+
+    g = await client.get(loc + "/points", params={"format": "gpkg"})
+    path = tmp_path / "points.gpkg"
+    path.write_bytes(g.content)
+    assert ogr_count(path) == 4
+    with sqlite3.connect(path) as db:
+        got = dict(db.execute(f"select id, minutes from [run-{loc.rsplit('/', 1)[1]}-points]"))
+    assert got == pytest.approx({k: p["minutes"] for k, p in plain.items()}, nan_ok=True)
+
+    gaps = (await client.get(loc + "/gaps")).json()
+    gx = await client.get(loc + "/gaps", params={"format": "xlsx", "lang": "zh"})
+    gsheet = [
+        [c.value for c in row] for row in load_workbook(io.BytesIO(gx.content)).active.iter_rows()
+    ]  # type: ignore[union-attr]
+    assert gsheet[0][0] == "排名" and len(gsheet) == len(gaps["features"]) + 1
+    gg = await client.get(loc + "/gaps", params={"format": "gpkg"})
+    (tmp_path / "gaps.gpkg").write_bytes(gg.content)
+    assert ogr_count(tmp_path / "gaps.gpkg") == len(gaps["features"])
+
+    cands = [{"id": "south", "lon": 116.402, "lat": 39.898}]
+    s = await client.post(
+        loc + "/siting",
+        json={"k": 1, "method": "exact", "candidates": cands},
+        params={"format": "csv"},
+    )
+    srows = list(csv.DictReader(io.StringIO(s.content.decode("utf-8-sig"))))
+    assert [(r["rank"], r["id"], r["marginal_elderly"]) for r in srows] == [("1", "south", "30")]
+
+    iso = await client.post(
+        loc + "/isochrones",
+        json={"station_ids": ["west", "ghost"], "minutes": [5, 10]},
+        params={"format": "gpkg"},
+    )
+    assert iso.headers["content-type"] == "application/geopackage+sqlite3"
+    (tmp_path / "iso.gpkg").write_bytes(iso.content)
+    assert ogr_count(tmp_path / "iso.gpkg") == 4
+    no_csv = await client.post(loc + "/isochrones", json={}, params={"format": "csv"})
+    assert no_csv.status_code == 422
+
+
+def ogr_count(path: Path) -> int:
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    found = re.search(r"Feature Count: (\d+)", out)
+    assert found, out
+    return int(found.group(1))
