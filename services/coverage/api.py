@@ -17,11 +17,12 @@ from services.common.errors import InvalidInput, NotFound
 from services.common.exports import Lang
 from services.common.negotiation import choose
 from services.common.openapi_examples import answer, request_body
-from services.coverage import demand, networks, runs, service
+from services.coverage import api_tasks, demand, networks, runs, service, tasks
 from services.coverage import examples as ex
 from services.coverage import export_tables as tables
 from services.coverage import geojson as gj
 from services.coverage import repository as repo
+from services.coverage.api_tasks import PreferHeader, accepted
 from services.coverage.models import RunRow
 from services.coverage.representations import (
     ALL,
@@ -419,9 +420,16 @@ def compare_runs(run_id: IdPath, other_id: IdPath, session: ReadSessionDep) -> d
     dependencies=PLANNERS_ONLY,
     response_model=dict,
     summary="Walking isochrones of a run's stations: GeoJSON, one feature per station and minutes (planners)",
-    responses=answers(
-        {"geojson": ex.ISOCHRONES_GEOJSON, "json": ex.ISOCHRONES, "gpkg": FILE_EXAMPLES["gpkg"]}
-    ),
+    responses={
+        **answers(
+            {
+                "geojson": ex.ISOCHRONES_GEOJSON,
+                "json": ex.ISOCHRONES,
+                "gpkg": FILE_EXAMPLES["gpkg"],
+            }
+        ),
+        **answer(ex.TASK, 202, description="Large: a task to poll at Location"),
+    },
     openapi_extra=request_body({"station_ids": ["18"], "minutes": [5, 10, 15]}),
 )
 def run_isochrones(
@@ -430,6 +438,7 @@ def run_isochrones(
     rt: RuntimeDep,
     format: IsoFormat = None,  # noqa: A002
     accept: AcceptHeader = None,
+    prefer: PreferHeader = None,
 ) -> Response:
     """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min).
 
@@ -438,8 +447,14 @@ def run_isochrones(
     null geometries and a ``detail``). ``Accept: application/json`` or ``format=json``: the
     per-station ``items`` with their ``contours``. ``format=gpkg``: the features as a
     GeoPackage layer (MultiPolygons) for QGIS.
+
+    More than ``COVERAGE_SYNC_ISOCHRONE_STATIONS`` (20) stations, or ``Prefer:
+    respond-async``: 202 with a task to poll at ``Location``; its result is the same answer.
     """
     fmt = choose(accept, format, ("json", "geojson", "gpkg"), "geojson")
+    stations = tasks.isochrone_stations(rt.read_sessions, run_id, body)
+    if stations > rt.settings.sync_isochrone_stations or tasks.wants_async(prefer):
+        return accepted(rt, tasks.ISOCHRONES, run_id, body.model_dump(mode="json"))
     items = service.isochrones(rt.read_sessions, rt.networks, run_id, body)["items"]
     if fmt == "json":
         return json_answer({"items": items}, fmt)
@@ -454,7 +469,14 @@ def run_isochrones(
     dependencies=PLANNERS_ONLY,
     response_model=dict,
     summary="Where new stations would newly cover the most elderly (planners)",
-    responses=answers({"json": ex.SITING, "geojson": ex.SITING_GEOJSON, **FILE_EXAMPLES}),
+    responses={
+        **answers({"json": ex.SITING, "geojson": ex.SITING_GEOJSON, **FILE_EXAMPLES}),
+        **answer(
+            {**ex.TASK, "kind": "siting", "params": {"k": 1, "method": "greedy"}},
+            202,
+            description="Large: a task to poll at Location",
+        ),
+    },
     openapi_extra=request_body({"k": 1, "method": "greedy"}),
 )
 def run_siting(
@@ -464,13 +486,20 @@ def run_siting(
     format: JsonFirst = None,  # noqa: A002
     lang: LangQuery = "en",
     accept: AcceptHeader = None,
+    prefer: PreferHeader = None,
 ) -> Response:
     """Where k new stations would newly cover the most elderly (existing stations kept).
 
     GeoJSON (``format=geojson`` or its Accept): the chosen sites as Points in pick order
     (``rank``, ``marginal_elderly``); the run-level figures are members of the collection.
+
+    Candidates × demand points above ``COVERAGE_SYNC_SITING_PAIRS`` (2 million; the default
+    candidates count as 200), or ``Prefer: respond-async``: 202 with a task to poll.
     """
     fmt = choose(accept, format, ALL, "json")
+    pairs = tasks.siting_pairs(rt.read_sessions, run_id, body)
+    if pairs > rt.settings.sync_siting_pairs or tasks.wants_async(prefer):
+        return accepted(rt, tasks.SITING, run_id, body.model_dump(mode="json"))
     result = service.siting(rt.read_sessions, rt.networks, run_id, body)
     if fmt == "json":
         return json_answer(result, fmt)
@@ -516,3 +545,7 @@ async def walk_times(body: WalkTimesIn, rt: RuntimeDep, request: Request) -> Wal
         caller_gone=caller_gone,
     )
     return WalkTimesOut.model_validate({"items": items})
+
+
+# Long queries kept as jobs (api_tasks.py); one router keeps app.py's router list unchanged.
+router.include_router(api_tasks.router)

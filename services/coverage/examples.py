@@ -245,3 +245,15 @@ POINTS_GEOJSON: dict[str, Any] = point_collection(
     next_cursor="1",
 )
 SITING_GEOJSON: dict[str, Any] = siting_collection(SITING)
+#: A long query accepted as a job (202; ``Location`` is the task).
+TASK: dict[str, Any] = {
+    "id": 3,
+    "kind": "isochrones",
+    "run_id": 7,
+    "status": "running",
+    "progress": 45,
+    "params": {"station_ids": None, "minutes": [5.0, 10.0, 15.0], "buffer_m": 50.0},
+    "error": None,
+    "result": "/api/v1/coverage/tasks/3/result",
+    "cached": False,
+}

@@ -21,6 +21,7 @@ never break the nesting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -36,9 +37,7 @@ DEFAULT_BUFFER_M = 50.0
 QUAD_SEGS = 8
 
 
-def reachable_pieces(
-    net: Network, dist: NDArray[np.float64], budget: float
-) -> NDArray[np.float64]:
+def reachable_pieces(net: Network, dist: NDArray[np.float64], budget: float) -> NDArray[np.float64]:
     """Street pieces reachable within ``budget``: an ``(n, 2, 2)`` array of segment ends (meters).
 
     ``dist``: every node's cost from the station (``inf`` if not reached), in the units of
@@ -149,15 +148,20 @@ def isochrone_batch(
     speed_mps: float,
     to_wgs84: Any,
     buffer_m: float = DEFAULT_BUFFER_M,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Isochrones for many stations; a bad station gets its own error, the rest still come.
 
     ``stations``: dicts with ``id`` and ``node``/``access_m`` (or ``error`` set by snapping).
     ``to_wgs84``: callable (x, y) -> (lon, lat) arrays for GeoJSON output.
+    ``progress(done, total)``: called before each station and at the end (a job reports
+    it, and may raise there to stop).
     """
     out = []
     graph = net.cost_matrix()
-    for s in stations:
+    for done, s in enumerate(stations):
+        if progress is not None:
+            progress(done, len(stations))
         if s.get("error"):
             out.append({"id": s["id"], "status": "error", "detail": s["error"], "contours": []})
             continue
@@ -175,4 +179,6 @@ def isochrone_batch(
             )
             contours.append({"minutes": m, "geometry": shapely.geometry.mapping(geom)})
         out.append({"id": s["id"], "status": "ok", "contours": contours})
+    if progress is not None:
+        progress(len(stations), len(stations))
     return out

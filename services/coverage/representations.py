@@ -32,9 +32,13 @@ def format_query(offered: tuple[Format, ...], default: Format) -> Any:
     )
 
 
-def json_answer(content: Any, fmt: Format, headers: dict[str, str] | None = None) -> Response:
+def json_answer(
+    content: Any, fmt: Format, headers: dict[str, str] | None = None, status: int = 200
+) -> Response:
     """``content`` as JSON labelled with the media type of ``fmt`` (json or geojson)."""
-    return FastJSONResponse(content, media_type=MEDIA_TYPES[fmt], headers=headers)
+    return FastJSONResponse(
+        content, status_code=status, media_type=MEDIA_TYPES[fmt], headers=headers
+    )
 
 
 def answers(

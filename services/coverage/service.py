@@ -255,7 +255,11 @@ def demand_coordinates(session: Session, run: RunRow) -> tuple[Any, Any]:
 
 
 def isochrones(
-    read_sessions: sessionmaker[Session], cache: NetworkCache, run_id: int, body: IsochroneIn
+    read_sessions: sessionmaker[Session],
+    cache: NetworkCache,
+    run_id: int,
+    body: IsochroneIn,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Nested isochrone polygons per station of a run, each with its own status."""
     with read_sessions() as session:
@@ -277,6 +281,7 @@ def isochrones(
         params["speed_mps"],
         params["max_snap_m"],
         body.buffer_m,
+        progress,
     )
     items += [
         {"id": m, "status": "error", "detail": "not a station of this run", "contours": []}
