@@ -445,7 +445,13 @@ def export_facilities(
     types = bulk.split_slugs(type, "type")
     statuses = bulk.split_slugs(status, "status")
     chunks = bulk.export_chunks(
-        state.read_sessions, fmt=format, types=types, statuses=statuses, region=region, crs=crs
+        state.read_sessions,
+        fmt=format,
+        types=types,
+        statuses=statuses,
+        region=region,
+        crs=crs,
+        bom=True,  # a download people open in Excel
     )
     media = "text/csv; charset=utf-8" if format == "csv" else "application/geo+json"
     filename = f"facilities.{'csv' if format == 'csv' else 'geojson'}"

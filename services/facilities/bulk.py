@@ -452,11 +452,17 @@ def export_chunks(
     statuses: Sequence[str] = (),
     region: str | None = None,
     crs: str = "wgs84",
+    bom: bool = False,
 ) -> Iterator[bytes]:
-    """The export as byte chunks (one per database batch), opening its own read session."""
+    """The export as byte chunks (one per database batch), opening its own read session.
+
+    ``bom``: start a CSV with a UTF-8 byte-order mark, for files people open in Excel
+    (without it Excel on Chinese Windows reads GBK and garbles the names); the import
+    drops it again.
+    """
     with sessions() as session:
         if fmt == "csv":
-            yield _csv_line(EXPORT_COLUMNS)
+            yield (b"\xef\xbb\xbf" if bom else b"") + _csv_line(EXPORT_COLUMNS)
         else:
             yield b'{"type":"FeatureCollection","features":['
         first = True
