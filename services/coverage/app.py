@@ -13,6 +13,7 @@ from services.common.state import ServiceState
 from services.coverage import repository as repo
 from services.coverage import runs
 from services.coverage.api import router
+from services.coverage.api_streets import router as streets_router
 from services.coverage.facilities_client import SnapshotCache
 from services.coverage.jobs import JobPool
 from services.coverage.networks import NetworkCache
@@ -62,7 +63,7 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
         title="CareCircle coverage",
         description=__doc__ or "",
         version=VERSION,
-        routers=[router],
+        routers=[router, streets_router],
         on_startup=startup,
         on_shutdown=shutdown,
     )
