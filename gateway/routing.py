@@ -119,6 +119,7 @@ ROUTES: tuple[Route, ...] = (
     # The map page (gateway/web.py) and its files; "/" leads to it.
     Route("/", GATEWAY, _PUBLIC, _ADMIN),
     Route("/map", GATEWAY, _PUBLIC, _ADMIN),
+    Route("/favicon.ico", GATEWAY, _PUBLIC, _ADMIN),
     # The map's base layer: the walking network's streets (OpenStreetMap data; no write).
     Route("/api/v1/coverage/streets", "coverage", _PUBLIC, _ADMIN),
 )

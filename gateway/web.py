@@ -44,6 +44,16 @@ def root(request: Request) -> RedirectResponse:
     return RedirectResponse(request.scope.get("root_path", "") + MAP_PATH, status_code=307)
 
 
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """Browsers ask every site for one; the map's icon (SVG) rather than a 404 per page view."""
+    return FileResponse(
+        WEBAPP / "app" / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": f"public, max-age={ASSET_CACHE_S}"},
+    )
+
+
 @router.get(MAP_PATH)
 def map_page(request: Request) -> HTMLResponse:
     """The page: a shell whose module script draws the map from the gateway's APIs."""

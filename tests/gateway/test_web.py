@@ -19,6 +19,13 @@ async def test_root_leads_to_the_map(client: httpx.AsyncClient) -> None:
     assert answer.headers["location"].endswith("/map")
 
 
+async def test_the_favicon_is_the_maps(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/favicon.ico")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert answer.text.startswith("<svg")
+
+
 async def test_the_page_loads_only_from_this_origin(client: httpx.AsyncClient) -> None:
     answer = await client.get("/map")
     assert answer.status_code == 200

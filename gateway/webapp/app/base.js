@@ -9,15 +9,17 @@ const LEVEL_ORDER = ['province', 'city', 'district', 'street', 'community'];
 const OUTLINE_WEIGHT = { province: 3, city: 3, district: 2.5, street: 1.8, community: 1 };
 
 export class Regions {
-  constructor(map, { onClick }) {
+  constructor(map, { onClick, passClicks = () => false }) {
     this.map = map;
     this.onClick = onClick;
+    this.passClicks = passClicks; // true: the map gets the click (placing a what-if station)
     this.outlines = L.layerGroup().addTo(map);
     this.areas = L.geoJSON(null, {
       pane: 'cc-regions',
       style: () => this.areaStyle(),
       onEachFeature: (feature, layer) => {
         layer.on('click', (e) => {
+          if (this.passClicks()) return;
           L.DomEvent.stopPropagation(e);
           this.onClick(feature.properties);
         });

@@ -40,7 +40,10 @@ for (const [pane, z] of [['cc-regions', 410], ['cc-streets', 415], ['cc-gaps', 4
   map.createPane(pane).style.zIndex = String(z);
 }
 
-const regions = new Regions(map, { onClick: (region) => guarded(() => details.showRegion(region)) });
+const regions = new Regions(map, {
+  onClick: (region) => guarded(() => details.showRegion(region)),
+  passClicks: () => whatif.adding,
+});
 const streets = new Streets(map);
 const facilities = new Facilities(map, { onClick: (item, marker) => facilityPopup(item, marker) });
 const coverage = new Coverage(map);
@@ -263,7 +266,36 @@ window.careMap = {
     scenario: whatif.layer.getLayers().length,
     choropleth: choropleth.values.size,
   }),
-  addStation: (lat, lon) => whatif.add(L.latLng(lat, lon)),
+  /** A point of a region where its own area is the topmost thing (a click there reaches it). */
+  regionPoint: (code) => {
+    const layer = regions.areas.getLayers().find((l) => l.feature.properties.code === code);
+    const b = layer.getBounds();
+    for (let i = 1; i < 10; i += 1) {
+      for (let j = 1; j < 10; j += 1) {
+        const at = L.latLng(b.getSouth() + ((b.getNorth() - b.getSouth()) * i) / 10, b.getWest() + ((b.getEast() - b.getWest()) * j) / 10);
+        if (topmost(at) === layer.getElement()) return [at.lat, at.lng];
+      }
+    }
+    return null;
+  },
+  /** The nearest point to (lat, lon) not under a facility marker (a click there reaches the map). */
+  freePoint: (lat, lon) => {
+    for (let r = 0; r < 60; r += 4) {
+      for (let a = 0; a < 360; a += 45) {
+        const p = map.latLngToContainerPoint([lat, lon]).add([r * Math.cos((a * Math.PI) / 180), r * Math.sin((a * Math.PI) / 180)]);
+        const at = map.containerPointToLatLng(p);
+        const el = topmost(at);
+        if (el && !el.classList.contains('cc-facility') && !el.closest('.leaflet-marker-icon')) return [at.lat, at.lng];
+      }
+    }
+    return [lat, lon];
+  },
 };
+
+function topmost(latlng) {
+  const box = map.getContainer().getBoundingClientRect();
+  const p = map.latLngToContainerPoint(latlng);
+  return document.elementFromPoint(box.left + p.x, box.top + p.y);
+}
 
 start();
