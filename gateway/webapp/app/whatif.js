@@ -85,10 +85,15 @@ export class WhatIf {
   /** The run body: the baseline's network, demand, parameters and station query, plus `changes`. */
   body(changes) {
     const { run } = this.coverage.baseline;
+    const p = run.params;
     return {
       network_id: run.network_id,
       demand_set_id: run.demand_set_id,
-      ...run.params,
+      minutes: p.minutes,
+      speed_mps: p.speed_mps,
+      max_snap_m: p.max_snap_m,
+      skip_far_stations: p.skip_far_stations,
+      gap_resolution: p.gap_resolution,
       station_query: { type: this.coverage.stationTypes(), status: ['active'] },
       ...changes,
     };
