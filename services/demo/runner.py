@@ -215,5 +215,6 @@ def _print_urls(ports: dict[str, int], files: DemoFiles) -> None:
         base = f"http://127.0.0.1:{ports[service]}"
         print(f"  {service:<11} {base}/docs   {base}/healthz   {base}/readyz   {base}/metrics")
     gateway = f"http://127.0.0.1:{ports['gateway']}"
-    print(f"\nTry: curl '{gateway}/api/v1/facilities/nearby?lon=24.9415&lat=60.1699&k=5'")
+    print(f"\nMap: {gateway}/map   (an API key for its members' layers: carecircle apikey create)")
+    print(f"Try: curl '{gateway}/api/v1/facilities/nearby?lon=24.9415&lat=60.1699&k=5'")
     print(f"Network: {files.network} (© OpenStreetMap contributors, ODbL)", flush=True)

@@ -370,6 +370,9 @@ def test_a_what_if_station_changes_the_coverage_figure_and_downloads_its_result(
     assert "→" in page.find_element(By.ID, "whatif-result").text
     downloads = page.find_elements(By.CSS_SELECTOR, "#whatif-downloads button.download")
     assert len(downloads) == 2
+    page.execute_script(
+        "window.careMap.fitAll(); document.getElementById('whatif-box').scrollIntoView()"
+    )
     shot(page, "map-whatif")
 
 

@@ -91,7 +91,10 @@ export class Details {
       const status = c.met === null ? 'no_data' : c.met ? 'met' : 'not_met';
       rows.push({ item: { ...item, value: c.value }, target: c, status });
     }
-    for (const item of plans) if (!item.targets.length && item.value !== null) rows.push({ item, target: null, status: null });
+    const targeted = new Set(rows.map((r) => r.item.indicator));
+    for (const item of plans) {
+      if (!targeted.has(item.indicator) && item.value !== null) rows.push({ item, target: null, status: null });
+    }
     for (const { item, target, status } of rows) {
       const unit = item.unit ?? this.unitOf(item.indicator);
       const tr = el('tr', { className: 'cc-indicator' });

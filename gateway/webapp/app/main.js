@@ -67,7 +67,7 @@ function showFigure(share, scenario = false) {
     delete out.dataset.value;
     return;
   }
-  out.textContent = `${scenario ? `${t('scenario')} · ` : ''}${t('coverage')} ${formatValue(share, 'share')} ${t('ofElderly')}`;
+  out.textContent = `${scenario ? `${t('scenarioDone')} · ` : ''}${t('coverage')} ${formatValue(share, 'share')} ${t('ofElderly')}`;
   out.dataset.value = String(share);
   out.classList.toggle('scenario', scenario);
 }
@@ -266,6 +266,7 @@ window.careMap = {
     scenario: whatif.layer.getLayers().length,
     choropleth: choropleth.values.size,
   }),
+  fitAll: () => map.fitBounds(regions.bounds(), { animate: false }),
   /** A point of a region where its own area is the topmost thing (a click there reaches it). */
   regionPoint: (code) => {
     const layer = regions.areas.getLayers().find((l) => l.feature.properties.code === code);
