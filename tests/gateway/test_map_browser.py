@@ -376,6 +376,77 @@ def test_a_what_if_station_changes_the_coverage_figure_and_downloads_its_result(
     shot(page, "map-whatif")
 
 
+def _scenario_share(demo: Demo, run: dict[str, Any], close: list[str]) -> float:
+    """The coverage share of the baseline run's inputs with ``close`` stations closed (API)."""
+    summary = demo.get(f"/api/v1/coverage/runs/{run['id']}/summary")
+    body = {
+        "network_id": run["network_id"],
+        "demand_set_id": run["demand_set_id"],
+        **{k: run["params"][k] for k in ("minutes", "speed_mps", "max_snap_m", "gap_resolution")},
+        "station_query": {
+            "type": [row["type"] for row in summary["by_facility_type"]],
+            "status": ["active"],
+        },
+        "close_stations": close,
+    }
+    queued = httpx.post(
+        f"{demo.base}/api/v1/coverage/runs", json=body, headers={"X-API-Key": demo.key}, timeout=60
+    ).json()
+    for _ in range(600):
+        status = demo.get(f"/api/v1/coverage/runs/{queued['id']}")
+        if status["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    assert status["status"] == "done", status
+    return float(
+        demo.get(f"/api/v1/coverage/runs/{queued['id']}/summary")["covered_share_by_elderly"]
+    )
+
+
+def test_closing_a_station_gives_the_scenario_apis_figure(demo: Demo, page: WebDriver) -> None:
+    root = next(r for r in demo.get("/api/v1/regions", limit=1000)["items"] if not r["parent_code"])
+    latest = demo.get(f"/api/v1/coverage/regions/{root['code']}/latest")
+    run = demo.get(f"/api/v1/coverage/runs/{latest['run_id']}")
+    # The station nearest to the most demand points; the API says what closing it does.
+    nearest: dict[str, int] = {}
+    points = demo.get(f"/api/v1/coverage/runs/{run['id']}/points", limit=10000)["items"]
+    for point in points:
+        if point["nearest_station"]:
+            nearest[point["nearest_station"]] = nearest.get(point["nearest_station"], 0) + 1
+    station = max(nearest, key=lambda s: nearest[s])
+    expected = _scenario_share(demo, run, [station])
+    facility = next(
+        f for f in demo.get("/api/v1/facilities/snapshot")["items"] if str(f["id"]) == station
+    )
+
+    open_map(page, demo.base, key=demo.key)
+    before = float(page.find_element(By.ID, "coverage-figure").get_attribute("data-value"))
+    page.execute_script(
+        "window.careMap.map.setView([arguments[0], arguments[1]], 18, {animate: false})",
+        facility["lat"],
+        facility["lon"],
+    )
+    click_at(page, facility["lat"], facility["lon"])
+    wait_for(page, "return document.querySelector('.leaflet-popup .cc-close-button')")
+    page.find_element(By.CSS_SELECTOR, ".leaflet-popup .cc-close-button").click()
+    assert facility["name"] in " ".join(texts(page, "#whatif-changes li"))
+    assert len(page.find_elements(By.CSS_SELECTOR, "path.cc-facility.cc-closed")) == 1
+    page.find_element(By.ID, "whatif-run").click()
+    wait_for(page, "return document.getElementById('whatif-result').dataset.run", timeout_s=240)
+    after = float(page.find_element(By.ID, "coverage-figure").get_attribute("data-value"))
+    assert after == pytest.approx(expected)
+    assert after <= before
+    page.find_element(By.ID, "whatif-reset").click()
+    wait_for(
+        page,
+        "return !document.getElementById('coverage-figure').classList.contains('scenario')",
+    )
+    assert float(
+        page.find_element(By.ID, "coverage-figure").get_attribute("data-value")
+    ) == pytest.approx(before)
+    assert not page.find_elements(By.CSS_SELECTOR, "path.cc-facility.cc-closed")
+
+
 def test_suggested_sites_show_their_marginal_gains(demo: Demo, page: WebDriver) -> None:
     open_map(page, demo.base, key=demo.key)
     page.find_element(By.ID, "siting-k").clear()

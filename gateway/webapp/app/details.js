@@ -1,6 +1,6 @@
 // The side panel's details: a region's dashboard (indicators against targets, met / not met)
 // and a facility's record with its latest bed report.
-import { api, apiKey, ApiError } from './api.js';
+import { allPages, api, apiKey } from './api.js';
 import { formatValue, levelName, modeName, statusName, t, typeName } from './i18n.js';
 
 function el(tag, props = {}, ...children) {
@@ -133,21 +133,22 @@ export class Details {
       facility.append(el('p', { className: 'hint', textContent: t('needKey') }));
       return;
     }
-    try {
-      const beds = await api(`/api/v1/beds/facilities/${item.id}/current`);
-      if (token !== this.token) return;
-      facility.append(
-        el('h3', { textContent: t('latestBeds') }),
-        facts([
-          [t('period'), beds.period],
-          [t('totalBeds'), beds.total_beds],
-          [t('nursingBeds'), beds.nursing_beds],
-          [t('freeBeds'), beds.free_beds],
-        ]),
-      );
-    } catch (error) {
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    // The reports list, not /current: a facility that reports no beds is an empty list, not a 404.
+    const reports = await allPages(`/api/v1/beds/reports?facility_id=${item.id}&limit=1000`, 5);
+    if (token !== this.token) return;
+    const beds = reports.reduce((last, r) => (!last || r.period > last.period ? r : last), null);
+    if (!beds) {
       facility.append(el('p', { className: 'muted', textContent: `${t('latestBeds')}: ${t('none')}` }));
+      return;
     }
+    facility.append(
+      el('h3', { textContent: t('latestBeds') }),
+      facts([
+        [t('period'), beds.period],
+        [t('totalBeds'), beds.total_beds],
+        [t('nursingBeds'), beds.nursing_beds],
+        [t('freeBeds'), beds.free_beds],
+      ]),
+    );
   }
 }
