@@ -34,40 +34,43 @@ def undirected_edges(net: Network) -> tuple[NDArray[np.int64], NDArray[np.int64]
     return pairs[:, 0], pairs[:, 1]
 
 
-def street_lines(net: Network, tolerance_m: float) -> list[shapely.LineString]:
+def street_lines(net: Network, tolerance_m: float) -> NDArray[np.object_]:
     """The network's streets as merged, simplified lines in the network's meters."""
     if tolerance_m < 0:
         raise ValueError("tolerance_m must be >= 0")
     a, b = undirected_edges(net)
     if a.size == 0:
-        return []
+        return np.empty(0, dtype=object)
     coords = np.stack(
         [np.column_stack([net.x[a], net.y[a]]), np.column_stack([net.x[b], net.y[b]])], axis=1
     )
-    merged = shapely.line_merge(shapely.MultiLineString(list(coords)))
-    parts = list(shapely.get_parts(merged))
+    merged = shapely.line_merge(shapely.multilinestrings(shapely.linestrings(coords)))
+    parts = shapely.get_parts(merged)
     if tolerance_m > 0:
-        parts = list(shapely.simplify(np.asarray(parts, dtype=object), tolerance_m))
-    return [p for p in parts if not p.is_empty]
+        parts = shapely.simplify(parts, tolerance_m)
+    drawn: NDArray[np.object_] = parts[~shapely.is_empty(parts)]
+    return drawn
 
 
 def streets_geojson(net: Network, tolerance_m: float = 5.0, digits: int = 5) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (RFC 7946, WGS84) of the network's simplified streets.
 
     Each feature is one merged line with the length of the line as drawn, in meters.
+    All vertices are projected in one call (not one per line).
     """
     lines = street_lines(net, tolerance_m)
+    xy, owner = shapely.get_coordinates(lines, return_index=True)
     to_wgs84 = Transformer.from_crs(f"EPSG:{net.epsg}", "EPSG:4326", always_xy=True)
-    features = []
-    for line in lines:
-        xy = shapely.get_coordinates(line)
-        lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
-        ring = np.round(np.column_stack([lon, lat]), digits)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "LineString", "coordinates": ring.tolist()},
-                "properties": {"length_m": round(float(line.length), 1)},
-            }
-        )
+    lon, lat = to_wgs84.transform(xy[:, 0], xy[:, 1])
+    points = np.round(np.column_stack([lon, lat]), digits)
+    per_line = np.split(points, np.flatnonzero(np.diff(owner)) + 1) if len(points) else []
+    lengths = np.round(shapely.length(lines), 1)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": coordinates.tolist()},
+            "properties": {"length_m": float(length)},
+        }
+        for coordinates, length in zip(per_line, lengths.tolist(), strict=True)
+    ]
     return {"type": "FeatureCollection", "features": features}
