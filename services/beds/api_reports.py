@@ -29,6 +29,7 @@ from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
 from services.common.openapi_examples import answer, request_body
 from services.common.responses import FastJSONResponse
+from services.common.validation import MAX_INT, IdPath
 
 router = APIRouter(prefix="/api/v1/beds", tags=["reports"])
 MAX_CSV_BYTES = 50 * 1024 * 1024
@@ -198,7 +199,7 @@ def post_report(
     ),
 )
 def put_report(
-    facility_id: int,
+    facility_id: IdPath,
     period: str,
     body: CorrectionIn,
     session: WriteSessionDep,
@@ -236,7 +237,7 @@ def put_report(
     summary="One report (current revision)",
     responses=answer(ex.REPORT),
 )
-def get_report(facility_id: int, period: str, session: ReadSessionDep) -> Response:
+def get_report(facility_id: IdPath, period: str, session: ReadSessionDep) -> Response:
     report = repository.get_report(
         session, facility_id=facility_id, period=_period(period, "path.period")
     )
@@ -251,7 +252,7 @@ def get_report(facility_id: int, period: str, session: ReadSessionDep) -> Respon
     summary="Every revision of a report",
     responses=answer(ex.REVISIONS),
 )
-def get_revisions(facility_id: int, period: str, session: ReadSessionDep) -> dict[str, Any]:
+def get_revisions(facility_id: IdPath, period: str, session: ReadSessionDep) -> dict[str, Any]:
     report = repository.get_report(
         session, facility_id=facility_id, period=_period(period, "path.period")
     )
@@ -272,7 +273,7 @@ def get_revisions(facility_id: int, period: str, session: ReadSessionDep) -> dic
 )
 def list_reports(
     session: ReadSessionDep,
-    facility_id: int | None = Query(None, ge=1),
+    facility_id: int | None = Query(None, ge=1, le=MAX_INT),
     region: str | None = Query(None, description="12-digit code; includes descendants"),
     period: str | None = Query(None, examples=["2025-06"]),
     limit: int = Query(100, ge=1, le=1000),
@@ -306,7 +307,7 @@ def list_reports(
     summary="A facility's latest report",
     responses=answer(ex.REPORT),
 )
-def current(facility_id: int, session: ReadSessionDep) -> Response:
+def current(facility_id: IdPath, session: ReadSessionDep) -> Response:
     """The report of the facility's most recent period (the gateway's nearby view shows free beds)."""
     report = repository.latest_report(session, facility_id=facility_id)
     if report is None:

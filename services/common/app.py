@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from services.common.docs import router as docs_router
@@ -21,6 +21,7 @@ from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 from services.common.settings import ServiceSettings
 from services.common.state import ServiceState
+from services.common.validation import check_request_text
 
 GZIP_MIN_BYTES = 1024
 
@@ -65,6 +66,8 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # NUL and control characters in any query or path parameter: one 422 for every route.
+        dependencies=[Depends(check_request_text)],
     )
     app.state.service = state
     _document_with_path_examples(app)

@@ -30,6 +30,7 @@ from services.beds.plans.submissions import parse_csv, submit
 from services.common.deps import ReadSessionDep, StateDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
 from services.common.openapi_examples import answer
+from services.common.validation import IdPath
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
 COVERAGE_KEY = "coverage_client"
@@ -352,7 +353,7 @@ def list_reported(
     summary="Every revision of a reported figure",
     responses=answer(ex.REPORTED_REVISIONS),
 )
-def reported_revisions(figure_id: int, session: ReadSessionDep) -> list[dict[str, Any]]:
+def reported_revisions(figure_id: IdPath, session: ReadSessionDep) -> list[dict[str, Any]]:
     if repository.reported_by_id(session, figure_id) is None:
         raise NotFound(f"no reported figure {figure_id}")
     return [

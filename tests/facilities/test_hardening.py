@@ -1,0 +1,134 @@
+"""Bad input is a 422 naming the field on both engines, never a 500 (issue 13, items 1, 8 and 9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.facilities.conftest import station
+
+pytestmark = pytest.mark.asyncio
+HUGE = "99999999999999999999999"  # above 2**63: no integer column holds it
+ABOVE_2_64 = 2**64 + 1
+
+
+def fields(response: httpx.Response) -> list[str]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    return [e["field"] for e in response.json()["errors"]]
+
+
+async def test_ids_above_the_column_range_are_422_naming_the_path_field(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post("/api/v1/facilities", json=station())
+    assert created.status_code == 201, created.text
+    for method, path, body in (
+        ("GET", f"/api/v1/facilities/{HUGE}", None),
+        ("GET", f"/api/v1/facilities/{2**31}", None),
+        ("GET", f"/api/v1/facilities/{HUGE}/history", None),
+        ("PATCH", f"/api/v1/facilities/{HUGE}", {"capacity": 3}),
+        ("PUT", f"/api/v1/facilities/{HUGE}", station()),
+        ("DELETE", f"/api/v1/facilities/{HUGE}", None),
+    ):
+        r = await client.request(method, path, json=body, headers={"If-Match": '"1"'})
+        assert fields(r) == ["path.facility_id"], (method, path)
+    # The OGC item route takes a string id: a huge one names no feature.
+    r = await client.get(f"/ogc/collections/facilities/items/{HUGE}")
+    assert r.status_code == 404, r.text
+    r = await client.get("/ogc/collections/facilities/items/²")
+    assert r.status_code == 404, r.text
+    r = await client.get("/ogc/collections/facilities/items", params={"offset": HUGE})
+    assert fields(r) == ["query.offset"]
+
+
+async def test_body_integers_past_the_column_range_are_422(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/v1/facilities", json=station(capacity=ABOVE_2_64))
+    assert fields(r) == ["body.capacity"]
+    r = await client.post("/api/v1/facilities", json=station(center_id=int(HUGE)))
+    assert fields(r) == ["body.center_id"]
+    created = (await client.post("/api/v1/facilities", json=station())).json()
+    r = await client.patch(
+        f"/api/v1/facilities/{created['id']}",
+        json={"capacity": 2**31},
+        headers={"If-Match": '"1"'},
+    )
+    assert fields(r) == ["body.capacity"]
+    assert (await client.get(f"/api/v1/facilities/{created['id']}")).json()["capacity"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/facilities", {"q": "\x00"}),
+        ("/api/v1/facilities", {"external_id": "a\x00b"}),
+        ("/api/v1/facilities", {"source": "\x1b[31m"}),
+        ("/api/v1/facilities/nearby", {"lon": "106.5", "lat": "29.5", "q": "\x00"}),
+        ("/api/v1/facilities/snapshot", {"type": "\x00"}),
+        ("/ogc/collections/facilities/items", {"q": "\x00"}),
+    ],
+)
+async def test_nul_and_control_characters_in_the_query_are_422(
+    client: httpx.AsyncClient, path: str, params: dict[str, str]
+) -> None:
+    r = await client.get(path, params=params)
+    name = next(k for k, v in params.items() if any(ord(c) < 32 for c in v))
+    assert fields(r) == [f"query.{name}"], r.text
+
+
+async def test_nul_in_a_path_parameter_is_422(client: httpx.AsyncClient) -> None:
+    r = await client.get("/ogc/collections/facilities/items/1%00")
+    assert fields(r) == ["path.feature_id"]
+
+
+@pytest.mark.parametrize("name", ["name", "address", "operator", "external_id", "source", "phone"])
+async def test_text_with_nul_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, name: str
+) -> None:
+    r = await client.post("/api/v1/facilities", json=station(**{name: "站\x00点"}))
+    assert fields(r) == [f"body.{name}"]
+    assert (await client.get("/api/v1/facilities/snapshot")).json()["items"] == []
+
+
+async def test_patch_with_nul_or_a_control_character_is_refused(client: httpx.AsyncClient) -> None:
+    created = (await client.post("/api/v1/facilities", json=station())).json()
+    url = f"/api/v1/facilities/{created['id']}"
+    for body in ({"name": "a\x00"}, {"address": "b\x07"}, {"operator": "\x7f"}):
+        r = await client.patch(url, json=body, headers={"If-Match": '"1"'})
+        assert fields(r) == [f"body.{next(iter(body))}"], body
+    after = (await client.get(url)).json()
+    assert after["version"] == 1 and after["name"] == station()["name"]
+
+
+async def test_tabs_and_newlines_stay_allowed(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/v1/facilities", json=station(address="一楼\n二号\t门"))
+    assert r.status_code == 201, r.text
+    assert r.json()["address"] == "一楼\n二号\t门"
+
+
+def _region_feature(**properties: Any) -> dict[str, Any]:
+    ring = [[106.5, 29.5], [106.6, 29.5], [106.6, 29.6], [106.5, 29.6], [106.5, 29.5]]
+    return {
+        "type": "Feature",
+        "properties": {"code": "500112000000", "name": "渝北区", "level": "district", **properties},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+async def test_region_import_refuses_huge_counts_and_nul_names_also_in_a_dry_run(
+    client: httpx.AsyncClient,
+) -> None:
+    for properties in ({"population": ABOVE_2_64}, {"elderly_60plus": 2**31}, {"name": "渝\x00北"}):
+        doc = {"type": "FeatureCollection", "features": [_region_feature(**properties)]}
+        for dry_run in ("true", "false"):
+            r = await client.post(
+                "/api/v1/regions/import",
+                json=doc,
+                params={"dry_run": dry_run},
+                headers={"Content-Type": "application/geo+json"},
+            )
+            assert r.status_code == 422, (properties, dry_run, r.text)
+            assert r.json()["errors"][0]["field"] == next(iter(properties)), r.text
+    assert (await client.get("/api/v1/regions")).json()["items"] == []
