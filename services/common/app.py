@@ -16,6 +16,7 @@ from services.common.health import router as health_router
 from services.common.identity import BodyDigest
 from services.common.logging import configure_logging
 from services.common.middleware import ObservabilityMiddleware
+from services.common.openapi_errors import declare_problem_answers
 from services.common.openapi_examples import finish
 from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
@@ -83,12 +84,13 @@ def create_service_app(
 
 
 def _document_with_path_examples(app: FastAPI) -> None:
-    """``app.openapi()`` as FastAPI builds it, plus the shared path-parameter examples."""
+    """``app.openapi()`` as FastAPI builds it, plus the shared path-parameter examples and
+    the problem+json answers every operation can give (services/common/openapi_errors.py)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = finish(build())
+            app.openapi_schema = declare_problem_answers(finish(build()), app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
