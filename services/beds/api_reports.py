@@ -25,11 +25,12 @@ from services.beds.schemas import (
     RevisionOut,
 )
 from services.common import idempotency
+from services.common.csv_files import decode_text
 from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
 from services.common.openapi_examples import answer, request_body
 from services.common.responses import FastJSONResponse
-from services.common.validation import MAX_INT, IdPath
+from services.common.validation import MAX_INT, IdPath, row_number
 
 router = APIRouter(prefix="/api/v1/beds", tags=["reports"])
 MAX_CSV_BYTES = 50 * 1024 * 1024
@@ -281,9 +282,12 @@ def list_reports(
 ) -> dict[str, Any]:
     after = 0
     if cursor:
-        if not cursor.isdigit():
-            raise InvalidInput("cursor is not one this service issued", field="query.cursor")
-        after = int(cursor)
+        try:
+            after = row_number(cursor)
+        except ValueError:
+            raise InvalidInput(
+                "cursor is not one this service issued", field="query.cursor"
+            ) from None
     code = _code(region, "query.region") if region else None
     rows = repository.list_reports(
         session,
@@ -333,10 +337,7 @@ async def import_reports(
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
         raise InvalidInput(f"file larger than {MAX_CSV_BYTES} bytes; split it", field="body")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file must be UTF-8", field="body") from exc
+    text = decode_text(raw)  # the same reader as the CLI's: UTF-8 (BOM) or GB18030
     from starlette.concurrency import run_in_threadpool
 
     result = await run_in_threadpool(

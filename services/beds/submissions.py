@@ -30,6 +30,7 @@ from services.common.errors import (
     Unauthorized,
 )
 from services.common.identity import Identity
+from services.common.validation import row_number
 
 REPORTING_STATUSES = ("active",)
 IMPORT_ATTEMPTS = 2
@@ -172,11 +173,12 @@ def parse_if_match(value: str | None) -> int:
             "corrections need If-Match with the report's ETag (GET it first)"
         )
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    try:
+        return row_number(text)
+    except ValueError:
         raise InvalidInput(
             f'If-Match must be an ETag like "3", got {value!r}', field="header.If-Match"
-        )
-    return int(text)
+        ) from None
 
 
 def correct(

@@ -53,6 +53,17 @@ def check_count(value: int) -> int:
     return value
 
 
+def row_number(text: str) -> int:
+    """``text`` as a row id or version: ASCII digits only, at most ``MAX_INT`` (``ValueError`` otherwise).
+
+    ``int()`` alone accepts ``"٣"``, ``" 3"`` and ``"1_000"``, and any size, which the
+    database then refuses with an overflow.
+    """
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_INT:
+        raise ValueError(f"not a whole number in [0, {MAX_INT}]: {text[:40]!r}")
+    return int(text)
+
+
 def check_coordinate(lon: float, lat: float) -> None:
     """A WGS84-like point: finite, lon in [-180, 180], lat in [-90, 90] (``ValueError`` naming which)."""
     if not (math.isfinite(lon) and -180 <= lon <= 180):

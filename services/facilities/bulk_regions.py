@@ -7,8 +7,6 @@ bumped once.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import orjson
@@ -16,6 +14,7 @@ import shapely
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from services.common.csv_files import CsvRows
 from services.common.identity import region_prefix
 from services.facilities import repository as repo
 from services.facilities.bulk import Format, RowErrors, is_blank
@@ -39,8 +38,7 @@ def parse_region_rows(
     """``(row number, properties, geometry-or-None)`` from GeoJSON features or CSV rows (optional ``wkt``)."""
     out: list[tuple[int, dict[str, Any], Any]] = []
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        for number, cells in enumerate(reader, start=1):
+        for number, cells in CsvRows(text, first_row=1):
             props = {k.strip(): v for k, v in cells.items() if k and not is_blank(v)}
             geometry = None
             if "wkt" in props:

@@ -521,7 +521,7 @@ def pad_region_code(code: str) -> str:
     code = code.strip()
     if code.endswith(".0"):
         code = code[:-2]
-    if not code.isdigit() or len(code) not in (6, 9, 12):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (6, 9, 12):
         raise ValueError(f"region code must be 6, 9 or 12 digits, got {code!r}")
     return code.ljust(12, "0")
 

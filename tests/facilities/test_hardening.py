@@ -7,9 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
+from services.common.errors import InvalidInput
+from services.facilities.bulk import RowErrors
+from services.facilities.region_population import parse_population_rows
 from tests.facilities.conftest import station
 
-pytestmark = pytest.mark.asyncio
 HUGE = "99999999999999999999999"  # above 2**63: no integer column holds it
 ABOVE_2_64 = 2**64 + 1
 
@@ -132,3 +134,82 @@ async def test_region_import_refuses_huge_counts_and_nul_names_also_in_a_dry_run
             assert r.status_code == 422, (properties, dry_run, r.text)
             assert r.json()["errors"][0]["field"] == next(iter(properties)), r.text
     assert (await client.get("/api/v1/regions")).json()["items"] == []
+
+
+BIG_CELL = "长" * (128 * 1024 + 1)
+
+
+async def post_csv(client: httpx.AsyncClient, text: str | bytes, **params: str) -> httpx.Response:
+    body = text.encode() if isinstance(text, str) else text
+    return await client.post(
+        "/api/v1/facilities/import",
+        content=body,
+        params=params,
+        headers={"Content-Type": "text/csv"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ({"name": BIG_CELL}, "name"),
+        ({"address": BIG_CELL}, "address"),
+        ({"capacity": str(2**63 + 1)}, "capacity"),
+        ({"capacity": str(2**31)}, "capacity"),
+        ({"center_id": "99999999999999999999999"}, "center_id"),
+        ({"name": "站\x00"}, "name"),
+    ],
+)
+async def test_csv_import_names_row_and_column_and_a_dry_run_fails_the_same(
+    client: httpx.AsyncClient, row: dict[str, str], field: str
+) -> None:
+    cells = {
+        "external_id": "X1",
+        "name": "站",
+        "type": "day_care",
+        "lon": "106.5",
+        "lat": "29.5",
+        "address": "",
+        "capacity": "",
+        "center_id": "",
+        **row,
+    }
+    text = ",".join(cells) + "\n" + ",".join(cells.values()) + "\n"
+    for dry_run in ("true", "false"):
+        r = await post_csv(client, text, dry_run=dry_run)
+        assert r.status_code == 422, (dry_run, r.text[:300])
+        error = r.json()["errors"][0]
+        assert (error["row"], error["field"]) == (1, field), error
+        assert BIG_CELL not in r.text  # the answer names the cell, it does not echo it
+    assert (await client.get("/api/v1/facilities/snapshot")).json()["items"] == []
+
+
+async def test_gb18030_and_bom_files_import_alike(client: httpx.AsyncClient) -> None:
+    text = "external_id,name,type,lon,lat\nG1,漳州市芗城区日间照料中心,day_care,117.65,24.51\n"
+    for n, body in enumerate((text.encode("gb18030"), b"\xef\xbb\xbf" + text.encode())):
+        r = await post_csv(client, body.replace(b"G1", f"G{n}".encode()))
+        assert r.status_code == 200, r.text
+    names = {f["name"] for f in (await client.get("/api/v1/facilities/snapshot")).json()["items"]}
+    assert names == {"漳州市芗城区日间照料中心"}
+
+
+async def test_region_csv_and_population_csv_refuse_big_cells_and_huge_counts(
+    client: httpx.AsyncClient, small_regions: dict[str, object]
+) -> None:
+    region_csv = "code,name,level\n500112000000," + BIG_CELL + ",district\n"
+    r = await client.post(
+        "/api/v1/regions/import",
+        content=region_csv.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name", r.text[:300]
+
+
+def test_population_csv_refuses_big_cells_and_huge_counts() -> None:
+    code = "500112000000"
+    errors = RowErrors()
+    parse_population_rows(f"code,source,population\n{code},census,{2**63}\n", errors)
+    assert [(e["row"], e["field"]) for e in errors.items] == [(1, "population")]
+    with pytest.raises(InvalidInput) as caught:
+        parse_population_rows(f"code,source,population\n{code},{BIG_CELL},1\n", RowErrors())
+    assert caught.value.extra["errors"][0]["field"] == "source"
