@@ -133,6 +133,7 @@ def post_report(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Check the facility with the facilities service, then write revision 1 (409 if the month exists)."""
+    writer.require_caller()
     try:
         period, period_error = parse_period(body.period), None
     except ValueError as exc:
@@ -209,6 +210,7 @@ def put_report(
     if_match: IfMatch = None,
 ) -> Response:
     """A correction needs ``If-Match``; the previous figures stay in the revision history."""
+    writer.require_caller()
     period = _period(period, "path.period")
     expected = submissions.parse_if_match(if_match)
     family = _check_figures(body)

@@ -48,11 +48,16 @@ class Writer:
     def actor(self) -> str:
         return f"{self.identity.role}:{self.identity.subject}" if self.identity else "anonymous"
 
+    def require_caller(self) -> None:
+        """401 for an anonymous caller where identities are required, before anything else
+        (the registry is not asked, the body not parsed, on behalf of nobody)."""
+        if self.identity is None and self.require_identity:
+            raise Unauthorized("writing bed reports needs a gateway-signed identity")
+
     def check(self, facts: FacilityFacts, what: str = "") -> None:
         """Refuse a write the caller may not make (401/403, naming why)."""
         if self.identity is None:
-            if self.require_identity:
-                raise Unauthorized("writing bed reports needs a gateway-signed identity")
+            self.require_caller()
             return
         reason = self.refusal(facts)
         if reason:

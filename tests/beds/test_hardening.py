@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from services.beds.models import BedReport
 from services.cli import app
+from tests.beds.conftest import beds_client
 from tests.beds.test_api_reports import REPORT, count_rows
 
 HUGE = "99999999999999999999999"
@@ -156,3 +157,39 @@ def test_cli_reports_on_unknown_regions_with_a_message_and_exit_code_2(
     assert result.exit_code == 2, (result.output, result.exception)
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert "error:" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("POST", "/api/v1/beds/reports", {"json": REPORT}),
+        (
+            "PUT",
+            "/api/v1/beds/reports/1/2025-03",
+            {
+                "json": {"total_beds": 1, "nursing_beds": 0, "occupied_beds": 0},
+                "headers": {"If-Match": '"1"'},
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/beds/reports/import",
+            {"content": b"x\n", "headers": {"Content-Type": "text/csv"}},
+        ),
+        (
+            "POST",
+            "/api/v1/plans/reported/import",
+            {"content": b"x\n", "headers": {"Content-Type": "text/csv"}},
+        ),
+    ],
+)
+async def test_an_anonymous_writer_gets_401_before_the_registry_is_asked(
+    beds_db_url: str, closed_port_url: str, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    """Identities required, the registry down: the answer is still the caller's 401 (not a 503)."""
+    async with beds_client(
+        beds_db_url, closed_port_url, identity_secret="s", require_identity=True
+    ) as c:
+        r = await c.request(method, path, **kwargs)  # type: ignore[arg-type]
+    assert r.status_code == 401, r.text
+    assert count_rows(beds_db_url, BedReport) == 0

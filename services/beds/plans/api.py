@@ -26,7 +26,7 @@ from services.beds.plans.schemas import (
     ReportedPage,
     ReportedRevision,
 )
-from services.beds.plans.submissions import parse_csv, submit
+from services.beds.plans.submissions import check_writer, parse_csv, submit
 from services.common.csv_files import decode_text
 from services.common.deps import ReadSessionDep, StateDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
@@ -283,6 +283,7 @@ async def import_reported(
     request: Request, monitor: MonitorDep, state: StateDep, writer: WriterDep
 ) -> Any:
     """Columns region_code,period,indicator,value,numerator,denominator,source[,note]; all or nothing."""
+    check_writer(writer)  # 401/403 before the body is read or parsed
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "text/plain", "application/csv"):
         raise UnsupportedMediaType(
