@@ -10,7 +10,6 @@ parameters, JSON bodies and every imported file cell.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from fastapi import Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
 from services.common.errors import InvalidInput
+from services.common.geo import validate_lon_lat
 
 MAX_INT = 2**31 - 1
 """The largest value an ``INTEGER`` column holds on both engines (PostgreSQL ``int4``)."""
@@ -64,12 +64,14 @@ def row_number(text: str) -> int:
     return int(text)
 
 
-def check_coordinate(lon: float, lat: float) -> None:
-    """A WGS84-like point: finite, lon in [-180, 180], lat in [-90, 90] (``ValueError`` naming which)."""
-    if not (math.isfinite(lon) and -180 <= lon <= 180):
-        raise ValueError(f"longitude {lon!r} is outside [-180, 180]")
-    if not (math.isfinite(lat) and -90 <= lat <= 90):
-        raise ValueError(f"latitude {lat!r} is outside [-90, 90]")
+def check_bounds(min_lon: float, min_lat: float, max_lon: float, max_lat: float) -> None:
+    """A geometry's WGS84 bounding box lies on the globe (``ValueError`` naming the corner).
+
+    Points go through :func:`services.common.geo.validate_lon_lat` (and pydantic's bounds on
+    the facility fields); a polygon's vertices all lie inside its bounding box.
+    """
+    validate_lon_lat(min_lon, min_lat)
+    validate_lon_lat(max_lon, max_lat)
 
 
 SafeText = Annotated[str, AfterValidator(check_text)]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.csv_files import CsvRows
 from services.common.identity import region_prefix
+from services.common.validation import check_bounds
 from services.facilities import repository as repo
 from services.facilities.bulk import Format, RowErrors, is_blank
 from services.facilities.region_kinds import kind_from_name
@@ -104,6 +105,7 @@ def import_regions(
         if geometry is not None:
             try:
                 geometry = as_multipolygon(transform_geometry(geometry, from_crs=crs))
+                check_bounds(*geometry.bounds)  # WGS84 now; the same check for both engines
             except ValueError as exc:
                 errors.add(number, "geometry", str(exc))
                 continue

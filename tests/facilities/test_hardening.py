@@ -213,3 +213,42 @@ def test_population_csv_refuses_big_cells_and_huge_counts() -> None:
     with pytest.raises(InvalidInput) as caught:
         parse_population_rows(f"code,source,population\n{code},{BIG_CELL},1\n", RowErrors())
     assert caught.value.extra["errors"][0]["field"] == "source"
+
+
+@pytest.mark.parametrize(
+    "ring",
+    [
+        [[500, 100], [501, 100], [501, 101], [500, 101], [500, 100]],
+        [[106.5, 29.5], [106.6, 29.5], [106.6, 95.0], [106.5, 29.5]],
+        [[-181, 0], [-180, 0], [-180, 1], [-181, 0]],
+    ],
+)
+async def test_region_polygons_off_the_globe_are_refused(
+    client: httpx.AsyncClient, ring: list[list[float]]
+) -> None:
+    feature = _region_feature()
+    feature["geometry"]["coordinates"] = [ring]
+    r = await client.post(
+        "/api/v1/regions/import",
+        json={"type": "FeatureCollection", "features": [feature]},
+        headers={"Content-Type": "application/geo+json"},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "geometry", r.text
+    wkt = "POLYGON((" + ", ".join(f"{x} {y}" for x, y in ring) + "))"
+    r = await client.post(
+        "/api/v1/regions/import",
+        content=f'code,name,level,wkt\n500112000000,渝北区,district,"{wkt}"\n'.encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "geometry", r.text
+    assert (await client.get("/api/v1/regions")).json()["items"] == []
+
+
+async def test_facility_points_off_the_globe_are_refused(client: httpx.AsyncClient) -> None:
+    for lon, lat, field in ((500.0, 29.5, "lon"), (106.5, 100.0, "lat"), (-180.5, 0.0, "lon")):
+        r = await client.post("/api/v1/facilities", json=station(lon=lon, lat=lat))
+        assert fields(r) == [f"body.{field}"]
+        text = f"external_id,name,type,lon,lat\nP1,站,day_care,{lon},{lat}\n"
+        r = await post_csv(client, text, dry_run="true")
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text
