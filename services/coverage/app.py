@@ -16,6 +16,7 @@ from services.coverage import runs
 from services.coverage.api import router
 from services.coverage.facilities_client import SnapshotCache
 from services.coverage.jobs import JobPool
+from services.coverage.leases import Sweeper, new_owner
 from services.coverage.networks import NetworkCache
 from services.coverage.runtime import CoverageRuntime
 from services.coverage.service import WalkGate
@@ -30,9 +31,17 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
 
     def startup(state: ServiceState[Any]) -> None:
         cache = NetworkCache(state.read_sessions)
+        ex = runs.Execution(
+            owner=new_owner(),
+            lease_s=settings.job_lease_s,
+            partitions=settings.partitions,
+            scheduler=settings.dask_scheduler,
+        )
 
         def job(run_id: int, stop: threading.Event) -> None:
-            runs.execute(write_sessions=state.write_sessions, cache=cache, run_id=run_id, stop=stop)
+            runs.execute(
+                write_sessions=state.write_sessions, cache=cache, run_id=run_id, stop=stop, ex=ex
+            )
 
         runtime = CoverageRuntime(
             settings=settings,
@@ -52,8 +61,15 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
             pending = repo.unfinished_run_ids(session=session)
         for run_id in pending:  # a stopped process left these: run them again
             runtime.jobs.submit(run_id)
+        # runs queued elsewhere or left by a dead replica (expired lease): claim them here
+        sweeper = Sweeper(state.read_sessions, runtime.jobs.submit, settings.job_lease_s / 2)
+        app.state.coverage_sweeper = sweeper
+        sweeper.start()
 
     def shutdown(_state: ServiceState[Any]) -> None:
+        sweeper: Sweeper | None = getattr(app.state, "coverage_sweeper", None)
+        if sweeper is not None:
+            sweeper.stop()
         runtime: CoverageRuntime | None = getattr(app.state, "coverage", None)
         if runtime is not None:
             runtime.jobs.shutdown(settings.job_stop_s)

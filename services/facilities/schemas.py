@@ -46,7 +46,10 @@ def services_mask(services: Sequence[str]) -> int:
 
 
 def validate_opening_hours(value: dict[str, Any] | None) -> dict[str, list[list[str]]] | None:
-    """Check ``{"mon": [["08:00", "18:00"]], …}``: known weekdays, HH:MM pairs, open < close.
+    """Check ``{"mon": [["08:00", "18:00"]], …}``: known weekdays, HH:MM pairs, open ≠ close.
+
+    A close before the open runs past midnight (``["20:00", "02:00"]``); the rule that
+    reads them is ``services.common.opening_hours``.
 
     Raises ``ValueError`` naming the day; returns the value with days in week order.
     """
@@ -77,9 +80,10 @@ def validate_opening_hours(value: dict[str, Any] | None) -> dict[str, list[list[
                 raise ValueError(
                     f"opening_hours.{day}: times must be HH:MM (00:00–24:00), got {span!r}"
                 )
-            if start >= end:
+            if start == end or start == "24:00":
                 raise ValueError(
-                    f"opening_hours.{day}: opening {start} is not before closing {end}"
+                    f"opening_hours.{day}: opening {start} and closing {end} make no span "
+                    "(a closing time before the opening runs past midnight)"
                 )
             checked.append([start, end])
         out[day] = checked

@@ -53,7 +53,7 @@ async def test_connections_the_server_closed_are_replaced_without_an_error(
     facilities_db_url: str,
 ) -> None:
     seed_facilities(facilities_db_url, random_facilities(60, seed=3))
-    async with query_client(facilities_db_url) as client:
+    async with query_client(facilities_db_url, nearby_index=False) as client:
         before = await client.get(URL, params=PARAMS)
         assert before.status_code == 200 and before.json()["items"]
         assert _terminate_other_connections(facilities_db_url) >= 1
@@ -64,14 +64,15 @@ async def test_connections_the_server_closed_are_replaced_without_an_error(
 
 async def test_a_database_that_is_not_there_is_a_503_problem() -> None:
     url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/nowhere"
-    app = create_app(FacilitiesSettings(database_url=url))
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            response = await client.get(URL, params=PARAMS)
-    assert response.status_code == 503
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert "Retry-After" in response.headers
+    for nearby_index in (True, False):
+        app = create_app(FacilitiesSettings(database_url=url, nearby_index=nearby_index))
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                response = await client.get(URL, params=PARAMS)
+        assert response.status_code == 503, nearby_index
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert "Retry-After" in response.headers
 
 
 # --- the KNN statement: compiled once, its $n in order (no text rewriting) ---------------------
