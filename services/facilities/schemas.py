@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.common.validation import MAX_INT, TextChecked
+from services.common.opening_hours import WEEKDAYS as WEEKDAYS
 from services.facilities.crs import CRS_NAMES as CRS_NAMES
 from services.facilities.crs import CrsName
 from services.facilities.vocabulary import FACILITY_TYPES as FACILITY_TYPES
@@ -31,7 +32,6 @@ from services.facilities.vocabulary import ServiceSlug as ServiceSlug
 from services.facilities.vocabulary import Status as Status
 
 Crs = CrsName  # the query parameter's name for it
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 REGION_CODE_PATTERN = r"^\d{12}$"
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN, examples=["500112000000"])]
