@@ -36,7 +36,7 @@ def cluster() -> Iterator[str]:
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as c:
         yield str(c.scheduler_address)
         close_all()  # this process's client to it, before the cluster goes
@@ -85,13 +85,12 @@ def test_andorra_on_two_worker_processes_equals_one_process(cluster: str) -> Non
                    np.concatenate([stations.lat, homes.lat]))  # fmt: skip
     grid = Grid.over(x, y, 6)
     assert np.unique(grid.cell_of(x[15:], y[15:])).size >= 4  # really cut into >= 4 pieces
-    for minutes in (5.0, 15.0):
-        one = compute_coverage(net, stations, homes, minutes=minutes)
-        assert np.isnan(one.minutes).any() and (one.minutes > minutes).any()  # far homes too
-        split = compute_coverage(
-            net, stations, homes, minutes=minutes, partitions=6, runner=DaskRunner(cluster)
-        )
-        same(one, split)
+    one = compute_coverage(net, stations, homes, minutes=10.0)
+    assert np.isnan(one.minutes).any() and (one.minutes > 10.0).any()  # far homes too
+    split = compute_coverage(
+        net, stations, homes, minutes=10.0, partitions=6, runner=DaskRunner(cluster)
+    )
+    same(one, split)
 
 
 @pytest.mark.skipif(not ANDORRA.exists(), reason="../shared/data not present")
@@ -145,6 +144,7 @@ def run_cli(city: Path, out: Path, *extra: str) -> dict[str, Any]:
     return dict(json.loads(p.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_cli_partitions_same_file_with_and_without_scheduler(tmp_path: Path, cluster: str) -> None:
     make_city_files(tmp_path / "city", 20_000, 3)
     plain = run_cli(tmp_path / "city", tmp_path / "plain.csv")
@@ -179,6 +179,7 @@ def test_a_station_off_the_network_is_refused_the_same_way(tmp_path: Path) -> No
     assert str(split.value).endswith("e.g. ['far']")
 
 
+@pytest.mark.slow
 def test_regions_fan_out_to_worker_processes_and_gather(tmp_path: Path, cluster: str) -> None:
     """Three districts, each its own network: one task per region on two worker processes;
     each region's file is the one ``carecircle coverage`` writes alone, totals add up."""
