@@ -5,8 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from services.beds.facilities_client import FacilitiesClient
+    from services.beds.rollups import Rollups
+    from services.beds.settings import BedsSettings
+    from services.common.state import ServiceState
 
 beds = typer.Typer(
     help="Bed reports, plan indicators and compliance (uses BEDS_DATABASE_URL and FACILITIES_URL).",
@@ -19,13 +26,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(beds, name="beds")
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> BedsSettings:
     from services.beds.settings import BedsSettings
 
     return BedsSettings(database_url=os.environ.get("BEDS_DATABASE_URL", ""))
 
 
-def _state():  # type: ignore[no-untyped-def]
+def _state() -> tuple[BedsSettings, ServiceState[BedsSettings]]:
     from services.common import migrate
     from services.common.state import ServiceState
 
@@ -76,7 +83,9 @@ def import_reports(
     )
 
 
-def _rollups(settings, state):  # type: ignore[no-untyped-def]
+def _rollups(
+    settings: BedsSettings, state: ServiceState[BedsSettings]
+) -> tuple[FacilitiesClient, Rollups]:
     from services.beds.facilities_client import FacilitiesClient
     from services.beds.rollups import Rollups
 

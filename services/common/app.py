@@ -32,8 +32,8 @@ def create_service_app(
     description: str,
     version: str,
     routers: Iterable[APIRouter],
-    on_startup: Callable[[ServiceState], Any] | None = None,
-    on_shutdown: Callable[[ServiceState], Any] | None = None,
+    on_startup: Callable[[ServiceState[Any]], Any] | None = None,
+    on_shutdown: Callable[[ServiceState[Any]], Any] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
     app_class: type[FastAPI] = FastAPI,
 ) -> FastAPI:

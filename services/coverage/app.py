@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -28,7 +29,7 @@ VERSION = "0.1.0"
 def create_app(settings: CoverageSettings | None = None) -> FastAPI:
     settings = settings or CoverageSettings()
 
-    def startup(state: ServiceState) -> None:
+    def startup(state: ServiceState[Any]) -> None:
         cache = NetworkCache(state.read_sessions)
         ex = runs.Execution(
             owner=new_owner(),
@@ -65,7 +66,7 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
         app.state.coverage_sweeper = sweeper
         sweeper.start()
 
-    def shutdown(_state: ServiceState) -> None:
+    def shutdown(_state: ServiceState[Any]) -> None:
         sweeper: Sweeper | None = getattr(app.state, "coverage_sweeper", None)
         if sweeper is not None:
             sweeper.stop()

@@ -66,18 +66,6 @@ EXPORT_COLUMNS = (
 )
 TYPE_BY_LABEL = {label: slug for slug, label in FACILITY_TYPES.items()}
 MODE_BY_LABEL = {label: slug for slug, label in OPERATION_MODES.items()}
-REGION_CSV_COLUMNS = (
-    "code",
-    "name",
-    "level",
-    "parent_code",
-    "population",
-    "elderly_60plus",
-    "elderly_65plus",
-    "households",
-    "year",
-    "wkt",
-)
 
 
 @dataclass(frozen=True)
