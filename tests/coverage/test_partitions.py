@@ -239,3 +239,53 @@ def test_a_service_run_split_on_dask_stores_what_the_unsplit_run_stores(
         assert stored[0] == stored[1] and len(stored[0][1]) > 0
     finally:
         engine.dispose()
+
+
+class CountingRunner:
+    """Runs tasks in this thread, in order, counting them (the Runner protocol, no Dask)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[str] = []
+
+    def map(self, fn: Any, tasks: Any, on_done: Any = None) -> list[Any]:
+        out = []
+        for args in tasks:
+            self.tasks.append(fn.__name__)
+            out.append(fn(*args))
+            if on_done is not None:
+                on_done()
+        return out
+
+
+def test_far_homes_go_round_again_and_unreachable_ones_are_certified_by_component() -> None:
+    """A 20 km street with one station at its west end and a separate 1 km street with none:
+    a 1-minute circle (60 m halo) cannot settle the far homes in the first round; they are
+    asked again with wider halos until certain; homes on the stationless street are
+    unreachable, certified because their street lies wholly inside their piece."""
+    from services.coverage.graph import build_network
+    from services.coverage.loaders import from_epsg
+
+    epsg, x0, y0 = 32650, 500_000.0, 2_700_000.0
+    xs = np.concatenate([x0 + np.arange(201) * 100.0, x0 + 10_000 + np.arange(11) * 100.0])
+    ys = np.concatenate([np.full(201, y0), np.full(11, y0 + 5_000)])
+    u = np.concatenate([np.arange(200), 201 + np.arange(10)])
+    net = build_network(xs, ys, u, u + 1, np.full(u.size, 100.0), epsg=epsg)
+    hx = np.concatenate([x0 + 50 + np.arange(0, 20_000, 500.0), x0 + 10_050 + np.arange(5) * 200])
+    hy = np.concatenate([np.full(40, y0 + 10), np.full(5, y0 + 5_010)])
+    h_lon, h_lat = from_epsg(epsg, hx, hy)
+    s_lon, s_lat = from_epsg(epsg, np.array([x0 + 20.0]), np.array([y0 - 5.0]))
+    stations = PointSet(np.array(["west"]), s_lon, s_lat, np.zeros(1))
+    homes = PointSet(np.array([f"h{i}" for i in range(45)]), h_lon, h_lat, np.ones(45))
+    one = compute_coverage(net, stations, homes, minutes=1.0)
+    runner = CountingRunner()
+    split = compute_coverage(net, stations, homes, minutes=1.0, partitions=8, runner=runner)
+    same(one, split)
+    assert np.isnan(one.minutes[40:]).all() and np.isfinite(one.minutes[:40]).all()
+    assert one.minutes[39] > 300  # ~20 km away: far beyond the 60 m halo
+    solves = runner.tasks.count("solve_piece")
+    cells = np.unique(
+        Grid.over(*to_epsg(epsg, np.append(s_lon, h_lon), np.append(s_lat, h_lat)), 8).cell_of(
+            hx, hy
+        )
+    ).size
+    assert solves > cells  # the far homes went round again
