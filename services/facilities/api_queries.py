@@ -24,6 +24,7 @@ from services.common.errors import InvalidInput
 from services.common.openapi_examples import keep_nulls
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
+from services.common.validation import row_number
 from services.facilities import crs as crs_mod
 from services.facilities import nearby_view, queries
 from services.facilities.examples import NEARBY_EXAMPLE
@@ -152,7 +153,7 @@ def decode_list_cursor(token: str) -> int:
         kind, value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split("|")
         if kind != "id":
             raise ValueError(kind)
-        return int(value)
+        return row_number(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not a list cursor from this API", field="cursor") from exc
 
@@ -239,7 +240,7 @@ async def nearby_facilities(request: Request) -> Any:
     """Nearest usable facilities with `distance_m`, `straight_line_minutes`, `open_now` and `total`; stable cursor paging."""
     params = parse_nearby_params(request.query_params)
     plan = nearby_view.plan(params)
-    state: ServiceState = request.app.state.service
+    state: ServiceState[Any] = request.app.state.service
     found = await nearby_view.whole_set(state, plan.query)
     if wants_geojson(request.headers.get("accept")):
         items, next_cursor = nearby_view.page_items(found, plan)

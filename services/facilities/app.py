@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -36,7 +37,7 @@ def create_app(settings: FacilitiesSettings | None = None) -> FastAPI:
     return app
 
 
-async def _open_nearby_pool(state: ServiceState) -> None:
+async def _open_nearby_pool(state: ServiceState[Any]) -> None:
     """Build the nearby index in the background and, on PostGIS, open the nearby pool now, so
     that the first app user waits for neither."""
     if getattr(state.settings, "nearby_index", True):

@@ -53,7 +53,7 @@ class NearbyFastPath:
     def __init__(self, app: ASGIApp, service_app: FastAPI) -> None:
         self.app = app
         self.service_app = service_app
-        self.state: ServiceState = service_app.state.service
+        self.state: ServiceState[Any] = service_app.state.service
         self.route = _RouteLabel(PATH)
         self.observed = ObservabilityMiddleware(self._nearby, metrics=self.state.metrics)
 

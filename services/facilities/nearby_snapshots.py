@@ -182,7 +182,7 @@ class NearbySnapshots:
             return snapshot
 
 
-def for_state(state: ServiceState) -> NearbySnapshots:
+def for_state(state: ServiceState[Any]) -> NearbySnapshots:
     """The service's snapshots, made on first use."""
     snapshots: NearbySnapshots | None = state.extras.get(_EXTRAS_KEY)
     if snapshots is None:

@@ -101,7 +101,7 @@ class Found:
         return [orjson.loads(raw) for raw in self.item_jsons(positions)]
 
 
-async def whole_set(state: ServiceState, query: nearby_search.NearbyQuery) -> Found:
+async def whole_set(state: ServiceState[Any], query: nearby_search.NearbyQuery) -> Found:
     """The request's result set from the in-memory index, or from the database when it is off."""
     if getattr(state.settings, "nearby_index", True):
         snapshot = await nearby_snapshots.for_state(state).current()
