@@ -71,13 +71,19 @@ def _status(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
 
 
+# Imports are idempotent: the same content again answers 200 with the stored one (_status).
+SAME_AS_STORED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same content was imported before: the stored one"}
+}
+
+
 @router.post(
     "/networks",
     status_code=201,
     dependencies=PLANNERS_ONLY,
     response_model=NetworkOut,
     summary="Import a street network from a file on the server (planners)",
-    responses=answer(ex.NETWORK, 201),
+    responses={**SAME_AS_STORED, **answer(ex.NETWORK, 201)},
 )
 def import_network_path(body: NetworkFromPath, rt: RuntimeDep, response: Response) -> NetworkOut:
     """Import a street network from a file in the server's import folder (COVERAGE_IMPORT_DIR)."""
@@ -100,7 +106,7 @@ def import_network_path(body: NetworkFromPath, rt: RuntimeDep, response: Respons
     dependencies=PLANNERS_ONLY,
     response_model=NetworkOut,
     summary="Upload a street network: OSM PBF, GeoJSON or GeoPackage (planners)",
-    responses=answer(ex.NETWORK, 201),
+    responses={**SAME_AS_STORED, **answer(ex.NETWORK, 201)},
     openapi_extra=request_body(
         {
             "file": "helsinki.osm.pbf",
@@ -165,7 +171,7 @@ def get_network(network_id: IdPath, session: ReadSessionDep) -> NetworkOut:
     dependencies=PLANNERS_ONLY,
     response_model=DemandOut,
     summary="Import demand points as JSON (planners)",
-    responses=answer(ex.DEMAND, 201),
+    responses={**SAME_AS_STORED, **answer(ex.DEMAND, 201)},
 )
 def import_demand(body: DemandIn, rt: RuntimeDep, response: Response) -> DemandOut:
     """Import demand points (elderly counts) as JSON."""
@@ -187,7 +193,7 @@ def import_demand(body: DemandIn, rt: RuntimeDep, response: Response) -> DemandO
     dependencies=PLANNERS_ONLY,
     response_model=DemandOut,
     summary="Upload demand points as CSV or GeoJSON (planners)",
-    responses=answer(ex.DEMAND, 201),
+    responses={**SAME_AS_STORED, **answer(ex.DEMAND, 201)},
     openapi_extra=request_body(
         {"file": "demand.csv", "name": "demo demand"}, "multipart/form-data"
     ),
@@ -222,7 +228,7 @@ async def import_demand_upload(
     dependencies=PLANNERS_ONLY,
     response_model=DemandOut,
     summary="Demand points from the registry's region populations (planners)",
-    responses=answer({**ex.DEMAND, "derived": True}, 201),
+    responses={**SAME_AS_STORED, **answer({**ex.DEMAND, "derived": True}, 201)},
 )
 async def demand_from_registry(
     body: DemandFromRegistry, rt: RuntimeDep, response: Response

@@ -115,7 +115,7 @@ def import_regions(
     from services.common.errors import InvalidInput
     from services.facilities import bulk, bulk_regions
 
-    fmt = "csv" if path.suffix.lower() == ".csv" else "geojson"
+    fmt: bulk.Format = "csv" if path.suffix.lower() == ".csv" else "geojson"
     try:
         with transaction(_session_factory()) as session:
             report = bulk_regions.import_regions(

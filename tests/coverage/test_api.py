@@ -171,6 +171,11 @@ async def test_scenario_siting_isochrones_walk_times(
     await finished(client, loc2)
     cmp_ = (await client.get(loc2 + f"/compare/{loc.rsplit('/', 1)[1]}")).json()
     assert cmp_["stations"]["change"] == 0
+    # The what-if is marked, and the region's current figures stay those of the real stations.
+    assert (await client.get(loc2)).json()["params"]["scenario"] == {"added": 1, "closed": 1}
+    for code in ("110101001001", "110101000000"):  # a community, and a rollup to its street
+        latest = (await client.get(f"/api/v1/coverage/regions/{code}/latest")).json()
+        assert latest["run_id"] == int(loc.rsplit("/", 1)[1]), code
     site = await client.post(
         loc + "/siting",
         json={
