@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast venv services fmt lint type dead migrate up bench clean
+.PHONY: demo test test-fast venv web services fmt lint type dead migrate up bench clean
 
 $(STAMP): pyproject.toml requirements.lock clients/python/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,20 @@ $(STAMP): pyproject.toml requirements.lock clients/python/pyproject.toml
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]' -e ./clients/python
 	@touch $(STAMP)
 
-venv: $(STAMP)  ## the virtualenv at .venv with pinned dependencies and the `carecircle` script
+venv: $(STAMP) web  ## the virtualenv at .venv with pinned dependencies and the `carecircle` script
+
+# The /map page's Leaflet, from npm (package-lock.json pins it), served by the gateway: no CDN.
+WEB := gateway/webapp
+WEB_STAMP := $(WEB)/node_modules/.installed
+
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm not found: the gateway's /map page needs Node.js 20+ (then run make web)" >&2; \
+	fi
+
+web: $(WEB_STAMP)  ## Leaflet for the gateway's /map page (npm ci in gateway/webapp)
 
 services:  ## PostgreSQL + PostGIS, Redis, GDAL installed and running (installs when root)
 	bash scripts/ensure_services.sh
@@ -50,10 +63,12 @@ type: venv
 	$(BIN)/mypy --strict $(STRICT)
 
 # Dead-code candidates: decorated functions (routes, commands, validators) are called by their
-# frameworks, and model fields by name, so this is a list to read, not a CI gate.
+# frameworks; names used only by name (model fields, …) are in scripts/dead_code_allowed.py.
+# A list to read, not a CI gate.
 dead: venv
-	$(BIN)/vulture services gateway clients tests bench migrations --min-confidence 60 \
-		--ignore-decorators "@*" --ignore-names "$(DEAD_FALSE)" | grep -v '^tests/\|^bench/\|^migrations/' || true
+	$(BIN)/vulture services gateway clients tests bench migrations scripts/dead_code_allowed.py \
+		--min-confidence 60 --ignore-decorators "@*" --ignore-names "$(DEAD_FALSE)" \
+		| grep -v '^tests/\|^bench/\|^migrations/' || true
 DEAD_FALSE := process_bind_param,process_result_value,load_dialect_impl,state_change,model_config,cache_ok,impl
 
 clean:

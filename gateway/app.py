@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway import operations, routes, routing
+from gateway import operations, routes, routing, web
 from gateway.auth import API_KEY_HEADER, Authenticator
 from gateway.clients import Upstream, UpstreamMetrics
 from gateway.context import Gateway
@@ -104,7 +104,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="CareCircle gateway",
         description=DESCRIPTION,
         version=VERSION,
-        routers=[routes.router],
+        routers=[routes.router, web.router],
         on_shutdown=_shutdown,
         openapi_tags=TAGS,
         app_class=GatewayApp,
@@ -122,7 +122,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     undeclared = routing.undeclared_gateway_paths(
         [
             str(getattr(r, "path", ""))
-            for router in (operations.router, routes.router, health_router, docs_router)
+            for router in (operations.router, routes.router, web.router, health_router, docs_router)
             for r in router.routes
         ]
     )

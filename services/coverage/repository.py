@@ -327,29 +327,43 @@ def run_point_minutes(*, session: Session, run_id: int) -> list[float | None]:
     return list(session.scalars(q))
 
 
+#: ``params`` key of a run that added or closed stations hypothetically (runs.submit).
+WHAT_IF = "scenario"
+
+
+def is_what_if(run: RunRow) -> bool:
+    """A scenario's run: its figures describe a plan, not the region as it is."""
+    return WHAT_IF in (run.params or {})
+
+
 def latest_region(*, session: Session, region_code: str) -> tuple[RunRegionRow, RunRow] | None:
+    """The region's row of the latest finished run that is not a what-if."""
     q = (
         select(RunRegionRow, RunRow)
         .join(RunRow, RunRow.id == RunRegionRow.run_id)
         .where(RunRegionRow.region_code == region_code, RunRow.status == "done")
         .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
-        .limit(1)
+        .execution_options(yield_per=20)
     )
-    row = session.execute(q).first()
-    return (row[0], row[1]) if row else None
+    for region_row, run in session.execute(q):
+        if not is_what_if(run):
+            return region_row, run
+    return None
 
 
 def latest_region_rows(
     *, session: Session, prefix: str
 ) -> tuple[list[RunRegionRow], RunRow] | None:
-    """Rows under ``prefix`` of the latest finished run that has any (for ancestor rollups)."""
-    run = session.scalars(
+    """Rows under ``prefix`` of the latest finished run that has any and is not a what-if
+    (for ancestor rollups)."""
+    runs = session.scalars(
         select(RunRow)
         .join(RunRegionRow, RunRegionRow.run_id == RunRow.id)
         .where(RunRegionRow.region_code.startswith(prefix), RunRow.status == "done")
         .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
-        .limit(1)
-    ).first()
+        .execution_options(yield_per=20)
+    )
+    run = next((r for r in runs if not is_what_if(r)), None)
     if run is None:
         return None
     rows = session.scalars(

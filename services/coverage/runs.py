@@ -69,6 +69,9 @@ async def submit(
     )
     params = body.model_dump(include=CACHED_PARAMS)
     key = run_cache_key(net_row.version, demand.version, registry_version, stations, params)
+    if body.add_stations or body.close_stations:
+        # A what-if: never a region's current figure (repository.latest_region skips it).
+        params[repo.WHAT_IF] = {"added": len(body.add_stations), "closed": len(body.close_stations)}
     return await run_in_threadpool(
         _queue,
         write_sessions,

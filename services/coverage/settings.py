@@ -70,3 +70,17 @@ class CoverageSettings(ServiceSettings):
     walk_times_concurrency: int = Field(
         2, ge=1, le=64, description="Walk-times computations running at once (the rest wait)"
     )
+    sync_isochrone_stations: int = Field(
+        20,
+        ge=0,
+        le=1000,
+        description="Isochrones for more stations than this are a job (202 + Location): one "
+        "station's 5/10/15-minute contours take ~0.2–0.5 s on a city's walking network, and "
+        "the gateway waits 10 s",
+    )
+    sync_siting_pairs: int = Field(
+        2_000_000,
+        ge=0,
+        description="Siting whose candidate sites × demand points exceed this is a job (202 + "
+        "Location); the default candidates count as 200",
+    )

@@ -22,6 +22,7 @@ from services.common.errors import (
 )
 from services.common.openapi_examples import keep_nulls
 from services.common.responses import FastJSONResponse
+from services.common.validation import MAX_INT
 from services.facilities import api_regions, bulk, registry
 from services.facilities import repository as repo
 from services.facilities.examples import EXPORT_CSV_EXAMPLE, EXPORT_GEOJSON_EXAMPLE
@@ -73,7 +74,7 @@ OutsideQuery = Annotated[
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The ETag from GET, e.g. "3". Required.')
 ]
-FacilityId = Annotated[int, Path(description="Facility id.", ge=1)]
+FacilityId = Annotated[int, Path(description="Facility id.", ge=1, le=MAX_INT)]
 FACILITY_BODY_EXAMPLES = {
     "station": {"summary": "A community station in Yubei", "value": FACILITY_EXAMPLE}
 }
@@ -445,7 +446,13 @@ def export_facilities(
     types = bulk.split_slugs(type, "type")
     statuses = bulk.split_slugs(status, "status")
     chunks = bulk.export_chunks(
-        state.read_sessions, fmt=format, types=types, statuses=statuses, region=region, crs=crs
+        state.read_sessions,
+        fmt=format,
+        types=types,
+        statuses=statuses,
+        region=region,
+        crs=crs,
+        bom=True,  # a download people open in Excel
     )
     media = "text/csv; charset=utf-8" if format == "csv" else "application/geo+json"
     filename = f"facilities.{'csv' if format == 'csv' else 'geojson'}"

@@ -24,6 +24,7 @@ from services.common.errors import InvalidInput
 from services.common.openapi_examples import keep_nulls
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
+from services.common.validation import row_number
 from services.facilities import crs as crs_mod
 from services.facilities import nearby_view, queries
 from services.facilities.examples import NEARBY_EXAMPLE
@@ -152,7 +153,7 @@ def decode_list_cursor(token: str) -> int:
         kind, value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split("|")
         if kind != "id":
             raise ValueError(kind)
-        return int(value)
+        return row_number(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not a list cursor from this API", field="cursor") from exc
 

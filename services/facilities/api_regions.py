@@ -79,7 +79,7 @@ def _decode_cursor(cursor: str) -> str:
         code = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("cursor is not one this service issued", field="cursor") from None
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):
         raise InvalidInput("cursor is not one this service issued", field="cursor")
     return code
 

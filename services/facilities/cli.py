@@ -88,7 +88,8 @@ def export_facilities(
     from services.facilities import bulk
 
     fmt = file_format or ("csv" if str(path) == "-" else bulk.format_from_path(str(path)))
-    chunks = bulk.export_chunks(_session_factory(), fmt=fmt, crs=crs)  # type: ignore[arg-type]
+    to_file = str(path) != "-"  # a file people open gets the BOM; stdout is for programs
+    chunks = bulk.export_chunks(_session_factory(), fmt=fmt, crs=crs, bom=to_file)  # type: ignore[arg-type]
     if str(path) == "-":
         for chunk in chunks:
             sys.stdout.buffer.write(chunk)

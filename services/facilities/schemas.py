@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from services.common.validation import MAX_INT, TextChecked
+from services.common.opening_hours import WEEKDAYS as WEEKDAYS
 from services.facilities.crs import CRS_NAMES as CRS_NAMES
 from services.facilities.crs import CrsName
 from services.facilities.vocabulary import FACILITY_TYPES as FACILITY_TYPES
@@ -30,7 +32,6 @@ from services.facilities.vocabulary import ServiceSlug as ServiceSlug
 from services.facilities.vocabulary import Status as Status
 
 Crs = CrsName  # the query parameter's name for it
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 REGION_CODE_PATTERN = r"^\d{12}$"
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN, examples=["500112000000"])]
@@ -112,7 +113,7 @@ FACILITY_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _FacilityFields(BaseModel):
+class _FacilityFields(TextChecked):
     """Fields a client may set (shared by create and patch; patch makes them all optional)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -139,7 +140,7 @@ class _FacilityFields(BaseModel):
     operator: str | None = Field(None, max_length=200, description="The organisation running it.")
     star_rating: int | None = Field(None, ge=0, le=5, description="Official star rating 0–5.")
     status: Status = Field("active", description="planned, active, suspended or closed.")
-    capacity: int | None = Field(None, ge=0, description="Beds or daily places.")
+    capacity: int | None = Field(None, ge=0, le=MAX_INT, description="Beds or daily places.")
     opening_hours: dict[str, list[list[str]]] | None = Field(
         None, description='Weekly hours, e.g. `{"mon": [["08:00","18:00"]]}`; days absent = closed.'
     )
@@ -155,7 +156,7 @@ class _FacilityFields(BaseModel):
         "when given, the point must lie inside it (or `allow_outside_region=true`).",
     )
     center_id: int | None = Field(
-        None, description="The care center that runs this station (中心带站)."
+        None, ge=1, le=MAX_INT, description="The care center that runs this station (中心带站)."
     )
     verified_on: date | None = Field(
         None, description="When the record was last checked against reality."
@@ -192,7 +193,7 @@ class FacilityIn(_FacilityFields):
         return self
 
 
-class FacilityPatch(BaseModel):
+class FacilityPatch(TextChecked):
     """A partial update (PATCH): only the fields sent change. `null` clears an optional field."""
 
     model_config = ConfigDict(
@@ -211,14 +212,14 @@ class FacilityPatch(BaseModel):
     operator: str | None = Field(None, max_length=200)
     star_rating: int | None = Field(None, ge=0, le=5)
     status: Status | None = None
-    capacity: int | None = Field(None, ge=0)
+    capacity: int | None = Field(None, ge=0, le=MAX_INT)
     opening_hours: dict[str, list[list[str]]] | None = None
     phone: str | None = Field(None, max_length=64)
     address: str | None = Field(None, max_length=300)
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     region_code: RegionCode | None = None
-    center_id: int | None = None
+    center_id: int | None = Field(None, ge=1, le=MAX_INT)
     verified_on: date | None = None
 
     @field_validator("opening_hours")
@@ -431,7 +432,7 @@ class RegionOut(BaseModel):
     )
 
 
-class RegionIn(BaseModel):
+class RegionIn(TextChecked):
     """One region to import (the properties of a `carecircle regions import` feature)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -440,10 +441,10 @@ class RegionIn(BaseModel):
     name: str = Field(..., min_length=1, max_length=200)
     level: RegionLevel
     parent_code: str | None = None
-    population: int | None = Field(None, ge=0)
-    elderly_60plus: int | None = Field(None, ge=0)
-    elderly_65plus: int | None = Field(None, ge=0)
-    households: int | None = Field(None, ge=0)
+    population: int | None = Field(None, ge=0, le=MAX_INT)
+    elderly_60plus: int | None = Field(None, ge=0, le=MAX_INT)
+    elderly_65plus: int | None = Field(None, ge=0, le=MAX_INT)
+    households: int | None = Field(None, ge=0, le=MAX_INT)
     year: int | None = Field(None, ge=1900, le=2100)
     kind: RegionKind | None = Field(
         None, description="Derived from the name at street and community level when not given."
@@ -463,7 +464,7 @@ def pad_region_code(code: str) -> str:
     code = code.strip()
     if code.endswith(".0"):
         code = code[:-2]
-    if not code.isdigit() or len(code) not in (6, 9, 12):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (6, 9, 12):
         raise ValueError(f"region code must be 6, 9 or 12 digits, got {code!r}")
     return code.ljust(12, "0")
 
