@@ -3,6 +3,7 @@ offline docs and readable operation ids."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
+from services.common import startup
 from services.common.docs import router as docs_router
 from services.common.handlers import install_error_handlers
 from services.common.health import router as health_router
@@ -65,9 +67,13 @@ def create_service_app(
     on_shutdown: Callable[[ServiceState], Any] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
     app_class: type[FastAPI] = ServiceApp,
+    startup_warnings: bool = True,
 ) -> FastAPI:
     """A FastAPI app for one service, owning its engine for its whole life."""
     configure_logging(settings.log_level, settings.log_json)
+    if startup_warnings:  # the gateway says its own (gateway/app.py)
+        for warning in startup.startup_warnings(settings):
+            logging.getLogger("carecircle.startup").warning(warning)
     state = ServiceState.from_settings(settings)
 
     @asynccontextmanager

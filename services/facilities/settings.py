@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -13,3 +14,13 @@ class FacilitiesSettings(ServiceSettings):
     )
 
     service_name: str = "facilities"
+    public_url: str = Field(
+        "",
+        description="The public address OGC links start from, e.g. https://care.example.cn "
+        "(a path prefix included); empty: the address the request came to",
+    )
+    trust_forwarded_headers: bool = Field(
+        False,
+        description="build links from X-Forwarded-Host/-Proto/-Prefix (set it only when nothing "
+        "but the gateway or your own proxy can reach the service); ignored with public_url",
+    )
