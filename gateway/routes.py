@@ -213,7 +213,7 @@ async def nearby(
         Query(
             min_length=1,
             max_length=100,
-            description="Keyword in the name or address",
+            description="Keyword in the name (as written, or ignoring width, case, spaces and punctuation)",
             examples=["龙溪"],
         ),
     ] = None,

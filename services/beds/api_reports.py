@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.exc import IntegrityError
 
 from services.beds import examples as ex
 from services.beds import repository, submissions
@@ -149,40 +148,22 @@ def post_report(
     writer.check(facts)
     submissions.check_family_regions(client, family)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
-    # The write transaction opens only now (no lock is held while the registry is asked); a retry
-    # racing its first try waits here for it, then answers what it answered.
-    replay = idempotency.replay(session, repository.IDEMPOTENCY, key, digest)
-    if replay is not None:
-        return replay
-    report = submissions.create(
-        session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason
-    )
-    out = report_out(session, report)
-    headers = {
-        "ETag": _etag(report.version),
-        "Location": f"/api/v1/beds/reports/{report.facility_id}/{period}",
-    }
-    try:
-        if key:
-            idempotency.store_answer(
-                session,
-                repository.IDEMPOTENCY,
-                key,
-                request_hash=digest,
-                status_code=201,
-                body=out,
-                headers=headers,
-            )
-        session.commit()
-    except IntegrityError:  # the same key committed concurrently: answer what it answered
-        session.rollback()
-        replay = idempotency.replay_committed(
-            state.read_sessions, repository.IDEMPOTENCY, key, digest
+
+    def write() -> idempotency.Created:
+        report = submissions.create(
+            session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason
         )
-        if replay is None:
-            raise
-        return replay
-    return FastJSONResponse(out, status_code=201, headers=headers)
+        headers = {
+            "ETag": _etag(report.version),
+            "Location": f"/api/v1/beds/reports/{report.facility_id}/{period}",
+        }
+        return idempotency.Created(report_out(session, report), headers)
+
+    # The write transaction opens only now (no lock is held while the registry is asked); a retry
+    # racing its first try waits there for it, then answers what it answered.
+    return idempotency.create_once(
+        session, state.read_sessions, repository.IDEMPOTENCY, key, digest, write
+    )
 
 
 @router.put(

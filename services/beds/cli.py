@@ -7,8 +7,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from services.beds.facilities_client import FacilitiesClient
+    from services.beds.rollups import Rollups
+    from services.beds.settings import BedsSettings
+    from services.common.state import ServiceState
 
 beds = typer.Typer(
     help="Bed reports, plan indicators and compliance (uses BEDS_DATABASE_URL and FACILITIES_URL).",
@@ -37,13 +44,13 @@ def _clean_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> BedsSettings:
     from services.beds.settings import BedsSettings
 
     return BedsSettings(database_url=os.environ.get("BEDS_DATABASE_URL", ""))
 
 
-def _state():  # type: ignore[no-untyped-def]
+def _state() -> tuple[BedsSettings, ServiceState[BedsSettings]]:
     from services.common import migrate
     from services.common.state import ServiceState
 
@@ -95,7 +102,9 @@ def import_reports(
     )
 
 
-def _rollups(settings, state):  # type: ignore[no-untyped-def]
+def _rollups(
+    settings: BedsSettings, state: ServiceState[BedsSettings]
+) -> tuple[FacilitiesClient, Rollups]:
     from services.beds.facilities_client import FacilitiesClient
     from services.beds.rollups import Rollups
 

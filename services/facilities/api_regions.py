@@ -35,7 +35,7 @@ from services.facilities.schemas import (
 
 router = APIRouter()  # included by api.router, which adds /api/v1
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 CrsQuery = Annotated[
     Crs, Query(description="CRS of coordinates in and out: wgs84 (default), gcj02, bd09.")
 ]

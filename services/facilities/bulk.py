@@ -67,18 +67,6 @@ EXPORT_COLUMNS = (
 )
 TYPE_BY_LABEL = {label: slug for slug, label in FACILITY_TYPES.items()}
 MODE_BY_LABEL = {label: slug for slug, label in OPERATION_MODES.items()}
-REGION_CSV_COLUMNS = (
-    "code",
-    "name",
-    "level",
-    "parent_code",
-    "population",
-    "elderly_60plus",
-    "elderly_65plus",
-    "households",
-    "year",
-    "wkt",
-)
 
 
 @dataclass(frozen=True)
@@ -458,11 +446,17 @@ def export_chunks(
     statuses: Sequence[str] = (),
     region: str | None = None,
     crs: str = "wgs84",
+    bom: bool = False,
 ) -> Iterator[bytes]:
-    """The export as byte chunks (one per database batch), opening its own read session."""
+    """The export as byte chunks (one per database batch), opening its own read session.
+
+    ``bom``: start a CSV with a UTF-8 byte-order mark, for files people open in Excel
+    (without it Excel on Chinese Windows reads GBK and garbles the names); the import
+    drops it again.
+    """
     with sessions() as session:
         if fmt == "csv":
-            yield _csv_line(EXPORT_COLUMNS)
+            yield (b"\xef\xbb\xbf" if bom else b"") + _csv_line(EXPORT_COLUMNS)
         else:
             yield b'{"type":"FeatureCollection","features":['
         first = True

@@ -24,3 +24,8 @@ class FacilitiesSettings(ServiceSettings):
         description="build links from X-Forwarded-Host/-Proto/-Prefix (set it only when nothing "
         "but the gateway or your own proxy can reach the service); ignored with public_url",
     )
+    # Nearby answers from an in-memory snapshot of the registry (ADR 0075); false: from the
+    # database on every request. Another process's registry writes are seen within
+    # nearby_index_refresh_s seconds; this process's own writes at once.
+    nearby_index: bool = True
+    nearby_index_refresh_s: float = Field(1.0, ge=0.0, le=3600.0)
