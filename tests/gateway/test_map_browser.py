@@ -112,7 +112,12 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout_s: float, log
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("map-downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads: Path) -> Iterator[WebDriver]:
     options = Options()
     options.binary_location = str(CHROMIUM)
     for argument in (
@@ -128,6 +133,9 @@ def browser() -> Iterator[WebDriver]:
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(WAIT_S)
     driver.set_script_timeout(WAIT_S)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     try:
         yield driver
     finally:
@@ -332,7 +340,7 @@ def test_a_facility_click_shows_its_record_and_latest_beds(demo: Demo, page: Web
 
 
 def test_a_what_if_station_changes_the_coverage_figure_and_downloads_its_result(
-    demo: Demo, page: WebDriver
+    demo: Demo, page: WebDriver, downloads: Path
 ) -> None:
     open_map(page, demo.base, key=demo.key)
     before = float(page.find_element(By.ID, "coverage-figure").get_attribute("data-value") or "nan")
@@ -368,8 +376,17 @@ def test_a_what_if_station_changes_the_coverage_figure_and_downloads_its_result(
     assert after == pytest.approx(float(result))
     assert after > before  # the new station covers people who were not
     assert "→" in page.find_element(By.ID, "whatif-result").text
-    downloads = page.find_elements(By.CSS_SELECTOR, "#whatif-downloads button.download")
-    assert len(downloads) == 2
+    buttons = page.find_elements(By.CSS_SELECTOR, "#whatif-downloads button.download")
+    assert len(buttons) == 2
+    buttons[0].click()  # the scenario's summary, as a file
+    run_id = int(page.find_element(By.ID, "whatif-result").get_attribute("data-scenario"))
+    saved = downloads / f"carecircle-scenario-{run_id}-summary.json"
+    deadline = time.monotonic() + 30
+    while not saved.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    summary = json.loads(saved.read_text())
+    assert summary == demo.get(f"/api/v1/coverage/runs/{run_id}/summary")
+    assert summary["covered_share_by_elderly"] == pytest.approx(after)
     page.execute_script(
         "window.careMap.fitAll(); document.getElementById('whatif-box').scrollIntoView()"
     )

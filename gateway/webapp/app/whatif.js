@@ -60,6 +60,7 @@ export class WhatIf {
     this.facilities.draw();
     this.scenarioRun = null;
     this.ui.result.textContent = '';
+    for (const key of ['run', 'baseline', 'scenario']) delete this.ui.result.dataset[key];
     this.ui.downloads.replaceChildren();
     this.renderChanges();
   }
@@ -141,6 +142,7 @@ export class WhatIf {
     this.ui.result.textContent = `${t('scenarioDone')}: ${t('coverage')} ${formatValue(share.baseline, 'share')} → ${formatValue(share.run, 'share')} (${change >= 0 ? '+' : ''}${change.toFixed(1)} pp)`;
     this.ui.result.dataset.run = String(share.run);
     this.ui.result.dataset.baseline = String(share.baseline);
+    this.ui.result.dataset.scenario = String(scenario.id);
     await this.coverage.showRun(scenario.id);
     this.renderDownloads(scenario.id);
     this.ui.onResult(scenario.id, share.run);
