@@ -1,16 +1,21 @@
-"""``carecircle beds import`` speed on SQLite and PostGIS, against a plain executemany INSERT.
+"""``carecircle beds import`` speed on SQLite and PostGIS, against PostgreSQL ``COPY`` of the same rows.
 
 For each engine: fresh migrated beds and facilities databases; N generated facilities
 inserted straight into the facilities database and served by the REAL facilities app
-over HTTP (uvicorn in a thread); a CSV of N bed reports (one month). Then
+over HTTP (uvicorn in a thread); a CSV of N bed reports per month. Then, ``--runs``
+(≥ 3) times in turn, each run on a month of its own (so every run writes N new rows):
 
-* baseline: the same N rows inserted into ``bed_reports`` by one ``executemany`` of a bare
-  INSERT (no parsing, no validation, no registry lookup, no revisions), then deleted;
+* baseline on PostGIS: the same N rows written into ``bed_reports`` by ``COPY ... FROM
+  STDIN`` through psycopg (the driver the project pins), committed, then deleted — the
+  fastest way PostgreSQL takes rows in, with no parsing, validation, lookup or revision;
+* baseline on SQLite (which has no COPY): one ``executemany`` of a bare INSERT of the same
+  rows in one transaction, SQLite's own bulk path; on PostGIS it is printed as an extra row;
 * import: ``submissions.import_csv`` — parse and validate every row, one
   ``/facilities/snapshot`` call, look up existing reports, write reports + revision rows
   + family beds in one transaction.
 
-Prints rows/s of both and the ratio import / baseline. ``--quick``: 5,000 rows; default 100,000.
+Prints the median and spread of each in seconds and rows/s, the ratio import / baseline,
+and the ``BENCH_JSON`` last line (bench/_report.py). ``--quick``: 5,000 rows; default 100,000.
 """
 
 from __future__ import annotations
@@ -20,10 +25,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, insert
+from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import describe, emit, load_avg, row  # noqa: E402
 
 from services.beds.facilities_client import FacilitiesClient  # noqa: E402
 from services.beds.levels import ancestor_codes  # noqa: E402
@@ -70,21 +80,21 @@ def totals(n: int) -> list[tuple[int, int]]:
     return [(i, 50 + i % 200) for i in range(1, n + 1)]
 
 
-def csv_text(n: int) -> str:
+def csv_text(n: int, period: str) -> str:
     lines = [
         "facility_external_id,period,total_beds,nursing_beds,dementia_beds,occupied_beds,family_beds"
     ]
-    lines += [f"F{i},2025-06,{t},{t // 2},{t // 10},{t * 4 // 5},{i % 3}" for i, t in totals(n)]
+    lines += [f"F{i},{period},{t},{t // 2},{t // 10},{t * 4 // 5},{i % 3}" for i, t in totals(n)]
     return "\n".join(lines) + "\n"
 
 
-def baseline_s(url: str, n: int) -> float:
-    engine = make_engine(url)
+def bare_rows(n: int, period: str) -> list[dict[str, Any]]:
+    """The rows an import of ``n`` reports writes into ``bed_reports``, ready to insert."""
     codes = ancestor_codes(COMMUNITY)
-    rows = [
+    return [
         {
             "facility_id": i,
-            "period": "2025-05",
+            "period": period,
             "total_beds": t,
             "nursing_beds": t // 2,
             "dementia_beds": t // 10,
@@ -96,17 +106,45 @@ def baseline_s(url: str, n: int) -> float:
         }
         for i, t in totals(n)
     ]
+
+
+def executemany_s(url: str, n: int, period: str) -> float:
+    """Seconds of one executemany of a bare INSERT of the rows (then deleted, untimed)."""
+    engine = make_engine(url)
+    rows = bare_rows(n, period)
     started = time.perf_counter()
     with engine.begin() as conn:
         conn.execute(insert(BedReport.__table__), rows)
     elapsed = time.perf_counter() - started
     with engine.begin() as conn:
-        conn.execute(delete(BedReport.__table__))
+        conn.execute(delete(BedReport.__table__).where(BedReport.period == period))
     engine.dispose()
     return elapsed
 
 
-def run(backend: str, n: int, tmp: Path) -> None:
+def copy_s(url: str, n: int, period: str) -> float:
+    """Seconds of PostgreSQL ``COPY FROM STDIN`` of the same rows, committed (then deleted, untimed)."""
+    import psycopg
+
+    rows = bare_rows(n, period)
+    columns = list(rows[0])
+    tuples = [tuple(r[c] for c in columns) for r in rows]
+    raw = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(raw) as conn:
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy(f"COPY bed_reports ({', '.join(columns)}) FROM STDIN") as copy,
+        ):
+            for t in tuples:
+                copy.write_row(t)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DELETE FROM bed_reports WHERE period = %s", (period,))
+    return elapsed
+
+
+def run(backend: str, n: int, runs: int, tmp: Path) -> list[dict[str, Any]]:
     from services.facilities.app import create_app
     from services.facilities.settings import FacilitiesSettings
 
@@ -117,35 +155,48 @@ def run(backend: str, n: int, tmp: Path) -> None:
         )
     else:
         beds_url, fac_url = create_scratch_postgis("cc_bench"), create_scratch_postgis("cc_bench")
+    samples: dict[str, list[float]] = {"copy": [], "executemany": [], "import": []}
     try:
         upgrade("beds", beds_url)
         upgrade("facilities", fac_url)
         seed_facilities(fac_url, n)
-        text = csv_text(n)
-        base = baseline_s(beds_url, n)
         engine = make_engine(beds_url)
         with (
-            running_app(create_app(FacilitiesSettings(database_url=fac_url))) as url,
+            running_app(
+                create_app(FacilitiesSettings(database_url=fac_url, log_level="WARNING"))
+            ) as url,
             FacilitiesClient(url, timeout_s=120) as client,
         ):
-            started = time.perf_counter()
-            result = import_csv(
-                text,
-                client=client,
-                write_sessions=make_session_factory(engine, write=True),
-                writer=Writer(identity=None, require_identity=False, request_id=None),
-            )
-            elapsed = time.perf_counter() - started
+            for r in range(runs):
+                if backend == "postgis":
+                    samples["copy"].append(copy_s(beds_url, n, f"2024-{r + 1:02d}"))
+                samples["executemany"].append(executemany_s(beds_url, n, f"2024-{r + 1:02d}"))
+                text = csv_text(n, f"2025-{r + 1:02d}")
+                started = time.perf_counter()
+                result = import_csv(
+                    text,
+                    client=client,
+                    write_sessions=make_session_factory(engine, write=True),
+                    writer=Writer(identity=None, require_identity=False, request_id=None),
+                )
+                samples["import"].append(time.perf_counter() - started)
+                assert result.created == n, result
         engine.dispose()
-        assert result.created == n
-        print(
-            f"{backend:8s} {n:,} rows  baseline executemany {n / base:10,.0f} rows/s   "
-            f"beds import {n / elapsed:10,.0f} rows/s ({elapsed:.1f} s)   ratio import/baseline time: {elapsed / base:.1f}"
-        )
     finally:
         if backend == "postgis":
             drop_scratch_postgis(beds_url)
             drop_scratch_postgis(fac_url)
+    base = f"{backend}: PostgreSQL COPY" if backend == "postgis" else f"{backend}: executemany"
+    figures = [row(f"{backend}: beds import", samples["import"], baseline=base)]
+    if backend == "postgis":
+        figures.append(row(base, samples["copy"]))
+    figures.append(row(f"{backend}: executemany", samples["executemany"]))
+    for figure in figures:
+        ratio = (
+            f"; {figure['median'] / figures[1]['median']:.1f}× {base}" if figure["baseline"] else ""
+        )
+        print(f"{describe(figure)}  = {n / figure['median']:,.0f} rows/s{ratio}")
+    return figures
 
 
 def main() -> None:
@@ -154,12 +205,17 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="5,000 rows")
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3, help="runs per figure (≥ 3)")
     parser.add_argument("--backend", choices=["sqlite", "postgis", "both"], default="both")
     args = parser.parse_args()
+    start = load_avg()
     n = 5_000 if args.quick else args.rows
+    print(f"{n:,} bed reports per run; load average at start {start[0]:.2f} (shared machine)")
+    figures: list[dict[str, Any]] = []
     for backend in ("sqlite", "postgis") if args.backend == "both" else (args.backend,):
         with tempfile.TemporaryDirectory() as tmp:
-            run(backend, n, Path(tmp))
+            figures += run(backend, n, max(3, args.runs), Path(tmp))
+    emit("beds_import", figures, start)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,18 @@ fresh, migrated PostGIS database, then ANALYZEd. Timed (median of R runs, same r
   (the SQL the compliance/children routes run: 12 sums incl. CASE per operation mode);
 * city total (one period, no grouping) and the 24-month series (GROUP BY period).
 
+Every figure is the median and spread (max - min) of R timed runs after one warm-up;
+the last line is ``BENCH_JSON`` (bench/_report.py) with each query's ratio to the
+``count(*)`` measured in the same run over the same rows.
+
 The rollup's answer is checked against numpy sums over the generated arrays.
-``--quick``: 2,000 facilities x 6 periods. Default: 100,000 x 24 (2.4 M rows).
+``--quick``: 2,000 facilities x 6 periods, 5 runs. Default: 100,000 x 24 (2.4 M rows), 7 runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 import uuid
@@ -30,6 +33,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import describe, emit, load_avg, row, timed  # noqa: E402
 
 from services.beds import repository  # noqa: E402
 from services.beds.levels import ancestor_codes  # noqa: E402
@@ -131,14 +137,10 @@ def copy_rows(url: str, data: dict[str, np.ndarray], order: str) -> float:
     return time.perf_counter() - started
 
 
-def median_s(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
-    fn()  # warm the cache and the plan
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def samples_s(fn, repeats: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Seconds of ``repeats`` calls after one warm-up call (cache and plan warm)."""
+    fn()
+    return timed(fn, repeats)[0]
 
 
 def main() -> None:
@@ -148,7 +150,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 facilities x 6 periods")
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--periods", type=int, default=24)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--repeats", type=int, default=0, help="timed runs (default 7; 5 with --quick)"
+    )
     parser.add_argument(
         "--order",
         choices=["arrival", "facility"],
@@ -156,6 +160,8 @@ def main() -> None:
         help="Physical row order: month by month as reports arrive (default), or facility by facility",
     )
     args = parser.parse_args()
+    start = load_avg()
+    repeats = args.repeats or (5 if args.quick else 7)
     n_facilities, n_periods = (2_000, 6) if args.quick else (args.facilities, args.periods)
     periods = periods_between("2023-01", "2030-12")[:n_periods]
     name = f"cc_bench_beds_{uuid.uuid4().hex[:8]}"
@@ -213,10 +219,20 @@ def main() -> None:
                     data["total"][mask][street_of == street].sum()
                 ), street
             assert sum(t.total_beds for t in streets.values()) == int(data["total"][mask].sum())
-            count_s = median_s(count, args.repeats)
-            rollup_s = median_s(rollup, args.repeats)
-            total_s = median_s(city_total, args.repeats)
-            series_s = median_s(series, max(3, args.repeats // 2))
+            base = "SELECT count(*) FROM bed_reports"
+            figures = [
+                row(base, samples_s(count, repeats)),
+                row(
+                    "rollup: city by street, one period", samples_s(rollup, repeats), baseline=base
+                ),
+                row("city total, one period", samples_s(city_total, repeats), baseline=base),
+                row(
+                    f"city series, {n_periods} periods (GROUP BY period)",
+                    samples_s(series, max(3, repeats // 2)),
+                    baseline=base,
+                ),
+            ]
+            count_s, rollup_s, total_s, series_s = (f["median"] for f in figures)
             plan = "\n".join(
                 r[0]
                 for r in session.execute(
@@ -246,10 +262,13 @@ def main() -> None:
             f"   ratio to count(*): {series_s / count_s:.2f}"
         )
         print("  plan of the street rollup:\n    " + plan.replace("\n", "\n    "))
+        for figure in figures:
+            print("  " + describe(figure))
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+    emit("beds_rollup", figures, start)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,11 @@ run, same concurrency: the facilities service's own nearby search straight from 
 service (what the view is built on: the view adds a walk-time computation and k bed
 lookups through the gateway). The load average is printed with every row.
 
+Each row is the run with the median req/s of ``--runs`` (≥ 3) wrk runs, direct and via
+the gateway taken in turn; the last line is ``BENCH_JSON`` (bench/_report.py): req/s of
+both with the view's ratio to direct, and the share of degraded answers, per concurrency.
+``--quick``: 2 s per run, -c16 and -c64.
+
     .venv/bin/python -m bench.gateway_nearby_degraded [--quick]
 """
 
@@ -29,6 +34,9 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import emit, load_avg, row  # noqa: E402
 
 #: wrk script: count answers carrying X-Degraded, across wrk's threads.
 COUNT_DEGRADED_LUA = """
@@ -119,15 +127,18 @@ def main() -> None:
     from services.demo.runner import load_beds, load_demo_data
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="3 s per run and fewer levels")
+    parser.add_argument("--quick", action="store_true", help="2 s per run, -c16 and -c64")
+    parser.add_argument("--runs", type=int, default=3, help="wrk runs per row (≥ 3)")
     parser.add_argument("--budget", type=float, default=3.0, help="GATEWAY_AGGREGATE_TIMEOUT_S")
     parser.add_argument(
         "--connections", type=int, nargs="+", help="wrk connections, one row pair per value"
     )
     args = parser.parse_args()
-    seconds = 3 if args.quick else 10
-    levels = args.connections or ([1, 16, 64, 200] if args.quick else [1, 8, 32, 64, 128, 200])
-    print(f"load average at start {os.getloadavg()[0]:.2f}", flush=True)
+    start = load_avg()
+    seconds = 2 if args.quick else 10
+    runs = max(3, args.runs)
+    levels = args.connections or ([16, 64] if args.quick else [1, 8, 32, 64, 128, 200])
+    print(f"load average at start {start[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         data = Path(tmp)
         files = build_demo_dataset(data / "demo")
@@ -165,12 +176,36 @@ def main() -> None:
         body = first.json()
         assert first.status_code == 200 and body["ranking"] == "walking", body
         assert body["items"] and not body["degraded"], body
-        rows = []
+        rows: list[Row] = []
+        figures = []
         for connections in levels:
-            rows.append(wrk("facilities nearby direct", direct, connections, seconds))
-            rows.append(wrk("/api/v1/nearby via gw", view, connections, seconds))
+            pairs = [
+                (
+                    wrk("facilities nearby direct", direct, connections, seconds),
+                    wrk("/api/v1/nearby via gw", view, connections, seconds),
+                )
+                for _ in range(runs)
+            ]
+            base_name = f"facilities nearby direct -c{connections}"
+            figures += [
+                row(base_name, [d.rps for d, _ in pairs], "req/s", better="higher"),
+                row(
+                    f"/api/v1/nearby via gateway -c{connections}",
+                    [v.rps for _, v in pairs],
+                    "req/s",
+                    base_name,
+                    better="higher",
+                ),
+                row(
+                    f"/api/v1/nearby via gateway -c{connections}: degraded answers",
+                    [100 * v.degraded / max(v.answers, 1) for _, v in pairs],
+                    "%",
+                ),
+            ]
+            for series in zip(*pairs, strict=True):
+                rows.append(sorted(series, key=lambda r: r.rps)[len(series) // 2])
     print(
-        f"wrk -t1 -d{seconds}s; demo data (central Helsinki network, {len(body['items'])} of the "
+        f"wrk -t1 -d{seconds}s, median run of {runs}; demo data (central Helsinki network, {len(body['items'])} of the "
         f"demo's stations in reach); per-part budget {args.budget:g} s; every process one uvicorn "
         "worker; baseline: the facilities service's nearby search, direct, same concurrency"
     )
@@ -184,6 +219,7 @@ def main() -> None:
         else f"no degraded answer up to -c{levels[-1]}"
     )
     print(load_note())
+    emit("gateway_nearby_degraded", figures, start)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,12 @@ wrk drives them on loopback. Target: the gateway adds ≤ 50 % to p50 and keeps
 concurrency (-c32) and at a light load (-c4), where p50 is the per-hop latency
 rather than queueing.
 
+Baseline: the same endpoint direct (no gateway), measured in the same run. Every figure
+is the median and spread of ``--runs`` (≥ 3) wrk runs, direct and via the gateway taken in
+turn so that a change of load hits both alike; the last line is ``BENCH_JSON``
+(bench/_report.py) with req/s and p50 of each and the gateway's ratio to direct.
+``--quick``: -c32 only, 2 s per run, 1,000 stations.
+
     .venv/bin/python -m bench.gateway_overhead [--quick]
 """
 
@@ -26,6 +32,9 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import emit, load_avg  # noqa: E402
 
 NEARBY = "/api/v1/facilities/nearby?lon=116.40&lat=39.91&k=10"
 HELLO = "/api/v1/facilities/hello"
@@ -101,43 +110,53 @@ def compare(
     seconds: int,
     connections: int,
     callers: int = 1,
-) -> tuple[Any, list[Any]]:
-    """The service direct, then through each gateway, at one concurrency: one block of rows."""
+    runs: int = 3,
+) -> tuple[list[Any], list[list[Any]]]:
+    """The service direct, then through each gateway, ``runs`` times in turn at one
+    concurrency: (direct runs, runs per gateway)."""
     from bench.gateway_wrk import run_wrk, run_wrk_cpu
 
     suffix = len(gateways) > 1
     for gateway in gateways.values():
         run_wrk("warm-up", gateway + path, seconds=1, connections=connections, callers=callers)
-    direct = run_wrk_cpu(
-        f"{name} direct -c{connections}",
-        service + path,
-        [service],
-        seconds=seconds,
-        connections=connections,
-        callers=callers,
-    )
-    vias = [
-        run_wrk_cpu(
-            f"{name} via gateway{'@' + server if suffix else ''} -c{connections}",
-            gateway + path,
-            [service, gateway],
-            seconds=seconds,
-            connections=connections,
-            callers=callers,
+    direct: list[Any] = []
+    vias: list[list[Any]] = [[] for _ in gateways]
+    for _ in range(runs):
+        direct.append(
+            run_wrk_cpu(
+                f"{name} direct -c{connections}",
+                service + path,
+                [service],
+                seconds=seconds,
+                connections=connections,
+                callers=callers,
+            )
         )
-        for server, gateway in gateways.items()
-    ]
+        for i, (server, gateway) in enumerate(gateways.items()):
+            vias[i].append(
+                run_wrk_cpu(
+                    f"{name} via gateway{'@' + server if suffix else ''} -c{connections}",
+                    gateway + path,
+                    [service, gateway],
+                    seconds=seconds,
+                    connections=connections,
+                    callers=callers,
+                )
+            )
     return direct, vias
 
 
 def main() -> None:
-    from bench.gateway_wrk import load_note, uvicorn_process
+    from bench.gateway_wrk import load_note, median_run, uvicorn_process, wrk_figures
     from services.common.migrate import upgrade
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="3 s per run instead of 10, 1,000 stations"
+        "--quick",
+        action="store_true",
+        help="-c32 only, 2 s per run instead of 10, 1,000 stations",
     )
+    parser.add_argument("--runs", type=int, default=3, help="wrk runs per figure (≥ 3)")
     parser.add_argument(
         "--gateway-workers",
         type=int,
@@ -156,8 +175,8 @@ def main() -> None:
         "--connections",
         type=int,
         nargs="+",
-        default=[32, 4],
-        help="wrk connections, one block of rows per value (default: 32 4)",
+        default=None,
+        help="wrk connections, one block of rows per value (default: 32 4; --quick: 32)",
     )
     parser.add_argument(
         "--callers",
@@ -167,7 +186,10 @@ def main() -> None:
         "default 1, as wrk alone",
     )
     args = parser.parse_args()
-    seconds = 3 if args.quick else 10
+    start = load_avg()
+    seconds = 2 if args.quick else 10
+    runs = max(3, args.runs)
+    args.connections = args.connections or ([32] if args.quick else [32, 4])
     stations = 1_000 if args.quick else 5_000
     with tempfile.TemporaryDirectory() as tmp:
         dbs = {
@@ -184,7 +206,7 @@ def main() -> None:
             "CARECIRCLE_IDENTITY_SECRET": "bench",
             "GATEWAY_TRUST_FORWARDED_FOR": "true" if args.callers > 1 else "false",
         }
-        rows: list[tuple[Any, list[Any]]] = []
+        rows: list[tuple[list[Any], list[list[Any]]]] = []
         with ExitStack() as stack:
             hello = stack.enter_context(
                 uvicorn_process(
@@ -194,7 +216,9 @@ def main() -> None:
             gateways = gateways_for(stack, args, {**gateway_env, "FACILITIES_URL": hello})
             for connections in args.connections:
                 rows.append(
-                    compare("hello", hello, gateways, HELLO, seconds, connections, args.callers)
+                    compare(
+                        "hello", hello, gateways, HELLO, seconds, connections, args.callers, runs
+                    )
                 )
         facilities_env = {
             "FACILITIES_DATABASE_URL": dbs["facilities"],
@@ -219,20 +243,32 @@ def main() -> None:
             for connections in args.connections:
                 rows.append(
                     compare(
-                        "nearby", facilities, gateways, NEARBY, seconds, connections, args.callers
+                        "nearby",
+                        facilities,
+                        gateways,
+                        NEARBY,
+                        seconds,
+                        connections,
+                        args.callers,
+                        runs,
                     )
                 )
     print(
         "CPU/request: service ms [+ gateway ms], from /proc (steadier than wall-clock figures under other load, not immune to it)"
     )
     print(
-        f"wrk -t1 -d{seconds}s; {stations} synthetic stations for nearby; services: uvicorn+uvloop+httptools, "
+        f"wrk -t1 -d{seconds}s, median run of {runs}; {stations} synthetic stations for nearby; services: uvicorn+uvloop+httptools, "
         f"one process each; gateway: {' and '.join(args.gateway_server)}, {args.gateway_workers} worker process(es); "
         f"{args.callers:,} client address(es)"
     )
-    for direct, vias in rows:
+    figures = []
+    for direct_runs, via_runs in rows:
+        direct = median_run(direct_runs)
+        figures += wrk_figures(direct.label, direct_runs)
         print(direct.row())
-        for via in vias:
+        for runs_of_one in via_runs:
+            via = median_run(runs_of_one)
+            figures += wrk_figures(via.label, runs_of_one, baseline=direct.label)
             print(via.row(direct))
             verdict = (
                 "meets"
@@ -240,7 +276,8 @@ def main() -> None:
                 else "MISSES"
             )
             print(f"  -> {verdict} the target (≥ 60 % throughput, ≤ +50 % p50)")
-    print(load_note())
+    print(f"load average at start {start[0]:.2f} / {start[1]:.2f}; " + load_note())
+    emit("gateway_overhead", figures, start)
 
 
 if __name__ == "__main__":

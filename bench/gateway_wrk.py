@@ -17,11 +17,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import row  # noqa: E402
 
 from tests.servers import free_port_block  # noqa: E402
 
@@ -47,6 +52,29 @@ class WrkResult:
                 else ""
             )
         )
+
+
+def median_run(results: list[WrkResult]) -> WrkResult:
+    """The run with the median throughput (what the human-readable lines print)."""
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+def wrk_figures(
+    name: str, results: list[WrkResult], baseline: str | None = None
+) -> list[dict[str, Any]]:
+    """BENCH_JSON rows of repeated wrk runs: req/s (higher is better) and p50 ms (lower).
+
+    ``baseline`` names the req/s row of the baseline; its p50 row is ``baseline + " p50"``.
+    """
+    return [
+        row(name, [r.rps for r in results], "req/s", baseline, better="higher"),
+        row(
+            f"{name} p50",
+            [r.p50_ms for r in results],
+            "ms",
+            f"{baseline} p50" if baseline else None,
+        ),
+    ]
 
 
 def _ms(text: str) -> float:

@@ -39,7 +39,7 @@ TAGS = [
 _REPLACED = {"/openapi.json", "/readyz"}
 
 
-def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
+def build_gateway(settings: GatewaySettings, state: ServiceState[Any]) -> Gateway:
     metrics = UpstreamMetrics(state.metrics.registry)
     return Gateway(
         settings=settings,
@@ -62,7 +62,7 @@ def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
     )
 
 
-async def _shutdown(state: ServiceState) -> None:
+async def _shutdown(state: ServiceState[Any]) -> None:
     await state.extras["gateway"].close()
 
 
@@ -110,7 +110,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app_class=GatewayApp,
     )
     assert isinstance(app, GatewayApp)
-    state: ServiceState = app.state.service
+    state: ServiceState[Any] = app.state.service
     state.extras["gateway"] = build_gateway(settings, state)
     # Our /readyz and /openapi.json (merged) replace the generic ones.
     app.router.routes[:] = [

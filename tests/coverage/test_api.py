@@ -201,7 +201,13 @@ async def test_scenario_siting_isochrones_walk_times(
     assert [c["id"] for c in b.json()["chosen"]] == ["cheap"]
     nob = await client.post(loc + "/siting", json={"k": 1, "budget": 3, "candidates": cands})
     assert nob.status_code == 422
-    iso = (await client.post(loc + "/isochrones", json={"station_ids": ["west", "ghost"]})).json()
+    iso = (
+        await client.post(
+            loc + "/isochrones",
+            json={"station_ids": ["west", "ghost"]},
+            headers={"Accept": "application/json"},  # the per-station answer (default: GeoJSON)
+        )
+    ).json()
     assert [i["status"] for i in iso["items"]] == ["ok", "error"]
     assert [c["minutes"] for c in iso["items"][0]["contours"]] == [5.0, 10.0, 15.0]
     wt = await client.post(
