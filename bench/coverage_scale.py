@@ -91,7 +91,7 @@ def one_size(nodes: int, runs: int) -> tuple[list[dict[str, Any]], bool]:
     c_walls, c_rss, w_rss = [], [], []
     for _ in range(runs):  # a fresh cluster per run: worker peaks are this run's
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None, memory_limit=0) as cluster, \
+                          dashboard_address=":0", memory_limit=0) as cluster, \
                 Client(cluster) as client:  # fmt: skip
             pids = list(client.run(os.getpid).values())
             w, m = run_cli(city, city / "cluster.parquet",

@@ -38,7 +38,7 @@ def client_for(address: str | None) -> Any:
                 n_workers=1,
                 threads_per_worker=cores(),
                 processes=False,
-                dashboard_address=None,
+                dashboard_address=":0",
                 silence_logs=40,  # logging.ERROR: the service's own logs stay readable
             )
             client = dist.Client(cluster, set_as_default=False)

@@ -36,7 +36,7 @@ def cluster() -> Iterator[str]:
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as c:
         yield str(c.scheduler_address)
         close_all()  # this process's client to it, before the cluster goes
@@ -85,13 +85,12 @@ def test_andorra_on_two_worker_processes_equals_one_process(cluster: str) -> Non
                    np.concatenate([stations.lat, homes.lat]))  # fmt: skip
     grid = Grid.over(x, y, 6)
     assert np.unique(grid.cell_of(x[15:], y[15:])).size >= 4  # really cut into >= 4 pieces
-    for minutes in (5.0, 15.0):
-        one = compute_coverage(net, stations, homes, minutes=minutes)
-        assert np.isnan(one.minutes).any() and (one.minutes > minutes).any()  # far homes too
-        split = compute_coverage(
-            net, stations, homes, minutes=minutes, partitions=6, runner=DaskRunner(cluster)
-        )
-        same(one, split)
+    one = compute_coverage(net, stations, homes, minutes=10.0)
+    assert np.isnan(one.minutes).any() and (one.minutes > 10.0).any()  # far homes too
+    split = compute_coverage(
+        net, stations, homes, minutes=10.0, partitions=6, runner=DaskRunner(cluster)
+    )
+    same(one, split)
 
 
 @pytest.mark.skipif(not ANDORRA.exists(), reason="../shared/data not present")
@@ -145,6 +144,7 @@ def run_cli(city: Path, out: Path, *extra: str) -> dict[str, Any]:
     return dict(json.loads(p.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow
 def test_cli_partitions_same_file_with_and_without_scheduler(tmp_path: Path, cluster: str) -> None:
     make_city_files(tmp_path / "city", 20_000, 3)
     plain = run_cli(tmp_path / "city", tmp_path / "plain.csv")
@@ -179,6 +179,7 @@ def test_a_station_off_the_network_is_refused_the_same_way(tmp_path: Path) -> No
     assert str(split.value).endswith("e.g. ['far']")
 
 
+@pytest.mark.slow
 def test_regions_fan_out_to_worker_processes_and_gather(tmp_path: Path, cluster: str) -> None:
     """Three districts, each its own network: one task per region on two worker processes;
     each region's file is the one ``carecircle coverage`` writes alone, totals add up."""
@@ -238,3 +239,53 @@ def test_a_service_run_split_on_dask_stores_what_the_unsplit_run_stores(
         assert stored[0] == stored[1] and len(stored[0][1]) > 0
     finally:
         engine.dispose()
+
+
+class CountingRunner:
+    """Runs tasks in this thread, in order, counting them (the Runner protocol, no Dask)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[str] = []
+
+    def map(self, fn: Any, tasks: Any, on_done: Any = None) -> list[Any]:
+        out = []
+        for args in tasks:
+            self.tasks.append(fn.__name__)
+            out.append(fn(*args))
+            if on_done is not None:
+                on_done()
+        return out
+
+
+def test_far_homes_go_round_again_and_unreachable_ones_are_certified_by_component() -> None:
+    """A 20 km street with one station at its west end and a separate 1 km street with none:
+    a 1-minute circle (60 m halo) cannot settle the far homes in the first round; they are
+    asked again with wider halos until certain; homes on the stationless street are
+    unreachable, certified because their street lies wholly inside their piece."""
+    from services.coverage.graph import build_network
+    from services.coverage.loaders import from_epsg
+
+    epsg, x0, y0 = 32650, 500_000.0, 2_700_000.0
+    xs = np.concatenate([x0 + np.arange(201) * 100.0, x0 + 10_000 + np.arange(11) * 100.0])
+    ys = np.concatenate([np.full(201, y0), np.full(11, y0 + 5_000)])
+    u = np.concatenate([np.arange(200), 201 + np.arange(10)])
+    net = build_network(xs, ys, u, u + 1, np.full(u.size, 100.0), epsg=epsg)
+    hx = np.concatenate([x0 + 50 + np.arange(0, 20_000, 500.0), x0 + 10_050 + np.arange(5) * 200])
+    hy = np.concatenate([np.full(40, y0 + 10), np.full(5, y0 + 5_010)])
+    h_lon, h_lat = from_epsg(epsg, hx, hy)
+    s_lon, s_lat = from_epsg(epsg, np.array([x0 + 20.0]), np.array([y0 - 5.0]))
+    stations = PointSet(np.array(["west"]), s_lon, s_lat, np.zeros(1))
+    homes = PointSet(np.array([f"h{i}" for i in range(45)]), h_lon, h_lat, np.ones(45))
+    one = compute_coverage(net, stations, homes, minutes=1.0)
+    runner = CountingRunner()
+    split = compute_coverage(net, stations, homes, minutes=1.0, partitions=8, runner=runner)
+    same(one, split)
+    assert np.isnan(one.minutes[40:]).all() and np.isfinite(one.minutes[:40]).all()
+    assert one.minutes[39] > 300  # ~20 km away: far beyond the 60 m halo
+    solves = runner.tasks.count("solve_piece")
+    cells = np.unique(
+        Grid.over(*to_epsg(epsg, np.append(s_lon, h_lon), np.append(s_lat, h_lat)), 8).cell_of(
+            hx, hy
+        )
+    ).size
+    assert solves > cells  # the far homes went round again
