@@ -377,16 +377,24 @@ def test_a_what_if_station_changes_the_coverage_figure_and_downloads_its_result(
     assert after > before  # the new station covers people who were not
     assert "→" in page.find_element(By.ID, "whatif-result").text
     buttons = page.find_elements(By.CSS_SELECTOR, "#whatif-downloads button.download")
-    assert len(buttons) == 2
-    buttons[0].click()  # the scenario's summary, as a file
+    assert len(buttons) == 5
     run_id = int(page.find_element(By.ID, "whatif-result").get_attribute("data-scenario"))
-    saved = downloads / f"carecircle-scenario-{run_id}-summary.json"
-    deadline = time.monotonic() + 30
-    while not saved.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    summary = json.loads(saved.read_text())
+    name = f"carecircle-scenario-{run_id}"
+    for button in buttons:
+        button.click()
+    saved = {
+        suffix: _downloaded(downloads / f"{name}-{suffix}")
+        for suffix in ("summary.json", "gaps.geojson", "gaps.gpkg", "points.xlsx", "points.csv")
+    }
+    summary = json.loads(saved["summary.json"])
     assert summary == demo.get(f"/api/v1/coverage/runs/{run_id}/summary")
     assert summary["covered_share_by_elderly"] == pytest.approx(after)
+    gaps = json.loads(saved["gaps.geojson"])
+    assert gaps == demo.get(f"/api/v1/coverage/runs/{run_id}/gaps")
+    assert saved["gaps.gpkg"].startswith(b"SQLite format 3\x00")  # a GeoPackage for QGIS
+    assert saved["points.xlsx"].startswith(b"PK")  # an xlsx (zip)
+    csv_lines = saved["points.csv"].decode("utf-8-sig").splitlines()
+    assert len(csv_lines) == summary["demand_points"] + 1  # every point, with a header
     page.execute_script(
         "window.careMap.fitAll(); document.getElementById('whatif-box').scrollIntoView()"
     )
@@ -464,6 +472,17 @@ def test_closing_a_station_gives_the_scenario_apis_figure(demo: Demo, page: WebD
     assert not page.find_elements(By.CSS_SELECTOR, "path.cc-facility.cc-closed")
 
 
+def _downloaded(path: Path, timeout_s: float = 30) -> bytes:
+    """The file the browser saved (waits for it to be complete)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        partial = path.with_name(path.name + ".crdownload")
+        if path.exists() and not partial.exists():
+            return path.read_bytes()
+        time.sleep(0.2)
+    raise AssertionError(f"{path.name} was not downloaded")
+
+
 def test_suggested_sites_show_their_marginal_gains(demo: Demo, page: WebDriver) -> None:
     open_map(page, demo.base, key=demo.key)
     page.find_element(By.ID, "siting-k").clear()
@@ -493,6 +512,38 @@ def test_english_switch_and_a_phone_screen(demo: Demo, page: WebDriver) -> None:
     assert panel_box["y"] >= map_box["y"] + map_box["height"] - 1  # the panel below the map
     assert panel_box["width"] <= 400
     shot(page, "map-phone")
+
+
+def test_a_stations_isochrones_draw_as_the_api_answers(demo: Demo, page: WebDriver) -> None:
+    root = next(r for r in demo.get("/api/v1/regions", limit=1000)["items"] if not r["parent_code"])
+    run_id = demo.get(f"/api/v1/coverage/regions/{root['code']}/latest")["run_id"]
+    station = next(
+        f
+        for f in demo.get("/api/v1/facilities/snapshot")["items"]
+        if f["type"] == "community_station" and f["status"] == "active"
+    )
+    answer = httpx.post(
+        f"{demo.base}/api/v1/coverage/runs/{run_id}/isochrones",
+        json={"station_ids": [str(station["id"])], "minutes": [5, 10, 15]},
+        headers={"X-API-Key": demo.key, "Accept": "application/geo+json"},
+        timeout=120,
+    )
+    assert answer.headers["content-type"].startswith("application/geo+json")
+    expected = [f for f in answer.json()["features"] if f["geometry"]]
+    assert {f["properties"]["minutes"] for f in expected} == {5, 10, 15}
+
+    open_map(page, demo.base, key=demo.key)
+    page.execute_script(
+        "window.careMap.map.setView([arguments[0], arguments[1]], 18, {animate: false})",
+        station["lat"],
+        station["lon"],
+    )
+    click_at(page, station["lat"], station["lon"])
+    wait_for(page, "return document.querySelector('.leaflet-popup .cc-iso-button')")
+    page.find_element(By.CSS_SELECTOR, ".leaflet-popup .cc-iso-button").click()
+    wait_for(page, "return window.careMap.counts().isochrones > 0", timeout_s=120)
+    assert counts(page)["isochrones"] == len(expected)
+    assert len(page.find_elements(By.CSS_SELECTOR, "path.cc-iso")) == len(expected)
 
 
 def test_the_isochrone_adapter_in_the_browser(demo: Demo, page: WebDriver) -> None:
