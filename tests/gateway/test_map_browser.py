@@ -483,6 +483,25 @@ def _downloaded(path: Path, timeout_s: float = 30) -> bytes:
     raise AssertionError(f"{path.name} was not downloaded")
 
 
+def test_a_what_if_station_can_be_dragged(demo: Demo, page: WebDriver) -> None:
+    open_map(page, demo.base, key=demo.key)
+    centre = page.execute_script(
+        "const c = window.careMap.map.getCenter(); return window.careMap.freePoint(c.lat, c.lng)"
+    )
+    page.find_element(By.ID, "whatif-add").click()
+    click_at(page, centre[0], centre[1])
+    before = texts(page, "#whatif-changes li")
+    marker = page.find_element(By.CSS_SELECTOR, ".cc-whatif")
+    ActionChains(page).drag_and_drop_by_offset(marker, 60, 40).perform()
+    wait_for(
+        page,
+        "return document.querySelector('#whatif-changes li').textContent !== arguments[0]",
+        before[0],
+    )
+    after = texts(page, "#whatif-changes li")
+    assert len(after) == 1 and after != before  # one station, at its new place
+
+
 def test_suggested_sites_show_their_marginal_gains(demo: Demo, page: WebDriver) -> None:
     open_map(page, demo.base, key=demo.key)
     page.find_element(By.ID, "siting-k").clear()
