@@ -30,12 +30,12 @@ class CoverageSettings(ServiceSettings):
         ge=1,
         le=3600,
         description="A running job's lease, renewed every third of it; a replica that dies "
-        "loses its runs to the others about a lease and a half later (ADR 0108)",
+        "loses its runs to the others about a lease and a half later (ADR 0111)",
     )
     dask_scheduler: str = Field(
         "",
         description="Dask scheduler address (tcp://host:8786) that runs split coverage runs; "
-        "empty: an in-process cluster made on first use (ADR 0107)",
+        "empty: an in-process cluster made on first use (ADR 0110)",
     )
     partitions: int = Field(
         0,

@@ -4,7 +4,7 @@ Revision ID: coverage_0005
 Revises: coverage_0004
 Create Date: 2026-12-06
 
-See docs/decisions/0108-coverage-jobs-survive-a-dead-replica.md. Runs left ``running``
+See docs/decisions/0111-coverage-jobs-survive-a-dead-replica.md. Runs left ``running``
 without a lease (by a version before this one) count as claimable at once.
 """
 
