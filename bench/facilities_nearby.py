@@ -1,15 +1,19 @@
-"""Nearby search through a real uvicorn process, driven by wrk, on SQLite and PostGIS.
+"""Nearby search through a real uvicorn process, driven by wrk, on SQLite and PostGIS (issue 15).
 
-Baseline: a hello-world route mounted on the same facilities app (same middleware,
-same process, same run). Figures: requests/s, p50/p99 latency, and the ratio of
-nearby throughput to hello-world throughput.
+Baseline: a bare FastAPI ``async def`` hello-world in its OWN process (no middleware,
+no database), served by uvicorn with the same settings (uvloop, httptools, one worker,
+no access log), measured in the same run. The nearby figures are the facilities app as
+``carecircle serve`` runs it, nothing added. Figures at wrk -c4 and -c32: requests/s,
+p50/p99 latency, and nearby's share of the hello-world's requests/s.
 
     .venv/bin/python bench/facilities_nearby.py            # 100,000 facilities, 10 s per run
     .venv/bin/python bench/facilities_nearby.py --quick    # 10,000 facilities, 3 s per run
 
 The query is the one a mobile app sends: k=20 within 3 km with one filter
 (``type=community_station``), from a random point of the seeded area for every
-request (a wrk Lua script draws them), so caches do not flatter the figures.
+request (a wrk Lua script draws them), so caches do not flatter the figures. Targets:
+nearby at ≥ 50 % of the hello-world's requests/s, p99 < 15 ms at -c32. The machine may
+be shared: the load average is printed at the start and with every figure.
 """
 
 from __future__ import annotations
@@ -28,9 +32,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+from _report import emit, load_avg, row  # noqa: E402
 
 # Chongqing's central districts, roughly (WGS84): 100,000 points here is ~35 per km².
 AREA = (106.30, 29.35, 106.85, 29.85)
@@ -40,25 +47,20 @@ PG_ADMIN_URL = os.environ.get(
 NEARBY_QUERY = "k=20&radius_m=3000&type=community_station"
 
 
-def make_bench_app():  # type: ignore[no-untyped-def]
-    """uvicorn factory: the facilities app plus the baseline routes ``GET /bench/hello`` (``def``, like
-    the app's other database routes) and ``GET /bench/hello-async`` (``async def``, no thread hop)."""
-    from fastapi import APIRouter
+def make_hello_app():  # type: ignore[no-untyped-def]
+    """uvicorn factory of the baseline: a bare FastAPI app, one ``async def`` route, nothing else."""
+    from fastapi import FastAPI
 
-    from services.facilities.app import create_app
+    app = FastAPI()
 
-    app = create_app()
-    hello = APIRouter()
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
 
-    @hello.get("/bench/hello")
-    def hello_world() -> dict[str, str]:
+    @app.get("/hello")
+    async def hello() -> dict[str, str]:
         return {"hello": "world"}
 
-    @hello.get("/bench/hello-async")
-    async def hello_world_async() -> dict[str, str]:
-        return {"hello": "world"}
-
-    app.include_router(hello)
     return app
 
 
@@ -142,12 +144,11 @@ def sqlite_database() -> Iterator[str]:
 
 
 @contextmanager
-def uvicorn_server(database_url: str) -> Iterator[str]:
-    """``uvicorn`` (uvloop, httptools, one worker, no access log) serving the bench app."""
+def uvicorn_server(app: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``uvicorn`` (uvloop, httptools, one worker, no access log) serving ``app`` in its own process."""
     from bench.gateway_wrk import uvicorn_process
 
-    env = {"FACILITIES_DATABASE_URL": database_url, "CARECIRCLE_LOG_LEVEL": "WARNING"}
-    with uvicorn_process("bench.facilities_nearby:make_bench_app", env) as base:
+    with uvicorn_process(app, {"CARECIRCLE_LOG_LEVEL": "WARNING", **(env or {})}) as base:
         yield base
 
 
@@ -198,7 +199,10 @@ def wrk(
     return Figures(label, rps, p50, p99, errors)
 
 
-def bench_backend(name: str, url: str, n: int, seconds: int, connections: int) -> list[Figures]:
+def bench_backend(
+    name: str, url: str, n: int, seconds: int, connections: list[int], hello_base: str
+) -> list[tuple[int, Figures, Figures]]:
+    """(connections, hello-world, nearby) figures: the two servers are measured turn about."""
     import httpx
 
     insert_s = seed(url, n)
@@ -212,76 +216,90 @@ def bench_backend(name: str, url: str, n: int, seconds: int, connections: int) -
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(lua)
         script = handle.name
+    out = []
     try:
-        with uvicorn_server(url) as base:
+        env = {"FACILITIES_DATABASE_URL": url}
+        with uvicorn_server("services.facilities.app:create_app", env) as base:
+            t0 = time.perf_counter()
             sample = httpx.get(
-                f"{base}/api/v1/facilities/nearby?lon=106.55&lat=29.6&{NEARBY_QUERY}"
+                f"{base}/api/v1/facilities/nearby?lon=106.55&lat=29.6&{NEARBY_QUERY}", timeout=120
             ).json()
             print(
-                f"[{name}] sample query: {len(sample['items'])} items, nearest {sample['items'][0]['distance_m']:.0f} m"
+                f"[{name}] first query (builds the index): {time.perf_counter() - t0:.2f} s; "
+                f"{len(sample['items'])} items, nearest {sample['items'][0]['distance_m']:.0f} m"
             )
-            wrk("warm-up", f"{base}/bench/hello", seconds=1, connections=connections)
-            wrk("warm-up", base, seconds=1, connections=connections, script=script)
-            hello = wrk(
-                f"{name}: hello world def (baseline)",
-                f"{base}/bench/hello",
-                seconds=seconds,
-                connections=connections,
-            )
-            hello_async = wrk(
-                f"{name}: hello world async",
-                f"{base}/bench/hello-async",
-                seconds=seconds,
-                connections=connections,
-            )
-            near = wrk(
-                f"{name}: nearby k=20 3 km type",
-                base,
-                seconds=seconds,
-                connections=connections,
-                script=script,
-            )
+            for c in connections:
+                wrk("warm-up", f"{hello_base}/hello", seconds=1, connections=c)
+                wrk("warm-up", base, seconds=1, connections=c, script=script)
+                hello = wrk(
+                    f"hello world async -c{c}",
+                    f"{hello_base}/hello",
+                    seconds=seconds,
+                    connections=c,
+                )
+                near = wrk(
+                    f"{name}: nearby -c{c}", base, seconds=seconds, connections=c, script=script
+                )
+                print(
+                    f"[{name}] -c{c}: hello {hello.rps:.0f} req/s, nearby {near.rps:.0f} req/s "
+                    f"({near.rps / hello.rps:.0%}), nearby p50 {near.p50_ms:.2f} ms p99 "
+                    f"{near.p99_ms:.2f} ms, errors {near.errors}; load {load_avg()}"
+                )
+                out.append((c, hello, near))
     finally:
         os.unlink(script)
-    return [hello, hello_async, near]
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 facilities, 3 s runs")
     parser.add_argument("--backends", default="sqlite,postgis")
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--connections", default="4,32", help="wrk -c values, comma-separated")
+    parser.add_argument("--seconds", type=int, help="seconds per wrk run (default 10, quick 3)")
+    parser.add_argument("--n", type=int, help="facilities (default 100,000, quick 10,000)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed (apt-get install wrk)")
-    n = 10_000 if args.quick else 100_000
-    seconds = 3 if args.quick else 10
+        raise SystemExit("wrk is not installed (scripts/ensure_services.sh --bench)")
+    n = args.n or (10_000 if args.quick else 100_000)
+    seconds = args.seconds or (3 if args.quick else 10)
+    connections = [int(c) for c in args.connections.split(",")]
+    load_at_start = load_avg()
     print(
-        f"facilities nearby bench: {n:,} facilities, wrk -t1 -c{args.connections} -d{seconds}s, one uvicorn worker"
+        f"facilities nearby bench: {n:,} facilities, wrk -t1 -c{connections} -d{seconds}s, "
+        "one uvicorn worker per server"
     )
     print(
-        f"cores: {os.cpu_count()} (shared with other work on this machine; wrk takes part of one)"
+        f"cores: {os.cpu_count()}, load average at start {load_at_start} "
+        "(the machine may be shared with other work; wrk takes part of one core)"
     )
-    results: list[list[Figures]] = []
-    for backend in args.backends.split(","):
-        database = sqlite_database() if backend == "sqlite" else postgis_database()
-        with database as url:
-            results.append(bench_backend(backend, url, n, seconds, args.connections))
+    results: list[tuple[str, int, Figures, Figures]] = []
+    with uvicorn_server("bench.facilities_nearby:make_hello_app") as hello_base:
+        for backend in args.backends.split(","):
+            database = sqlite_database() if backend == "sqlite" else postgis_database()
+            with database as url:
+                for c, hello, near in bench_backend(
+                    backend, url, n, seconds, connections, hello_base
+                ):
+                    results.append((backend, c, hello, near))
     print()
-    print(
-        f"{'run':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs def':>8} {'vs async':>9} {'errors':>7}"
-    )
-    for hello, hello_async, near in results:
-        for fig in (hello, hello_async, near):
-            ratios = (
-                f"{fig.rps / hello.rps:8.1%} {fig.rps / hello_async.rps:9.1%}"
-                if fig is near
-                else f"{'—':>8} {'—':>9}"
-            )
+    print(f"{'run':<30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} {'errors':>7}")
+    rows: list[dict[str, Any]] = []
+    for backend, c, hello, near in results:
+        for fig in (hello, near):
+            ratio = f"{fig.rps / hello.rps:9.1%}" if fig is near else f"{'—':>9}"
             print(
-                f"{fig.label:<36} {fig.rps:9.0f} {fig.p50_ms:8.2f} {fig.p99_ms:8.2f} {ratios} {fig.errors:7d}"
+                f"{fig.label:<30} {fig.rps:9.0f} {fig.p50_ms:8.2f} {fig.p99_ms:8.2f} {ratio} "
+                f"{fig.errors:7d}"
             )
-    print("targets: nearby ≥ 50 % of hello-world throughput, p99 < 15 ms")
+        base_name = f"{backend} hello world async -c{c} req/s"
+        rows.append(row(base_name, [hello.rps], "req/s", better="higher"))
+        rows.append(
+            row(f"{backend} nearby -c{c} req/s", [near.rps], "req/s", base_name, better="higher")
+        )
+        rows.append(row(f"{backend} nearby -c{c} p99", [near.p99_ms], "ms"))
+    print("targets: nearby ≥ 50 % of the hello-world's req/s, p99 < 15 ms at -c32")
+    emit("facilities_nearby", rows, load_at_start)
 
 
 if __name__ == "__main__":

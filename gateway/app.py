@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from gateway import operations, routes, routing
+from gateway import operations, routes, routing, web
 from gateway.auth import API_KEY_HEADER, Authenticator
 from gateway.clients import Upstream, UpstreamMetrics
 from gateway.context import Gateway
@@ -39,7 +39,7 @@ TAGS = [
 _REPLACED = {"/openapi.json", "/readyz"}
 
 
-def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
+def build_gateway(settings: GatewaySettings, state: ServiceState[Any]) -> Gateway:
     metrics = UpstreamMetrics(state.metrics.registry)
     return Gateway(
         settings=settings,
@@ -62,7 +62,7 @@ def build_gateway(settings: GatewaySettings, state: ServiceState) -> Gateway:
     )
 
 
-async def _shutdown(state: ServiceState) -> None:
+async def _shutdown(state: ServiceState[Any]) -> None:
     await state.extras["gateway"].close()
 
 
@@ -104,13 +104,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         title="CareCircle gateway",
         description=DESCRIPTION,
         version=VERSION,
-        routers=[routes.router],
+        routers=[routes.router, web.router],
         on_shutdown=_shutdown,
         openapi_tags=TAGS,
         app_class=GatewayApp,
     )
     assert isinstance(app, GatewayApp)
-    state: ServiceState = app.state.service
+    state: ServiceState[Any] = app.state.service
     state.extras["gateway"] = build_gateway(settings, state)
     # Our /readyz and /openapi.json (merged) replace the generic ones.
     app.router.routes[:] = [
@@ -122,7 +122,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     undeclared = routing.undeclared_gateway_paths(
         [
             str(getattr(r, "path", ""))
-            for router in (operations.router, routes.router, health_router, docs_router)
+            for router in (operations.router, routes.router, web.router, health_router, docs_router)
             for r in router.routes
         ]
     )

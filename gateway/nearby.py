@@ -23,10 +23,8 @@ import hashlib
 import json
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -86,9 +84,7 @@ class _Parts:
     total: int | None = None
 
 
-async def nearby(
-    gateway: Gateway, identity: Identity | None, query: NearbyQuery, now: datetime | None = None
-) -> dict[str, Any]:
+async def nearby(gateway: Gateway, identity: Identity | None, query: NearbyQuery) -> dict[str, Any]:
     """One page of the nearby view (see the module docstring)."""
     state = _cursor_state(query)
     parts = _Parts(reasons={})
@@ -100,10 +96,9 @@ async def nearby(
     else:
         page, next_state, how = await _facilities_order_page(gateway, identity, query, state, parts)
     await _add_beds(gateway, identity, page, parts)
-    local = now or datetime.now(ZoneInfo(gateway.settings.timezone))
     for row in page:
-        if "open_now" not in row:
-            row["open_now"] = ranking.is_open(row.get("opening_hours"), local)
+        # The facilities service answers open_now (services/common/opening_hours.py, one rule).
+        row.setdefault("open_now", None)
     _to_crs(page, query.crs)
     next_cursor = None
     if next_state is not None:

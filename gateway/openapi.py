@@ -67,6 +67,7 @@ _RETRY_AFTER = {
 }
 #: status → (description, with Retry-After)
 GATEWAY_ANSWERS: dict[str, tuple[str, bool]] = {
+    "404": ("Nothing has that id or code", False),
     "400": ("The path has a dot segment, an encoded slash or a double encoding", False),
     "401": ("A credential was sent but is unknown, revoked or invalid, or one is needed", False),
     "403": ("The caller's role or region may not do this", False),
@@ -179,7 +180,10 @@ def declare_gateway_answers(document: dict[str, Any]) -> None:
             if method not in _METHODS or not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            for status in gateway_answers(route, method):
+            statuses = gateway_answers(route, method)
+            if "{" in path:  # a path parameter naming nothing (the gateway's own routes too)
+                statuses = sorted({*statuses, "404"})
+            for status in statuses:
                 description, retry = GATEWAY_ANSWERS[status]
                 declared = responses.get(status)
                 if declared is None or _is_fastapi_validation_error(declared):

@@ -1,5 +1,5 @@
-"""Pure helpers of the nearby view: walking-time ranking, its straight-line fallback, open-now,
-and exact paging in walking order.
+"""Pure helpers of the nearby view: walking-time ranking, its straight-line fallback, and exact
+paging in walking order (open-now is the facilities service's answer: services/common/opening_hours.py).
 
 No HTTP here: lists of dicts in, new lists out (inputs are left unchanged).
 """
@@ -10,10 +10,7 @@ import base64
 import json
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
 from typing import Any
-
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def rank_by_walk(
@@ -56,42 +53,6 @@ def rank_by_distance(stations: Sequence[Mapping[str, Any]], k: int) -> list[dict
     out = [{**s, "walk_minutes": None, "network_distance_m": None} for s in stations]
     out.sort(key=lambda r: r.get("distance_m") or 0.0)
     return out[:k]
-
-
-def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    value = int(hours) * 60 + int(minutes)
-    if not 0 <= value <= 24 * 60:
-        raise ValueError(f"time of day out of range: {text!r}")
-    return value
-
-
-def is_open(
-    opening_hours: Mapping[str, Sequence[Sequence[str]]] | None, local: datetime
-) -> bool | None:
-    """Whether a facility is open at the local wall-clock time ``local``; None when hours are unknown.
-
-    ``opening_hours`` is ``{"mon": [["08:00", "18:00"], …], …}``; an interval whose
-    end is not after its start runs past midnight (``["20:00", "02:00"]``), so
-    the previous day's intervals are checked too. Malformed hours give None.
-    """
-    if not opening_hours:
-        return None
-    try:
-        now_min = local.hour * 60 + local.minute
-        today = DAYS[local.weekday()]
-        yesterday = DAYS[(local - timedelta(days=1)).weekday()]
-        for start, end in opening_hours.get(today) or ():
-            s, e = _minutes(start), _minutes(end)
-            if (s < e and s <= now_min < e) or (e <= s and now_min >= s):
-                return True
-        for start, end in opening_hours.get(yesterday) or ():
-            s, e = _minutes(start), _minutes(end)
-            if e <= s and now_min < e:
-                return True
-        return False
-    except (ValueError, TypeError, AttributeError):
-        return None
 
 
 # --- Paging the walking order exactly --------------------------------------------------------

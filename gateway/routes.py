@@ -18,6 +18,7 @@ from services.common.errors import NotFound
 from services.common.openapi_examples import answer, keep_nulls
 from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
+from services.common.validation import DbId, TextChecked
 from services.facilities import crs as crs_mod
 from services.facilities.crs import CrsName
 
@@ -212,7 +213,7 @@ async def nearby(
         Query(
             min_length=1,
             max_length=100,
-            description="Keyword in the name or address",
+            description="Keyword in the name (as written, or ignoring width, case, spaces and punctuation)",
             examples=["龙溪"],
         ),
     ] = None,
@@ -259,7 +260,7 @@ async def nearby(
     )
 
 
-class KeyIn(BaseModel):
+class KeyIn(TextChecked):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"role": "official", "region_code": "110105", "label": "朝阳区民政局"}]
@@ -268,7 +269,7 @@ class KeyIn(BaseModel):
 
     role: Literal["public", "operator", "official", "planner", "admin"]
     region_code: str | None = Field(None, pattern=r"^\d{6}(\d{6})?$", examples=["110105000000"])
-    facility_ids: list[int] = Field(
+    facility_ids: list[DbId] = Field(
         default_factory=list, description="operators: the facilities they report for"
     )
     label: str | None = Field(None, max_length=200)

@@ -116,6 +116,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/openapi.json", GATEWAY, _PUBLIC, _ADMIN),
     Route("/docs", GATEWAY, _PUBLIC, _ADMIN),  # Swagger UI and its files (services/common/docs.py)
     Route("/redoc", GATEWAY, _PUBLIC, _ADMIN),
+    # The map page (gateway/web.py) and its files; "/" leads to it.
+    Route("/", GATEWAY, _PUBLIC, _ADMIN),
+    Route("/map", GATEWAY, _PUBLIC, _ADMIN),
+    Route("/favicon.ico", GATEWAY, _PUBLIC, _ADMIN),
+    # The map's base layer: the walking network's streets (OpenStreetMap data; no write).
+    Route("/api/v1/coverage/streets", "coverage", _PUBLIC, _ADMIN),
 )
 
 #: Service routes the gateway never exposes: services call them on each other directly

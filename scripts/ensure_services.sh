@@ -98,3 +98,13 @@ fi
 if [ "${1:-}" = "--bench" ] && ! command -v valgrind >/dev/null 2>&1; then
   apt_install valgrind
 fi
+
+# 8. Headless Chromium and its driver (the /map and /docs browser tests, tests/gateway/test_map_browser.py),
+#    and a Chinese font so the page's screenshots show characters, not boxes
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  apt_install chromium chromium-driver
+fi
+if ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+  apt_install fonts-wqy-zenhei
+fi
+log "$(chromium --version 2>/dev/null | head -n 1)"

@@ -19,6 +19,7 @@ from services.beds.plans.definitions import INDICATOR_IDS as PLAN_INDICATORS
 from services.beds.schemas import ComplianceReport, Indicators, TargetIn, TargetList, TargetOut
 from services.common.deps import ReadSessionDep, WriteSessionDep
 from services.common.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from services.common.exports import BOM, csv_text
 from services.common.openapi_examples import answer, keep_nulls, request_body
 
 router = APIRouter(prefix="/api/v1/beds", tags=["indicators"])
@@ -154,7 +155,7 @@ def get_compliance(
     if format == "json":
         return report
     return Response(
-        compliance_csv(report),
+        BOM + compliance_csv(report),  # Excel on Chinese Windows needs the BOM to read UTF-8
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="compliance_{report["region"]}_{report["period"]}.csv"'
@@ -163,12 +164,13 @@ def get_compliance(
 
 
 def compliance_csv(report: dict[str, Any]) -> str:
-    """The compliance report as CSV, one line per target (worst children as ``code:value;…``)."""
+    """The compliance report as CSV, one line per target (worst children as ``code:value;…``);
+    booleans as true/false, never Python's True/False."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for item in report["items"]:
-        row = {k: item.get(k) for k in CSV_COLUMNS}
+        row = {k: csv_text(item.get(k)) for k in CSV_COLUMNS}
         row.update(
             region=report["region"], region_name=report["region_name"], period=report["period"]
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy.exc import IntegrityError
 
 from services.beds import examples as ex
 from services.beds import repository, submissions
@@ -25,10 +24,12 @@ from services.beds.schemas import (
     RevisionOut,
 )
 from services.common import idempotency
+from services.common.csv_files import decode_text
 from services.common.deps import ReadSessionDep, StateDep, WriteSessionDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
 from services.common.openapi_examples import answer, request_body
 from services.common.responses import FastJSONResponse
+from services.common.validation import MAX_INT, IdPath, row_number
 
 router = APIRouter(prefix="/api/v1/beds", tags=["reports"])
 MAX_CSV_BYTES = 50 * 1024 * 1024
@@ -131,6 +132,7 @@ def post_report(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Check the facility with the facilities service, then write revision 1 (409 if the month exists)."""
+    writer.require_caller()
     try:
         period, period_error = parse_period(body.period), None
     except ValueError as exc:
@@ -146,40 +148,22 @@ def post_report(
     writer.check(facts)
     submissions.check_family_regions(client, family)
     figures = submissions.figures_with_family(body.model_dump(), facts, family)
-    # The write transaction opens only now (no lock is held while the registry is asked); a retry
-    # racing its first try waits here for it, then answers what it answered.
-    replay = idempotency.replay(session, repository.IDEMPOTENCY, key, digest)
-    if replay is not None:
-        return replay
-    report = submissions.create(
-        session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason
-    )
-    out = report_out(session, report)
-    headers = {
-        "ETag": _etag(report.version),
-        "Location": f"/api/v1/beds/reports/{report.facility_id}/{period}",
-    }
-    try:
-        if key:
-            idempotency.store_answer(
-                session,
-                repository.IDEMPOTENCY,
-                key,
-                request_hash=digest,
-                status_code=201,
-                body=out,
-                headers=headers,
-            )
-        session.commit()
-    except IntegrityError:  # the same key committed concurrently: answer what it answered
-        session.rollback()
-        replay = idempotency.replay_committed(
-            state.read_sessions, repository.IDEMPOTENCY, key, digest
+
+    def write() -> idempotency.Created:
+        report = submissions.create(
+            session, period=period, figures=figures, facts=facts, writer=writer, reason=body.reason
         )
-        if replay is None:
-            raise
-        return replay
-    return FastJSONResponse(out, status_code=201, headers=headers)
+        headers = {
+            "ETag": _etag(report.version),
+            "Location": f"/api/v1/beds/reports/{report.facility_id}/{period}",
+        }
+        return idempotency.Created(report_out(session, report), headers)
+
+    # The write transaction opens only now (no lock is held while the registry is asked); a retry
+    # racing its first try waits there for it, then answers what it answered.
+    return idempotency.create_once(
+        session, state.read_sessions, repository.IDEMPOTENCY, key, digest, write
+    )
 
 
 @router.put(
@@ -198,7 +182,7 @@ def post_report(
     ),
 )
 def put_report(
-    facility_id: int,
+    facility_id: IdPath,
     period: str,
     body: CorrectionIn,
     session: WriteSessionDep,
@@ -207,6 +191,7 @@ def put_report(
     if_match: IfMatch = None,
 ) -> Response:
     """A correction needs ``If-Match``; the previous figures stay in the revision history."""
+    writer.require_caller()
     period = _period(period, "path.period")
     expected = submissions.parse_if_match(if_match)
     family = _check_figures(body)
@@ -236,7 +221,7 @@ def put_report(
     summary="One report (current revision)",
     responses=answer(ex.REPORT),
 )
-def get_report(facility_id: int, period: str, session: ReadSessionDep) -> Response:
+def get_report(facility_id: IdPath, period: str, session: ReadSessionDep) -> Response:
     report = repository.get_report(
         session, facility_id=facility_id, period=_period(period, "path.period")
     )
@@ -251,7 +236,7 @@ def get_report(facility_id: int, period: str, session: ReadSessionDep) -> Respon
     summary="Every revision of a report",
     responses=answer(ex.REVISIONS),
 )
-def get_revisions(facility_id: int, period: str, session: ReadSessionDep) -> dict[str, Any]:
+def get_revisions(facility_id: IdPath, period: str, session: ReadSessionDep) -> dict[str, Any]:
     report = repository.get_report(
         session, facility_id=facility_id, period=_period(period, "path.period")
     )
@@ -272,7 +257,7 @@ def get_revisions(facility_id: int, period: str, session: ReadSessionDep) -> dic
 )
 def list_reports(
     session: ReadSessionDep,
-    facility_id: int | None = Query(None, ge=1),
+    facility_id: int | None = Query(None, ge=1, le=MAX_INT),
     region: str | None = Query(None, description="12-digit code; includes descendants"),
     period: str | None = Query(None, examples=["2025-06"]),
     limit: int = Query(100, ge=1, le=1000),
@@ -280,9 +265,12 @@ def list_reports(
 ) -> dict[str, Any]:
     after = 0
     if cursor:
-        if not cursor.isdigit():
-            raise InvalidInput("cursor is not one this service issued", field="query.cursor")
-        after = int(cursor)
+        try:
+            after = row_number(cursor)
+        except ValueError:
+            raise InvalidInput(
+                "cursor is not one this service issued", field="query.cursor"
+            ) from None
     code = _code(region, "query.region") if region else None
     rows = repository.list_reports(
         session,
@@ -306,7 +294,7 @@ def list_reports(
     summary="A facility's latest report",
     responses=answer(ex.REPORT),
 )
-def current(facility_id: int, session: ReadSessionDep) -> Response:
+def current(facility_id: IdPath, session: ReadSessionDep) -> Response:
     """The report of the facility's most recent period (the gateway's nearby view shows free beds)."""
     report = repository.latest_report(session, facility_id=facility_id)
     if report is None:
@@ -332,10 +320,7 @@ async def import_reports(
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
         raise InvalidInput(f"file larger than {MAX_CSV_BYTES} bytes; split it", field="body")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file must be UTF-8", field="body") from exc
+    text = decode_text(raw)  # the same reader as the CLI's: UTF-8 (BOM) or GB18030
     from starlette.concurrency import run_in_threadpool
 
     result = await run_in_threadpool(

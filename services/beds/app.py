@@ -8,6 +8,8 @@ and whether the region meets its plan targets.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from services.beds import api, api_reports
@@ -40,7 +42,7 @@ def create_app(settings: BedsSettings | None = None) -> FastAPI:
     client = FacilitiesClient(settings.facilities_url, timeout_s=settings.facilities_timeout_s)
     coverage = CoverageClient(settings.coverage_url, timeout_s=settings.coverage_timeout_s)
 
-    def on_shutdown(_state: ServiceState) -> None:
+    def on_shutdown(_state: ServiceState[Any]) -> None:
         client.close()
         coverage.close()
 

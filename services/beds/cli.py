@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from services.beds.facilities_client import FacilitiesClient
+    from services.beds.rollups import Rollups
+    from services.beds.settings import BedsSettings
+    from services.common.state import ServiceState
 
 beds = typer.Typer(
     help="Bed reports, plan indicators and compliance (uses BEDS_DATABASE_URL and FACILITIES_URL).",
@@ -19,13 +28,29 @@ def register(app: typer.Typer) -> None:
     app.add_typer(beds, name="beds")
 
 
-def _settings():  # type: ignore[no-untyped-def]
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """A bad argument, an unknown region or an unreachable registry is one line on stderr
+    and exit code 2 (a usage error), never a traceback."""
+    from services.common.errors import CareError
+
+    try:
+        yield
+    except CareError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _settings() -> BedsSettings:
     from services.beds.settings import BedsSettings
 
     return BedsSettings(database_url=os.environ.get("BEDS_DATABASE_URL", ""))
 
 
-def _state():  # type: ignore[no-untyped-def]
+def _state() -> tuple[BedsSettings, ServiceState[BedsSettings]]:
     from services.common import migrate
     from services.common.state import ServiceState
 
@@ -48,6 +73,7 @@ def import_reports(
     """Import bed reports, all or nothing; every bad row is named and nothing is written then."""
     from services.beds.facilities_client import FacilitiesClient
     from services.beds.submissions import Writer, import_csv
+    from services.common.csv_files import decode_text
     from services.common.errors import CareError
 
     settings, state = _state()
@@ -56,7 +82,7 @@ def import_reports(
             settings.facilities_url, timeout_s=settings.facilities_timeout_s
         ) as client:
             result = import_csv(
-                path.read_text(encoding="utf-8-sig"),
+                decode_text(path.read_bytes(), field="file"),
                 client=client,
                 write_sessions=state.write_sessions,
                 writer=Writer(identity=None, require_identity=False, request_id=None),
@@ -76,7 +102,9 @@ def import_reports(
     )
 
 
-def _rollups(settings, state):  # type: ignore[no-untyped-def]
+def _rollups(
+    settings: BedsSettings, state: ServiceState[BedsSettings]
+) -> tuple[FacilitiesClient, Rollups]:
     from services.beds.facilities_client import FacilitiesClient
     from services.beds.rollups import Rollups
 
@@ -101,7 +129,8 @@ def indicators(
     settings, state = _state()
     client, rollups = _rollups(settings, state)
     try:
-        body = rollups.region_indicators(check_code(region), parse_period(period))
+        with _clean_errors():
+            body = rollups.region_indicators(check_code(region), parse_period(period))
     finally:
         client.close()
         state.engine.dispose()
@@ -122,7 +151,8 @@ def compliance(
     settings, state = _state()
     client, rollups = _rollups(settings, state)
     try:
-        report = rollups.compliance(check_code(region), parse_period(period))
+        with _clean_errors():
+            report = rollups.compliance(check_code(region), parse_period(period))
     finally:
         client.close()
         state.engine.dispose()
@@ -166,7 +196,7 @@ def synth(
     from services.beds.synth import BED_COLUMNS, FACILITY_COLUMNS, District, synthesize, write_csv
 
     settings = _settings()
-    with FacilitiesClient(settings.facilities_url, timeout_s=30) as client:
+    with _clean_errors(), FacilitiesClient(settings.facilities_url, timeout_s=30) as client:
         code = check_code(region)
         own = client.region(code, geometry=True)
         regions = (
@@ -182,12 +212,9 @@ def synth(
             f"no districts with boundaries under {region} in the facilities service", err=True
         )
         raise typer.Exit(1)
-    facilities, beds_rows = synthesize(
-        districts,
-        periods_between(parse_period(first), parse_period(last)),
-        beds_per_1000=beds_per_1000,
-        seed=seed,
-    )
+    with _clean_errors():
+        months = periods_between(parse_period(first), parse_period(last))
+    facilities, beds_rows = synthesize(districts, months, beds_per_1000=beds_per_1000, seed=seed)
     write_csv(out / "facilities.csv", FACILITY_COLUMNS, facilities)
     write_csv(out / "beds.csv", BED_COLUMNS, beds_rows)
     typer.echo(

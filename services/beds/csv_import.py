@@ -8,14 +8,13 @@ registry's source, when one external id exists in several sources).
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
 from services.beds.figures import COUNT_FIELDS, figure_errors
 from services.beds.levels import check_code
 from services.beds.periods import parse_period
+from services.common.csv_files import CsvRows
 
 REQUIRED = ("facility_external_id", "period", *COUNT_FIELDS)
 OPTIONAL = ("family_beds", "family_region_code", "source")
@@ -58,8 +57,8 @@ def _int(text: str) -> int | str:
 
 def parse_bed_csv(text: str, *, today: date | None = None) -> tuple[list[CsvRow], list[RowError]]:
     """Every valid row, and an error for every bad cell, duplicate or missing column."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader = CsvRows(text, first_row=2)
+    header = reader.header
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         return [], [RowError(1, name, f"missing column {name}") for name in missing]
@@ -72,8 +71,7 @@ def parse_bed_csv(text: str, *, today: date | None = None) -> tuple[list[CsvRow]
     rows: list[CsvRow] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, str | None, str], int] = {}
-    for index, raw in enumerate(reader):
-        line = index + 2
+    for line, raw in reader:
         if line - 1 > MAX_ROWS:
             errors.append(RowError(line, "file", f"more than {MAX_ROWS} rows; split the file"))
             break

@@ -22,7 +22,7 @@ def get_client(state: StateDep) -> FacilitiesClient:
 
 
 def get_settings(state: StateDep) -> BedsSettings:
-    return state.settings  # type: ignore[return-value]
+    return state.settings_as(BedsSettings)
 
 
 def get_rollups(state: StateDep) -> Rollups:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.common.validation import MAX_INT
+
 COUNT_FIELDS = ("total_beds", "nursing_beds", "dementia_beds", "occupied_beds")
 
 
@@ -47,8 +49,8 @@ class Figures:
 def figure_errors(values: dict[str, object]) -> list[tuple[str, str]]:
     """``[(field, message)]`` for every broken rule; empty when the figures are valid.
 
-    Rules: counts are non-negative integers; nursing, dementia and occupied beds
-    each fit within the total.
+    Rules: counts are integers in [0, MAX_INT] (what an ``INTEGER`` column holds);
+    nursing, dementia and occupied beds each fit within the total.
     """
     errors: list[tuple[str, str]] = []
     counts: dict[str, int] = {}
@@ -60,6 +62,8 @@ def figure_errors(values: dict[str, object]) -> list[tuple[str, str]]:
             errors.append((name, f"{name} must be a whole number, got {value!r}"))
         elif value < 0:
             errors.append((name, f"{name} must be >= 0, got {value}"))
+        elif value > MAX_INT:
+            errors.append((name, f"{name} must be at most {MAX_INT}, got {value}"))
         else:
             counts[name] = value
     total = counts.get("total_beds")

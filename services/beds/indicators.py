@@ -8,6 +8,7 @@ module turns them into shares and rates. Shares are fractions in [0, 1] and are
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from typing import Any
 
 PRIVATE_MODES = (
@@ -16,7 +17,8 @@ PRIVATE_MODES = (
 )  # 公建民营 + 民办 = privately operated (民营)
 GOVERNMENT_MODES = ("public_run",)  # 公办公营 only
 CENTRAL_HOME_TYPES = ("township_home",)  # 敬老院, incl. each county's central township home
-CENTRAL_HOME_NURSING_SHARE = 0.7  # "≥ 70 % nursing beds" (as 7/10 in integer SQL)
+# "≥ 70 % nursing beds": exact, so SQL compares integers (nursing·10 ≥ total·7).
+CENTRAL_HOME_NURSING_SHARE = Fraction(7, 10)
 
 INDICATORS = (
     "total_beds",

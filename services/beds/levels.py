@@ -13,7 +13,6 @@ from services.common.identity import region_prefix
 
 LEVELS = ("province", "city", "district", "street", "community")
 WIDTHS = (2, 4, 6, 9, 12)
-WIDTH_OF = dict(zip(LEVELS, WIDTHS, strict=True))
 LEVEL_OF_WIDTH = dict(zip(WIDTHS, LEVELS, strict=True))
 CODE_PATTERN = re.compile(r"^\d{12}$")
 

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 
 from services.beds.figures import FacilityFacts, Figures
 from services.beds.indicators import (
+    CENTRAL_HOME_NURSING_SHARE,
     CENTRAL_HOME_TYPES,
     GOVERNMENT_MODES,
     PRIVATE_MODES,
     BedTotals,
 )
-from services.beds.levels import LEVELS, ancestor_codes
+from services.beds.levels import ancestor_codes
 from services.beds.models import (
     BedReport,
     BedReportRevision,
@@ -34,7 +35,6 @@ from services.beds.models import (
 from services.beds.plans.facility_groups import INSTITUTIONAL_TYPES
 from services.common.idempotency import IDEMPOTENCY_TTL_S as IDEMPOTENCY_TTL_S
 
-LEVEL_COLUMNS = tuple(f"{level}_code" for level in LEVELS)
 # Answers to POSTs with an Idempotency-Key, read and written by services.common.idempotency.
 # IDEMPOTENCY_TTL_S is imported above for our callers.
 IDEMPOTENCY = cast(Table, IdempotencyRecord.__table__)
@@ -199,9 +199,9 @@ def create_reports(
     (bulk CSV imports of a whole city's month).
     """
     reports, revisions, family = (
-        BedReport.__table__,
-        BedReportRevision.__table__,
-        FamilyBeds.__table__,
+        cast(Table, BedReport.__table__),
+        cast(Table, BedReportRevision.__table__),
+        cast(Table, FamilyBeds.__table__),
     )
     for start in range(0, len(items), batch):
         chunk = items[start : start + batch]
@@ -333,7 +333,9 @@ def _totals_columns(table: Any) -> list[ColumnElement[Any]]:
     nursing = table.c.nursing_beds
     central = table.c.facility_type.in_(CENTRAL_HOME_TYPES) & (total > 0)
     institutional = table.c.facility_type.in_(INSTITUTIONAL_TYPES)
-    meets = nursing * 10 >= total * 7
+    # nursing / total ≥ p / q, in integers (no rounding at the threshold)
+    p, q = CENTRAL_HOME_NURSING_SHARE.numerator, CENTRAL_HOME_NURSING_SHARE.denominator
+    meets = nursing * q >= total * p
     return [
         func.count().label("facilities"),
         func.coalesce(func.sum(total), 0).label("total_beds"),
@@ -359,9 +361,9 @@ def _totals_columns(table: Any) -> list[ColumnElement[Any]]:
         func.coalesce(func.sum(case((central & meets, 1), else_=0)), 0).label(
             "central_homes_meeting_70"
         ),
-        # ceil((7·total − 10·nursing) / 10) in integers: beds to convert per home below 70 %.
+        # ceil((p·total − q·nursing) / q) in integers: beds to convert per home below the share.
         func.coalesce(
-            func.sum(case((central & ~meets, (total * 7 - nursing * 10 + 9) // 10), else_=0)), 0
+            func.sum(case((central & ~meets, (total * p - nursing * q + q - 1) // q), else_=0)), 0
         ).label("central_homes_gap_beds"),
     ]
 
@@ -430,15 +432,6 @@ def cached_children(session: Session, code: str) -> list[CachedRegion]:
             select(CachedRegion).where(CachedRegion.parent_code == code).order_by(CachedRegion.code)
         )
     )
-
-
-def cached_regions(session: Session, codes: Sequence[str]) -> dict[str, CachedRegion]:
-    if not codes:
-        return {}
-    return {
-        r.code: r
-        for r in session.scalars(select(CachedRegion).where(CachedRegion.code.in_(list(codes))))
-    }
 
 
 def upsert_regions(

@@ -7,19 +7,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.validation import MAX_INT, TextChecked
+
 PERIOD_EXAMPLE = "2025-06"
 
 
-class FamilyBedsIn(BaseModel):
+class FamilyBedsIn(TextChecked):
     region_code: str = Field(
         description="12-digit code of the region the homes are in", examples=["350203001000"]
     )
     beds: int = Field(
-        ge=0, description="Family care beds (家庭养老床位) set up in homes of that region"
+        ge=0,
+        le=MAX_INT,
+        description="Family care beds (家庭养老床位) set up in homes of that region",
     )
 
 
-class ReportIn(BaseModel):
+class ReportIn(TextChecked):
     """One facility's beds in one month."""
 
     model_config = ConfigDict(
@@ -39,20 +43,27 @@ class ReportIn(BaseModel):
         },
     )
 
-    facility_id: int = Field(ge=1, description="Id of the facility in the facilities service")
+    facility_id: int = Field(
+        ge=1, le=MAX_INT, description="Id of the facility in the facilities service"
+    )
     period: str = Field(
         description="Month reported, YYYY-MM (not in the future)", examples=[PERIOD_EXAMPLE]
     )
-    total_beds: int = Field(ge=0)
-    nursing_beds: int = Field(ge=0, description="Nursing-type beds (护理型床位), within total_beds")
+    total_beds: int = Field(ge=0, le=MAX_INT)
+    nursing_beds: int = Field(
+        ge=0, le=MAX_INT, description="Nursing-type beds (护理型床位), within total_beds"
+    )
     dementia_beds: int = Field(
-        0, ge=0, description="Dementia-care beds (失智照护床位), within total_beds"
+        0, ge=0, le=MAX_INT, description="Dementia-care beds (失智照护床位), within total_beds"
     )
     occupied_beds: int = Field(
-        ge=0, description="Beds occupied at the end of the month, within total_beds"
+        ge=0, le=MAX_INT, description="Beds occupied at the end of the month, within total_beds"
     )
     family_beds: int | None = Field(
-        None, ge=0, description="Family care beds the facility serves, counted in its own region"
+        None,
+        ge=0,
+        le=MAX_INT,
+        description="Family care beds the facility serves, counted in its own region",
     )
     family_beds_by_region: list[FamilyBedsIn] | None = Field(
         None, description="Family care beds per region of the homes (instead of family_beds)"
@@ -60,16 +71,16 @@ class ReportIn(BaseModel):
     reason: str | None = Field(None, max_length=500, description="Why (kept with the revision)")
 
 
-class CorrectionIn(BaseModel):
+class CorrectionIn(TextChecked):
     """New figures for an existing report (a new revision)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    total_beds: int = Field(ge=0)
-    nursing_beds: int = Field(ge=0)
-    dementia_beds: int = Field(0, ge=0)
-    occupied_beds: int = Field(ge=0)
-    family_beds: int | None = Field(None, ge=0)
+    total_beds: int = Field(ge=0, le=MAX_INT)
+    nursing_beds: int = Field(ge=0, le=MAX_INT)
+    dementia_beds: int = Field(0, ge=0, le=MAX_INT)
+    occupied_beds: int = Field(ge=0, le=MAX_INT)
+    family_beds: int | None = Field(None, ge=0, le=MAX_INT)
     family_beds_by_region: list[FamilyBedsIn] | None = None
     reason: str | None = Field(None, max_length=500)
 
@@ -157,7 +168,7 @@ class Indicators(BaseModel):
     )
 
 
-class TargetIn(BaseModel):
+class TargetIn(TextChecked):
     model_config = ConfigDict(extra="forbid")
 
     region_code: str

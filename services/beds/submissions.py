@@ -30,6 +30,7 @@ from services.common.errors import (
     Unauthorized,
 )
 from services.common.identity import Identity
+from services.common.validation import row_number
 
 REPORTING_STATUSES = ("active",)
 IMPORT_ATTEMPTS = 2
@@ -47,11 +48,16 @@ class Writer:
     def actor(self) -> str:
         return f"{self.identity.role}:{self.identity.subject}" if self.identity else "anonymous"
 
+    def require_caller(self) -> None:
+        """401 for an anonymous caller where identities are required, before anything else
+        (the registry is not asked, the body not parsed, on behalf of nobody)."""
+        if self.identity is None and self.require_identity:
+            raise Unauthorized("writing bed reports needs a gateway-signed identity")
+
     def check(self, facts: FacilityFacts, what: str = "") -> None:
         """Refuse a write the caller may not make (401/403, naming why)."""
         if self.identity is None:
-            if self.require_identity:
-                raise Unauthorized("writing bed reports needs a gateway-signed identity")
+            self.require_caller()
             return
         reason = self.refusal(facts)
         if reason:
@@ -172,11 +178,12 @@ def parse_if_match(value: str | None) -> int:
             "corrections need If-Match with the report's ETag (GET it first)"
         )
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    try:
+        return row_number(text)
+    except ValueError:
         raise InvalidInput(
             f'If-Match must be an ETag like "3", got {value!r}', field="header.If-Match"
-        )
-    return int(text)
+        ) from None
 
 
 def correct(

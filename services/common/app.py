@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from services.common.docs import router as docs_router
@@ -16,11 +16,13 @@ from services.common.health import router as health_router
 from services.common.identity import BodyDigest
 from services.common.logging import configure_logging
 from services.common.middleware import ObservabilityMiddleware
+from services.common.openapi_errors import declare_problem_answers
 from services.common.openapi_examples import finish
 from services.common.operation_ids import operation_id
 from services.common.responses import FastJSONResponse
 from services.common.settings import ServiceSettings
 from services.common.state import ServiceState
+from services.common.validation import check_request_text
 
 GZIP_MIN_BYTES = 1024
 
@@ -32,8 +34,8 @@ def create_service_app(
     description: str,
     version: str,
     routers: Iterable[APIRouter],
-    on_startup: Callable[[ServiceState], Any] | None = None,
-    on_shutdown: Callable[[ServiceState], Any] | None = None,
+    on_startup: Callable[[ServiceState[Any]], Any] | None = None,
+    on_shutdown: Callable[[ServiceState[Any]], Any] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
     app_class: type[FastAPI] = FastAPI,
 ) -> FastAPI:
@@ -65,6 +67,8 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         generate_unique_id_function=operation_id,
+        # NUL and control characters in any query or path parameter: one 422 for every route.
+        dependencies=[Depends(check_request_text)],
     )
     app.state.service = state
     _document_with_path_examples(app)
@@ -80,12 +84,13 @@ def create_service_app(
 
 
 def _document_with_path_examples(app: FastAPI) -> None:
-    """``app.openapi()`` as FastAPI builds it, plus the shared path-parameter examples."""
+    """``app.openapi()`` as FastAPI builds it, plus the shared path-parameter examples and
+    the problem+json answers every operation can give (services/common/openapi_errors.py)."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = finish(build())
+            app.openapi_schema = declare_problem_answers(finish(build()), app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

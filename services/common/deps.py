@@ -23,12 +23,12 @@ from services.common.settings import ServiceSettings
 from services.common.state import ServiceState
 
 
-def get_state(request: Request) -> ServiceState:
+def get_state(request: Request) -> ServiceState[Any]:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
 def get_settings(request: Request) -> ServiceSettings:
-    return get_state(request).settings
+    return get_state(request).settings_as(ServiceSettings)
 
 
 def get_read_session(request: Request) -> Iterator[Session]:
@@ -114,7 +114,7 @@ def role_guard(
     return guard
 
 
-StateDep = Annotated[ServiceState, Depends(get_state)]
+StateDep = Annotated[ServiceState[Any], Depends(get_state)]
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 WriteSessionDep = Annotated[Session, Depends(get_write_session)]

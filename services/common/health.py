@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
@@ -23,7 +24,7 @@ router = APIRouter(tags=["operations"], generate_unique_id_function=operation_id
     responses=answer({"status": "ok", "service": "facilities"}),
 )
 def healthz(request: Request) -> dict[str, str]:
-    state: ServiceState = request.app.state.service
+    state: ServiceState[Any] = request.app.state.service
     return {"status": "ok", "service": state.name}
 
 
@@ -46,7 +47,7 @@ def healthz(request: Request) -> dict[str, str]:
     ),
 )
 def readyz(request: Request) -> FastJSONResponse:
-    state: ServiceState = request.app.state.service
+    state: ServiceState[Any] = request.app.state.service
     checks: dict[str, object] = {}
     ready = True
     try:
@@ -71,5 +72,5 @@ def readyz(request: Request) -> FastJSONResponse:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(request: Request) -> Response:
-    state: ServiceState = request.app.state.service
+    state: ServiceState[Any] = request.app.state.service
     return Response(state.metrics.render(), media_type=state.metrics.content_type)

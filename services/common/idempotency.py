@@ -11,13 +11,14 @@ share their columns: ``key, request_hash, status_code, response_body, headers, c
 * a key older than the TTL is forgotten: it may be used again.
 
 The first half of this module is pure (digest, expiry, the replay-or-reuse decision); the second
-reads and writes the calling service's table.
+reads and writes the calling service's table, and :func:`create_once` is the whole idempotent
+create every POST route uses (replay, write, store, commit, replay again on a race).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -25,9 +26,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Header, Response
 from sqlalchemy import Table, delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.common.errors import InvalidInput
+from services.common.errors import Conflict, InvalidInput
 from services.common.locks import advisory_lock
 from services.common.responses import FastJSONResponse
 
@@ -66,6 +68,15 @@ class StoredAnswer:
 
 
 COLUMNS = tuple(f.name for f in fields(StoredAnswer))
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """What a create wrote, as the client gets it (and a retry gets it again)."""
+
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status_code: int = 201
 
 
 # --- pure --------------------------------------------------------------------------------------
@@ -181,3 +192,48 @@ def _replay(session: Session, table: Table, key: str, request_hash: str) -> Resp
     now = datetime.now(UTC)
     answer = answer_to_replay(stored_answer(session, table, key, now=now), request_hash, now=now)
     return None if answer is None else replay_response(answer)
+
+
+def create_once(
+    session: Session,
+    read_sessions: sessionmaker[Session],
+    table: Table,
+    key: str | None,
+    request_hash: str,
+    write: Callable[[], Created],
+    *,
+    conflict: str | None = None,
+) -> Response:
+    """The idempotent create: replay, else ``write()``, store its answer, commit — once per key.
+
+    ``session`` is the request's write session (not yet committed); ``write`` runs in it and
+    returns the answer. A retry racing its first try waits on the key's lock and replays. An
+    :class:`~sqlalchemy.exc.IntegrityError` at write or commit means a concurrent request
+    committed first: its answer under the same key is replayed; with no such answer the error
+    is a 409 with ``conflict`` as its detail (re-raised when ``conflict`` is None).
+    """
+    replayed = replay(session, table, key, request_hash)
+    if replayed is not None:
+        return replayed
+    try:
+        created = write()
+        if key:
+            store_answer(
+                session,
+                table,
+                key,
+                request_hash=request_hash,
+                status_code=created.status_code,
+                body=created.body,
+                headers=created.headers,
+            )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        replayed = replay_committed(read_sessions, table, key, request_hash)
+        if replayed is not None:
+            return replayed
+        if conflict is None:
+            raise
+        raise Conflict(conflict) from None
+    return FastJSONResponse(created.body, status_code=created.status_code, headers=created.headers)

@@ -7,18 +7,32 @@ database and graph work to worker threads.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from services.common.deps import ReadSessionDep, role_guard
-from services.common.errors import NotFound
+from services.common.errors import InvalidInput, NotFound
+from services.common.exports import Lang
+from services.common.negotiation import choose
 from services.common.openapi_examples import answer, request_body
-from services.coverage import demand, networks, runs, service
+from services.coverage import api_tasks, demand, networks, runs, service, tasks
 from services.coverage import examples as ex
+from services.coverage import export_tables as tables
+from services.coverage import geojson as gj
 from services.coverage import repository as repo
+from services.coverage.api_tasks import PreferHeader, accepted
 from services.coverage.models import RunRow
+from services.coverage.representations import (
+    ALL,
+    FILE_EXAMPLES,
+    answers,
+    file_answer,
+    format_query,
+    json_answer,
+    lang_query,
+)
 from services.coverage.runtime import RuntimeDep
 from services.coverage.schemas import (
     NO_NUL,
@@ -41,6 +55,14 @@ from services.coverage.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
+AnyFormat = Literal["json", "geojson", "csv", "xlsx", "gpkg"]
+JsonFirst = Annotated[AnyFormat | None, format_query(ALL, "json")]
+GeoFirst = Annotated[AnyFormat | None, format_query(ALL, "geojson")]
+IsoFormat = Annotated[
+    Literal["json", "geojson", "gpkg"] | None, format_query(("json", "geojson", "gpkg"), "geojson")
+]
+LangQuery = Annotated[Lang, lang_query()]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 # Planners (and admins) change coverage data and start runs; reads and walk times are open.
 PLANNERS_ONLY = [Depends(role_guard("planner", action="import coverage data or run coverage jobs"))]
 
@@ -49,13 +71,17 @@ def _status(response: Response, created: bool) -> None:
     response.status_code = 201 if created else 200
 
 
+# Imports are idempotent: the same content again answers 200 with the stored one (_status).
+SAME_AS_STORED = {200: {"description": "The same content was imported before: the stored one"}}
+
+
 @router.post(
     "/networks",
     status_code=201,
     dependencies=PLANNERS_ONLY,
     response_model=NetworkOut,
     summary="Import a street network from a file on the server (planners)",
-    responses=answer(ex.NETWORK, 201),
+    responses={**SAME_AS_STORED, **answer(ex.NETWORK, 201)},
 )
 def import_network_path(body: NetworkFromPath, rt: RuntimeDep, response: Response) -> NetworkOut:
     """Import a street network from a file in the server's import folder (COVERAGE_IMPORT_DIR)."""
@@ -78,7 +104,7 @@ def import_network_path(body: NetworkFromPath, rt: RuntimeDep, response: Respons
     dependencies=PLANNERS_ONLY,
     response_model=NetworkOut,
     summary="Upload a street network: OSM PBF, GeoJSON or GeoPackage (planners)",
-    responses=answer(ex.NETWORK, 201),
+    responses={**SAME_AS_STORED, **answer(ex.NETWORK, 201)},
     openapi_extra=request_body(
         {
             "file": "helsinki.osm.pbf",
@@ -143,7 +169,7 @@ def get_network(network_id: IdPath, session: ReadSessionDep) -> NetworkOut:
     dependencies=PLANNERS_ONLY,
     response_model=DemandOut,
     summary="Import demand points as JSON (planners)",
-    responses=answer(ex.DEMAND, 201),
+    responses={**SAME_AS_STORED, **answer(ex.DEMAND, 201)},
 )
 def import_demand(body: DemandIn, rt: RuntimeDep, response: Response) -> DemandOut:
     """Import demand points (elderly counts) as JSON."""
@@ -165,7 +191,7 @@ def import_demand(body: DemandIn, rt: RuntimeDep, response: Response) -> DemandO
     dependencies=PLANNERS_ONLY,
     response_model=DemandOut,
     summary="Upload demand points as CSV or GeoJSON (planners)",
-    responses=answer(ex.DEMAND, 201),
+    responses={**SAME_AS_STORED, **answer(ex.DEMAND, 201)},
     openapi_extra=request_body(
         {"file": "demand.csv", "name": "demo demand"}, "multipart/form-data"
     ),
@@ -200,7 +226,7 @@ async def import_demand_upload(
     dependencies=PLANNERS_ONLY,
     response_model=DemandOut,
     summary="Demand points from the registry's region populations (planners)",
-    responses=answer({**ex.DEMAND, "derived": True}, 201),
+    responses={**SAME_AS_STORED, **answer({**ex.DEMAND, "derived": True}, 201)},
 )
 async def demand_from_registry(
     body: DemandFromRegistry, rt: RuntimeDep, response: Response
@@ -290,44 +316,86 @@ def run_summary(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
 @router.get(
     "/runs/{run_id}/points",
     response_model=PointPage,
-    summary="Each demand point's walking minutes to its nearest station (pages)",
-    responses=answer(ex.POINTS),
+    summary="Each demand point's walking minutes to its nearest station (pages; JSON or GeoJSON)",
+    responses=answers(
+        {"json": ex.POINTS, "geojson": ex.POINTS_GEOJSON, **FILE_EXAMPLES},
+        description="JSON or GeoJSON pages; csv, xlsx, gpkg: every point of the run",
+    ),
 )
 def run_points(
     run_id: IdPath,
     session: ReadSessionDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     cursor: CursorQuery = None,
-) -> PointPage:
-    """Per-demand-point minutes and nearest station, paged by cursor."""
-    service.finished_run(session, run_id)
+    format: JsonFirst = None,  # noqa: A002
+    lang: LangQuery = "en",
+    accept: AcceptHeader = None,
+) -> Response:
+    """Per-demand-point minutes and nearest station, paged by cursor.
+
+    GeoJSON (``Accept: application/geo+json`` or ``format=geojson``): Point features with
+    the same fields and ``covered``; the next page's cursor is the ``next_cursor`` member.
+    ``format=csv|xlsx|gpkg``: a download of every point (no paging; ``lang=zh`` for Chinese
+    headings and 是/否).
+    """
+    fmt = choose(accept, format, ALL, "json")
+    row = service.finished_run(session, run_id)
+    download = fmt in ("csv", "xlsx", "gpkg")
+    if download:
+        limit = service.MAX_EXPORT_POINTS
+        cursor = None
     rows = repo.run_points(session=session, run_id=run_id, after=int(cursor or -1), limit=limit + 1)
-    items = [
-        PointResult(
-            id=r.demand_id,
-            elderly=r.elderly,
-            minutes=r.minutes,
-            nearest_station=r.nearest_station,
-            access_2sfca=r.access_2sfca,
+    if download and len(rows) > limit:
+        raise InvalidInput(
+            f"the run has more than {limit:,} points; use the paged GeoJSON", field="query.format"
         )
+    nxt = str(rows[limit - 1].idx) if len(rows) > limit else None
+    items = [
+        {
+            "idx": r.idx,
+            "id": r.demand_id,
+            "elderly": r.elderly,
+            "minutes": r.minutes,
+            "nearest_station": r.nearest_station,
+            "access_2sfca": r.access_2sfca,
+        }
         for r in rows[:limit]
     ]
-    nxt = str(rows[limit - 1].idx) if len(rows) > limit else None
-    return PointPage(items=items, next_cursor=nxt)
+    if fmt != "json":
+        lon, lat = service.demand_coordinates(session, row)
+        fc = gj.point_collection(items, lon, lat, float(row.params["minutes"]), next_cursor=nxt)
+        if download:
+            return file_answer(fmt, tables.points_table(fc), f"run-{run_id}-points", lang)
+        return json_answer(fc, fmt)
+    page = PointPage(
+        items=[
+            PointResult.model_validate({k: v for k, v in i.items() if k != "idx"}) for i in items
+        ],
+        next_cursor=nxt,
+    )
+    return json_answer(page.model_dump(), fmt)
 
 
 @router.get(
     "/runs/{run_id}/gaps",
     response_model=dict,
     summary="Uncovered elderly by hexagon, worst first (GeoJSON)",
-    responses=answer(ex.GAPS),
+    responses=answers({"geojson": ex.GAPS, "json": ex.GAPS, **FILE_EXAMPLES}),
 )
-def run_gaps(run_id: IdPath, session: ReadSessionDep) -> dict[str, Any]:
-    """Uncovered elderly by H3 cell, ranked (GeoJSON FeatureCollection, WGS84)."""
-    return service.finished_run(session, run_id).gaps or {
-        "type": "FeatureCollection",
-        "features": [],
-    }
+def run_gaps(
+    run_id: IdPath,
+    session: ReadSessionDep,
+    format: GeoFirst = None,  # noqa: A002
+    lang: LangQuery = "en",
+    accept: AcceptHeader = None,
+) -> Response:
+    """Uncovered elderly by H3 cell, ranked: a FeatureCollection (WGS84), as application/geo+json
+    unless ``application/json`` is asked for (same body); or a csv/xlsx/gpkg download."""
+    fmt = choose(accept, format, ALL, "geojson")
+    gaps = service.finished_run(session, run_id).gaps or gj.collection([])
+    if fmt in ("csv", "xlsx", "gpkg"):
+        return file_answer(fmt, tables.gaps_table(gaps), f"run-{run_id}-gaps", lang)
+    return json_answer(gaps, fmt)
 
 
 @router.get(
@@ -355,13 +423,49 @@ def compare_runs(run_id: IdPath, other_id: IdPath, session: ReadSessionDep) -> d
     "/runs/{run_id}/isochrones",
     dependencies=PLANNERS_ONLY,
     response_model=dict,
-    summary="Walking isochrones of a run's stations (planners)",
-    responses=answer(ex.ISOCHRONES),
+    summary="Walking isochrones of a run's stations: GeoJSON, one feature per station and minutes (planners)",
+    responses={
+        **answers(
+            {
+                "geojson": ex.ISOCHRONES_GEOJSON,
+                "json": ex.ISOCHRONES,
+                "gpkg": FILE_EXAMPLES["gpkg"],
+            }
+        ),
+        **answer(ex.TASK, 202, description="Large: a task to poll at Location"),
+    },
     openapi_extra=request_body({"station_ids": ["18"], "minutes": [5, 10, 15]}),
 )
-def run_isochrones(run_id: IdPath, body: IsochroneIn, rt: RuntimeDep) -> dict[str, Any]:
-    """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min), each with a status."""
-    return service.isochrones(rt.read_sessions, rt.networks, run_id, body)
+def run_isochrones(
+    run_id: IdPath,
+    body: IsochroneIn,
+    rt: RuntimeDep,
+    format: IsoFormat = None,  # noqa: A002
+    accept: AcceptHeader = None,
+    prefer: PreferHeader = None,
+) -> Response:
+    """Nested isochrone polygons per station of a run (5 ⊆ 10 ⊆ 15 min).
+
+    Default ``application/geo+json``: a FeatureCollection with one feature per station and
+    minute value (``station_id``, ``minutes``, ``status``; a station off the network has
+    null geometries and a ``detail``). ``Accept: application/json`` or ``format=json``: the
+    per-station ``items`` with their ``contours``. ``format=gpkg``: the features as a
+    GeoPackage layer (MultiPolygons) for QGIS.
+
+    More than ``COVERAGE_SYNC_ISOCHRONE_STATIONS`` (20) stations, or ``Prefer:
+    respond-async``: 202 with a task to poll at ``Location``; its result is the same answer.
+    """
+    fmt = choose(accept, format, ("json", "geojson", "gpkg"), "geojson")
+    stations = tasks.isochrone_stations(rt.read_sessions, run_id, body)
+    if stations > rt.settings.sync_isochrone_stations or tasks.wants_async(prefer):
+        return accepted(rt, tasks.ISOCHRONES, run_id, body.model_dump(mode="json"))
+    items = service.isochrones(rt.read_sessions, rt.networks, run_id, body)["items"]
+    if fmt == "json":
+        return json_answer({"items": items}, fmt)
+    fc = gj.isochrone_collection(items, body.minutes)
+    if fmt == "gpkg":
+        return file_answer(fmt, tables.isochrones_table(fc), f"run-{run_id}-isochrones", "en")
+    return json_answer(fc, fmt)
 
 
 @router.post(
@@ -369,12 +473,44 @@ def run_isochrones(run_id: IdPath, body: IsochroneIn, rt: RuntimeDep) -> dict[st
     dependencies=PLANNERS_ONLY,
     response_model=dict,
     summary="Where new stations would newly cover the most elderly (planners)",
-    responses=answer(ex.SITING),
+    responses={
+        **answers({"json": ex.SITING, "geojson": ex.SITING_GEOJSON, **FILE_EXAMPLES}),
+        **answer(
+            {**ex.TASK, "kind": "siting", "params": {"k": 1, "method": "greedy"}},
+            202,
+            description="Large: a task to poll at Location",
+        ),
+    },
     openapi_extra=request_body({"k": 1, "method": "greedy"}),
 )
-def run_siting(run_id: IdPath, body: SitingIn, rt: RuntimeDep) -> dict[str, Any]:
-    """Where k new stations would newly cover the most elderly (existing stations kept)."""
-    return service.siting(rt.read_sessions, rt.networks, run_id, body)
+def run_siting(
+    run_id: IdPath,
+    body: SitingIn,
+    rt: RuntimeDep,
+    format: JsonFirst = None,  # noqa: A002
+    lang: LangQuery = "en",
+    accept: AcceptHeader = None,
+    prefer: PreferHeader = None,
+) -> Response:
+    """Where k new stations would newly cover the most elderly (existing stations kept).
+
+    GeoJSON (``format=geojson`` or its Accept): the chosen sites as Points in pick order
+    (``rank``, ``marginal_elderly``); the run-level figures are members of the collection.
+
+    Candidates × demand points above ``COVERAGE_SYNC_SITING_PAIRS`` (2 million; the default
+    candidates count as 200), or ``Prefer: respond-async``: 202 with a task to poll.
+    """
+    fmt = choose(accept, format, ALL, "json")
+    pairs = tasks.siting_pairs(rt.read_sessions, run_id, body)
+    if pairs > rt.settings.sync_siting_pairs or tasks.wants_async(prefer):
+        return accepted(rt, tasks.SITING, run_id, body.model_dump(mode="json"))
+    result = service.siting(rt.read_sessions, rt.networks, run_id, body)
+    if fmt == "json":
+        return json_answer(result, fmt)
+    fc = gj.siting_collection(result)
+    if fmt == "geojson":
+        return json_answer(fc, fmt)
+    return file_answer(fmt, tables.siting_table(fc), f"run-{run_id}-siting", lang)
 
 
 @router.get(
@@ -413,3 +549,7 @@ async def walk_times(body: WalkTimesIn, rt: RuntimeDep, request: Request) -> Wal
         caller_gone=caller_gone,
     )
     return WalkTimesOut.model_validate({"items": items})
+
+
+# Long queries kept as jobs (api_tasks.py); one router keeps app.py's router list unchanged.
+router.include_router(api_tasks.router)

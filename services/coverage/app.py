@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -11,10 +12,13 @@ from services.common.app import create_service_app
 from services.common.middleware import ObservabilityMiddleware
 from services.common.state import ServiceState
 from services.coverage import repository as repo
-from services.coverage import runs
+from services.coverage import repository_tasks as repo_tasks
+from services.coverage import runs, tasks
 from services.coverage.api import router
+from services.coverage.api_streets import router as streets_router
 from services.coverage.facilities_client import SnapshotCache
 from services.coverage.jobs import JobPool
+from services.coverage.leases import Sweeper, new_owner
 from services.coverage.networks import NetworkCache
 from services.coverage.runtime import CoverageRuntime
 from services.coverage.service import WalkGate
@@ -24,14 +28,42 @@ from services.coverage.upload_limit import BodyLimitMiddleware
 VERSION = "0.1.0"
 
 
+def start_tasks(state: ServiceState, cache: NetworkCache) -> JobPool:
+    """The worker of long queries on runs (tasks.py), with the ones a stopped process left."""
+
+    def task(task_id: int, stop: threading.Event) -> None:
+        tasks.execute(
+            read_sessions=state.read_sessions,
+            write_sessions=state.write_sessions,
+            cache=cache,
+            task_id=task_id,
+            stop=stop,
+        )
+
+    pool = JobPool(task, 1)
+    with state.read_sessions() as session:
+        pending = repo_tasks.unfinished_task_ids(session=session)
+    for task_id in pending:
+        pool.submit(task_id)
+    return pool
+
+
 def create_app(settings: CoverageSettings | None = None) -> FastAPI:
     settings = settings or CoverageSettings()
 
-    def startup(state: ServiceState) -> None:
+    def startup(state: ServiceState[Any]) -> None:
         cache = NetworkCache(state.read_sessions)
+        ex = runs.Execution(
+            owner=new_owner(),
+            lease_s=settings.job_lease_s,
+            partitions=settings.partitions,
+            scheduler=settings.dask_scheduler,
+        )
 
         def job(run_id: int, stop: threading.Event) -> None:
-            runs.execute(write_sessions=state.write_sessions, cache=cache, run_id=run_id, stop=stop)
+            runs.execute(
+                write_sessions=state.write_sessions, cache=cache, run_id=run_id, stop=stop, ex=ex
+            )
 
         runtime = CoverageRuntime(
             settings=settings,
@@ -51,18 +83,28 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
             pending = repo.unfinished_run_ids(session=session)
         for run_id in pending:  # a stopped process left these: run them again
             runtime.jobs.submit(run_id)
+        # runs queued elsewhere or left by a dead replica (expired lease): claim them here
+        sweeper = Sweeper(state.read_sessions, runtime.jobs.submit, settings.job_lease_s / 2)
+        app.state.coverage_sweeper = sweeper
+        sweeper.start()
+        runtime.tasks = start_tasks(state, cache)
 
-    def shutdown(_state: ServiceState) -> None:
+    def shutdown(_state: ServiceState[Any]) -> None:
+        sweeper: Sweeper | None = getattr(app.state, "coverage_sweeper", None)
+        if sweeper is not None:
+            sweeper.stop()
         runtime: CoverageRuntime | None = getattr(app.state, "coverage", None)
         if runtime is not None:
             runtime.jobs.shutdown(settings.job_stop_s)
+            if runtime.tasks is not None:
+                runtime.tasks.shutdown(settings.job_stop_s)
 
     app = create_service_app(
         settings,
         title="CareCircle coverage",
         description=__doc__ or "",
         version=VERSION,
-        routers=[router],
+        routers=[router, streets_router],
         on_startup=startup,
         on_shutdown=shutdown,
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +25,9 @@ from services.coverage.reach import (
     street_segments,
 )
 from services.coverage.snapping import DEFAULT_MAX_SNAP_M, SegmentIndex, SegmentSnap
+
+if TYPE_CHECKING:
+    from services.coverage.partition_run import Runner
 
 Progress = Callable[[float, str], None]
 
@@ -96,6 +99,8 @@ def compute_coverage(
     skip_far_stations: bool = False,
     progress: Progress = _noop,
     index: SegmentIndex | None = None,
+    partitions: int = 1,
+    runner: Runner | None = None,
 ) -> CoverageResult:
     """Minutes to the nearest station for every demand point, and the coverage shares.
 
@@ -111,6 +116,8 @@ def compute_coverage(
     max_snap_m : points farther than this from any street are off the network.
     skip_far_stations : report and skip such stations instead of refusing the run.
     index : the network's :class:`SegmentIndex` when the caller keeps one (else built).
+    partitions, runner : split the run into at least ``partitions`` grid cells with exact
+        halos, their tasks run by ``runner`` (a Dask client; ADR 0107). Same result.
     """
     if not minutes > 0:
         raise ValueError("minutes must be > 0")
@@ -122,6 +129,9 @@ def compute_coverage(
         raise ValueError("no stations")
     if net.n_edges == 0:
         raise ValueError("the network has no edges")
+    if partitions > 1 or runner is not None:
+        return _split(net, stations, demand, minutes, speed_mps, max_snap_m,
+                      skip_far_stations, progress, max(partitions, 1), runner)  # fmt: skip
     progress(2, "indexing streets and projecting points")
     k = len(stations)
     with ThreadPoolExecutor(1) as pool:  # pyproj works while the index is built
@@ -137,36 +147,44 @@ def compute_coverage(
         x, y = projected.result()
     progress(15, "snapping")
     s_snap = index.snap(x[:k], y[:k], max_snap_m)
-    far_ids = ids_at(stations.ids, np.flatnonzero(s_snap.too_far))
-    if far_ids and not skip_far_stations:
-        worst = float(s_snap.access_m[s_snap.too_far].max())
-        raise ValueError(
-            f"{len(far_ids)} station(s) farther than {max_snap_m:g} m from the network "
-            f"(up to {worst:.0f} m), e.g. {far_ids[:5]}"
-        )
+    far_ids = far_stations(stations, s_snap.too_far, s_snap.access_m, max_snap_m,
+                           skip_far_stations)  # fmt: skip
     use = ~s_snap.too_far
-    if not use.any():
-        raise ValueError("every station is off the network")
     d_snap = index.snap(x[k:], y[k:], max_snap_m)
     del x, y
     if built:
         index.drop_tree()  # the KD-tree (tens of MB) is not needed for the search
     progress(50, "searching")
-    types = (
-        np.asarray([str(t) for t in stations.attrs["type"]], dtype=object)
-        if "type" in stations.attrs
-        else np.full(k, "", dtype=object)
-    )
-    groups = {str(t): use & (types == t) for t in np.unique(types[use])}
+    groups = station_groups(stations, use)
     mins, station_index, by_group = nearest_by_group(net, index, s_snap, groups, d_snap, speed_mps)
     progress(80, "summarising")
+    return finish(net, stations, demand, mins, station_index, by_group, groups, far_ids,
+                  d_snap.too_far, minutes, speed_mps, progress)  # fmt: skip
+
+
+def finish(
+    net: Network,
+    stations: PointSet,
+    demand: PointSet,
+    mins: NDArray[np.float64],
+    station_index: NDArray[np.int64],
+    by_group: dict[str, NDArray[np.float64]],
+    groups: dict[str, NDArray[np.bool_]],
+    far_ids: list[str],
+    demand_off: NDArray[np.bool_],
+    minutes: float,
+    speed_mps: float,
+    progress: Progress,
+) -> CoverageResult:
+    """The result and its summary from every home's minutes (split or not, the same)."""
+    k = len(stations)
     station_ids = ids_at(stations.ids, np.arange(k))
     covered = np.nan_to_num(mins, nan=np.inf) <= minutes
     result = CoverageResult(
-        demand.ids, demand.elderly, mins, station_index, station_ids, d_snap.too_far
+        demand.ids, demand.elderly, mins, station_index, station_ids, demand_off
     )
     result.summary = summarise(
-        net, stations, demand, covered, mins, minutes, speed_mps, far_ids, d_snap.too_far
+        net, stations, demand, covered, mins, minutes, speed_mps, far_ids, demand_off
     )
     result.summary.update(seed_indicators(stations, demand, covered))
     if "type" in stations.attrs:
@@ -186,6 +204,89 @@ def compute_coverage(
         ]
     progress(100, "done")
     return result
+
+
+def far_stations(
+    stations: PointSet,
+    too_far: NDArray[np.bool_],
+    access_m: NDArray[np.float64],
+    max_snap_m: float,
+    skip: bool,
+) -> list[str]:
+    """Ids of the stations off the network; a ValueError unless they may be skipped."""
+    far_ids = ids_at(stations.ids, np.flatnonzero(too_far))
+    if far_ids and not skip:
+        worst = float(access_m[too_far].max())
+        raise ValueError(
+            f"{len(far_ids)} station(s) farther than {max_snap_m:g} m from the network "
+            f"(up to {worst:.0f} m), e.g. {far_ids[:5]}"
+        )
+    if too_far.all():
+        raise ValueError("every station is off the network")
+    return far_ids
+
+
+def station_groups(stations: PointSet, use: NDArray[np.bool_]) -> dict[str, NDArray[np.bool_]]:
+    """Usable stations per facility type (one group "" without types), types sorted."""
+    types = (
+        np.asarray([str(t) for t in stations.attrs["type"]], dtype=object)
+        if "type" in stations.attrs
+        else np.full(len(stations), "", dtype=object)
+    )
+    return {str(t): use & (types == t) for t in np.unique(types[use])}
+
+
+def _split(
+    net: Network,
+    stations: PointSet,
+    demand: PointSet,
+    minutes: float,
+    speed_mps: float,
+    max_snap_m: float,
+    skip_far_stations: bool,
+    progress: Progress,
+    partitions: int,
+    runner: Runner | None,
+) -> CoverageResult:
+    """:func:`compute_coverage` with its snapping and search run partition by partition."""
+    from services.coverage.dask_runner import DaskRunner
+    from services.coverage.partition_run import Counter, SplitRun
+
+    progress(2, "projecting points")
+    k = len(stations)
+    x, y = to_epsg(
+        net.epsg,
+        np.concatenate([stations.lon, demand.lon]),
+        np.concatenate([stations.lat, demand.lat]),
+    )
+    progress(5, "snapping stations")
+    split = SplitRun(net, x, y, partitions, runner or DaskRunner())
+    s_snap = split.snap_stations(
+        x[:k], y[:k], max_snap_m, Counter(progress, 5, 15, "snapping stations")
+    )
+    far_ids = far_stations(stations, s_snap.too_far, s_snap.access_m, max_snap_m,
+                           skip_far_stations)  # fmt: skip
+    groups = station_groups(stations, ~s_snap.too_far)
+    progress(15, "snapping and searching")
+    per_group, per_station, demand_off = split.solve(
+        x[k:], y[k:], s_snap, tuple(groups.values()), minutes=minutes, speed_mps=speed_mps,
+        max_snap_m=max_snap_m, counter=Counter(progress, 15, 80, "snapping and searching"),
+    )  # fmt: skip
+    del x, y
+    n = len(demand)
+    best = np.full(n, np.inf)
+    station = np.full(n, -1, dtype=np.int64)
+    by_group: dict[str, NDArray[np.float64]] = {}
+    for i, name in enumerate(groups):  # as nearest_by_group: the first group wins a tie
+        mins = per_group[i]
+        by_group[name] = mins
+        nearer = np.nan_to_num(mins, nan=np.inf) < best
+        best[nearer] = mins[nearer]
+        station[nearer] = per_station[i][nearer]
+    best[~np.isfinite(best)] = np.nan
+    progress(80, "summarising")
+    return finish(net, stations, demand, best, station, by_group, groups, far_ids,
+                  demand_off, minutes, speed_mps, progress)  # fmt: skip
 
 
 def nearest_by_group(

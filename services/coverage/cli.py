@@ -31,6 +31,7 @@ GDAL_SUFFIXES = (".gpkg", ".geojson", ".json", ".fgb", ".shp")
 def register(app: typer.Typer) -> None:
     """Add this service's commands to the ``carecircle`` app."""
     app.command(name="coverage")(coverage)
+    app.command(name="coverage-regions")(coverage_regions)
     synth = typer.Typer(help="Generated (seeded) inputs for benchmarks and checks.")
     synth.command(name="city")(synth_city)
     app.add_typer(synth, name="synth")
@@ -62,10 +63,12 @@ class Stages:
             )
 
     def progress(self, pct: float | None, msg: str) -> None:
-        """compute_coverage's callback: each message opens a stage, the next one closes it."""
-        if self._open is not None:
+        """compute_coverage's callback: each message opens a stage, the next one closes it
+        (``stage [3/8 partitions]`` counts tasks inside the stage ``stage``)."""
+        stage = msg.split(" [", 1)[0]
+        if self._open is not None and stage != self._open:
             self.done(self._open)
-        self._open = None if msg == "written" else msg
+        self._open = None if msg == "written" else stage
         typer.echo(f"coverage: {msg}" if pct is None else f"coverage: {pct:3.0f}% {msg}", err=True)
 
     def report(self) -> None:
@@ -174,13 +177,24 @@ def coverage(
         False, help="Report and skip stations off the network instead of failing."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Print the time of each stage."),
+    partitions: int = typer.Option(
+        1,
+        min=1,
+        help="Split the run into at least N grid partitions with exact halos, run as Dask "
+        "tasks (same result file).",
+    ),
+    scheduler: str = typer.Option(
+        "",
+        envvar="COVERAGE_DASK_SCHEDULER",
+        help="Dask scheduler ADDRESS (tcp://host:8786) for the partitions; empty: in-process.",
+    ),
 ) -> None:
     """Minutes from every demand point to its nearest station along the street network."""
     stages = Stages(verbose)
     try:
         summary = _run(
             stages, network, stations, demand, minutes, speed, out, mode, max_snap_m,
-            max_segment_m, skip_far_stations,
+            max_segment_m, skip_far_stations, partitions, scheduler,
         )  # fmt: skip
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -202,6 +216,8 @@ def _run(
     max_snap_m: float,
     max_segment_m: float,
     skip_far_stations: bool,
+    partitions: int = 1,
+    scheduler: str = "",
 ) -> dict[str, Any]:
     """Read, compute, write; each step timed. Returns the summary."""
     if mode not in ("walk", "drive"):
@@ -229,6 +245,11 @@ def _run(
         finally:
             dm = demand_read.result()  # its error first if both files are bad: stated order
     stages.done("read demand (rest)", f"({len(dm):,} points)")
+    runner = None
+    if scheduler or partitions > 1:
+        from services.coverage.dask_runner import DaskRunner
+
+        runner = DaskRunner(scheduler or None)
     result = compute_coverage(
         net,
         st,
@@ -238,6 +259,8 @@ def _run(
         max_snap_m=max_snap_m,
         skip_far_stations=skip_far_stations,
         progress=stages.progress,
+        partitions=partitions,
+        runner=runner,
     )
     stages.progress(None, "writing")
     table = result_table(
@@ -253,6 +276,42 @@ def _run(
     write_result(table, out)
     stages.progress(None, "written")
     return result.summary
+
+
+def coverage_regions(
+    manifest: Path = typer.Option(..., help="JSON: minutes, speed, mode and the regions' files."),
+    out_dir: Path = typer.Option(..., help="Folder for one result file per region + summary.json"),
+    out_format: str = typer.Option("csv", help="csv, parquet, gpkg or geojson"),
+    scheduler: str = typer.Option(
+        "",
+        envvar="COVERAGE_DASK_SCHEDULER",
+        help="Dask scheduler ADDRESS (tcp://host:8786); empty: in-process.",
+    ),
+) -> None:
+    """Coverage of many regions, each with its own network, one Dask task per region."""
+    from services.coverage.dask_runner import DaskRunner
+    from services.coverage.regions_run import read_manifest, run_regions
+
+    suffix = "." + out_format.lower().lstrip(".")
+    try:
+        if suffix not in OUT_FORMATS:
+            raise ValueError(f"--out-format must be one of {', '.join(OUT_FORMATS)}")
+        regions, params = read_manifest(manifest, out_dir, suffix)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        typer.echo(json.dumps({"error": str(exc)}))
+        raise typer.Exit(2) from None
+
+    def progress(pct: float, msg: str) -> None:
+        typer.echo(f"coverage-regions: {pct:3.0f}% {msg}", err=True)
+
+    summary = run_regions(regions, params, DaskRunner(scheduler or None), progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    brief = {k: v for k, v in summary.items() if k != "by_region"}
+    typer.echo(json.dumps(brief, ensure_ascii=False))
+    if summary["regions_failed"]:
+        raise typer.Exit(1)
 
 
 def synth_city(

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from services.coverage.geojson import isochrone_collection, point_collection, siting_collection
+
 NETWORK: dict[str, Any] = {
     "id": 1,
     "name": "demo walking network",
@@ -230,4 +234,26 @@ ISOCHRONES: dict[str, Any] = {
             ],
         }
     ]
+}
+#: The same answers as GeoJSON (``Accept: application/geo+json`` or ``format=geojson``).
+ISOCHRONES_GEOJSON: dict[str, Any] = isochrone_collection(ISOCHRONES["items"], [5.0])
+POINTS_GEOJSON: dict[str, Any] = point_collection(
+    [{"idx": i, **p} for i, p in enumerate(POINTS["items"])],
+    np.array([24.941123, 24.941871]),
+    np.array([60.168201, 60.168544]),
+    15.0,
+    next_cursor="1",
+)
+SITING_GEOJSON: dict[str, Any] = siting_collection(SITING)
+#: A long query accepted as a job (202; ``Location`` is the task).
+TASK: dict[str, Any] = {
+    "id": 3,
+    "kind": "isochrones",
+    "run_id": 7,
+    "status": "running",
+    "progress": 45,
+    "params": {"station_ids": None, "minutes": [5.0, 10.0, 15.0], "buffer_m": 50.0},
+    "error": None,
+    "result": "/api/v1/coverage/tasks/3/result",
+    "cached": False,
 }

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from services.common.geo import WGS84
 from services.coverage.graph import DRIVE, WALK, Network
 from services.coverage.loaders import (
     DEFAULT_DRIVE_KMH,
@@ -128,7 +129,7 @@ def _to_meters(
         from pyproj import CRS, Transformer
 
         if not CRS.from_user_input(crs).equals(CRS.from_epsg(4326), ignore_axis_order=True):
-            t = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+            t = Transformer.from_crs(crs, WGS84, always_xy=True)
             lon, lat = (np.asarray(a, dtype=np.float64) for a in t.transform(lon, lat))
     if np.any(~np.isfinite(lon)) or np.any(np.abs(lon) > 180) or np.any(np.abs(lat) > 90):
         raise ValueError(f"{path}: coordinates are not WGS84 lon/lat degrees")

@@ -22,7 +22,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from services.common.geo import utm_epsg_for
+from services.common.geo import WGS84, utm_epsg_for
 from services.coverage.graph import DRIVE, WALK, Network, build_network, split_long_edges
 
 MERGE_TOLERANCE_M = 0.5
@@ -59,14 +59,14 @@ def projector(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> tuple[int, 
     if lon.size == 0:
         raise ValueError("no coordinates to project")
     epsg = utm_epsg_for(float(np.median(lon)), float(np.median(lat)))
-    return epsg, Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    return epsg, Transformer.from_crs(WGS84, f"EPSG:{epsg}", always_xy=True)
 
 
 def to_epsg(
     epsg: int, lon: NDArray[np.float64], lat: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Project WGS84 lon/lat (degrees) to ``epsg`` meters."""
-    t = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    t = Transformer.from_crs(WGS84, f"EPSG:{epsg}", always_xy=True)
     x, y = t.transform(np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64))
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
@@ -75,7 +75,7 @@ def from_epsg(
     epsg: int, x: NDArray[np.float64], y: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Back from ``epsg`` meters to WGS84 lon/lat (degrees)."""
-    t = Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True)
+    t = Transformer.from_crs(f"EPSG:{epsg}", WGS84, always_xy=True)
     lon, lat = t.transform(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 

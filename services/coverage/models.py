@@ -77,6 +77,11 @@ class RunRow(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # who runs it and until when (Unix seconds), renewed by a heartbeat: a run whose lease
+    # ran out is taken over by another replica (ADR 0108)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RunPointRow(Base):
@@ -105,3 +110,27 @@ class RunRegionRow(Base):
     demand_points: Mapped[int] = mapped_column(Integer)
     covered_share_by_count: Mapped[float | None] = mapped_column(Float)
     covered_share_by_elderly: Mapped[float | None] = mapped_column(Float)
+
+
+class TaskRow(Base):
+    """A long query on a finished run (many stations' isochrones, siting) kept as a job.
+
+    Same life as a run: queued → running (progress 0–100) → done (``result``) or failed
+    (``error``); ``cache_key`` makes the same request answer the same task.
+    """
+
+    __tablename__ = "coverage_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cache_key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_runs.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[Any | None] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import transaction
 from services.common.errors import Forbidden, InvalidInput, NotFound
+from services.common.geo import WGS84
 from services.coverage import repository as repo
 from services.coverage.graph import WALK, Network, load_network, save_network
 from services.coverage.loaders import check_network_file
@@ -42,7 +43,7 @@ class LoadedNetwork:
         self.net = net
         self.index = NodeIndex(net.x, net.y)
         # WGS84 lon/lat -> the network's meters; pyproj >= 3.1 transformers are thread-safe
-        self.to_xy = Transformer.from_crs("EPSG:4326", f"EPSG:{net.epsg}", always_xy=True)
+        self.to_xy = Transformer.from_crs(WGS84, f"EPSG:{net.epsg}", always_xy=True)
         self.graph: sp.csr_matrix = net.cost_matrix()
         self._components: NDArray[np.int32] | None = None
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -137,27 +137,107 @@ def unfinished_run_ids(*, session: Session) -> list[int]:
     return list(session.scalars(q))
 
 
-def set_progress(*, session: Session, run_id: int, progress: int, status: str = "running") -> None:
-    session.execute(
-        update(RunRow).where(RunRow.id == run_id).values(progress=progress, status=status)
+def _claimable(now: float) -> Any:
+    """Queued, or running on a lease that ran out (its replica died or stalled)."""
+    return or_(
+        RunRow.status == "queued",
+        and_(
+            RunRow.status == "running",
+            or_(RunRow.lease_until.is_(None), RunRow.lease_until < now),
+        ),
     )
 
 
-def requeue_run(*, session: Session, run_id: int) -> None:
+def claimable_run_ids(*, session: Session, now: float) -> list[int]:
+    """Runs any replica may take now (see :func:`claim_run`), oldest first."""
+    return list(session.scalars(select(RunRow.id).where(_claimable(now)).order_by(RunRow.id)))
+
+
+def claim_run(*, session: Session, run_id: int, owner: str, now: float, lease_s: float) -> bool:
+    """Take a run for ``owner`` until ``now + lease_s``: one conditional UPDATE, so of two
+    replicas claiming at once exactly one gets it (the row lock / SQLite's write lock)."""
+    result = session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, _claimable(now))
+        .values(
+            status="running",
+            lease_owner=owner,
+            lease_until=now + lease_s,
+            attempts=RunRow.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return _one(result)
+
+
+def renew_lease(*, session: Session, run_id: int, owner: str, now: float, lease_s: float) -> bool:
+    """Extend ``owner``'s lease; False when the run is no longer ``owner``'s to run."""
+    result = session.execute(
+        update(RunRow)
+        .where(RunRow.id == run_id, RunRow.lease_owner == owner, RunRow.status == "running")
+        .values(lease_until=now + lease_s)
+        .execution_options(synchronize_session=False)
+    )
+    return _one(result)
+
+
+def _one(result: Any) -> bool:
+    return int(getattr(result, "rowcount", 0)) == 1
+
+
+def _owned(run_id: int, owner: str | None) -> Any:
+    """The run, and (when ``owner`` is given) only while ``owner`` holds its lease."""
+    if owner is None:
+        return RunRow.id == run_id
+    return and_(RunRow.id == run_id, RunRow.lease_owner == owner, RunRow.status == "running")
+
+
+def set_progress(
+    *,
+    session: Session,
+    run_id: int,
+    progress: int,
+    status: str = "running",
+    owner: str | None = None,
+) -> None:
+    session.execute(
+        update(RunRow)
+        .where(_owned(run_id, owner))
+        .values(progress=progress, status=status)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def requeue_run(*, session: Session, run_id: int, owner: str | None = None) -> None:
     """Back to the queue (a failed run asked for again, or one stopped by a shutdown)."""
     session.execute(
         update(RunRow)
-        .where(RunRow.id == run_id)
-        .values(status="queued", progress=0, error=None, finished_at=None)
+        .where(_owned(run_id, owner))
+        .values(
+            status="queued",
+            progress=0,
+            error=None,
+            finished_at=None,
+            lease_owner=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
     )
 
 
-def fail_run(*, session: Session, run_id: int, error: dict[str, Any]) -> None:
+def fail_run(
+    *, session: Session, run_id: int, error: dict[str, Any], owner: str | None = None
+) -> None:
     session.execute(
         update(RunRow)
-        .where(RunRow.id == run_id)
-        .values(status="failed", error=error, finished_at=datetime.now(UTC))
+        .where(_owned(run_id, owner))
+        .values(status="failed", error=error, finished_at=datetime.now(UTC), lease_until=None)
+        .execution_options(synchronize_session=False)
     )
+
+
+class LeaseLost(Exception):
+    """Another replica took the run over (this one stalled past its lease): its result wins."""
 
 
 def finish_run(
@@ -168,16 +248,17 @@ def finish_run(
     gaps: dict[str, Any],
     points: RunPoints,
     regions: list[dict[str, Any]],
+    owner: str | None = None,
 ) -> None:
-    """Write all results and mark the run done, in the caller's one transaction."""
-    session.execute(delete(RunPointRow).where(RunPointRow.run_id == run_id))
-    session.execute(delete(RunRegionRow).where(RunRegionRow.run_id == run_id))
-    insert_points(session=session, rows=points.rows(run_id))
-    if regions:
-        session.execute(insert(RunRegionRow), [{**r, "run_id": run_id} for r in regions])
-    session.execute(
+    """Write all results and mark the run done, in the caller's one transaction.
+
+    With ``owner``: first the run's row is marked done only if ``owner`` still holds the
+    lease (this also locks the row), else :class:`LeaseLost` and nothing is written — a
+    run executed twice keeps one result.
+    """
+    done = session.execute(
         update(RunRow)
-        .where(RunRow.id == run_id)
+        .where(_owned(run_id, owner))
         .values(
             status="done",
             progress=100,
@@ -185,8 +266,17 @@ def finish_run(
             gaps=gaps,
             error=None,
             finished_at=datetime.now(UTC),
+            lease_until=None,
         )
+        .execution_options(synchronize_session=False)
     )
+    if owner is not None and not _one(done):
+        raise LeaseLost(f"run {run_id} is no longer {owner}'s")
+    session.execute(delete(RunPointRow).where(RunPointRow.run_id == run_id))
+    session.execute(delete(RunRegionRow).where(RunRegionRow.run_id == run_id))
+    insert_points(session=session, rows=points.rows(run_id))
+    if regions:
+        session.execute(insert(RunRegionRow), [{**r, "run_id": run_id} for r in regions])
 
 
 POINT_COLUMNS = (
@@ -237,29 +327,43 @@ def run_point_minutes(*, session: Session, run_id: int) -> list[float | None]:
     return list(session.scalars(q))
 
 
+#: ``params`` key of a run that added or closed stations hypothetically (runs.submit).
+WHAT_IF = "scenario"
+
+
+def is_what_if(run: RunRow) -> bool:
+    """A scenario's run: its figures describe a plan, not the region as it is."""
+    return WHAT_IF in (run.params or {})
+
+
 def latest_region(*, session: Session, region_code: str) -> tuple[RunRegionRow, RunRow] | None:
+    """The region's row of the latest finished run that is not a what-if."""
     q = (
         select(RunRegionRow, RunRow)
         .join(RunRow, RunRow.id == RunRegionRow.run_id)
         .where(RunRegionRow.region_code == region_code, RunRow.status == "done")
         .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
-        .limit(1)
+        .execution_options(yield_per=20)
     )
-    row = session.execute(q).first()
-    return (row[0], row[1]) if row else None
+    for region_row, run in session.execute(q):
+        if not is_what_if(run):
+            return region_row, run
+    return None
 
 
 def latest_region_rows(
     *, session: Session, prefix: str
 ) -> tuple[list[RunRegionRow], RunRow] | None:
-    """Rows under ``prefix`` of the latest finished run that has any (for ancestor rollups)."""
-    run = session.scalars(
+    """Rows under ``prefix`` of the latest finished run that has any and is not a what-if
+    (for ancestor rollups)."""
+    runs = session.scalars(
         select(RunRow)
         .join(RunRegionRow, RunRegionRow.run_id == RunRow.id)
         .where(RunRegionRow.region_code.startswith(prefix), RunRow.status == "done")
         .order_by(RunRow.finished_at.desc(), RunRow.id.desc())
-        .limit(1)
-    ).first()
+        .execution_options(yield_per=20)
+    )
+    run = next((r for r in runs if not is_what_if(r)), None)
     if run is None:
         return None
     rows = session.scalars(

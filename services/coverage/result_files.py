@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from services.common.geo import WGS84
 from services.coverage.cpu import cores
 
 FORMATS = (".csv", ".parquet", ".gpkg", ".geojson")
@@ -183,4 +184,4 @@ def write_gdal(table: pa.Table, path: Path, driver: str) -> None:
         options["layer_options"] = {"RFC7946": "YES", "COORDINATE_PRECISION": str(COORD_DECIMALS)}
     else:
         options["dataset_options"] = {"VERSION": "1.2"}  # readable by GDAL 3.6 too
-    pyogrio.write_arrow(out, path, driver=driver, geometry_type="Point", crs="EPSG:4326", **options)
+    pyogrio.write_arrow(out, path, driver=driver, geometry_type="Point", crs=WGS84, **options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +22,9 @@ from services.coverage.snapping import NodeIndex
 
 MAX_2SFCA_PAIRS = 20_000_000
 """Largest station x demand matrix 2SFCA builds (float64: 160 MB); larger runs skip it."""
+
+if TYPE_CHECKING:
+    from services.coverage.partition_run import Runner
 
 Progress = Callable[[float, str], None]
 
@@ -69,10 +72,13 @@ def compute_run(
     dm: PointSet,
     params: dict[str, Any],
     progress: Progress,
+    partitions: int = 1,
+    runner: Runner | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], RunPoints, list[dict[str, Any]]]:
     """Summary, gaps (GeoJSON), every point's result and per-region rows of one run.
 
-    ``progress(pct, stage)`` is called with 0–100 between stages.
+    ``progress(pct, stage)`` is called with 0–100 between stages (split runs: as each
+    partition task finishes). ``partitions``/``runner``: see ``compute_coverage``.
     """
     st = points_from_records(stations, "stations", need_elderly=False)
     minutes, speed = float(params["minutes"]), float(params["speed_mps"])
@@ -85,6 +91,8 @@ def compute_run(
         max_snap_m=float(params["max_snap_m"]),
         skip_far_stations=bool(params["skip_far_stations"]),
         progress=lambda pct, stage: progress(0.7 * pct, stage),
+        partitions=partitions,
+        runner=runner,
     )
     covered = np.nan_to_num(res.minutes, nan=np.inf) <= minutes
     progress(75, "gaps")

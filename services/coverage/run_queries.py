@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import h3
@@ -26,6 +27,7 @@ def isochrones(
     speed_mps: float,
     max_snap_m: float,
     buffer_m: float,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Per-station nested contours (GeoJSON, WGS84); off-network stations get an error status."""
     prepared = []
@@ -39,7 +41,13 @@ def isochrones(
                 {"id": s["id"], "node": int(snap.node[0]), "access_m": float(snap.access_m[0])}
             )
     return isochrone_batch(
-        net, prepared, minutes, speed_mps, lambda x, y: from_epsg(net.epsg, x, y), buffer_m
+        net,
+        prepared,
+        minutes,
+        speed_mps,
+        lambda x, y: from_epsg(net.epsg, x, y),
+        buffer_m,
+        progress,
     )
 
 

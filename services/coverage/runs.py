@@ -12,8 +12,10 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,11 +26,15 @@ from services.common.errors import InvalidInput
 from services.coverage import columnar, networks
 from services.coverage import repository as repo
 from services.coverage.facilities_client import SnapshotCache
+from services.coverage.leases import Heartbeat, new_owner
 from services.coverage.models import DemandSetRow, NetworkRow, RunRow
 from services.coverage.networks import LoadedNetwork, NetworkCache
 from services.coverage.run_compute import compute_run
 from services.coverage.schemas import RunIn, StationQuery
 from services.coverage.service import clean, points, records_version
+
+if TYPE_CHECKING:
+    from services.coverage.partition_run import Runner
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +69,9 @@ async def submit(
     )
     params = body.model_dump(include=CACHED_PARAMS)
     key = run_cache_key(net_row.version, demand.version, registry_version, stations, params)
+    if body.add_stations or body.close_stations:
+        # A what-if: never a region's current figure (repository.latest_region skips it).
+        params[repo.WHAT_IF] = {"added": len(body.add_stations), "closed": len(body.close_stations)}
     return await run_in_threadpool(
         _queue,
         write_sessions,
@@ -181,51 +190,132 @@ def run_cache_key(
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Execution:
+    """How this replica executes runs: its lease name and length, and how runs are split."""
+
+    owner: str
+    lease_s: float = 30.0
+    partitions: int = 0  # 0: one partition per NODES_PER_PARTITION network nodes
+    scheduler: str = ""  # Dask scheduler address; empty: in-process
+
+
+NODES_PER_PARTITION = 500_000
+MAX_ATTEMPTS = 3
+
+
+def split_for(ex: Execution, n_nodes: int) -> tuple[int, Runner | None]:
+    """(partitions, runner) of a run: unsplit in this thread unless a scheduler or more
+    than one partition is asked for (then Dask, same results).
+
+    >>> split_for(Execution("me"), 1000)
+    (1, None)
+    """
+    parts = ex.partitions or max(1, -(-n_nodes // NODES_PER_PARTITION))
+    if parts <= 1 and not ex.scheduler:
+        return 1, None
+    from services.coverage.dask_runner import DaskRunner
+
+    return parts, DaskRunner(ex.scheduler or None)
+
+
 def execute(
     *,
     write_sessions: sessionmaker[Session],
     cache: NetworkCache,
     run_id: int,
     stop: threading.Event,
+    ex: Execution | None = None,
 ) -> None:
-    """The job: compute everything for one run and store it (results in one transaction).
+    """The job: claim the run, compute everything, store it (results in one transaction).
 
-    ``stop`` is checked at every stage boundary; a stopped run is queued again, so the
-    next start of the service runs it (see :func:`services.coverage.app.create_app`).
+    The claim is a lease (ADR 0108): a run another replica holds is skipped; a run whose
+    lease ran out is taken over. ``stop`` is checked at every stage boundary; a stopped run
+    is queued again, so the next start of the service (or another replica) runs it.
     """
+    ex = ex or Execution(new_owner())
     with transaction(write_sessions) as session:
+        if not repo.claim_run(
+            session=session, run_id=run_id, owner=ex.owner, now=time.time(), lease_s=ex.lease_s
+        ):
+            return  # done, failed, gone, or running on a live lease elsewhere
         run = repo.get_run(session=session, run_id=run_id)
-        if run is None or run.status == "done":
+        if run is None:
             return
-        repo.set_progress(session=session, run_id=run_id, progress=1)
+        if run.attempts > MAX_ATTEMPTS:  # it killed every replica that tried: stop trying
+            detail = f"gave up after {MAX_ATTEMPTS} attempts (each replica running it died)"
+            repo.fail_run(session=session, run_id=run_id, error={"detail": detail}, owner=ex.owner)
+            return
+        repo.set_progress(session=session, run_id=run_id, progress=1, owner=ex.owner)
         net_row = networks.find(session, run.network_id)
         demand_row = repo.get_demand_set(session=session, demand_set_id=run.demand_set_id)
         blob = repo.demand_data(session=session, demand_set_id=run.demand_set_id)
         params, stations = dict(run.params), list(run.stations)
-    progress = _progress_writer(write_sessions, run_id, stop)
+    with Heartbeat(write_sessions, run_id, ex.owner, ex.lease_s) as beat:
+        _compute_and_store(
+            write_sessions, cache, run_id, stop, ex, beat, net_row, demand_row, blob, params,
+            stations,
+        )  # fmt: skip
+
+
+def _compute_and_store(
+    write_sessions: sessionmaker[Session],
+    cache: NetworkCache,
+    run_id: int,
+    stop: threading.Event,
+    ex: Execution,
+    beat: Heartbeat,
+    net_row: NetworkRow,
+    demand_row: DemandSetRow | None,
+    blob: bytes | None,
+    params: dict[str, Any],
+    stations: list[dict[str, Any]],
+) -> None:
+    progress = _progress_writer(write_sessions, run_id, stop, ex.owner, beat.lost)
+    owner = ex.owner
     try:
         if demand_row is None or blob is None:
-            raise ValueError(f"demand set {run.demand_set_id} is gone")
+            raise ValueError(f"demand set {demand_row and demand_row.id} is gone")
         demand = columnar.decode(blob)
         loaded = cache.get(net_row)
         progress(0, "loaded")
-        summary, gaps, points, regions = compute_run(loaded.net, stations, demand, params, progress)
+        partitions, runner = split_for(ex, loaded.net.n_nodes)
+        summary, gaps, points, regions = compute_run(
+            loaded.net, stations, demand, params, progress, partitions=partitions, runner=runner
+        )
         progress(90, "computed")
     except RunStopped:
         with transaction(write_sessions) as s:
-            repo.requeue_run(session=s, run_id=run_id)
+            repo.requeue_run(session=s, run_id=run_id, owner=owner)
+        return
+    except repo.LeaseLost:
+        log.warning("coverage run %s: taken over by another replica; result dropped", run_id)
         return
     except (ValueError, InvalidInput) as exc:
         with transaction(write_sessions) as s:
-            repo.fail_run(session=s, run_id=run_id, error={"detail": str(exc)})
+            repo.fail_run(session=s, run_id=run_id, error={"detail": str(exc)}, owner=owner)
+        return
+    except Exception:  # a bug or an unreachable Dask scheduler: failed, never "running"
+        log.exception("coverage run %s crashed", run_id)
+        with transaction(write_sessions) as s:
+            detail = "the computation failed (logged); submit the run again"
+            repo.fail_run(session=s, run_id=run_id, error={"detail": detail}, owner=owner)
         return
     summary["demand_derived_from_registry"] = bool(demand_row.derived)
     summary["demand_version"] = demand_row.version
     try:
         with transaction(write_sessions) as s:
             repo.finish_run(
-                session=s, run_id=run_id, summary=summary, gaps=gaps, points=points, regions=regions
+                session=s,
+                run_id=run_id,
+                summary=summary,
+                gaps=gaps,
+                points=points,
+                regions=regions,
+                owner=owner,
             )
+    except repo.LeaseLost:
+        log.warning("coverage run %s: finished here, but another replica owns it now", run_id)
     except Exception:  # never leave a run "running" forever: it fails, and says where
         log.exception("coverage run %s: storing its results failed", run_id)
         with transaction(write_sessions) as s:
@@ -233,22 +323,30 @@ def execute(
                 session=s,
                 run_id=run_id,
                 error={"detail": "storing the results failed (logged); submit the run again"},
+                owner=owner,
             )
 
 
 def _progress_writer(
-    write_sessions: sessionmaker[Session], run_id: int, stop: threading.Event
+    write_sessions: sessionmaker[Session],
+    run_id: int,
+    stop: threading.Event,
+    owner: str,
+    lost: threading.Event,
 ) -> Callable[[float, str], None]:
-    """Progress 0–90 % in steps of 10 to the run's row; raises :class:`RunStopped` when told."""
+    """Progress 0–90 % in steps of 10 to the run's row; raises :class:`RunStopped` when
+    told to stop and ``LeaseLost`` when another replica took the run over."""
     last = [0]
 
     def progress(pct: float, _message: str) -> None:
         if stop.is_set():
             raise RunStopped(f"run {run_id} stopped at {pct:.0f} %")
+        if lost.is_set():
+            raise repo.LeaseLost(f"run {run_id} was taken over at {pct:.0f} %")
         p = int(min(90, pct * 0.9))
         if p - last[0] >= 10:
             last[0] = p
             with transaction(write_sessions) as s:
-                repo.set_progress(session=s, run_id=run_id, progress=p)
+                repo.set_progress(session=s, run_id=run_id, progress=p, owner=owner)
 
     return progress

@@ -28,6 +28,8 @@ class CoverageRuntime:
     snapshots: SnapshotCache
     jobs: JobPool
     walks: WalkGate
+    #: long queries on finished runs (services/coverage/tasks.py), their own worker
+    tasks: JobPool | None = None
 
 
 async def get_runtime(request: Request) -> CoverageRuntime:

@@ -242,3 +242,17 @@ class IsochroneIn(BaseModel):
         default_factory=lambda: [5.0, 10.0, 15.0], min_length=1, max_length=12
     )
     buffer_m: float = Field(50.0, gt=0, le=500)
+
+
+class TaskOut(BaseModel):
+    """A long query on a run kept as a job: poll it, then fetch ``result``."""
+
+    id: int
+    kind: str
+    run_id: int
+    status: str
+    progress: int
+    params: dict[str, Any]
+    error: dict[str, Any] | None
+    result: str = Field(description="Where the result is, once status is done")
+    cached: bool = False

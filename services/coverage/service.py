@@ -37,6 +37,8 @@ from services.coverage.schemas import IsochroneIn, SitingIn, WalkTimesIn
 from services.coverage.walking import Stopped, distances_from, first_limit_m
 
 DEFAULT_MAX_SNAP_M = 500.0
+#: Points in one csv/xlsx/gpkg download (an xlsx sheet holds 1,048,576 rows).
+MAX_EXPORT_POINTS = 1_000_000
 R = TypeVar("R")
 
 
@@ -243,8 +245,21 @@ def finished_run(session: Session, run_id: int) -> RunRow:
     return row
 
 
+def demand_coordinates(session: Session, run: RunRow) -> tuple[Any, Any]:
+    """WGS84 lon and lat arrays of a run's demand points, indexed like its point rows."""
+    blob = repo.demand_data(session=session, demand_set_id=run.demand_set_id)
+    if blob is None:
+        raise NotFound("demand set not found")
+    points = columnar.decode(blob)
+    return points.lon, points.lat
+
+
 def isochrones(
-    read_sessions: sessionmaker[Session], cache: NetworkCache, run_id: int, body: IsochroneIn
+    read_sessions: sessionmaker[Session],
+    cache: NetworkCache,
+    run_id: int,
+    body: IsochroneIn,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Nested isochrone polygons per station of a run, each with its own status."""
     with read_sessions() as session:
@@ -266,6 +281,7 @@ def isochrones(
         params["speed_mps"],
         params["max_snap_m"],
         body.buffer_m,
+        progress,
     )
     items += [
         {"id": m, "status": "error", "detail": "not a station of this run", "contours": []}

@@ -25,6 +25,24 @@ class CoverageSettings(ServiceSettings):
         description="At shutdown, how long to wait for a running job to reach a stage boundary "
         "and stop (it is run again at the next start)",
     )
+    job_lease_s: float = Field(
+        30.0,
+        ge=1,
+        le=3600,
+        description="A running job's lease, renewed every third of it; a replica that dies "
+        "loses its runs to the others about a lease and a half later (ADR 0108)",
+    )
+    dask_scheduler: str = Field(
+        "",
+        description="Dask scheduler address (tcp://host:8786) that runs split coverage runs; "
+        "empty: an in-process cluster made on first use (ADR 0107)",
+    )
+    partitions: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="Grid partitions per coverage run; 0: one per 500,000 network nodes",
+    )
     max_upload_mb: int = Field(
         200,
         ge=1,
@@ -51,4 +69,18 @@ class CoverageSettings(ServiceSettings):
     )
     walk_times_concurrency: int = Field(
         2, ge=1, le=64, description="Walk-times computations running at once (the rest wait)"
+    )
+    sync_isochrone_stations: int = Field(
+        20,
+        ge=0,
+        le=1000,
+        description="Isochrones for more stations than this are a job (202 + Location): one "
+        "station's 5/10/15-minute contours take ~0.2–0.5 s on a city's walking network, and "
+        "the gateway waits 10 s",
+    )
+    sync_siting_pairs: int = Field(
+        2_000_000,
+        ge=0,
+        description="Siting whose candidate sites × demand points exceed this is a job (202 + "
+        "Location); the default candidates count as 200",
     )

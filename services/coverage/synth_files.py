@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from services.common.geo import utm_epsg_for
+from services.common.geo import WGS84, utm_epsg_for
 from services.coverage.synth import DEFAULT_CENTRE, HIGHWAYS, City, synth_city
 from services.coverage.wkb import encode_linestrings
 
@@ -38,7 +38,7 @@ def make_city_files(
     from pyproj import Transformer
 
     epsg = utm_epsg_for(*centre_lonlat)
-    to_utm = Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
+    to_utm = Transformer.from_crs(WGS84, f"EPSG:{epsg}", always_xy=True)
     cx, cy = to_utm.transform(*centre_lonlat)
     city = synth_city(
         n_nodes,
@@ -81,7 +81,7 @@ def _lonlat(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     from pyproj import Transformer
 
-    t = Transformer.from_crs(f"EPSG:{epsg}", "EPSG:4326", always_xy=True)
+    t = Transformer.from_crs(f"EPSG:{epsg}", WGS84, always_xy=True)
     lon, lat = t.transform(x, y)
     lon_r = np.round(np.asarray(lon, dtype=np.float64), COORD_DECIMALS)
     lat_r = np.round(np.asarray(lat, dtype=np.float64), COORD_DECIMALS)

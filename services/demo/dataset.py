@@ -20,10 +20,12 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from shapely.geometry import box, mapping
 
+Row = dict[str, Any]  # one feature's properties, as the demo files carry them
 STREET_GRID = (2, 2)  # streets (街道) across the extract
 COMMUNITY_GRID = (2, 2)  # communities (社区) per street
 CITY_CODE = "990100000000"
@@ -95,11 +97,11 @@ def _grid(
 
 def _regions(
     lon: np.ndarray, lat: np.ndarray, rng: np.random.Generator
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[Row], list[Row]]:
     pad = 0.002
     extent = (lon.min() - pad, lat.min() - pad, lon.max() + pad, lat.max() + pad)
-    features: list[dict] = []
-    communities: list[dict] = []
+    features: list[Row] = []
+    communities: list[Row] = []
     for s, street_box in enumerate(_grid(extent, STREET_GRID), start=1):
         street_code = f"{DISTRICT_CODE[:6]}{s:03d}000"
         street_elderly = 0
@@ -159,7 +161,7 @@ def _regions(
     return features + communities, communities
 
 
-def _facilities(lon: np.ndarray, lat: np.ndarray, rng: np.random.Generator) -> list[dict]:
+def _facilities(lon: np.ndarray, lat: np.ndarray, rng: np.random.Generator) -> list[Row]:
     total = sum(count for _, count in FACILITY_TYPES)
     picks = rng.choice(len(lon), size=min(total, len(lon)), replace=False)
     rows = []
@@ -194,7 +196,7 @@ def _label(facility_type: str) -> str:
     }[facility_type]
 
 
-def _bed_reports(facilities: list[dict], rng: np.random.Generator) -> list[dict]:
+def _bed_reports(facilities: list[Row], rng: np.random.Generator) -> list[Row]:
     today = date.today()
     periods = []
     year, month = today.year, today.month
@@ -225,8 +227,8 @@ def _bed_reports(facilities: list[dict], rng: np.random.Generator) -> list[dict]
 
 
 def _demand(
-    lon: np.ndarray, lat: np.ndarray, area_m2: np.ndarray, communities: list[dict]
-) -> list[dict]:
+    lon: np.ndarray, lat: np.ndarray, area_m2: np.ndarray, communities: list[Row]
+) -> list[Row]:
     """Spread each community's elderly over its buildings in proportion to footprint area."""
     features = []
     for community in communities:
@@ -250,7 +252,7 @@ def _demand(
     return features
 
 
-def _write_geojson(path: Path, rows: list[dict]) -> None:
+def _write_geojson(path: Path, rows: list[Row]) -> None:
     features = []
     for row in rows:
         properties = {k: v for k, v in row.items() if k not in {"box", "lon", "lat"}}
@@ -266,7 +268,7 @@ def _write_geojson(path: Path, rows: list[dict]) -> None:
     )
 
 
-def _write_csv(path: Path, rows: list[dict]) -> None:
+def _write_csv(path: Path, rows: list[Row]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()

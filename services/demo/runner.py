@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from services.demo.dataset import DemoFiles, build_demo_dataset
+from services.demo.dataset import CITY_CODE, DemoFiles, build_demo_dataset
+from services.demo.targets import load_targets
 
 DEMO_DIR = Path("var") / "demo"
 ORDER = ("facilities", "beds", "coverage", "gateway")
@@ -182,6 +183,8 @@ def run_demo(osm_path: str | None = None, base_port: int = 8000, data_dir: Path 
             wait_healthy(service, processes[service], f"http://127.0.0.1:{ports[service]}/healthz")
             if service == "facilities":
                 load_beds(files, env)
+            if service == "beds":
+                load_targets(f"http://127.0.0.1:{ports['beds']}", CITY_CODE)
             if service == "coverage":
                 summary = load_coverage(files, f"http://127.0.0.1:{ports['coverage']}")
                 print(
@@ -212,5 +215,6 @@ def _print_urls(ports: dict[str, int], files: DemoFiles) -> None:
         base = f"http://127.0.0.1:{ports[service]}"
         print(f"  {service:<11} {base}/docs   {base}/healthz   {base}/readyz   {base}/metrics")
     gateway = f"http://127.0.0.1:{ports['gateway']}"
-    print(f"\nTry: curl '{gateway}/api/v1/facilities/nearby?lon=24.9415&lat=60.1699&k=5'")
+    print(f"\nMap: {gateway}/map   (an API key for its members' layers: carecircle apikey create)")
+    print(f"Try: curl '{gateway}/api/v1/facilities/nearby?lon=24.9415&lat=60.1699&k=5'")
     print(f"Network: {files.network} (© OpenStreetMap contributors, ODbL)", flush=True)

@@ -10,20 +10,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from services.common import idempotency
 from services.common.context import current_request_id
 from services.common.deps import IdentityDep, ReadSessionDep, SettingsDep, StateDep, WriteSessionDep
 from services.common.errors import (
-    Conflict,
     NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
 )
 from services.common.openapi_examples import keep_nulls
 from services.common.responses import FastJSONResponse
+from services.common.validation import MAX_INT
 from services.facilities import api_regions, bulk, registry
 from services.facilities import repository as repo
 from services.facilities.examples import EXPORT_CSV_EXAMPLE, EXPORT_GEOJSON_EXAMPLE
@@ -45,7 +44,7 @@ from services.facilities.schemas import (
 router = APIRouter(prefix="/api/v1")
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024  # a 100,000-row CSV is about 10 MB
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"description": "Forged or missing identity", **PROBLEM},
     403: {"description": "Role or region scope does not allow this write", **PROBLEM},
@@ -75,7 +74,7 @@ OutsideQuery = Annotated[
 IfMatch = Annotated[
     str | None, Header(alias="If-Match", description='The ETag from GET, e.g. "3". Required.')
 ]
-FacilityId = Annotated[int, Path(description="Facility id.", ge=1)]
+FacilityId = Annotated[int, Path(description="Facility id.", ge=1, le=MAX_INT)]
 FACILITY_BODY_EXAMPLES = {
     "station": {"summary": "A community station in Yubei", "value": FACILITY_EXAMPLE}
 }
@@ -194,11 +193,9 @@ def create_facility(
         raw, {"crs": crs, "force": force, "allow_outside_region": allow_outside_region}
     )
     key = idempotency.scoped_key(actor.name, idempotency_key)
-    replay = idempotency.replay(session, repo.IDEMPOTENCY, key, digest)
-    if replay is not None:
-        return replay
-    data = registry.validated_input(registry.to_wgs84_input(body.model_dump(), crs))
-    try:
+
+    def write() -> idempotency.Created:
+        data = registry.validated_input(registry.to_wgs84_input(body.model_dump(), crs))
         row = registry.create_facility(
             session, data=data, actor=actor, force=force, allow_outside_region=allow_outside_region
         )
@@ -206,28 +203,18 @@ def create_facility(
             "ETag": registry.etag(row["version"]),
             "Location": f"/api/v1/facilities/{row['id']}",
         }
-        content = registry.to_out(row, crs)
-        if key:
-            idempotency.store_answer(
-                session,
-                repo.IDEMPOTENCY,
-                key,
-                request_hash=digest,
-                status_code=201,
-                body=content,
-                headers=headers,
-            )
-        session.commit()
-    except IntegrityError:
-        # A concurrent writer took the same (source, external_id) or key between our check and insert.
-        session.rollback()
-        replay = idempotency.replay_committed(state.read_sessions, repo.IDEMPOTENCY, key, digest)
-        if replay is None:
-            raise Conflict(
-                "a concurrent write took the same external_id; GET it and retry"
-            ) from None
-        return replay
-    return FastJSONResponse(content, status_code=201, headers=headers)
+        return idempotency.Created(registry.to_out(row, crs), headers)
+
+    # IntegrityError: a concurrent writer took the same (source, external_id) or key first.
+    return idempotency.create_once(
+        session,
+        state.read_sessions,
+        repo.IDEMPOTENCY,
+        key,
+        digest,
+        write,
+        conflict="a concurrent write took the same external_id; GET it and retry",
+    )
 
 
 @router.patch(
@@ -459,7 +446,13 @@ def export_facilities(
     types = bulk.split_slugs(type, "type")
     statuses = bulk.split_slugs(status, "status")
     chunks = bulk.export_chunks(
-        state.read_sessions, fmt=format, types=types, statuses=statuses, region=region, crs=crs
+        state.read_sessions,
+        fmt=format,
+        types=types,
+        statuses=statuses,
+        region=region,
+        crs=crs,
+        bom=True,  # a download people open in Excel
     )
     media = "text/csv; charset=utf-8" if format == "csv" else "application/geo+json"
     filename = f"facilities.{'csv' if format == 'csv' else 'geojson'}"

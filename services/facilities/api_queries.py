@@ -1,10 +1,13 @@
 """Read-only query routes: list/search, bounding box, nearby (JSON or GeoJSON by Accept).
 
 The list route is a plain ``def`` with a read session (ADR 0003). The nearby route,
-which every mobile app calls, is ``async``, parses its own parameters and runs one
-read itself (inline on SQLite, ADR 0071; asyncpg on PostGIS, ADR 0073). Both answer with
-orjson-rendered dicts, skipping response-model re-validation; the OpenAPI schema
-still documents the exact shape (``NearbyPage``, ``FacilityPage``).
+which every mobile app calls, is ``async``, parses its own parameters and answers from
+the in-memory index kept at the registry's version (ADR 0075), or — with
+``nearby_index`` off — runs one read itself (inline on SQLite, ADR 0071; asyncpg on
+PostGIS, ADR 0073); its work is :mod:`services.facilities.nearby_view`, shared with the
+fast path that serves most of its requests (``nearby_fastpath``). Both answer with
+orjson-rendered JSON, skipping response-model re-validation; the OpenAPI schema still
+documents the exact shape (``NearbyPage``, ``FacilityPage``).
 """
 
 from __future__ import annotations
@@ -13,36 +16,33 @@ import base64
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from services.common.deps import ReadSessionDep
 from services.common.errors import InvalidInput
-from services.common.geo import validate_lon_lat
+from services.common.openapi_examples import keep_nulls
 from services.common.responses import FastJSONResponse
 from services.common.state import ServiceState
+from services.common.validation import row_number
 from services.facilities import crs as crs_mod
-from services.facilities import nearby as ranking
-from services.facilities import nearby_postgis, nearby_search, queries
+from services.facilities import nearby_view, queries
+from services.facilities.examples import NEARBY_EXAMPLE
 from services.facilities.geojson import GEOJSON, feature_collection, reproject_items, wants_geojson
 from services.facilities.nearby_params import (
-    DEFAULT_K,
-    MAX_K,
     MAX_PAGE,
     NearbyParams,
     openapi_parameters,
     parse_nearby_params,
 )
-from services.facilities.opening_hours import local_moment
+from services.facilities.nearby_view import JSON, checked_list
 from services.facilities.schemas import (
     FACILITY_TYPES,
-    SERVICES,
     STATUSES,
     Crs,
     FacilityOut,
     FacilityPage,
     pad_region_code,
-    services_mask,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["facility queries"])
@@ -52,14 +52,24 @@ class NearbyItem(FacilityOut):
     distance_m: float = Field(
         ..., description="Great-circle distance from the query point, meters."
     )
-    walk_minutes: float = Field(
+    straight_line_minutes: float = Field(
         ...,
-        description="distance_m at an elderly walking pace of 1.0 m/s, minutes (0.1 min steps).",
+        description="distance_m walked in a straight line at an elderly pace of 1.0 m/s, minutes "
+        "(0.1 min steps): a lower bound. Minutes along the street network are the gateway's "
+        "`walk_minutes` (/api/v1/nearby).",
+    )
+    open_now: bool | None = Field(
+        ..., description="Open at `at` (default now) by its weekly hours; null: hours unknown."
     )
 
 
 class NearbyPage(BaseModel):
     items: list[NearbyItem]
+    total: int = Field(
+        ...,
+        description="How many facilities the whole result set holds (the `k` nearest matches "
+        "within `radius_m`), over all pages.",
+    )
     next_cursor: str | None = Field(
         None, description="Pass as `cursor=` for the next page; null at the end."
     )
@@ -99,32 +109,6 @@ ListQuery = Annotated[
 ]
 
 
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    if not values:
-        return ()
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-def _checked(
-    values: list[str] | None, allowed: tuple[str, ...] | dict[str, str], field: str
-) -> tuple[str, ...]:
-    parts = _split(values)
-    for part in parts:
-        if part not in allowed:
-            raise InvalidInput(
-                f"unknown {field} {part!r}; use one of {', '.join(allowed)}", field=field
-            )
-    return parts
-
-
-def _point_wgs84(lon: float, lat: float, crs: str, field: str = "lon") -> tuple[float, float]:
-    try:
-        validate_lon_lat(lon, lat)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), field="lat" if "lat" in str(exc)[:4] else field) from exc
-    return crs_mod.point_to_wgs84(lon, lat, crs)
-
-
 def _parse_bbox(bbox: str | None, crs: str) -> tuple[float, float, float, float] | None:
     if bbox is None:
         return None
@@ -160,25 +144,6 @@ def _region(region: str | None) -> str | None:
         raise InvalidInput(str(exc), field="region") from exc
 
 
-def _nearby_page(
-    result: nearby_search.NearbyResult | None, *, served: int, total: int, tag: str
-) -> tuple[list[dict[str, Any]], str | None]:
-    """The page's items (WGS84) with distance and walking time, and the cursor of the next page."""
-    if result is None:
-        return [], None
-    items = result.items
-    walk = ranking.walk_minutes(result.distances_m).tolist()
-    for item, distance_m, minutes in zip(items, result.distances_m.tolist(), walk, strict=True):
-        item["distance_m"] = distance_m
-        item["walk_minutes"] = minutes
-    next_cursor = None
-    if result.has_more and served + len(items) < total:
-        last = items[-1]
-        cursor = ranking.Cursor(last["distance_m"], last["id"], served + len(items), tag)
-        next_cursor = ranking.encode_cursor(cursor)
-    return items, next_cursor
-
-
 def encode_list_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id|{last_id}".encode()).decode().rstrip("=")
 
@@ -188,7 +153,7 @@ def decode_list_cursor(token: str) -> int:
         kind, value = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split("|")
         if kind != "id":
             raise ValueError(kind)
-        return int(value)
+        return row_number(value)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("cursor is not a list cursor from this API", field="cursor") from exc
 
@@ -236,8 +201,8 @@ def list_facilities(
 ) -> Any:
     """Facilities in id order, filtered; JSON page, or a GeoJSON FeatureCollection with `Accept: application/geo+json`."""
     filters = queries.FacilityFilter(
-        types=_checked(type, FACILITY_TYPES, "type"),
-        statuses=_checked(status, STATUSES, "status"),
+        types=checked_list(type, FACILITY_TYPES, "type"),
+        statuses=checked_list(status, STATUSES, "status"),
         region=_region(region),
         q=q or None,
         external_id=external_id,
@@ -260,71 +225,27 @@ def list_facilities(
     "/facilities/nearby",
     summary="Facilities near a point, nearest first",
     response_model=NearbyPage,
-    responses={200: {"content": _GEOJSON_CONTENT}, 422: {"description": "Invalid parameter"}},
+    responses={
+        200: {
+            "content": {
+                "application/json": {"example": keep_nulls(NEARBY_EXAMPLE)},
+                **_GEOJSON_CONTENT,
+            }
+        },
+        422: {"description": "Invalid parameter"},
+    },
     openapi_extra={"parameters": openapi_parameters(NearbyParams)},
 )
 async def nearby_facilities(request: Request) -> Any:
-    """Nearest facilities with `distance_m` (great circle) and `walk_minutes` (1.0 m/s); stable cursor paging."""
+    """Nearest usable facilities with `distance_m`, `straight_line_minutes`, `open_now` and `total`; stable cursor paging."""
     params = parse_nearby_params(request.query_params)
-    query, served, total, tag = _nearby_query(params)
-    state: ServiceState = request.app.state.service
-    if query.want <= 0:
-        result = None
-    elif state.engine.dialect.name == "postgresql":
-        result = await nearby_postgis.for_state(state).read(query)
-    else:
-        # SQLite answers from the local (memory-mapped) file in well under a millisecond:
-        # inline is cheaper than a thread hop (ADR 0071).
-        result = nearby_search.read_nearby_sqlite(state.engine, query)
-    items, next_cursor = _nearby_page(result, served=served, total=total, tag=tag)
-    reproject_items(items, params.crs)
+    plan = nearby_view.plan(params)
+    state: ServiceState[Any] = request.app.state.service
+    found = await nearby_view.whole_set(state, plan.query)
     if wants_geojson(request.headers.get("accept")):
+        items, next_cursor = nearby_view.page_items(found, plan)
+        reproject_items(items, params.crs)
         return FastJSONResponse(
             feature_collection(items, next_cursor=next_cursor), media_type=GEOJSON
         )
-    return FastJSONResponse({"items": items, "next_cursor": next_cursor})
-
-
-def _nearby_query(params: NearbyParams) -> tuple[nearby_search.NearbyQuery, int, int, str]:
-    """The WGS84 query of this page, how many earlier pages served, the total asked, the query's tag."""
-    q_lon, q_lat = _point_wgs84(params.lon, params.lat, params.crs)
-    k, radius_m = params.k, params.radius_m
-    total = k if k is not None else (MAX_K if radius_m is not None else DEFAULT_K)
-    after = None
-    if params.cursor:
-        try:
-            after = ranking.decode_cursor(params.cursor)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="cursor") from exc
-    served = after.served if after else 0
-    want = min(params.limit or min(total, MAX_PAGE), total - served)
-    open_at = None
-    if params.open_now:
-        try:
-            open_at = local_moment(params.at, params.tz)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="tz") from exc
-    filters = queries.FacilityFilter(
-        types=_checked(params.type, FACILITY_TYPES, "type"),
-        statuses=_checked(params.status, STATUSES, "status"),
-        services_mask=services_mask(_checked(params.service, SERVICES, "service")),
-        min_stars=params.min_stars,
-    )
-    query = nearby_search.NearbyQuery(
-        lon=q_lon,
-        lat=q_lat,
-        want=want,
-        radius_m=radius_m if radius_m is not None else math.inf,
-        filters=filters,
-        after=after,
-        open_at=open_at,
-    )
-    tag = ranking.query_tag(
-        q_lon, q_lat, total, query.radius_m, filters, params.open_now, params.tz
-    )
-    if after is not None and after.query_tag != tag:
-        raise InvalidInput(
-            "cursor belongs to a different query (point, k, radius or filters changed); start again without it",
-            field="cursor",
-        )
-    return query, served, total, tag
+    return Response(nearby_view.page_json(found, plan, params.crs), media_type=JSON)

@@ -35,7 +35,7 @@ from services.facilities.schemas import (
 
 router = APIRouter()  # included by api.router, which adds /api/v1
 
-PROBLEM = {"content": {"application/problem+json": {}}}
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 CrsQuery = Annotated[
     Crs, Query(description="CRS of coordinates in and out: wgs84 (default), gcj02, bd09.")
 ]
@@ -79,7 +79,7 @@ def _decode_cursor(cursor: str) -> str:
         code = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("cursor is not one this service issued", field="cursor") from None
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):
         raise InvalidInput("cursor is not one this service issued", field="cursor")
     return code
 

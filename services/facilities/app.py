@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.common.state import ServiceState
 from services.facilities import api, api_queries, nearby_postgis, ogc
+from services.facilities.nearby_fastpath import NearbyFastPath
 from services.facilities.settings import FacilitiesSettings
 
 VERSION = "0.1.0"
@@ -21,7 +23,7 @@ services and planners use it as the source of truth. Coordinates are WGS84 unles
 
 def create_app(settings: FacilitiesSettings | None = None) -> FastAPI:
     settings = settings or FacilitiesSettings()
-    return create_service_app(
+    app = create_service_app(
         settings,
         title="CareCircle facilities",
         description=DESCRIPTION,
@@ -30,9 +32,12 @@ def create_app(settings: FacilitiesSettings | None = None) -> FastAPI:
         routers=[api_queries.router, api.router, ogc.router],
         on_startup=_open_nearby_pool,
     )
+    # Outermost: most requests are nearby, answered without the framework's layers (ADR 0075).
+    app.add_middleware(NearbyFastPath, service_app=app)
+    return app
 
 
-async def _open_nearby_pool(state: ServiceState) -> None:
+async def _open_nearby_pool(state: ServiceState[Any]) -> None:
     """PostGIS: open the nearby pool now, so the first app user does not wait for connections."""
     if state.engine.dialect.name != "postgresql":
         return

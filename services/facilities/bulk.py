@@ -20,6 +20,7 @@ import orjson
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from services.common.csv_files import CsvRows, decode_text
 from services.common.errors import InvalidInput
 from services.facilities import crs as crs_mod
 from services.facilities import registry
@@ -66,18 +67,6 @@ EXPORT_COLUMNS = (
 )
 TYPE_BY_LABEL = {label: slug for slug, label in FACILITY_TYPES.items()}
 MODE_BY_LABEL = {label: slug for slug, label in OPERATION_MODES.items()}
-REGION_CSV_COLUMNS = (
-    "code",
-    "name",
-    "level",
-    "parent_code",
-    "population",
-    "elderly_60plus",
-    "elderly_65plus",
-    "households",
-    "year",
-    "wkt",
-)
 
 
 @dataclass(frozen=True)
@@ -116,14 +105,8 @@ class RowErrors:
 
 
 def decode(body: bytes) -> str:
-    """UTF-8 text (a BOM from spreadsheet exports is dropped); GB18030 as a fallback for Chinese Excel."""
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            return body.decode("gb18030")
-        except UnicodeDecodeError:
-            raise InvalidInput("the file is neither UTF-8 nor GB18030 text", field="body") from None
+    """Text of an import, the same for every import (services/common/csv_files.py)."""
+    return decode_text(body)
 
 
 def format_from_content_type(content_type: str) -> Format | None:
@@ -195,9 +178,8 @@ def _coerce_row(raw: dict[str, Any], default_source: str) -> dict[str, Any]:
 
 def parse_facility_csv(text: str, errors: RowErrors) -> list[tuple[int, dict[str, Any]]]:
     """Rows of a facility CSV as ``(row number, cells)``; row 1 is the first line after the header."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
+    reader = CsvRows(text, first_row=1)
+    header = reader.header
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         errors.add(
@@ -219,7 +201,7 @@ def parse_facility_csv(text: str, errors: RowErrors) -> list[tuple[int, dict[str
     if errors.count:
         return []
     rows = []
-    for number, cells in enumerate(reader, start=1):
+    for number, cells in reader:
         if None in cells:
             errors.add(
                 number,
@@ -464,11 +446,17 @@ def export_chunks(
     statuses: Sequence[str] = (),
     region: str | None = None,
     crs: str = "wgs84",
+    bom: bool = False,
 ) -> Iterator[bytes]:
-    """The export as byte chunks (one per database batch), opening its own read session."""
+    """The export as byte chunks (one per database batch), opening its own read session.
+
+    ``bom``: start a CSV with a UTF-8 byte-order mark, for files people open in Excel
+    (without it Excel on Chinese Windows reads GBK and garbles the names); the import
+    drops it again.
+    """
     with sessions() as session:
         if fmt == "csv":
-            yield _csv_line(EXPORT_COLUMNS)
+            yield (b"\xef\xbb\xbf" if bom else b"") + _csv_line(EXPORT_COLUMNS)
         else:
             yield b'{"type":"FeatureCollection","features":['
         first = True

@@ -7,8 +7,6 @@ bumped once.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import orjson
@@ -16,7 +14,9 @@ import shapely
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from services.common.csv_files import CsvRows
 from services.common.identity import region_prefix
+from services.common.validation import check_bounds
 from services.facilities import repository as repo
 from services.facilities.bulk import Format, RowErrors, is_blank
 from services.facilities.region_kinds import kind_from_name
@@ -39,8 +39,7 @@ def parse_region_rows(
     """``(row number, properties, geometry-or-None)`` from GeoJSON features or CSV rows (optional ``wkt``)."""
     out: list[tuple[int, dict[str, Any], Any]] = []
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        for number, cells in enumerate(reader, start=1):
+        for number, cells in CsvRows(text, first_row=1):
             props = {k.strip(): v for k, v in cells.items() if k and not is_blank(v)}
             geometry = None
             if "wkt" in props:
@@ -106,6 +105,7 @@ def import_regions(
         if geometry is not None:
             try:
                 geometry = as_multipolygon(transform_geometry(geometry, from_crs=crs))
+                check_bounds(*geometry.bounds)  # WGS84 now; the same check for both engines
             except ValueError as exc:
                 errors.add(number, "geometry", str(exc))
                 continue

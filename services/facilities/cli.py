@@ -88,7 +88,8 @@ def export_facilities(
     from services.facilities import bulk
 
     fmt = file_format or ("csv" if str(path) == "-" else bulk.format_from_path(str(path)))
-    chunks = bulk.export_chunks(_session_factory(), fmt=fmt, crs=crs)  # type: ignore[arg-type]
+    to_file = str(path) != "-"  # a file people open gets the BOM; stdout is for programs
+    chunks = bulk.export_chunks(_session_factory(), fmt=fmt, crs=crs, bom=to_file)  # type: ignore[arg-type]
     if str(path) == "-":
         for chunk in chunks:
             sys.stdout.buffer.write(chunk)
@@ -114,7 +115,7 @@ def import_regions(
     from services.common.errors import InvalidInput
     from services.facilities import bulk, bulk_regions
 
-    fmt = "csv" if path.suffix.lower() == ".csv" else "geojson"
+    fmt: bulk.Format = "csv" if path.suffix.lower() == ".csv" else "geojson"
     try:
         with transaction(_session_factory()) as session:
             report = bulk_regions.import_regions(

@@ -45,3 +45,22 @@ EXPORT_GEOJSON_EXAMPLE: dict[str, Any] = {
         }
     ],
 }
+
+#: One page of ``GET /api/v1/facilities/nearby`` (the demo's station 42, 413 m from the user).
+NEARBY_EXAMPLE: dict[str, Any] = {
+    "items": [
+        {
+            **EXPORT_GEOJSON_EXAMPLE["features"][0]["properties"],
+            "id": 42,
+            "lon": 106.533,
+            "lat": 29.601,
+            "created_at": "2026-11-25T08:00:00Z",
+            "updated_at": "2026-11-25T08:00:00Z",
+            "distance_m": 413.2,
+            "straight_line_minutes": 6.9,
+            "open_now": True,
+        }
+    ],
+    "total": 7,
+    "next_cursor": "MHgxLjlkMGI1YTViYWFkZmZwKzh8MnwyfDFiMWQ2YTRhNDQyY3wtMHgxLjgwMDAwMDAwMDAwMDBwKzE",
+}

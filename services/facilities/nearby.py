@@ -28,23 +28,30 @@ METERS_PER_DEGREE_LAT = math.pi * EARTH_RADIUS_M / 180.0
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the previous page ended: its last (distance_m, id) and how many were served so far."""
+    """Where the previous page ended: its last (distance_m, id), how many were served so far,
+    and for ``sort=rating`` its rating key (:func:`rating_key`)."""
 
     distance_m: float
     id: int
     served: int
     query_tag: str = ""
+    rating_key: float = 0.0
 
 
-def walk_minutes(distance_m: NDArray[np.float64] | float) -> NDArray[np.float64]:
-    """Straight-line walking minutes at ``WALK_SPEED_MPS``, rounded to 0.1 min (a lower bound on the street walk)."""
+def straight_line_minutes(distance_m: NDArray[np.float64] | float) -> NDArray[np.float64]:
+    """Minutes to walk the straight line at ``WALK_SPEED_MPS``, rounded to 0.1 min.
+
+    A lower bound of the street walk, named for what it is: the gateway's ``walk_minutes``
+    are along the street network.
+    """
     return np.round(np.asarray(distance_m, dtype=np.float64) / WALK_SPEED_MPS / 60.0, 1)
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    """Opaque URL-safe token; the distance is kept bit-exact (``float.hex``)."""
+    """Opaque URL-safe token; the distance and rating key are kept bit-exact (``float.hex``)."""
     raw = (
-        f"{float(cursor.distance_m).hex()}|{cursor.id}|{cursor.served}|{cursor.query_tag}".encode()
+        f"{float(cursor.distance_m).hex()}|{cursor.id}|{cursor.served}|{cursor.query_tag}"
+        f"|{float(cursor.rating_key).hex()}".encode()
     )
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -53,13 +60,56 @@ def decode_cursor(token: str) -> Cursor:
     """Inverse of :func:`encode_cursor`; ValueError on anything that is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        distance_hex, id_text, served_text, tag = raw.split("|")
-        cursor = Cursor(float.fromhex(distance_hex), int(id_text), int(served_text), tag)
+        distance_hex, id_text, served_text, tag, key_hex = raw.split("|")
+        cursor = Cursor(
+            float.fromhex(distance_hex),
+            int(id_text),
+            int(served_text),
+            tag,
+            float.fromhex(key_hex),
+        )
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError("cursor is not a nearby cursor from this API") from exc
-    if not (math.isfinite(cursor.distance_m) and cursor.distance_m >= 0 and cursor.served >= 0):
+    if not (
+        math.isfinite(cursor.distance_m)
+        and cursor.distance_m >= 0
+        and cursor.served >= 0
+        and not math.isnan(cursor.rating_key)
+    ):
         raise ValueError("cursor is not a nearby cursor from this API")
     return cursor
+
+
+def rating_key(stars: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Sort key of ``sort=rating``: most stars first, unrated (NaN) last."""
+    return np.where(np.isnan(stars), np.inf, -stars)
+
+
+def page_order(
+    ids: NDArray[np.int64],
+    distances_m: NDArray[np.float64],
+    stars: NDArray[np.float64],
+    *,
+    sort: str,
+    after: Cursor | None,
+) -> NDArray[np.intp]:
+    """Indexes of a result set in page order, after the cursor's key.
+
+    ``distance``: (distance, id). ``rating``: (rating key, distance, id) — most stars
+    first, unrated last, ties nearest first. Keys compare exactly, so a page never
+    repeats or skips a facility even when the set changed between pages.
+    """
+    if sort != "rating":
+        return rank(ids, distances_m, after=after)
+    keys = rating_key(stars)
+    order: NDArray[np.intp] = np.lexsort((ids, distances_m, keys))
+    if after is None:
+        return order
+    k, d, i = keys[order], distances_m[order], ids[order]
+    a_k, a_d, a_i = after.rating_key, after.distance_m, after.id
+    later: NDArray[np.bool_] = (k > a_k) | ((k == a_k) & ((d > a_d) | ((d == a_d) & (i > a_i))))
+    kept: NDArray[np.intp] = order[later]
+    return kept
 
 
 def query_tag(*parts: object) -> str:

@@ -10,13 +10,13 @@ have said: a 422 problem+json naming ``query.<field>``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import QueryParams
 
-from services.facilities.opening_hours import DEFAULT_TZ
+from services.common.opening_hours import DEFAULT_TZ
 from services.facilities.schemas import Crs
 
 MAX_K = 1000
@@ -48,23 +48,47 @@ class NearbyParams(BaseModel):
         examples=[3000],
     )
     type: list[str] | None = Field(None, description=LIST_HELP, examples=[["community_station"]])
-    service: list[str] | None = Field(
+    services: list[str] | None = Field(
         None,
-        description=f"Facilities offering all of these services. {LIST_HELP}",
-        examples=[["meal"]],
+        description="Facilities offering all of these services (meal 助餐, bathing 助浴, "
+        f"cleaning 助洁, medical 助医 …). {LIST_HELP}",
+        examples=[["meal,bathing"]],
     )
-    status: list[str] | None = Field(None, description=LIST_HELP, examples=[["active"]])
+    service: list[str] | None = Field(
+        None, description="The same as `services` (the older name).", examples=[["meal"]]
+    )
+    status: list[str] | None = Field(
+        None,
+        description="Default `active` (places a person can use today); ask for `planned`, "
+        f"`suspended` or `closed` ones explicitly. {LIST_HELP}",
+        examples=[["active,planned"]],
+    )
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        description="Keyword in the name (as written, or ignoring width, case, spaces and "
+        "punctuation).",
+        examples=["龙溪"],
+    )
+    sort: Literal["distance", "rating"] = Field(
+        "distance",
+        description="`distance`: nearest first; `rating`: most stars first (unrated last), ties "
+        "nearest first — over the same result set (the `k` nearest matches within `radius_m`).",
+        examples=["rating"],
+    )
     min_stars: int | None = Field(
         None, ge=0, le=5, description="Star rating at least this (unrated excluded).", examples=[3]
     )
     open_now: bool = Field(
         False,
-        description="Only facilities open at `at` by their weekly hours (unknown hours excluded).",
+        description="Only facilities open at `at` by their weekly hours (unknown hours excluded); "
+        "every item says `open_now` true, false or null (hours unknown) either way.",
         examples=[True],
     )
     at: datetime | None = Field(
         None,
-        description="The moment for `open_now` (ISO 8601); default now. Naive times are wall-clock in `tz`.",
+        description="The moment of `open_now` (ISO 8601); default now. Naive times are wall-clock in `tz`.",
         examples=["2026-11-25T09:30:00"],
     )
     tz: str = Field(

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import math
-import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 import orjson
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.types import NullType
 
 from services.common.errors import ServiceUnavailable
 from services.common.state import ServiceState
@@ -46,8 +51,7 @@ _CONNECTION_LOST = (
     OSError,
     TimeoutError,
 )
-POINT = "geography(ST_SetSRID(ST_MakePoint($1, $2), 4326))"
-_NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+POINT = "geography(ST_SetSRID(ST_MakePoint(:knn_lon, :knn_lat), 4326))"
 
 
 def asyncpg_dsn(sqlalchemy_url: str) -> str:
@@ -126,7 +130,7 @@ class PostgisNearby:
         return NearbyResult(items, distances[: query.want], len(ids) > query.want)
 
 
-def for_state(state: ServiceState) -> PostgisNearby:
+def for_state(state: ServiceState[Any]) -> PostgisNearby:
     """The service's PostgisNearby, made on first use and closed by the app's shutdown."""
     nearby: PostgisNearby | None = state.extras.get(_EXTRAS_KEY)
     if nearby is None:
@@ -136,69 +140,118 @@ def for_state(state: ServiceState) -> PostgisNearby:
     return nearby
 
 
-def knn_sql(query: NearbyQuery) -> tuple[str, list[Any]]:
-    """The KNN statement (``$1``/``$2`` the point, the last parameter the LIMIT) and its arguments.
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """SQL with asyncpg's ``$n`` and, for each ``$n`` in order, where its value comes from.
+
+    ``slots[n - 1]`` is ``(name, None)`` for a scalar parameter, ``(name, i)`` for element ``i``
+    of a list one (``IN (...)``, as many ``$n`` as the list was long when compiled).
+    """
+
+    sql: str
+    slots: tuple[tuple[str, int | None], ...]
+
+    def args(self, values: Mapping[str, Any]) -> list[Any]:
+        """The positional arguments for ``values`` (named as in the statement's text)."""
+        return [values[name] if i is None else values[name][i] for name, i in self.slots]
+
+
+class _Slot:
+    """A stand-in value while compiling: it says which parameter (and element) a ``$n`` is."""
+
+    __slots__ = ("name", "index")
+
+    def __init__(self, name: str, index: int | None) -> None:
+        self.name, self.index = name, index
+
+
+# PostgreSQL with asyncpg's placeholders; untyped binds, so no casts are added to the SQL.
+_DIALECT = PGDialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+
+
+@functools.lru_cache(maxsize=512)
+def compiled(text_sql: str, lists: tuple[tuple[str, int], ...]) -> Statement:
+    """``text_sql`` with ``:name`` parameters compiled once into a :class:`Statement`.
+
+    ``lists`` names the list parameters with their lengths (the statement's shape). SQLAlchemy's
+    compiler numbers the parameters; nothing here reads or rewrites SQL text.
+    """
+    list_names = {name for name, _ in lists}
+    stmt = text(text_sql).bindparams(
+        *(bindparam(name, expanding=True, type_=NullType()) for name in sorted(list_names))
+    )
+    stand_ins: dict[str, Any] = {
+        name: [_Slot(name, i) for i in range(length)] for name, length in lists
+    }
+    for name in stmt.compile(dialect=_DIALECT).positiontup or ():
+        if name not in list_names:
+            stand_ins[name] = _Slot(name, None)
+    done = stmt.bindparams(
+        *(
+            bindparam(name, value, type_=NullType(), expanding=name in list_names)
+            for name, value in stand_ins.items()
+        )
+    ).compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+    values = done.construct_params()
+    slots = tuple((values[key].name, values[key].index) for key in done.positiontup or ())
+    return Statement(done.string, slots)
+
+
+def knn_sql(query: NearbyQuery) -> tuple[Statement, dict[str, Any]]:
+    """The KNN statement and its named values (``knn_limit``, the LIMIT, is the caller's to set).
 
     Candidates carry the full rows (one round trip: ~25 wider rows cost less than
     a second query). Several types: one KNN branch per type, merged by distance —
     the union of each type's nearest ``LIMIT`` holds the overall nearest ``LIMIT``.
+    The SQL is written with ``:name`` parameters (the shared filters' own, from
+    :func:`where_sql`) and compiled once per shape.
     """
-    args: list[Any] = [query.lon, query.lat]
     filters = dataclasses.replace(query.filters, types=())
-    shared = _positional(where_sql(filters, pg=True), args)
+    shared = where_sql(filters, pg=True)
+    values: dict[str, Any] = {**shared.params, "knn_lon": query.lon, "knn_lat": query.lat}
+    where = list(shared.where)
     if math.isfinite(query.radius_m):
         # The index test ST_DWithin makes (the point's geocentric box grown by the radius),
         # then the sphere distance; spelled out so the planner keeps the KNN index scan.
-        args.append(query.radius_m * (1 + KNN_REL_SLACK) + KNN_ABS_SLACK_M)
-        n = len(args)
-        shared.append(f"f.geog && _ST_Expand({POINT}, ${n}) AND (f.geog <-> {POINT}) <= ${n}")
+        values["knn_radius_m"] = query.radius_m * (1 + KNN_REL_SLACK) + KNN_ABS_SLACK_M
+        where.append(
+            f"f.geog && _ST_Expand({POINT}, :knn_radius_m) AND (f.geog <-> {POINT}) <= :knn_radius_m"
+        )
     if query.after is not None and query.after.distance_m > 0:
-        args.append(query.after.distance_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M)
-        shared.append(f"(f.geog <-> {POINT}) >= ${len(args)}")
+        values["knn_after_m"] = query.after.distance_m * (1 - KNN_REL_SLACK) - KNN_ABS_SLACK_M
+        where.append(f"(f.geog <-> {POINT}) >= :knn_after_m")
     hours = "f.opening_hours" if query.open_at is not None else "NULL"
     columns = (
         f"f.id AS c_id, f.lon AS c_lon, f.lat AS c_lat, {hours} AS c_hours, {SELECT_LIST}, "
         f"(f.geog <-> {POINT}) AS knn_m"
     )
-    limit = f"${len(args) + len(query.filters.types) + 1}"
     branches = []
-    for type_ in query.filters.types or (None,):
-        where = list(shared)
+    for n, type_ in enumerate(query.filters.types or (None,)):
+        conditions = list(where)
         if type_ is not None:
-            args.append(type_)
-            where.append(f"f.type = ${len(args)}")
+            values[f"knn_type_{n}"] = type_
+            conditions.append(f"f.type = :knn_type_{n}")
         branches.append(
-            f"SELECT {columns} FROM facilities f WHERE {' AND '.join(where) or 'true'} "
-            f"ORDER BY f.geog <-> {POINT} LIMIT {limit}"
+            f"SELECT {columns} FROM facilities f WHERE {' AND '.join(conditions) or 'true'} "
+            f"ORDER BY f.geog <-> {POINT} LIMIT :knn_limit"
         )
     if len(branches) == 1:
-        return branches[0], args
-    union = " UNION ALL ".join(f"({branch})" for branch in branches)
-    return f"SELECT * FROM ({union}) AS candidates ORDER BY knn_m LIMIT {limit}", args
-
-
-def _positional(sql: Any, args: list[Any]) -> list[str]:
-    """``where_sql``'s ``:name`` conditions with asyncpg's ``$n`` (lists as ``= ANY($n)``)."""
-    numbers: dict[str, int] = {}
-    for name, value in sql.params.items():
-        args.append(list(value) if name in sql.expanding else value)
-        numbers[name] = len(args)
-    conditions = []
-    for condition in sql.where:
-        for name in sql.expanding:
-            condition = condition.replace(f"IN :{name}", f"= ANY(:{name})")
-        conditions.append(_NAMED.sub(lambda m: f"${numbers[m.group(1)]}", condition))
-    return conditions
+        sql = branches[0]
+    else:
+        union = " UNION ALL ".join(f"({branch})" for branch in branches)
+        sql = f"SELECT * FROM ({union}) AS candidates ORDER BY knn_m LIMIT :knn_limit"
+    lists = tuple((name, len(values[name])) for name in shared.expanding)
+    return compiled(sql, lists), values
 
 
 async def _search(
     conn: asyncpg.Connection, query: NearbyQuery, need: int
 ) -> tuple[Any, Any, dict[int, Any]]:
     """KNN candidates in ``<->`` order, complete below the last one's distance; widened until enough."""
-    sql, args = knn_sql(query)
+    statement, values = knn_sql(query)
     limit = need + KNN_EXTRA
     while True:
-        rows = await conn.fetch(sql, *args, limit)
+        rows = await conn.fetch(statement.sql, *statement.args({**values, "knn_limit": limit}))
         if len(rows) < limit:  # every match is here
             ids, distances = ranked(query, rows, query.radius_m)
             return ids, distances, {r[0]: r for r in rows}

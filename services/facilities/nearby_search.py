@@ -21,9 +21,9 @@ import orjson
 from sqlalchemy.engine import Engine
 
 from services.common.geo import EARTH_RADIUS_M, haversine_m
+from services.common.opening_hours import is_open
 from services.facilities import nearby as ranking
 from services.facilities import rtree_lanes
-from services.facilities.opening_hours import is_open
 from services.facilities.queries import (
     FACILITY_COLUMNS,
     SELECT_LIST,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from services.common.deps import ReadSessionDep
 from services.common.errors import BadRequest, NotFound
 from services.common.responses import FastJSONResponse
+from services.common.validation import MAX_INT
 from services.facilities import queries
 from services.facilities.geojson import GEOJSON, point_feature
 
@@ -53,7 +54,8 @@ LimitQuery = Annotated[
     ),
 ]
 OffsetQuery = Annotated[
-    int, Query(ge=0, description="Features to skip (use the `next` link).", examples=[0])
+    int,
+    Query(ge=0, le=MAX_INT, description="Features to skip (use the `next` link).", examples=[0]),
 ]
 BboxQuery = Annotated[
     str | None,
@@ -157,6 +159,11 @@ def _link(href: str, rel: str, media_type: str, title: str | None = None) -> dic
 
 def _json(body: dict[str, Any], media_type: str = JSON) -> FastJSONResponse:
     return FastJSONResponse(body, media_type=media_type)
+
+
+def _is_row_id(feature_id: str) -> bool:
+    """ASCII digits within the id column's range (anything else names no facility: 404)."""
+    return feature_id.isascii() and feature_id.isdigit() and 0 < int(feature_id) <= MAX_INT
 
 
 def _check_collection(collection_id: str) -> None:
@@ -335,7 +342,7 @@ def item(
     _check_collection(collection_id)
     feature: dict[str, Any] | None = None
     if collection_id == "facilities":
-        row = queries.get_facility(session, int(feature_id)) if feature_id.isdigit() else None
+        row = queries.get_facility(session, int(feature_id)) if _is_row_id(feature_id) else None
         feature = point_feature(queries.facility_dict(row)) if row is not None else None
     else:
         rows, _ = queries.page_of_regions(session, bbox=None, offset=0, limit=1, code=feature_id)

@@ -10,12 +10,12 @@ only the figures a row gives change (names, kinds and boundaries are kept).
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from services.common.csv_files import CsvRows
+from services.common.validation import MAX_INT
 from services.facilities import repository as repo
 from services.facilities.bulk import RowErrors, is_blank
 from services.facilities.schemas import pad_region_code
@@ -26,8 +26,8 @@ COLUMNS = ("code", "source", *FIGURES, "year")
 
 def parse_population_rows(text: str, errors: RowErrors) -> list[dict[str, Any]]:
     """``{row, code, population_source, <figures>, year?}`` per valid row; problems go to ``errors``."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or ()]
+    reader = CsvRows(text, first_row=1)
+    header = reader.header
     missing = [c for c in ("code", "source") if c not in header]
     unknown = [h for h in header if h and h not in COLUMNS]
     if missing or unknown or not set(header) & set(FIGURES):
@@ -42,7 +42,7 @@ def parse_population_rows(text: str, errors: RowErrors) -> list[dict[str, Any]]:
         return []
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(reader, start=1):
+    for number, raw in reader:
         cells = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         row: dict[str, Any] = {"row": number}
         try:
@@ -66,8 +66,10 @@ def parse_population_rows(text: str, errors: RowErrors) -> list[dict[str, Any]]:
             value = cells.get(name, "")
             if is_blank(value):
                 continue
-            if not value.isdigit():
-                errors.add(number, name, f"{name} must be a whole number >= 0, got {value!r}")
+            if not (value.isascii() and value.isdigit()) or int(value) > MAX_INT:
+                errors.add(
+                    number, name, f"{name} must be a whole number in [0, {MAX_INT}], got {value!r}"
+                )
                 ok = False
                 continue
             row[name] = int(value)

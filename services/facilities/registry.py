@@ -27,6 +27,7 @@ from services.common.errors import (
 )
 from services.common.geo import haversine_m
 from services.common.identity import Identity
+from services.common.validation import row_number
 from services.facilities import crs as crs_mod
 from services.facilities import repository as repo
 from services.facilities.normalize import normalize_name
@@ -99,7 +100,7 @@ def parse_if_match(value: str | None, *, required: bool = True) -> int | None:
     if token == "*":
         return None
     try:
-        return int(token)
+        return row_number(token)
     except ValueError:
         raise InvalidInput(
             f'If-Match must be an ETag like "3", got {value!r}', field="If-Match"

@@ -63,12 +63,18 @@ def registry_version(*, session: Session) -> int:
     return int(value or 0)
 
 
+#: Set in a session's ``info`` by a registry write; its commit refreshes the nearby index.
+REGISTRY_BUMPED = "carecircle_registry_bumped"
+
+
 def bump_registry_version(*, session: Session) -> int:
     """Increment the one registry counter in the caller's transaction; returns the new value.
 
     On PostgreSQL the UPDATE takes the row lock, so concurrent writers serialise here
-    and every committed write sees a distinct version.
+    and every committed write sees a distinct version. The session is marked so that
+    its commit tells this process's nearby index (``nearby_snapshots``) at once.
     """
+    session.info[REGISTRY_BUMPED] = True
     result = session.execute(
         update(STATE)
         .where(STATE.c.id == 1)

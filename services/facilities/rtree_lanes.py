@@ -9,29 +9,30 @@ lane. The geometry inside a lane is unchanged, so the boxes stay exact supersets
 (the R*Tree stores float32 rounded outwards: ~30 m of slack at x ≈ 4,000, only
 ever extra candidates, which the exact distance check drops).
 
-Lane numbers are stored in the database: never renumber a type; a new type gets
-the next number and a migration that rebuilds ``rtree_facilities``.
+Lane numbers are stored in the database: a type's lane is its position in
+``vocabulary.FacilityType`` (never reordered; a new type is appended, gets the next
+lane and needs a migration that rebuilds ``rtree_facilities`` with :func:`lane_sql`'s
+CASE — the steps are in :mod:`services.facilities.vocabulary`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from services.facilities.vocabulary import FACILITY_TYPE_SLUGS
+
 # Wider than 360° so that lanes never touch, even at ±180° and after float32 rounding.
 LANE_WIDTH = 400.0
-TYPE_LANES: dict[str, int] = {
-    "nursing_home": 0,
-    "care_center": 1,
-    "community_station": 2,
-    "day_care": 3,
-    "rural_happiness_home": 4,
-    "mutual_aid_point": 5,
-    "meal_point": 6,
-    "township_home": 7,
-    "embedded_home": 8,
-}
-OTHER_LANE = 9  # any type the list above does not know yet (never dropped from the index)
-ALL_LANES: tuple[int, ...] = (*sorted(TYPE_LANES.values()), OTHER_LANE)
+OTHER_LANE = 9  # stored: the lane of a type the index does not know (migration 0005)
+
+
+def _lane(position: int) -> int:
+    """A type's lane is its position in the vocabulary, stepping over ``OTHER_LANE``."""
+    return position if position < OTHER_LANE else position + 1
+
+
+TYPE_LANES: dict[str, int] = {slug: _lane(i) for i, slug in enumerate(FACILITY_TYPE_SLUGS)}
+ALL_LANES: tuple[int, ...] = tuple(sorted({*TYPE_LANES.values(), OTHER_LANE}))
 
 
 def lanes_for(types: Iterable[str]) -> tuple[int, ...]:
@@ -41,13 +42,13 @@ def lanes_for(types: Iterable[str]) -> tuple[int, ...]:
 
 
 def lane_sql(type_column: str) -> str:
-    """SQL for the lane of ``type_column`` (used by the triggers that keep the R*Tree)."""
+    """SQL for the lane of ``type_column``: the CASE the R*Tree's triggers compute.
+
+    Migrations write it out as text (frozen as they ran); the test of this module
+    checks the newest one against this.
+    """
     cases = " ".join(f"WHEN '{type_}' THEN {lane}" for type_, lane in TYPE_LANES.items())
     return f"(CASE {type_column} {cases} ELSE {OTHER_LANE} END)"
-
-
-def lane_x_sql(lon_column: str, type_column: str) -> str:
-    return f"({lon_column} + {LANE_WIDTH:g} * {lane_sql(type_column)})"
 
 
 def box_conditions(lanes: Sequence[int], alias: str = "r") -> list[str]:

@@ -1,9 +1,8 @@
 """Request and response schemas of the facilities service (the contract in docs/contracts.md).
 
-Vocabularies (facility types, services, operation modes, statuses, region levels) live
-here once; every other module imports them. ``SERVICES`` order is also the bit order of
-``facilities.services_mask`` (bit ``i`` set = ``SERVICES[i]`` offered), so never reorder it:
-append new services at the end.
+The vocabularies (facility types, services, operation modes, statuses, region levels and kinds)
+live once in :mod:`services.facilities.vocabulary`, CRS names in :mod:`services.facilities.crs`;
+they are re-exported here for the schemas' importers.
 """
 
 from __future__ import annotations
@@ -11,86 +10,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-FACILITY_TYPES: dict[str, str] = {
-    "nursing_home": "养老机构",
-    "care_center": "街道/乡镇综合养老服务中心",
-    "community_station": "社区养老服务站",
-    "day_care": "日间照料中心",
-    "rural_happiness_home": "农村幸福院",
-    "mutual_aid_point": "互助养老点",
-    "meal_point": "老年助餐点",
-    "township_home": "敬老院",
-    "embedded_home": "嵌入式养老机构",
-}
-SERVICES: tuple[str, ...] = (
-    "meal",
-    "bathing",
-    "cleaning",
-    "medical",
-    "mobility",
-    "emergency",
-    "recreation",
-    "day_care",
-    "respite",
-    "home_visits",
-)
-SERVICE_LABELS: dict[str, str] = {
-    "meal": "助餐",
-    "bathing": "助浴",
-    "cleaning": "助洁",
-    "medical": "助医",
-    "mobility": "助行",
-    "emergency": "助急",
-    "recreation": "文娱",
-    "day_care": "日间照料",
-    "respite": "喘息服务",
-    "home_visits": "上门服务",
-}
-OPERATION_MODES: dict[str, str] = {
-    "public_run": "公办公营",
-    "public_built_private_run": "公建民营",
-    "private": "民办",
-}
-STATUSES: tuple[str, ...] = ("planned", "active", "suspended", "closed")
-REGION_LEVELS: tuple[str, ...] = ("province", "city", "district", "street", "community")
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CRS_NAMES: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+from services.common.validation import MAX_INT, TextChecked
+from services.common.opening_hours import WEEKDAYS as WEEKDAYS
+from services.facilities.crs import CRS_NAMES as CRS_NAMES
+from services.facilities.crs import CrsName
+from services.facilities.vocabulary import FACILITY_TYPES as FACILITY_TYPES
+from services.facilities.vocabulary import OPERATION_MODES as OPERATION_MODES
+from services.facilities.vocabulary import REGION_KINDS as REGION_KINDS
+from services.facilities.vocabulary import REGION_LEVELS as REGION_LEVELS
+from services.facilities.vocabulary import SERVICES as SERVICES
+from services.facilities.vocabulary import STATUSES as STATUSES
+from services.facilities.vocabulary import FacilityType as FacilityType
+from services.facilities.vocabulary import OperationMode as OperationMode
+from services.facilities.vocabulary import RegionKind as RegionKind
+from services.facilities.vocabulary import RegionLevel as RegionLevel
+from services.facilities.vocabulary import ServiceSlug as ServiceSlug
+from services.facilities.vocabulary import Status as Status
 
-FacilityType = Literal[
-    "nursing_home",
-    "care_center",
-    "community_station",
-    "day_care",
-    "rural_happiness_home",
-    "mutual_aid_point",
-    "meal_point",
-    "township_home",
-    "embedded_home",
-]
-ServiceSlug = Literal[
-    "meal",
-    "bathing",
-    "cleaning",
-    "medical",
-    "mobility",
-    "emergency",
-    "recreation",
-    "day_care",
-    "respite",
-    "home_visits",
-]
-OperationMode = Literal["public_run", "public_built_private_run", "private"]
-Status = Literal["planned", "active", "suspended", "closed"]
-RegionLevel = Literal["province", "city", "district", "street", "community"]
-# What a street-level or community-level unit is, from its official name (region_kinds.py):
-# 街道 subdistrict, 镇 town, 乡 township; 社区/居委会 urban community, 村 village.
-RegionKind = Literal["subdistrict", "town", "township", "urban_community", "village"]
-REGION_KINDS: tuple[str, ...] = get_args(RegionKind)
-Crs = Literal["wgs84", "gcj02", "bd09"]
+Crs = CrsName  # the query parameter's name for it
 
 REGION_CODE_PATTERN = r"^\d{12}$"
 RegionCode = Annotated[str, Field(pattern=REGION_CODE_PATTERN, examples=["500112000000"])]
@@ -106,7 +47,10 @@ def services_mask(services: Sequence[str]) -> int:
 
 
 def validate_opening_hours(value: dict[str, Any] | None) -> dict[str, list[list[str]]] | None:
-    """Check ``{"mon": [["08:00", "18:00"]], …}``: known weekdays, HH:MM pairs, open < close.
+    """Check ``{"mon": [["08:00", "18:00"]], …}``: known weekdays, HH:MM pairs, open ≠ close.
+
+    A close before the open runs past midnight (``["20:00", "02:00"]``); the rule that
+    reads them is ``services.common.opening_hours``.
 
     Raises ``ValueError`` naming the day; returns the value with days in week order.
     """
@@ -137,9 +81,10 @@ def validate_opening_hours(value: dict[str, Any] | None) -> dict[str, list[list[
                 raise ValueError(
                     f"opening_hours.{day}: times must be HH:MM (00:00–24:00), got {span!r}"
                 )
-            if start >= end:
+            if start == end or start == "24:00":
                 raise ValueError(
-                    f"opening_hours.{day}: opening {start} is not before closing {end}"
+                    f"opening_hours.{day}: opening {start} and closing {end} make no span "
+                    "(a closing time before the opening runs past midnight)"
                 )
             checked.append([start, end])
         out[day] = checked
@@ -168,7 +113,7 @@ FACILITY_EXAMPLE: dict[str, Any] = {
 }
 
 
-class _FacilityFields(BaseModel):
+class _FacilityFields(TextChecked):
     """Fields a client may set (shared by create and patch; patch makes them all optional)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -195,7 +140,7 @@ class _FacilityFields(BaseModel):
     operator: str | None = Field(None, max_length=200, description="The organisation running it.")
     star_rating: int | None = Field(None, ge=0, le=5, description="Official star rating 0–5.")
     status: Status = Field("active", description="planned, active, suspended or closed.")
-    capacity: int | None = Field(None, ge=0, description="Beds or daily places.")
+    capacity: int | None = Field(None, ge=0, le=MAX_INT, description="Beds or daily places.")
     opening_hours: dict[str, list[list[str]]] | None = Field(
         None, description='Weekly hours, e.g. `{"mon": [["08:00","18:00"]]}`; days absent = closed.'
     )
@@ -211,7 +156,7 @@ class _FacilityFields(BaseModel):
         "when given, the point must lie inside it (or `allow_outside_region=true`).",
     )
     center_id: int | None = Field(
-        None, description="The care center that runs this station (中心带站)."
+        None, ge=1, le=MAX_INT, description="The care center that runs this station (中心带站)."
     )
     verified_on: date | None = Field(
         None, description="When the record was last checked against reality."
@@ -248,7 +193,7 @@ class FacilityIn(_FacilityFields):
         return self
 
 
-class FacilityPatch(BaseModel):
+class FacilityPatch(TextChecked):
     """A partial update (PATCH): only the fields sent change. `null` clears an optional field."""
 
     model_config = ConfigDict(
@@ -267,14 +212,14 @@ class FacilityPatch(BaseModel):
     operator: str | None = Field(None, max_length=200)
     star_rating: int | None = Field(None, ge=0, le=5)
     status: Status | None = None
-    capacity: int | None = Field(None, ge=0)
+    capacity: int | None = Field(None, ge=0, le=MAX_INT)
     opening_hours: dict[str, list[list[str]]] | None = None
     phone: str | None = Field(None, max_length=64)
     address: str | None = Field(None, max_length=300)
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
     region_code: RegionCode | None = None
-    center_id: int | None = None
+    center_id: int | None = Field(None, ge=1, le=MAX_INT)
     verified_on: date | None = None
 
     @field_validator("opening_hours")
@@ -487,7 +432,7 @@ class RegionOut(BaseModel):
     )
 
 
-class RegionIn(BaseModel):
+class RegionIn(TextChecked):
     """One region to import (the properties of a `carecircle regions import` feature)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -496,10 +441,10 @@ class RegionIn(BaseModel):
     name: str = Field(..., min_length=1, max_length=200)
     level: RegionLevel
     parent_code: str | None = None
-    population: int | None = Field(None, ge=0)
-    elderly_60plus: int | None = Field(None, ge=0)
-    elderly_65plus: int | None = Field(None, ge=0)
-    households: int | None = Field(None, ge=0)
+    population: int | None = Field(None, ge=0, le=MAX_INT)
+    elderly_60plus: int | None = Field(None, ge=0, le=MAX_INT)
+    elderly_65plus: int | None = Field(None, ge=0, le=MAX_INT)
+    households: int | None = Field(None, ge=0, le=MAX_INT)
     year: int | None = Field(None, ge=1900, le=2100)
     kind: RegionKind | None = Field(
         None, description="Derived from the name at street and community level when not given."
@@ -519,7 +464,7 @@ def pad_region_code(code: str) -> str:
     code = code.strip()
     if code.endswith(".0"):
         code = code[:-2]
-    if not code.isdigit() or len(code) not in (6, 9, 12):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (6, 9, 12):
         raise ValueError(f"region code must be 6, 9 or 12 digits, got {code!r}")
     return code.ljust(12, "0")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import ServiceSettings
@@ -13,3 +14,8 @@ class FacilitiesSettings(ServiceSettings):
     )
 
     service_name: str = "facilities"
+    # Nearby answers from an in-memory snapshot of the registry (ADR 0075); false: from the
+    # database on every request. Another process's registry writes are seen within
+    # nearby_index_refresh_s seconds; this process's own writes at once.
+    nearby_index: bool = True
+    nearby_index_refresh_s: float = Field(1.0, ge=0.0, le=3600.0)

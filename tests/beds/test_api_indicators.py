@@ -183,9 +183,11 @@ async def test_compliance_csv_export(client: httpx.AsyncClient) -> None:
         "/api/v1/beds/compliance", params={"region": ZHANGZHOU, "period": P, "format": "csv"}
     )
     assert response.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
+    assert b"True" not in response.content and b"False" not in response.content
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     nursing = next(r for r in rows if r["indicator"] == "nursing_share")
-    assert (nursing["met"], nursing["gap_beds"], nursing["region"]) == ("False", "16", ZHANGZHOU)
+    assert (nursing["met"], nursing["gap_beds"], nursing["region"]) == ("false", "16", ZHANGZHOU)
 
 
 async def test_a_region_unknown_everywhere_is_404(client: httpx.AsyncClient) -> None:

@@ -142,6 +142,11 @@ def test_an_app_on_amap_finds_opens_and_reads_a_station(
         assert all(s.status == "active" for s in page.items)
         walks = [s.walk_minutes for s in page.items]
         assert all(w is not None for w in walks) and walks == sorted(walks)  # type: ignore[type-var]
+        # Two minutes named for what they are: the street walk is never shorter than the line.
+        for s in page.items:
+            assert s.straight_line_minutes == pytest.approx(s.distance_m / 60.0, abs=0.051)
+            assert s.walk_minutes is not None and s.walk_minutes >= s.straight_line_minutes - 0.1
+            assert "open_now" in s.raw  # the facilities service's answer: true, false or null
         # The answer is in the app's CRS: each station where the app's map will draw it.
         first = page.items[0]
         record = app.facility(first.id)  # WGS84, as stored

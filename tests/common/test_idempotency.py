@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.beds.models import IdempotencyRecord
 from services.common import idempotency
 from services.common.db import make_engine, make_session_factory
-from services.common.errors import InvalidInput
+from services.common.errors import Conflict, InvalidInput
 from services.common.idempotency import IDEMPOTENCY_TTL_S, StoredAnswer
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -199,3 +199,70 @@ def test_requests_racing_with_one_key_write_once_and_replay_that(
     kinds = sorted(kind for kind, _ in outcomes)
     assert kinds == ["replayed"] * (writers - 1) + ["stored"], outcomes
     assert len({orjson.dumps(body) for _, body in outcomes}) == 1
+
+
+# --- create_once: the whole idempotent create ----------------------------------------------------
+
+
+def test_create_once_writes_once_then_replays(write_sessions: sessionmaker[Session]) -> None:
+    writes: list[int] = []
+
+    def write() -> idempotency.Created:
+        writes.append(1)
+        return idempotency.Created({"id": len(writes)}, {"Location": "/api/v1/things/1"})
+
+    answers = []
+    for _ in range(2):
+        with write_sessions() as session:
+            answers.append(
+                idempotency.create_once(session, write_sessions, TABLE, "a:once", DIGEST, write)
+            )
+    assert writes == [1]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert [orjson.loads(a.body) for a in answers] == [{"id": 1}, {"id": 1}]
+    assert idempotency.REPLAYED_HEADER.lower() not in answers[0].headers
+    assert answers[1].headers[idempotency.REPLAYED_HEADER] == "true"
+    assert answers[1].headers["Location"] == "/api/v1/things/1"
+
+
+def test_create_once_answers_what_a_concurrent_winner_committed(
+    write_sessions: sessionmaker[Session],
+) -> None:
+    """The winner commits the same key while this request writes: its store fails, it replays.
+
+    PostgreSQL only: SQLite write sessions are serialised, so no winner can commit meanwhile.
+    """
+    if write_sessions.kw["bind"].dialect.name == "sqlite":
+        pytest.skip("SQLite write transactions never interleave")
+
+    def write() -> idempotency.Created:
+        with write_sessions() as winner:
+            store(winner, "a:race2", id=1)
+            winner.commit()
+        return idempotency.Created({"id": 2}, {})
+
+    with write_sessions() as session:
+        answer = idempotency.create_once(session, write_sessions, TABLE, "a:race2", DIGEST, write)
+    assert orjson.loads(answer.body) == {"id": 1}
+    assert answer.headers[idempotency.REPLAYED_HEADER] == "true"
+
+
+def test_create_once_without_an_answer_to_replay_is_a_conflict_or_the_error(
+    write_sessions: sessionmaker[Session],
+) -> None:
+    with write_sessions() as session:
+        store(session, "a:taken")
+        session.commit()
+
+    def clash() -> idempotency.Created:  # a unique row someone else took (no key to replay)
+        store(outer, "a:taken")
+        return idempotency.Created({}, {})
+
+    with write_sessions() as outer, pytest.raises(Conflict, match="taken first"):
+        idempotency.create_once(
+            outer, write_sessions, TABLE, None, DIGEST, clash, conflict="taken first"
+        )
+    with write_sessions() as outer, pytest.raises(IntegrityError):
+        idempotency.create_once(outer, write_sessions, TABLE, None, DIGEST, clash)
+    with write_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(TABLE)) == 1

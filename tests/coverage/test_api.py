@@ -171,6 +171,11 @@ async def test_scenario_siting_isochrones_walk_times(
     await finished(client, loc2)
     cmp_ = (await client.get(loc2 + f"/compare/{loc.rsplit('/', 1)[1]}")).json()
     assert cmp_["stations"]["change"] == 0
+    # The what-if is marked, and the region's current figures stay those of the real stations.
+    assert (await client.get(loc2)).json()["params"]["scenario"] == {"added": 1, "closed": 1}
+    for code in ("110101001001", "110101000000"):  # a community, and a rollup to its street
+        latest = (await client.get(f"/api/v1/coverage/regions/{code}/latest")).json()
+        assert latest["run_id"] == int(loc.rsplit("/", 1)[1]), code
     site = await client.post(
         loc + "/siting",
         json={
@@ -196,7 +201,13 @@ async def test_scenario_siting_isochrones_walk_times(
     assert [c["id"] for c in b.json()["chosen"]] == ["cheap"]
     nob = await client.post(loc + "/siting", json={"k": 1, "budget": 3, "candidates": cands})
     assert nob.status_code == 422
-    iso = (await client.post(loc + "/isochrones", json={"station_ids": ["west", "ghost"]})).json()
+    iso = (
+        await client.post(
+            loc + "/isochrones",
+            json={"station_ids": ["west", "ghost"]},
+            headers={"Accept": "application/json"},  # the per-station answer (default: GeoJSON)
+        )
+    ).json()
     assert [i["status"] for i in iso["items"]] == ["ok", "error"]
     assert [c["minutes"] for c in iso["items"][0]["contours"]] == [5.0, 10.0, 15.0]
     wt = await client.post(

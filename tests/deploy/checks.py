@@ -15,9 +15,9 @@ from pydantic import AliasChoices
 
 from services.cli import APP_FACTORIES
 
-# Settings the deployment sets ahead of the code that reads them (issue 18's stable interface);
-# extra="ignore" makes them harmless until then.
-ANNOUNCED_SETTINGS = {"COVERAGE_DASK_SCHEDULER"}
+# Settings the deployment sets ahead of the code that reads them (extra="ignore" makes them
+# harmless until then). None now: COVERAGE_DASK_SCHEDULER is read by CoverageSettings.
+ANNOUNCED_SETTINGS: set[str] = set()
 
 
 @cache

@@ -33,12 +33,13 @@ TYPES = tuple(FACILITY_TYPES)
 CENTER_LON, CENTER_LAT = 106.55, 29.62
 
 
-def query_app(database_url: str) -> FastAPI:
+def query_app(database_url: str, *, nearby_index: bool = True) -> FastAPI:
     """The facilities service's query and OGC routers on the shared app factory.
 
-    Built without the registry router so these tests depend only on what they test.
+    Built without the registry router so these tests depend only on what they test;
+    ``nearby_index=False`` answers nearby from the database (ADR 0075's fallback).
     """
-    settings = FacilitiesSettings(database_url=database_url)
+    settings = FacilitiesSettings(database_url=database_url, nearby_index=nearby_index)
     return create_service_app(
         settings,
         title="CareCircle facilities",
@@ -137,9 +138,11 @@ def brute_force_nearby(
 
 
 @asynccontextmanager
-async def query_client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+async def query_client(
+    database_url: str, *, nearby_index: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client of :func:`query_app` (lifespan run, so the engine is disposed after)."""
-    app = query_app(database_url)
+    app = query_app(database_url, nearby_index=nearby_index)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

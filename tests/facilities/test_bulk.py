@@ -133,7 +133,8 @@ async def test_csv_and_geojson_exports_reimport_unchanged(client: httpx.AsyncCli
     await post_csv(client, text)
     exported = await client.get("/api/v1/facilities/export", params={"format": "csv"})
     assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
-    exported_rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert exported.content.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel reads the names
+    exported_rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert len(exported_rows) == 300
     assert {(r["external_id"], float(r["lon"]), float(r["lat"])) for r in exported_rows} == {
         (r["external_id"], r["lon"], r["lat"]) for r in rows

@@ -52,9 +52,9 @@ def test_foreign_cursors_are_refused(token: str) -> None:
         nearby.decode_cursor(token)
 
 
-def test_walk_minutes_at_one_metre_per_second() -> None:
+def test_straight_line_minutes_at_one_metre_per_second() -> None:
     known = [0.0, 1.0, 15.0, 2.5]  # 0 m, 60 m, 900 m (a 15-minute circle at 1 m/s), 150 m
-    assert nearby.walk_minutes(np.array([0.0, 60.0, 900.0, 150.0])).tolist() == known
+    assert nearby.straight_line_minutes(np.array([0.0, 60.0, 900.0, 150.0])).tolist() == known
 
 
 @settings(max_examples=200, deadline=None)

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from services.common.opening_hours import is_open, local_moment
 from services.facilities import crs
-from services.facilities.opening_hours import is_open, local_moment
 from tests.facilities.queries_support import (
     CENTER_LAT,
     CENTER_LON,
@@ -27,6 +27,7 @@ from tests.facilities.queries_support import (
 )
 
 URL = "/api/v1/facilities/nearby"
+ALL_STATUSES = "planned,active,suspended,closed"
 N = 400
 QUERY_POINTS = [
     (CENTER_LON, CENTER_LAT),
@@ -42,13 +43,14 @@ async def bare(tmp_path: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-@pytest.fixture
+@pytest.fixture(params=["index", "database"])
 async def seeded(
-    facilities_db_url: str,
+    facilities_db_url: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[httpx.AsyncClient, list[dict[str, Any]]]]:
+    """Seeded facilities behind the in-memory index, or read from the database per request."""
     rows = random_facilities(N, seed=7)
     seed_facilities(facilities_db_url, rows)
-    app = query_app(facilities_db_url)
+    app = query_app(facilities_db_url, nearby_index=request.param == "index")
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -71,6 +73,11 @@ async def _all_pages(client: httpx.AsyncClient, params: dict[str, Any]) -> list[
     raise AssertionError("paging did not end")
 
 
+def _active(r: dict[str, Any]) -> bool:
+    """What nearby shows without `status=`: places a person can use today."""
+    return bool(r["status"] == "active")
+
+
 def _pairs(items: list[dict[str, Any]]) -> list[tuple[float, int]]:
     return [(item["distance_m"], item["id"]) for item in items]
 
@@ -87,9 +94,10 @@ async def test_k_nearest_across_pages_equals_brute_force(
 ) -> None:
     client, rows = seeded
     items = await _all_pages(client, {"lon": lon, "lat": lat, "k": 57, "limit": 10})
-    _assert_same(_pairs(items), brute_force_nearby(rows, lon, lat)[:57])
+    _assert_same(_pairs(items), brute_force_nearby(rows, lon, lat, keep=_active)[:57])
     for item in items:
-        assert item["walk_minutes"] == pytest.approx(item["distance_m"] / 60.0, abs=0.051)
+        assert item["straight_line_minutes"] == pytest.approx(item["distance_m"] / 60.0, abs=0.051)
+        assert "walk_minutes" not in item
         assert item["external_id"].startswith("T-7-")
 
 
@@ -127,7 +135,11 @@ async def test_ties_at_one_point_are_served_once_each_in_id_order(seeded: Any) -
     lon = rows[6]["lon"]
     lat = rows[6]["lat"]
     known = brute_force_nearby(rows, lon, lat)[:30]
-    observed = _pairs(await _all_pages(client, {"lon": lon, "lat": lat, "k": 30, "limit": 1}))
+    observed = _pairs(
+        await _all_pages(
+            client, {"lon": lon, "lat": lat, "k": 30, "limit": 1, "status": ALL_STATUSES}
+        )
+    )
     _assert_same(observed, known)
     assert len({i for _, i in observed}) == 30
 
@@ -137,7 +149,10 @@ async def test_open_now_uses_hours_and_time_zone(seeded: Any) -> None:
     at = datetime(2026, 11, 25, 1, 30)  # naive: read as 01:30 UTC, i.e. Wednesday 09:30 in Beijing
     weekday, hhmm = local_moment(at.replace(tzinfo=__import__("datetime").UTC), "Asia/Shanghai")
     known = brute_force_nearby(
-        rows, CENTER_LON, CENTER_LAT, keep=lambda r: is_open(r["opening_hours"], weekday, hhmm)
+        rows,
+        CENTER_LON,
+        CENTER_LAT,
+        keep=lambda r: _active(r) and is_open(r["opening_hours"], weekday, hhmm) is True,
     )[:25]
     items = await _all_pages(
         client,
@@ -174,7 +189,7 @@ async def test_chinese_map_crs_in_and_out(seeded: Any, name: str) -> None:
     response = await client.get(URL, params={"lon": q_lon, "lat": q_lat, "k": 10, "crs": name})
     assert response.status_code == 200
     items = response.json()["items"]
-    _assert_same(_pairs(items), brute_force_nearby(rows, CENTER_LON, CENTER_LAT)[:10])
+    _assert_same(_pairs(items), brute_force_nearby(rows, CENTER_LON, CENTER_LAT, keep=_active)[:10])
     by_id = {r["id"]: r for r in rows}
     for item in items:
         expected = crs.point_from_wgs84(by_id[item["id"]]["lon"], by_id[item["id"]]["lat"], name)
@@ -192,7 +207,7 @@ async def test_geojson_by_accept_header(seeded: Any) -> None:
     assert response.headers["content-type"].startswith("application/geo+json")
     body = response.json()
     assert body["type"] == "FeatureCollection"
-    known = brute_force_nearby(rows, CENTER_LON, CENTER_LAT)[:3]
+    known = brute_force_nearby(rows, CENTER_LON, CENTER_LAT, keep=_active)[:3]
     assert [f["id"] for f in body["features"]] == [i for _, i in known]
     by_id = {r["id"]: r for r in rows}
     for feature in body["features"]:
@@ -228,7 +243,7 @@ async def test_a_cursor_only_continues_its_own_query(seeded: Any) -> None:
 async def test_empty_and_end_of_results(seeded: Any) -> None:
     client, _ = seeded
     response = await client.get(URL, params={"lon": 0.0, "lat": 0.0, "radius_m": 1000})
-    assert response.json() == {"items": [], "next_cursor": None}
+    assert response.json() == {"items": [], "total": 0, "next_cursor": None}
 
 
 @pytest.mark.parametrize(
@@ -240,7 +255,10 @@ async def test_empty_and_end_of_results(seeded: Any) -> None:
         ({"lon": 106, "lat": 29, "k": 0}, "query.k"),
         ({"lon": 106, "lat": 29, "radius_m": -5}, "query.radius_m"),
         ({"lon": 106, "lat": 29, "type": "castle"}, "type"),
-        ({"lon": 106, "lat": 29, "service": "massage"}, "service"),
+        ({"lon": 106, "lat": 29, "service": "massage"}, "services"),
+        ({"lon": 106, "lat": 29, "services": "massage"}, "services"),
+        ({"lon": 106, "lat": 29, "sort": "name"}, "query.sort"),
+        ({"lon": 106, "lat": 29, "q": ""}, "query.q"),
         ({"lon": 106, "lat": 29, "status": "gone"}, "status"),
         ({"lon": 106, "lat": 29, "crs": "epsg3857"}, "query.crs"),
         ({"lon": 106, "lat": 29, "cursor": "garbage"}, "cursor"),
@@ -268,7 +286,11 @@ async def test_nearby_items_are_the_same_facility_json_as_the_list(seeded: Any) 
             await client.get("/api/v1/facilities", params={"external_id": item["external_id"]})
         ).json()
         (same,) = listed["items"]
-        assert {k: v for k, v in item.items() if k not in ("distance_m", "walk_minutes")} == same
+        assert {
+            k: v
+            for k, v in item.items()
+            if k not in ("distance_m", "straight_line_minutes", "open_now")
+        } == same
     assert any(item["verified_on"] for item in near) and any(item["opening_hours"] for item in near)
 
 
@@ -277,7 +299,8 @@ async def test_one_type_across_pages_equals_brute_force(seeded: Any, type_: str)
     """One type is the common app query: one R*Tree lane on SQLite, one KNN branch on PostGIS."""
     client, rows = seeded
     lon, lat = CENTER_LON - 0.02, CENTER_LAT + 0.01
-    items = await _all_pages(client, {"lon": lon, "lat": lat, "k": 30, "type": type_, "limit": 7})
+    params = {"lon": lon, "lat": lat, "k": 30, "type": type_, "limit": 7, "status": ALL_STATUSES}
+    items = await _all_pages(client, params)
     known = brute_force_nearby(rows, lon, lat, keep=lambda r: r["type"] == type_)[:30]
     assert len(known) >= 20
     _assert_same(_pairs(items), known)

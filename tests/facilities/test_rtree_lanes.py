@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from sqlalchemy import text
@@ -11,6 +13,23 @@ from services.common.db import make_engine
 from services.common.migrate import upgrade
 from services.facilities import rtree_lanes
 from services.facilities.schemas import FACILITY_TYPES
+from services.facilities.vocabulary import FacilityType
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations" / "facilities" / "versions"
+_WHEN = re.compile(r"WHEN '(\w+)' THEN (\d+)")
+_ELSE = re.compile(r"ELSE (\d+) END")
+
+
+def newest_lane_case() -> tuple[str, dict[str, int], int]:
+    """The lanes of the newest facilities migration that writes the lane CASE (file names sort by date)."""
+    for path in sorted(MIGRATIONS.glob("*.py"), reverse=True):
+        text = path.read_text(encoding="utf-8")
+        whens = _WHEN.findall(text)
+        if whens:
+            other = _ELSE.search(text)
+            assert other is not None, f"{path.name}: a lane CASE without ELSE"
+            return path.name, {slug: int(lane) for slug, lane in whens}, int(other.group(1))
+    raise AssertionError(f"no migration under {MIGRATIONS} writes the lane CASE")
 
 
 def test_every_known_type_has_its_own_lane_and_no_type_means_every_lane() -> None:
@@ -20,6 +39,32 @@ def test_every_known_type_has_its_own_lane_and_no_type_means_every_lane() -> Non
     assert rtree_lanes.lanes_for(()) == rtree_lanes.ALL_LANES
     assert rtree_lanes.lanes_for(["day_care", "nursing_home", "day_care"]) == (0, 3)
     assert rtree_lanes.lanes_for(["not_yet_known"]) == (rtree_lanes.OTHER_LANE,)
+
+
+def test_the_lanes_follow_the_vocabulary_in_order() -> None:
+    slugs = get_args(FacilityType)
+    assert tuple(rtree_lanes.TYPE_LANES) == slugs == tuple(FACILITY_TYPES)
+    assert [rtree_lanes.TYPE_LANES[s] for s in slugs[: rtree_lanes.OTHER_LANE]] == list(
+        range(min(len(slugs), rtree_lanes.OTHER_LANE))
+    )
+
+
+def test_the_newest_migration_writes_the_lanes_the_code_searches() -> None:
+    """Fails when a type is added (or moved) without a migration rebuilding the R*Tree."""
+    name, lanes, other = newest_lane_case()
+    assert (lanes, other) == (rtree_lanes.TYPE_LANES, rtree_lanes.OTHER_LANE), (
+        f"{name}'s lane CASE differs from services/facilities/vocabulary.py: add a facilities "
+        f"migration rebuilding rtree_facilities with {rtree_lanes.lane_sql('NEW.type')} "
+        "(steps in vocabulary.py's docstring)"
+    )
+
+
+def test_the_migration_case_is_read_as_written() -> None:
+    """The oracle for the check above: the CASE text a migration holds parses to its lanes."""
+    assert _WHEN.findall(rtree_lanes.lane_sql("NEW.type"))[:2] == [
+        ("nursing_home", "0"),
+        ("care_center", "1"),
+    ]
 
 
 def test_lanes_never_touch_even_at_the_antimeridian() -> None:

@@ -162,6 +162,7 @@ STATIONS = [
         "lon": 116.401,
         "lat": 39.901,
         "distance_m": 120.0,
+        "open_now": True,
         "opening_hours": {
             d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
         },
@@ -172,6 +173,8 @@ STATIONS = [
         "lon": 116.402,
         "lat": 39.902,
         "distance_m": 300.0,
+        "straight_line_minutes": 5.0,
+        "open_now": None,
         "opening_hours": None,
     },
     {
@@ -180,6 +183,7 @@ STATIONS = [
         "lon": 116.403,
         "lat": 39.903,
         "distance_m": 450.0,
+        "open_now": None,
         "opening_hours": {},
     },
     {"id": 14, "name": "D", "lon": 116.404, "lat": 39.904, "distance_m": 500.0},
@@ -234,7 +238,9 @@ async def test_nearby_ranks_by_walking_minutes_with_free_beds(
         None,
     )
     assert body["items"][1]["free_beds"] is None and body["items"][1]["beds_status"] == "none"
-    assert body["items"][2]["open_now"] is True
+    assert body["items"][2]["open_now"] is True  # the facilities service's answer, passed on
+    # two minutes, named for what they are: street network (coverage) and straight line (facilities)
+    assert (first["walk_minutes"], first["straight_line_minutes"]) == (4.0, 5.0)
     sent = upstreams["coverage"].behaviour.received[0]
     assert orjson.loads(sent["body"]) == {
         "lon": 116.4,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -69,37 +68,6 @@ def test_rank_by_walk_known_example_and_inputs_unchanged() -> None:
     assert "walk_minutes" not in stations[0]
     assert [r["id"] for r in ranking.rank_by_distance(stations, 2)] == [3, 1]
     assert ranking.rank_by_distance(stations, 2)[0]["walk_minutes"] is None
-
-
-HOURS = {
-    "mon": [["08:00", "12:00"], ["14:00", "18:00"]],
-    "fri": [["20:00", "02:00"]],
-    "sun": [["00:00", "24:00"]],
-}
-
-
-@pytest.mark.parametrize(
-    ("when", "known"),
-    [
-        (datetime(2026, 11, 23, 8, 0), True),  # Monday, opening minute
-        (datetime(2026, 11, 23, 12, 0), False),  # Monday, closing minute is closed
-        (datetime(2026, 11, 23, 13, 0), False),  # lunch break
-        (datetime(2026, 11, 23, 17, 59), True),
-        (datetime(2026, 11, 24, 10, 0), False),  # Tuesday: no hours listed
-        (datetime(2026, 11, 27, 23, 0), True),  # Friday night
-        (datetime(2026, 11, 28, 1, 30), True),  # after midnight, still Friday's interval
-        (datetime(2026, 11, 28, 2, 0), False),
-        (datetime(2026, 11, 29, 23, 59), True),  # Sunday all day
-    ],
-)
-def test_is_open_hand_worked(when: datetime, known: bool) -> None:
-    assert ranking.is_open(HOURS, when) is known
-
-
-def test_is_open_unknown_or_malformed_hours() -> None:
-    assert ranking.is_open(None, datetime(2026, 11, 23, 9)) is None
-    assert ranking.is_open({"mon": [["8am", "5pm"]]}, datetime(2026, 11, 23, 9)) is None
-    assert ranking.is_open({"mon": [["08:00", "25:00"]]}, datetime(2026, 11, 23, 9)) is None
 
 
 def _result_set(rng: random.Random, n: int) -> list[dict[str, Any]]:

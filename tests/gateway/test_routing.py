@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from gateway import operations, routes, routing
+from gateway import operations, routes, routing, web
 from gateway.app import create_app
 from gateway.routing import GATEWAY, resolve
 from gateway.settings import GatewaySettings
@@ -40,6 +40,10 @@ NOT_EXPOSED = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/re
         ("/api/v1/coverage/runs/1", "/api/v1/coverage", "coverage"),
         ("/api/v1/nearby", "/api/v1/nearby", "gateway"),
         ("/api/v1/gateway/keys/abc", "/api/v1/gateway", "gateway"),
+        ("/", "/", "gateway"),
+        ("/map", "/map", "gateway"),
+        ("/map/vendor/leaflet.css", "/map", "gateway"),
+        ("/api/v1/coverage/streets", "/api/v1/coverage/streets", "coverage"),
     ],
 )
 def test_the_most_specific_entry_governs(path: str, template: str, upstream: str) -> None:
@@ -47,7 +51,7 @@ def test_the_most_specific_entry_governs(path: str, template: str, upstream: str
     assert route is not None and (route.template, route.upstream) == (template, upstream)
 
 
-@pytest.mark.parametrize("path", ["/", "/api/v1", "/ogcx", "/api/v1/bedsx", "/api/v1/registry"])
+@pytest.mark.parametrize("path", ["/mapx", "/api/v1", "/ogcx", "/api/v1/bedsx", "/api/v1/registry"])
 def test_paths_outside_the_table_have_no_entry(path: str) -> None:
     assert resolve(path) is None
 
@@ -64,7 +68,9 @@ def test_every_route_of_the_gateway_app_is_the_gateways_in_the_table(
     settings: GatewaySettings,
 ) -> None:
     create_app(settings)  # checks it itself, see below
-    paths = [r.path for router in (operations.router, routes.router) for r in router.routes]
+    paths = [
+        r.path for router in (operations.router, routes.router, web.router) for r in router.routes
+    ]
     assert "/api/v1/regions/{code}/dashboard" in paths and "/readyz" in paths
     for path in paths:
         route = resolve(routing.concrete_path(path))

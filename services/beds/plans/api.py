@@ -26,10 +26,12 @@ from services.beds.plans.schemas import (
     ReportedPage,
     ReportedRevision,
 )
-from services.beds.plans.submissions import parse_csv, submit
+from services.beds.plans.submissions import check_writer, parse_csv, submit
+from services.common.csv_files import decode_text
 from services.common.deps import ReadSessionDep, StateDep
 from services.common.errors import InvalidInput, NotFound, UnsupportedMediaType
 from services.common.openapi_examples import answer
+from services.common.validation import IdPath, row_number
 
 router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
 COVERAGE_KEY = "coverage_client"
@@ -281,6 +283,7 @@ async def import_reported(
     request: Request, monitor: MonitorDep, state: StateDep, writer: WriterDep
 ) -> Any:
     """Columns region_code,period,indicator,value,numerator,denominator,source[,note]; all or nothing."""
+    check_writer(writer)  # 401/403 before the body is read or parsed
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
     if content_type not in ("text/csv", "text/plain", "application/csv"):
         raise UnsupportedMediaType(
@@ -289,10 +292,7 @@ async def import_reported(
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
         raise InvalidInput(f"file larger than {MAX_CSV_BYTES} bytes; split it", field="body")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("the file must be UTF-8", field="body") from exc
+    text = decode_text(raw)  # the same reader as the CLI's: UTF-8 (BOM) or GB18030
     outcome = await run_in_threadpool(
         lambda: submit(
             parse_csv(text),
@@ -309,7 +309,7 @@ def _cursor(value: str | None) -> int:
     if not value:
         return 0
     try:
-        return int(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode())
+        return row_number(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode())
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("cursor is not one this service issued", field="query.cursor") from None
 
@@ -352,7 +352,7 @@ def list_reported(
     summary="Every revision of a reported figure",
     responses=answer(ex.REPORTED_REVISIONS),
 )
-def reported_revisions(figure_id: int, session: ReadSessionDep) -> list[dict[str, Any]]:
+def reported_revisions(figure_id: IdPath, session: ReadSessionDep) -> list[dict[str, Any]]:
     if repository.reported_by_id(session, figure_id) is None:
         raise NotFound(f"no reported figure {figure_id}")
     return [

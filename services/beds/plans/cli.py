@@ -167,12 +167,13 @@ def import_reported(
     """Import figures districts report (all or nothing; re-importing changes nothing)."""
     from services.beds.plans.submissions import parse_csv, submit
     from services.beds.submissions import Writer
+    from services.common.csv_files import decode_text
     from services.common.errors import CareError
 
     monitor, state = _monitor()
     try:
         outcome = submit(
-            parse_csv(path.read_bytes().decode("utf-8-sig")),
+            parse_csv(decode_text(path.read_bytes(), field="file")),
             client=monitor.facilities,
             write_sessions=state.write_sessions,
             writer=Writer(identity=None, require_identity=False, request_id=None),

@@ -15,7 +15,7 @@ history), ``coverage`` (the coverage service's latest finished run for the regio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Literal
 
 Source = Literal["beds", "registry", "coverage", "reported", "derived"]
 Unit = Literal["share", "count", "beds", "per_1000", "per_100", "yuan_100m"]
@@ -655,7 +655,6 @@ DEFINITIONS: tuple[Definition, ...] = (
 BY_ID: dict[str, Definition] = {d.id: d for d in DEFINITIONS}
 INDICATOR_IDS: tuple[str, ...] = tuple(d.id for d in DEFINITIONS)
 REPORTED_IDS: tuple[str, ...] = tuple(d.id for d in DEFINITIONS if d.source == "reported")
-SOURCES: tuple[Source, ...] = get_args(Source)
 
 
 def definition(indicator: str) -> Definition:

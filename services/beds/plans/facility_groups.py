@@ -1,6 +1,6 @@
 """Which facility types count for which plan indicator, derived from the one type vocabulary.
 
-Every type of ``services.facilities.schemas.FacilityType`` is classified once here
+Every type of ``services.facilities.vocabulary.FacilityType`` is classified once here
 (a test fails when a new type is left out); every group the indicators use is
 derived from that classification, never written as a second list of strings.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Literal, get_args
 
-from services.facilities.schemas import FacilityType
+from services.facilities.vocabulary import FacilityType
 
 Group = Literal["institutional", "community", "rural"]
 

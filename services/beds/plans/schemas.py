@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.common.validation import TextChecked
+
 
 class TargetStatus(BaseModel):
     """One target of the region on one indicator (the outside-check interface; keys fixed)."""
@@ -61,7 +63,7 @@ class IndicatorItem(BaseModel):
     targets: list[TargetStatus]
 
 
-class ReportedIn(BaseModel):
+class ReportedIn(TextChecked):
     """A figure a district reports for one region and month (share as a fraction, or its parts)."""
 
     model_config = ConfigDict(

@@ -9,8 +9,6 @@ revision. The registry is asked before the write transaction opens (503 while it
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +21,7 @@ from services.beds.periods import parse_period
 from services.beds.plans import repository
 from services.beds.plans.reported import figure_errors
 from services.beds.submissions import Writer
+from services.common.csv_files import CsvRows
 from services.common.db import transaction
 from services.common.errors import Forbidden, InvalidInput, Unauthorized
 
@@ -69,8 +68,8 @@ def check_writer(writer: Writer) -> None:
 
 def parse_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     """``(line, row)`` per data line of a reported-figures CSV (header checked)."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or () if h]
+    reader = CsvRows(text, first_row=2)
+    header = [h for h in reader.header if h]
     missing = [c for c in ("region_code", "period", "indicator", "source") if c not in header]
     unknown = [h for h in header if h not in CSV_COLUMNS]
     if missing or unknown:
@@ -82,7 +81,7 @@ def parse_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
         )
     return [
         (line, {k.strip(): (v.strip() if isinstance(v, str) else v) for k, v in row.items() if k})
-        for line, row in enumerate(reader, start=2)
+        for line, row in reader
     ]
 
 

@@ -9,7 +9,7 @@ from services.beds.plans.facility_groups import ALL_TYPES, GROUP_OF, INSTITUTION
 from services.beds.plans.labels import MISSING_ZH, missing_text, number, target_text
 from services.beds.plans.monitor import CIRCLES
 from services.beds.plans.registry_figures import REGISTRY_IDS
-from services.facilities.schemas import FacilityType
+from services.facilities.vocabulary import FacilityType
 
 ISSUE_IDS = {
     "nursing_share",

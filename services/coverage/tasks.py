@@ -1,0 +1,186 @@
+"""Long queries on a finished run as jobs: isochrones of many stations, siting with many candidates.
+
+Why: an answer that takes longer than the gateway's upstream timeout (10 s) reached the
+caller as a 504 while the service kept computing. Small requests stay synchronous; a large
+one (isochrones of more than ``COVERAGE_SYNC_ISOCHRONE_STATIONS`` stations, 20 by default;
+siting whose candidates × demand points exceed ``COVERAGE_SYNC_SITING_PAIRS``, 2 million; or
+any request sent with ``Prefer: respond-async``) is stored as a task and answered 202 with a
+``Location`` to poll, like a coverage run. Tasks run in their own
+:class:`~services.coverage.jobs.JobPool` (same daemon threads, same stop rule: a task
+stopped by a shutdown is queued again and runs at the next start); status, progress and
+the result live in the database, so any replica answers the poll. The same request
+(kind, run, parameters) gives the same task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.db import transaction
+from services.common.errors import CareError, Conflict, InvalidInput, NotFound
+from services.coverage import repository_tasks as repo
+from services.coverage import service
+from services.coverage.models import TaskRow
+from services.coverage.networks import NetworkCache
+from services.coverage.schemas import IsochroneIn, SitingIn
+
+log = logging.getLogger(__name__)
+
+ISOCHRONES, SITING = "isochrones", "siting"
+
+
+class TaskStopped(Exception):
+    """The service is shutting down: the task is queued again."""
+
+
+def wants_async(prefer: str | None) -> bool:
+    """Whether the caller sent ``Prefer: respond-async`` (RFC 7240).
+
+    >>> wants_async("respond-async, wait=5"), wants_async(None)
+    (True, False)
+    """
+    return any(
+        p.strip().split("=")[0].lower() == "respond-async" for p in (prefer or "").split(",")
+    )
+
+
+def isochrone_stations(read_sessions: sessionmaker[Session], run_id: int, body: IsochroneIn) -> int:
+    """How many stations the request asks isochrones for (404 for an unknown run)."""
+    if body.station_ids is not None:
+        with read_sessions() as session:
+            service.get_run(session, run_id)
+        return len(set(body.station_ids))
+    with read_sessions() as session:
+        return len(service.get_run(session, run_id).stations)
+
+
+def siting_pairs(read_sessions: sessionmaker[Session], run_id: int, body: SitingIn) -> int:
+    """Candidate sites × demand points of a siting request (the default candidates count as
+    their most, 200), after the checks it fails at once (409 unfinished run, 422 budget)."""
+    from services.coverage import repository as run_repo
+    from services.coverage.run_queries import MAX_DEFAULT_CANDIDATES
+
+    with read_sessions() as session:
+        run = service.finished_run(session, run_id)
+        demand = run_repo.get_demand_set(session=session, demand_set_id=run.demand_set_id)
+        points = demand.n_points if demand is not None else 0
+    if body.budget is not None and body.method != "exact":
+        raise InvalidInput("a budget is solved by the exact method only", field="budget")
+    candidates = len(body.candidates) if body.candidates else MAX_DEFAULT_CANDIDATES
+    return candidates * points
+
+
+def task_key(kind: str, run_id: int, params: dict[str, Any]) -> str:
+    blob = json.dumps([kind, run_id, params], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def submit(
+    write_sessions: sessionmaker[Session], *, kind: str, run_id: int, params: dict[str, Any]
+) -> tuple[TaskRow, bool]:
+    """The task for this request: (stored one, False), or (new or failed-and-requeued, True)."""
+    key = task_key(kind, run_id, params)
+    with transaction(write_sessions) as session:
+        row = repo.task_by_key(session=session, cache_key=key)
+        if row is not None and row.status != "failed":
+            return row, False
+        if row is not None:
+            repo.requeue_task(session=session, task_id=row.id)
+            session.refresh(row)
+            return row, True
+        return repo.add_task(
+            session=session, cache_key=key, kind=kind, run_id=run_id, params=params
+        )
+
+
+def get(session: Session, task_id: int) -> TaskRow:
+    row = repo.get_task(session=session, task_id=task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} not found")
+    return row
+
+
+def finished(session: Session, task_id: int) -> TaskRow:
+    """A done task; 409 (with Retry-After while it runs) otherwise."""
+    row = get(session, task_id)
+    if row.status == "failed":
+        raise Conflict(f"task {task_id} failed: {(row.error or {}).get('detail')}")
+    if row.status != "done":
+        raise Conflict(
+            f"task {task_id} is {row.status} ({row.progress} %); poll it first",
+            headers={"Retry-After": "1"},
+        )
+    return row
+
+
+def execute(
+    *,
+    read_sessions: sessionmaker[Session],
+    write_sessions: sessionmaker[Session],
+    cache: NetworkCache,
+    task_id: int,
+    stop: threading.Event,
+) -> None:
+    """The job: compute one task and store its result (or its error)."""
+    with transaction(write_sessions) as session:
+        row = repo.get_task(session=session, task_id=task_id)
+        if row is None or row.status == "done":
+            return
+        repo.set_task_progress(session=session, task_id=task_id, progress=1)
+        kind, run_id, params = row.kind, row.run_id, dict(row.params)
+    progress = _progress_writer(write_sessions, task_id, stop)
+    try:
+        result: Any
+        if kind == ISOCHRONES:
+            body = IsochroneIn.model_validate(params)
+            result = service.isochrones(read_sessions, cache, run_id, body, progress)["items"]
+        elif kind == SITING:
+            progress(0, 1)
+            result = service.siting(read_sessions, cache, run_id, SitingIn.model_validate(params))
+        else:
+            raise ValueError(f"unknown task kind {kind!r}")
+    except TaskStopped:
+        with transaction(write_sessions) as s:
+            repo.requeue_task(session=s, task_id=task_id)
+        return
+    except (CareError, ValueError) as exc:
+        detail = exc.detail if isinstance(exc, CareError) else str(exc)
+        with transaction(write_sessions) as s:
+            repo.fail_task(session=s, task_id=task_id, error={"detail": detail})
+        return
+    except Exception:  # never leave a task "running" forever
+        log.exception("coverage task %s crashed", task_id)
+        with transaction(write_sessions) as s:
+            repo.fail_task(
+                session=s,
+                task_id=task_id,
+                error={"detail": "the task failed (logged); submit again"},
+            )
+        return
+    with transaction(write_sessions) as s:
+        repo.finish_task(session=s, task_id=task_id, result=result)
+
+
+def _progress_writer(
+    write_sessions: sessionmaker[Session], task_id: int, stop: threading.Event
+) -> Callable[[int, int], None]:
+    """``progress(done, total)`` → 1–99 % in steps of at least 5; raises :class:`TaskStopped`."""
+    last = [1]
+
+    def progress(done: int, total: int) -> None:
+        if stop.is_set():
+            raise TaskStopped(f"task {task_id} stopped at {done}/{total}")
+        pct = max(1, min(99, int(100 * done / max(total, 1))))
+        if pct - last[0] >= 5:
+            last[0] = pct
+            with transaction(write_sessions) as s:
+                repo.set_task_progress(session=s, task_id=task_id, progress=pct)
+
+    return progress
