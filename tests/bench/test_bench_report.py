@@ -44,6 +44,12 @@ def test_table_finds_the_benchmarks() -> None:
     assert {"beds_import", "facilities_import", "gateway_overhead", "plans_report"} <= names
 
 
+def test_only_takes_several_names() -> None:
+    picked = {p.stem for p in table.benches("beds_,facilities_import")}
+    assert picked == {p.stem for p in BENCHES if p.stem.startswith(("beds_", "facilities_import"))}
+    assert picked and {p.stem for p in table.benches("no_such_bench")} == set()
+
+
 def _calls_emit_from_report(tree: ast.Module) -> tuple[bool, bool]:
     imported = any(
         isinstance(node, ast.ImportFrom)
