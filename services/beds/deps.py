@@ -18,7 +18,10 @@ CLIENT_KEY = "facilities_client"
 
 
 def get_client(state: StateDep) -> FacilitiesClient:
-    return state.extras[CLIENT_KEY]  # type: ignore[no-any-return]
+    client = state.extras.get(CLIENT_KEY)
+    if not isinstance(client, FacilitiesClient):
+        raise RuntimeError("the beds service has not started (no facilities client)")
+    return client
 
 
 def get_settings(state: StateDep) -> BedsSettings:

@@ -72,7 +72,9 @@ def _status(response: Response, created: bool) -> None:
 
 
 # Imports are idempotent: the same content again answers 200 with the stored one (_status).
-SAME_AS_STORED = {200: {"description": "The same content was imported before: the stored one"}}
+SAME_AS_STORED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The same content was imported before: the stored one"}
+}
 
 
 @router.post(

@@ -28,7 +28,7 @@ from services.coverage.upload_limit import BodyLimitMiddleware
 VERSION = "0.1.0"
 
 
-def start_tasks(state: ServiceState, cache: NetworkCache) -> JobPool:
+def start_tasks(state: ServiceState[Any], cache: NetworkCache) -> JobPool:
     """The worker of long queries on runs (tasks.py), with the ones a stopped process left."""
 
     def task(task_id: int, stop: threading.Event) -> None:

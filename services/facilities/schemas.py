@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.common.validation import MAX_INT, TextChecked
 from services.common.opening_hours import WEEKDAYS as WEEKDAYS
+from services.common.validation import MAX_INT, TextChecked
 from services.facilities.crs import CRS_NAMES as CRS_NAMES
 from services.facilities.crs import CrsName
 from services.facilities.vocabulary import FACILITY_TYPES as FACILITY_TYPES
