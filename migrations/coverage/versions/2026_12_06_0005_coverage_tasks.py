@@ -1,7 +1,7 @@
 """long queries on a finished run (isochrones of many stations, siting) kept as jobs
 
-Revision ID: coverage_0004
-Revises: coverage_0003
+Revision ID: coverage_0005
+Revises: coverage_0004
 Create Date: 2026-12-06
 
 A request too large to answer within the gateway's timeout is accepted (202 + Location)
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "coverage_0004"
-down_revision: str | None = "coverage_0003"
+revision: str = "coverage_0005"
+down_revision: str | None = "coverage_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
