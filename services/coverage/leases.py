@@ -5,7 +5,7 @@ thread while it runs, and finished only while still owned (``repository.finish_r
 Every replica's sweeper submits runs that are queued or whose lease ran out, so a run
 accepted by a replica that was killed (-9, OOM, node lost) is done by another within
 about a lease and a half. Works the same on SQLite and PostgreSQL: no queue to deploy
-(docs/decisions/0108-coverage-jobs-survive-a-dead-replica.md).
+(docs/decisions/0111-coverage-jobs-survive-a-dead-replica.md).
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class RunRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # who runs it and until when (Unix seconds), renewed by a heartbeat: a run whose lease
-    # ran out is taken over by another replica (ADR 0108)
+    # ran out is taken over by another replica (ADR 0111)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[float | None] = mapped_column(Float)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

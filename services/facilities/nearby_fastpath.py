@@ -5,8 +5,8 @@ microseconds, less than FastAPI's routing, dependency solving, response classes 
 gzip and body-digest middleware around it. This outermost middleware answers it
 directly with the same code as the documented route (:mod:`services.facilities.nearby_view`,
 the same JSON byte for byte), still inside the request-id, metrics and access-log
-middleware (the route's template labels the metrics), after the app-wide parameter check
-(``check_request_text``), and with errors rendered by the app's own problem+json handlers. GeoJSON and HEAD requests, and every other path, go
+middleware (the route's template labels the metrics), and with errors rendered by the
+app's own problem+json handlers. GeoJSON and HEAD requests, and every other path, go
 through the app as usual.
 """
 
@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
+from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.app import GZIP_MIN_BYTES
 from services.common.middleware import ObservabilityMiddleware
 from services.common.state import ServiceState
-from services.common.validation import check_request_text
+from services.common.validation import check_query_text
 from services.facilities import nearby_view
 from services.facilities.geojson import wants_geojson
 from services.facilities.nearby_params import parse_nearby_params
@@ -71,16 +72,15 @@ class NearbyFastPath:
     async def _nearby(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self.route
         scope["app"] = self.service_app
-        request = Request(scope, receive)
         try:
-            # The app-wide dependencies the framework would have run (NUL/control characters).
-            await check_request_text(request)
-            params = parse_nearby_params(request.query_params)
+            query = QueryParams(scope["query_string"])
+            check_query_text(query)  # the app's own check (services/common/validation.py)
+            params = parse_nearby_params(query)
             plan = nearby_view.plan(params)
             found = await nearby_view.whole_set(self.state, plan.query)
             body = nearby_view.page_json(found, plan, params.crs)
         except Exception as exc:
-            response = await self._problem(request, exc)
+            response = await self._problem(Request(scope, receive), exc)
             await response(scope, receive, send)
             return
         headers = [(b"content-type", nearby_view.JSON.encode())]
