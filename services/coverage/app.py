@@ -15,6 +15,7 @@ from services.coverage import repository as repo
 from services.coverage import repository_tasks as repo_tasks
 from services.coverage import runs, tasks
 from services.coverage.api import router
+from services.coverage.api_region_runs import router as region_runs_router
 from services.coverage.api_streets import router as streets_router
 from services.coverage.facilities_client import SnapshotCache
 from services.coverage.jobs import JobPool
@@ -115,7 +116,7 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
         title="CareCircle coverage",
         description=__doc__ or "",
         version=VERSION,
-        routers=[router, streets_router],
+        routers=[router, streets_router, region_runs_router],
         on_startup=startup,
         on_shutdown=shutdown,
     )
