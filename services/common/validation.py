@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field, field_validator
+from starlette.datastructures import QueryParams
 
 from services.common.errors import InvalidInput
 from services.common.geo import validate_lon_lat
@@ -120,12 +121,18 @@ def _nested_text_problem(value: Any) -> str | None:
     return None
 
 
-async def check_request_text(request: Request) -> None:
-    """App-wide dependency: NUL or control characters in a query or path parameter are a 422 naming it."""
-    for name, value in request.query_params.multi_items():
+def check_query_text(query: QueryParams) -> None:
+    """NUL or control characters in a query parameter (name or value): a 422 naming it."""
+    for name, value in query.multi_items():
         problem = text_problem(name) or text_problem(value)
         if problem is not None:
-            raise InvalidInput(f"query.{name}: {problem}", field=f"query.{name}")
+            shown = _CONTROL.sub("?", name)
+            raise InvalidInput(f"query.{shown}: {problem}", field=f"query.{shown}")
+
+
+async def check_request_text(request: Request) -> None:
+    """App-wide dependency: NUL or control characters in a query or path parameter are a 422 naming it."""
+    check_query_text(request.query_params)
     for name, raw in request.path_params.items():
         if isinstance(raw, str):
             problem = text_problem(raw)
