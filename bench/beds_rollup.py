@@ -151,7 +151,7 @@ def main() -> None:
     parser.add_argument("--facilities", type=int, default=100_000)
     parser.add_argument("--periods", type=int, default=24)
     parser.add_argument(
-        "--repeats", type=int, default=0, help="timed runs (default 7; 5 with --quick)"
+        "--repeats", "--runs", type=int, default=0, help="timed runs (default 7; 5 with --quick)"
     )
     parser.add_argument(
         "--order",

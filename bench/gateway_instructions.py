@@ -20,6 +20,14 @@ pays twice, is not in these figures; /proc's CPU times in bench/gateway_overhead
 it. The overhead target itself is about wall-clock figures (bench/gateway_overhead.py);
 this script says where a change moved the user-space cost.
 
+Baseline: ``endpoint`` (the same request with no proxy), same run. Each subject runs at
+``--runs`` + 1 (≥ 4) rising sizes; each figure is the median and spread of the ``--runs``
+differences between consecutive sizes (start-up is paid once per callgrind process, so a
+chain of sizes gives ≥ 3 figures from the fewest processes). The last line is
+``BENCH_JSON`` (bench/_report.py). ``--quick``: 100 + 300 k requests (k = 0..3) and the
+endpoint and gateway only — about 1 CPU-minute per process under callgrind; the bare proxy
+runs without ``--quick``.
+
     .venv/bin/python -m bench.gateway_instructions [--quick]
 """
 
@@ -38,6 +46,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import emit, load_avg, row  # noqa: E402
 
 HELLO = "/api/v1/facilities/hello"
 SUBJECTS = {
@@ -125,16 +136,23 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--quick", action="store_true", help="200 and 1,000 requests, not 400 and 2,400"
+        "--quick",
+        action="store_true",
+        help="100 + 300 k requests, endpoint and gateway only (not 400 + 800 k, all three)",
     )
+    parser.add_argument("--runs", type=int, default=3, help="differences per subject (≥ 3)")
     parser.add_argument("--drive", nargs=2, metavar=("FACTORY", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    start = load_avg()
+    repeats = max(3, args.runs)
     if args.drive:
         run_subject(args.drive[0], int(args.drive[1]))
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed: bash scripts/ensure_services.sh --bench")
-    small, large = (200, 1_000) if args.quick else (400, 2_400)
+    first, step = (100, 300) if args.quick else (400, 800)
+    sizes = [first + step * k for k in range(repeats + 1)]
+    subjects = {k: v for k, v in SUBJECTS.items() if not (args.quick and k == "bare proxy")}
     with tempfile.TemporaryDirectory() as tmp:
         dbs = {name: f"sqlite:///{Path(tmp) / f'{name}.sqlite3'}" for name in ("gateway", "hello")}
         upgrade("gateway", dbs["gateway"])
@@ -152,27 +170,46 @@ def main() -> None:
                 "CARECIRCLE_IDENTITY_SECRET": "bench",
                 "FACILITIES_URL": str(hello),
             }
-            runs = [(factory, n) for factory in SUBJECTS.values() for n in (small, large)]
+            runs = [(factory, n) for factory in subjects.values() for n in sizes]
             # Callgrind's counts hardly depend on load, so the runs may share the cores.
             with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
                 counts = dict(
                     zip(
                         runs,
-                        pool.map(lambda run: instructions(run[0], run[1], env), runs),
+                        pool.map(lambda one: instructions(one[0], one[1], env), runs),
                         strict=True,
                     )
                 )
-            per_request = {
-                label: (counts[factory, large] - counts[factory, small]) / (large - small)
-                for label, factory in SUBJECTS.items()
-            }
-    print(f"callgrind, in-process ASGI, hello-world GET, {large} − {small} requests per subject")
-    endpoint, bare = per_request["endpoint"], per_request["bare proxy"]
-    for label, count in per_request.items():
-        print(
-            f"{label:<11} {count:>10,.0f} instructions/request"
-            f"  {count / endpoint:5.2f}× the endpoint  {count / bare:5.2f}× the bare proxy"
+            figures = [
+                row(
+                    label,
+                    [
+                        (counts[factory, big] - counts[factory, small]) / (big - small)
+                        for small, big in zip(sizes, sizes[1:], strict=False)
+                    ],
+                    "instructions/request",
+                    None if label == "endpoint" else "endpoint",
+                )
+                for label, factory in subjects.items()
+            ]
+    print(
+        f"callgrind, in-process ASGI, hello-world GET, {', '.join(map(str, sizes))} requests "
+        f"per subject; median of {repeats} consecutive differences (spread = max - min); "
+        f"load average at start {start[0]:.2f}"
+    )
+    by_name = {f["name"]: f["median"] for f in figures}
+    for figure in figures:
+        count = figure["median"]
+        bare = (
+            f"  {count / by_name['bare proxy']:5.2f}× the bare proxy"
+            if "bare proxy" in by_name
+            else ""
         )
+        print(
+            f"{figure['name']:<11} {count:>10,.0f} instructions/request (spread {figure['spread']:,.0f})"
+            f"  {count / by_name['endpoint']:5.2f}× the endpoint{bare}"
+        )
+    emit("gateway_instructions", figures, start)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from bench._report import emit  # noqa: E402
 from bench.gateway_wrk import _ms, uvicorn_process  # noqa: E402
 
 LON, LAT, K = 24.9415, 60.1699, 5
@@ -270,12 +271,10 @@ def median_row(same: list[Row]) -> Row:
 def bench_json(load_start: tuple[float, float, float], rows: list[Row]) -> None:
     """The last line, in bench/README.md's BENCH_JSON convention (req/s, higher is better):
     each gateway row's baseline is the walk-times call sent straight to the service."""
-    by_name = {r.label: r for r in rows}
     out = []
     for r in rows:
         c = r.label.rsplit(" -c", 1)[1]
         base = f"walk-times direct -c{c}" if r.label.startswith("nearby via gateway") else None
-        ref = by_name.get(base) if base else None
         out.append(
             {
                 "name": r.label,
@@ -284,20 +283,10 @@ def bench_json(load_start: tuple[float, float, float], rows: list[Row]) -> None:
                 "unit": "req/s",
                 "runs": r.runs,
                 "baseline": base,
-                "ratio": r.rps / ref.rps if ref and ref.rps else None,
                 "better": "higher",
             }
         )
-    print(
-        "BENCH_JSON "
-        + json.dumps(
-            {
-                "bench": "gateway_nearby_walk",
-                "load_avg": [round(x, 2) for x in load_start],
-                "rows": out,
-            }
-        )
-    )
+    emit("gateway_nearby_walk", out, [round(x, 2) for x in load_start])
 
 
 if __name__ == "__main__":

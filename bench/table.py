@@ -7,7 +7,7 @@ prints one Markdown table, with the date, the machine and the load average at th
 (and at the start of each bench). A bench without the line is listed as such; a bench
 that fails makes the whole run fail after the table is printed.
 
-Run: ``.venv/bin/python bench/table.py [--only coverage_] [--timeout 900]``.
+Run: ``.venv/bin/python bench/table.py [--only coverage_,beds_] [--timeout 900]``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def benches(only: str) -> list[Path]:
         for p in sorted(HERE.glob("*.py"))
         if not p.name.startswith("_")
         and p.name != "table.py"
-        and only in p.stem
+        and any(part in p.stem for part in only.split(","))
         and '"--quick"' in p.read_text(encoding="utf-8")
     ]
 
@@ -81,7 +81,11 @@ def fmt(x: float | None, unit: str = "") -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="", help="run the benches whose name contains this")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="run the benches whose name contains this (several: comma-separated)",
+    )
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per bench")
     args = ap.parse_args()
     start = [round(x, 2) for x in os.getloadavg()]

@@ -78,6 +78,14 @@ class CoverageSettings(ServiceSettings):
         "station's 5/10/15-minute contours take ~0.2–0.5 s on a city's walking network, and "
         "the gateway waits 10 s",
     )
+    sync_budget_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="A synchronous isochrone request still computing after this many seconds "
+        "(checked between stations) becomes a task (202 + Location) instead: the gateway "
+        "waits 10 s, and a loaded machine can be several times slower than a quiet one",
+    )
     sync_siting_pairs: int = Field(
         2_000_000,
         ge=0,

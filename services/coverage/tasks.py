@@ -3,8 +3,10 @@
 Why: an answer that takes longer than the gateway's upstream timeout (10 s) reached the
 caller as a 504 while the service kept computing. Small requests stay synchronous; a large
 one (isochrones of more than ``COVERAGE_SYNC_ISOCHRONE_STATIONS`` stations, 20 by default;
-siting whose candidates × demand points exceed ``COVERAGE_SYNC_SITING_PAIRS``, 2 million; or
-any request sent with ``Prefer: respond-async``) is stored as a task and answered 202 with a
+siting whose candidates × demand points exceed ``COVERAGE_SYNC_SITING_PAIRS``, 2 million;
+isochrones still computing after ``COVERAGE_SYNC_BUDGET_S``, 5 s, checked between stations —
+a loaded machine is several times slower than a quiet one; or any request sent with
+``Prefer: respond-async``) is stored as a task and answered 202 with a
 ``Location`` to poll, like a coverage run. Tasks run in their own
 :class:`~services.coverage.jobs.JobPool` (same daemon threads, same stop rule: a task
 stopped by a shutdown is queued again and runs at the next start); status, progress and
@@ -18,6 +20,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +41,21 @@ ISOCHRONES, SITING = "isochrones", "siting"
 
 class TaskStopped(Exception):
     """The service is shutting down: the task is queued again."""
+
+
+class OverBudget(Exception):
+    """A synchronous request ran past ``COVERAGE_SYNC_BUDGET_S``: it becomes a task."""
+
+
+def budget_guard(budget_s: float) -> Callable[[int, int], None]:
+    """A ``progress(done, total)`` that raises :class:`OverBudget` once ``budget_s`` has passed."""
+    deadline = time.monotonic() + budget_s
+
+    def check(done: int, total: int) -> None:
+        if done < total and time.monotonic() > deadline:
+            raise OverBudget(f"{done} of {total} done after {budget_s:g} s")
+
+    return check
 
 
 def wants_async(prefer: str | None) -> bool:
