@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from fastapi import Path, Request
+from pydantic import BaseModel, Field, field_validator
 from starlette.datastructures import QueryParams
 
 from services.common.errors import InvalidInput
@@ -47,13 +47,6 @@ def check_text(value: str) -> str:
     return value
 
 
-def check_count(value: int) -> int:
-    """An integer that fits the ``INTEGER`` columns (``ValueError`` otherwise)."""
-    if not -MAX_INT - 1 <= value <= MAX_INT:
-        raise ValueError(f"must be at most {MAX_INT}")
-    return value
-
-
 def row_number(text: str) -> int:
     """``text`` as a row id or version: ASCII digits only, at most ``MAX_INT`` (``ValueError`` otherwise).
 
@@ -75,19 +68,11 @@ def check_bounds(min_lon: float, min_lat: float, max_lon: float, max_lat: float)
     validate_lon_lat(max_lon, max_lat)
 
 
-SafeText = Annotated[str, AfterValidator(check_text)]
-"""A string without NUL or other control characters (tab and newlines allowed)."""
-
 DbId = Annotated[int, Field(ge=1, le=MAX_INT)]
 """A row id in a JSON body."""
 
-DbCount = Annotated[int, Field(ge=0, le=MAX_INT)]
-"""A count stored in an ``INTEGER`` column (beds, capacity, population)."""
-
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT)]
 """A row id in the path: ids past the column range are a 422 naming it, never a 500."""
-
-IdQuery = Annotated[int, Query(ge=1, le=MAX_INT)]
 
 
 class TextChecked(BaseModel):
