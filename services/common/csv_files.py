@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,8 +20,11 @@ from services.common.errors import InvalidInput
 from services.common.validation import text_problem
 
 MAX_CELL_CHARS = 128 * 1024
-"""The csv module's own default field limit (131,072 characters). The limit is process-wide,
-so it is left as it is: a longer cell raises ``csv.Error``, whose row and column are named here."""
+
+# The csv module's own limit (the same 131,072 characters) is process-wide and its error names
+# no column: it is lifted once (the whole file is in memory already), and every reader checks
+# MAX_CELL_CHARS per cell itself (here; the coverage uploads in services/coverage/uploads.py).
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 def decode_text(data: bytes, *, field: str = "body") -> str:
