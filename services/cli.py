@@ -30,11 +30,6 @@ APP_FACTORIES = {
     "coverage": "services.coverage.app:create_app",
     "gateway": "gateway.app:create_app",
 }
-SETTINGS_CLASSES = {
-    "facilities": "services.facilities.settings:FacilitiesSettings",
-    "beds": "services.beds.settings:BedsSettings",
-    "coverage": "services.coverage.settings:CoverageSettings",
-}
 
 
 def database_url(service: str) -> str:

@@ -138,11 +138,6 @@ def unfinished_run_ids(*, session: Session) -> list[int]:
     return list(session.scalars(q))
 
 
-def claimable_run_ids(*, session: Session, now: float) -> list[int]:
-    """Runs any replica may take now (see :func:`claim_run`), oldest first."""
-    return leases.claimable_ids(session=session, model=RunRow, now=now)
-
-
 def claim_run(*, session: Session, run_id: int, owner: str, now: float, lease_s: float) -> bool:
     """Take a run for ``owner`` until ``now + lease_s`` (:func:`lease_sql.claim`)."""
     return leases.claim(

@@ -116,7 +116,7 @@ async def whole_set(state: ServiceState[Any], query: nearby_search.NearbyQuery) 
             ],
         )
     if query.want <= 0:
-        result = nearby_search.NearbyResult([], np.zeros(0), False)
+        result = nearby_search.NearbyResult([], np.zeros(0))
     elif state.engine.dialect.name == "postgresql":
         result = await nearby_postgis.for_state(state).read(query)
     else:
