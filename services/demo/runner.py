@@ -28,6 +28,9 @@ def demo_environment(base_port: int, data_dir: Path) -> dict[str, str]:
         env[f"{service.upper()}_DATABASE_URL"] = f"sqlite:///{data_dir / f'{service}.sqlite3'}"
     for service in ("facilities", "beds", "coverage"):
         env[f"{service.upper()}_URL"] = f"http://127.0.0.1:{ports[service]}"
+    # OGC links through the gateway lead back to the gateway: the facilities service listens
+    # on loopback behind it, so the gateway's X-Forwarded-* are the ones to trust.
+    env["FACILITIES_TRUST_FORWARDED_HEADERS"] = "true"
     return env
 
 

@@ -28,6 +28,7 @@ def facilities_url(facilities_db_url: str) -> Iterator[str]:
         database_url=facilities_db_url,
         identity_secret=SECRET,
         require_identity=True,
+        trust_forwarded_headers=True,  # behind the gateway, as deployed (compose, k8s, demo)
         log_level="WARNING",
     )
     with running_app(create_facilities_app(settings)) as url:
