@@ -23,6 +23,7 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,7 +201,7 @@ def wrk(
 
 
 def bench_backend(
-    name: str, url: str, n: int, seconds: int, connections: list[int], hello_base: str
+    name: str, url: str, n: int, seconds: int, connections: list[int], hello_base: str, runs: int
 ) -> list[tuple[int, Figures, Figures]]:
     """(connections, hello-world, nearby) figures: the two servers are measured turn about."""
     import httpx
@@ -231,21 +232,24 @@ def bench_backend(
             for c in connections:
                 wrk("warm-up", f"{hello_base}/hello", seconds=1, connections=c)
                 wrk("warm-up", base, seconds=1, connections=c, script=script)
-                hello = wrk(
-                    f"hello world async -c{c}",
-                    f"{hello_base}/hello",
-                    seconds=seconds,
-                    connections=c,
-                )
-                near = wrk(
-                    f"{name}: nearby -c{c}", base, seconds=seconds, connections=c, script=script
-                )
-                print(
-                    f"[{name}] -c{c}: hello {hello.rps:.0f} req/s, nearby {near.rps:.0f} req/s "
-                    f"({near.rps / hello.rps:.0%}), nearby p50 {near.p50_ms:.2f} ms p99 "
-                    f"{near.p99_ms:.2f} ms, errors {near.errors}; load {load_avg()}"
-                )
-                out.append((c, hello, near))
+                # turn about, so that a change in the machine's load hits both alike
+                for run in range(runs):
+                    hello = wrk(
+                        f"hello world async -c{c}",
+                        f"{hello_base}/hello",
+                        seconds=seconds,
+                        connections=c,
+                    )
+                    near = wrk(
+                        f"{name}: nearby -c{c}", base, seconds=seconds, connections=c, script=script
+                    )
+                    print(
+                        f"[{name}] -c{c} run {run + 1}: hello {hello.rps:.0f} req/s, nearby "
+                        f"{near.rps:.0f} req/s ({near.rps / hello.rps:.0%}), nearby p50 "
+                        f"{near.p50_ms:.2f} ms p99 {near.p99_ms:.2f} ms (hello p99 "
+                        f"{hello.p99_ms:.2f} ms), errors {near.errors}; load {load_avg()}"
+                    )
+                    out.append((c, hello, near))
     finally:
         os.unlink(script)
     return out
@@ -258,6 +262,7 @@ def main() -> None:
     parser.add_argument("--connections", default="4,32", help="wrk -c values, comma-separated")
     parser.add_argument("--seconds", type=int, help="seconds per wrk run (default 10, quick 3)")
     parser.add_argument("--n", type=int, help="facilities (default 100,000, quick 10,000)")
+    parser.add_argument("--runs", type=int, default=3, help="turns of hello-world and nearby")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (scripts/ensure_services.sh --bench)")
@@ -279,25 +284,41 @@ def main() -> None:
             database = sqlite_database() if backend == "sqlite" else postgis_database()
             with database as url:
                 for c, hello, near in bench_backend(
-                    backend, url, n, seconds, connections, hello_base
+                    backend, url, n, seconds, connections, hello_base, args.runs
                 ):
                     results.append((backend, c, hello, near))
     print()
-    print(f"{'run':<30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} {'errors':>7}")
+    print(
+        f"{'median of runs':<30} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs hello':>9} "
+        f"{'errors':>7}"
+    )
     rows: list[dict[str, Any]] = []
-    for backend, c, hello, near in results:
-        for fig in (hello, near):
-            ratio = f"{fig.rps / hello.rps:9.1%}" if fig is near else f"{'—':>9}"
-            print(
-                f"{fig.label:<30} {fig.rps:9.0f} {fig.p50_ms:8.2f} {fig.p99_ms:8.2f} {ratio} "
-                f"{fig.errors:7d}"
+    for backend in dict.fromkeys(b for b, *_ in results):
+        for c in connections:
+            mine = [(h, nb) for b, cc, h, nb in results if b == backend and cc == c]
+            hello_rps = [h.rps for h, _ in mine]
+            near_rps = [nb.rps for _, nb in mine]
+            ratio = statistics.median(nb.rps / h.rps for h, nb in mine)
+            for label, figs in (
+                (f"hello world async -c{c}", [h for h, _ in mine]),
+                (f"{backend}: nearby -c{c}", [nb for _, nb in mine]),
+            ):
+                share = f"{ratio:9.1%}" if "nearby" in label else f"{'—':>9}"
+                print(
+                    f"{label:<30} {statistics.median(f.rps for f in figs):9.0f} "
+                    f"{statistics.median(f.p50_ms for f in figs):8.2f} "
+                    f"{statistics.median(f.p99_ms for f in figs):8.2f} {share} "
+                    f"{sum(f.errors for f in figs):7d}"
+                )
+            base_name = f"{backend} hello world async -c{c} req/s"
+            rows.append(row(base_name, hello_rps, "req/s", better="higher"))
+            rows.append(
+                row(f"{backend} nearby -c{c} req/s", near_rps, "req/s", base_name, better="higher")
             )
-        base_name = f"{backend} hello world async -c{c} req/s"
-        rows.append(row(base_name, [hello.rps], "req/s", better="higher"))
-        rows.append(
-            row(f"{backend} nearby -c{c} req/s", [near.rps], "req/s", base_name, better="higher")
-        )
-        rows.append(row(f"{backend} nearby -c{c} p99", [near.p99_ms], "ms"))
+            rows.append(row(f"{backend} nearby -c{c} p99", [nb.p99_ms for _, nb in mine], "ms"))
+            rows.append(
+                row(f"{backend} hello world async -c{c} p99", [h.p99_ms for h, _ in mine], "ms")
+            )
     print("targets: nearby ≥ 50 % of the hello-world's req/s, p99 < 15 ms at -c32")
     emit("facilities_nearby", rows, load_at_start)
 

@@ -101,6 +101,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
     app = create_service_app(
         settings,
+        startup_warnings=False,  # the gateway's own warnings are above
         title="CareCircle gateway",
         description=DESCRIPTION,
         version=VERSION,

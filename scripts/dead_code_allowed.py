@@ -2,8 +2,7 @@
 
 Model fields read by name (pydantic schemas, SQLAlchemy columns, the Python client's models),
 attributes set on library objects (openpyxl cells, loggers, responses) and protocol arguments.
-A name here is not dead: add one only with that reason. `NotAcceptable` is raised by content
-negotiation (issue 17) once that lands.
+A name here is not dead: add one only with that reason.
 """
 # ruff: noqa
 # fmt: off
@@ -52,3 +51,6 @@ notes  # services/facilities/models.py
 type_label  # services/facilities/schemas.py
 population_source  # services/facilities/schemas.py
 updated  # services/facilities/schemas.py
+_.coverage_sweeper  # services/coverage/app.py (read back with getattr at shutdown)
+_.coverage_task_sweeper  # services/coverage/app.py (read back with getattr at shutdown)
+reachable_pieces  # services/coverage/isochrones.py (the documented building block; its doctest runs)

@@ -75,6 +75,12 @@ def serve(
     migrate_first: bool = typer.Option(
         True, "--migrate/--no-migrate", help="Upgrade the database to head first."
     ),
+    allow_without_identity_secret: bool = typer.Option(
+        False,
+        "--allow-without-identity-secret",
+        help="Bind a non-loopback host without CARECIRCLE_IDENTITY_SECRET anyway "
+        "(env CARECIRCLE_ALLOW_WITHOUT_IDENTITY_SECRET).",
+    ),
 ) -> None:
     """Run one service (uvicorn with uvloop and httptools)."""
     import uvicorn
@@ -86,6 +92,8 @@ def serve(
         from gateway.cli import before_serve
 
         before_serve(host, workers)  # warnings; refuses a public bind without identity secret
+    else:
+        _refuse_unsafe_bind(name, host, allow_without_identity_secret)
     if migrate_first and name in SERVICES:
         from services.common import migrate as migrations
 
@@ -105,6 +113,26 @@ def serve(
         # trust (GATEWAY_TRUST_FORWARDED_FOR), and the services trust no forwarded header.
         proxy_headers=False,
     )
+
+
+def _refuse_unsafe_bind(name: str, host: str, allow: bool) -> None:
+    """Exit 2 before binding a service where others reach it without an identity secret."""
+    from importlib import import_module
+
+    from services.common.settings import ServiceSettings
+    from services.common.startup import serve_refusal
+
+    module = import_module(f"services.{name}.settings")
+    settings_class = next(
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
+    )
+    settings = settings_class()
+    refusal = serve_refusal(host, settings, allow=allow or settings.allow_without_identity_secret)
+    if refusal is not None:
+        typer.echo(f"error: {refusal}", err=True)
+        raise typer.Exit(2)
 
 
 @app.command()

@@ -7,8 +7,9 @@ be reached, times out or answers 5xx is :class:`ServiceUnavailable` (503 with
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -71,14 +72,23 @@ class FacilitiesClient:
         response = self._get(f"/facilities/{facility_id}")
         return None if response is None else response.json()
 
-    def facilities_by_external_id(
-        self, external_id: str, source: str | None = None
-    ) -> list[dict[str, Any]]:
-        """``GET /facilities?external_id=``: every facility with that id (one per source)."""
-        params: dict[str, Any] = {"external_id": external_id, "limit": 100}
-        if source:
-            params["source"] = source
-        return list(self._paged("/facilities", params))
+    def facilities_by_external_ids(
+        self, external_ids: Iterable[str], source: str | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Every facility with one of ``external_ids`` (of ``source`` when given), by external id.
+
+        Asks only for the ids named, in batches (``GET /facilities?external_id=…`` repeated,
+        at most ``LOOKUP_BATCH_IDS`` ids or ``LOOKUP_BATCH_CHARS`` of query a request), never
+        for the whole registry.
+        """
+        found: dict[str, list[dict[str, Any]]] = {}
+        for batch in _batches(list(dict.fromkeys(external_ids))):
+            params: dict[str, Any] = {"external_id": batch, "limit": 100}
+            if source:
+                params["source"] = source
+            for item in self._paged("/facilities", params):
+                found.setdefault(str(item["external_id"]), []).append(item)
+        return found
 
     def snapshot(
         self, *, region: str | None = None, status: str | None = None
@@ -116,3 +126,21 @@ class FacilitiesClient:
             cursor = body.get("next_cursor")
             if not cursor:
                 return
+
+
+LOOKUP_BATCH_IDS = 200  # the facilities service's MAX_EXTERNAL_IDS
+LOOKUP_BATCH_CHARS = 6000  # of encoded query: well inside every HTTP server's request-line limit
+
+
+def _batches(ids: list[str]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    chars = 0
+    for external_id in ids:
+        size = len(quote(external_id, safe="")) + len("&external_id=")
+        if batch and (len(batch) == LOOKUP_BATCH_IDS or chars + size > LOOKUP_BATCH_CHARS):
+            yield batch
+            batch, chars = [], 0
+        batch.append(external_id)
+        chars += size
+    if batch:
+        yield batch

@@ -240,16 +240,17 @@ class ImportResult:
 def _resolve(
     client: FacilitiesClient, rows: list[CsvRow]
 ) -> dict[tuple[str, str | None], list[dict[str, Any]]]:
-    """Facilities per (external_id, source): one snapshot call, else one query per id."""
+    """Facilities per (external_id, source), asking only for the ids the file names
+    (batched, one pass per source named), never for the whole registry (issue 13, item 6)."""
     keys = {(row.facility_external_id, row.source) for row in rows}
-    snapshot = client.snapshot() if not any(source for _, source in keys) else None
-    if snapshot is not None:
-        by_id: dict[str, list[dict[str, Any]]] = {}
-        for item in snapshot:
-            if item.get("external_id") is not None:
-                by_id.setdefault(str(item["external_id"]), []).append(item)
-        return {key: by_id.get(key[0], []) for key in keys}
-    return {key: client.facilities_by_external_id(key[0], key[1]) for key in keys}
+    by_source: dict[str | None, set[str]] = {}
+    for external_id, source in keys:
+        by_source.setdefault(source, set()).add(external_id)
+    found = {
+        source: client.facilities_by_external_ids(sorted(ids), source)
+        for source, ids in by_source.items()
+    }
+    return {key: found[key[1]].get(key[0], []) for key in keys}
 
 
 def _facts_for_rows(

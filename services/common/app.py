@@ -3,13 +3,16 @@ offline docs and readable operation ids."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Message, Receive, Scope, Send
 
+from services.common import startup
 from services.common.docs import router as docs_router
 from services.common.handlers import install_error_handlers
 from services.common.health import router as health_router
@@ -27,6 +30,32 @@ from services.common.validation import check_request_text
 GZIP_MIN_BYTES = 1024
 
 
+class ServiceApp(FastAPI):
+    """FastAPI minus one habit: Starlette's outermost error middleware sends the 500 answer
+    and then re-raises, and uvicorn closes the connection of any request whose app raised,
+    so the client's next request on that keep-alive connection got no answer. The error has
+    been rendered (problem+json) and logged by then; once the whole answer is out, it stops
+    here (as the gateway's own routes do, gateway/fastpath.py)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        answered = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = True
+
+        try:
+            await super().__call__(scope, receive, tracking_send)
+        except Exception:
+            if not answered:
+                raise
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -37,10 +66,14 @@ def create_service_app(
     on_startup: Callable[[ServiceState[Any]], Any] | None = None,
     on_shutdown: Callable[[ServiceState[Any]], Any] | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
-    app_class: type[FastAPI] = FastAPI,
+    app_class: type[FastAPI] = ServiceApp,
+    startup_warnings: bool = True,
 ) -> FastAPI:
     """A FastAPI app for one service, owning its engine for its whole life."""
     configure_logging(settings.log_level, settings.log_json)
+    if startup_warnings:  # the gateway says its own (gateway/app.py)
+        for warning in startup.startup_warnings(settings):
+            logging.getLogger("carecircle.startup").warning(warning)
     state = ServiceState.from_settings(settings)
 
     @asynccontextmanager

@@ -21,8 +21,9 @@ from services.common.validation import text_problem
 
 MAX_CELL_CHARS = 128 * 1024
 
-# The csv module's own limit is process-wide and answers with an error naming no column;
-# lift it once (the whole file is in memory already) and check MAX_CELL_CHARS per cell here.
+# The csv module's own limit (the same 131,072 characters) is process-wide and its error names
+# no column: it is lifted once (the whole file is in memory already), and every reader checks
+# MAX_CELL_CHARS per cell itself (here; the coverage uploads in services/coverage/uploads.py).
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
@@ -55,6 +56,7 @@ class CsvRows:
 
     def __init__(self, text: str, *, first_row: int = 1) -> None:
         self.first_row = first_row
+        self._text = text
         self._reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
         try:
             names = self._reader.fieldnames or []
@@ -76,6 +78,10 @@ class CsvRows:
             except StopIteration:
                 return
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    column = self._long_column(self._reader.line_num)
+                    message = f"cell is over {MAX_CELL_CHARS} characters (128 KiB)"
+                    raise _bad(number, column, message) from None
                 raise _bad(number, None, f"not readable as CSV: {exc}") from None
             for column, value in cells.items():
                 values = value if isinstance(value, list) else [value]
@@ -85,6 +91,16 @@ class CsvRows:
                         name = column if column is not None else "(extra cells)"
                         raise _bad(number, name, problem)
             yield number, cells
+
+    def _long_column(self, line_num: int) -> str | None:
+        """The column of the first over-long cell at or after physical line ``line_num`` (best
+        effort: a quoted cell with commas inside may shift it; None when it cannot be told)."""
+        lines = self._text.removeprefix("\ufeff").splitlines()
+        for line in lines[max(line_num - 1, 0) :]:
+            for index, piece in enumerate(line.split(",")):
+                if len(piece) > MAX_CELL_CHARS:
+                    return self.header[index] if index < len(self.header) else "(extra cells)"
+        return None
 
 
 def _bad(row: int, field: str | None, message: str) -> InvalidInput:

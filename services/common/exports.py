@@ -26,10 +26,9 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final, Literal
 
 Lang = Literal["en", "zh"]
-LANGS: Final[tuple[Lang, ...]] = get_args(Lang)
 BOM: Final = "\ufeff"
 WORDS: Final[dict[Lang, tuple[str, str]]] = {"en": ("true", "false"), "zh": ("是", "否")}
 

@@ -7,9 +7,10 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.common.errors import CareError, InvalidInput, field_errors
+from services.common.errors import CareError, InvalidInput, ServiceUnavailable, field_errors
 from services.common.responses import ProblemResponse
 
 log = logging.getLogger("carecircle.errors")
@@ -54,6 +55,38 @@ async def _http_error(request: Request, exc: Exception) -> ProblemResponse:
     return problem_response(request, error)
 
 
+# What a database that is down, restarting, locked or out of connections raises; nothing
+# was committed by the request that met it (its transaction is rolled back).
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    sa_exc.DisconnectionError,
+)
+DATABASE_RETRY_AFTER_S = 2
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    """A lost or refused database connection is the service's outage, not the caller's
+    fault and not a bug: 503 with Retry-After (and nothing written), never a 500."""
+    log.error("database unavailable", extra={"error": type(exc).__name__})
+    return problem_response(
+        request,
+        ServiceUnavailable(
+            "the database is unavailable; nothing was written, try again shortly",
+            retry_after_s=DATABASE_RETRY_AFTER_S,
+        ),
+    )
+
+
+async def _dbapi_error(request: Request, exc: Exception) -> ProblemResponse:
+    """Other driver errors: a dropped connection (``connection_invalidated``) is a 503 too."""
+    assert isinstance(exc, sa_exc.DBAPIError)
+    if exc.connection_invalidated:
+        return await _database_unavailable(request, exc)
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem_response(request, CareError("An unexpected error occurred; it has been logged."))
@@ -63,4 +96,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(CareError, _care_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for kind in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(kind, _database_unavailable)
+    app.add_exception_handler(sa_exc.DBAPIError, _dbapi_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -78,11 +78,9 @@ def answers_of(method: str, operation: dict[str, Any], *, reads_identity: bool) 
     statuses = {"503"}
     if params or "requestBody" in operation:
         statuses.add("422")
-    # What a path parameter, a body or a required query parameter names may not exist.
-    names_something = any(
-        p.get("in") == "path" or (p.get("in") == "query" and p.get("required")) for p in params
-    )
-    if names_something or "requestBody" in operation or method in _WRITES:
+    # What a parameter or a body names may not exist (or what it reads, e.g. a street
+    # network, may not be imported yet).
+    if params or "requestBody" in operation or method in _WRITES:
         statuses.add("404")
     if "requestBody" in operation or method in ("post", "put", "patch"):
         statuses.add("415")

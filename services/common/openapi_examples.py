@@ -27,6 +27,7 @@ PATH_EXAMPLES: Final[dict[str, Any]] = {
     "network_id": 1,
     "demand_set_id": 2,
     "task_id": 3,
+    "region_run_id": 1,
     "key_id": "d69a904b8965",
     "collection_id": "facilities",
     "feature_id": "42",

@@ -49,6 +49,11 @@ class ServiceSettings(BaseSettings):
     require_identity: bool = shared(
         False, "CARECIRCLE_REQUIRE_IDENTITY", "refuse writes without a gateway-signed identity"
     )
+    allow_without_identity_secret: bool = shared(
+        False,
+        "CARECIRCLE_ALLOW_WITHOUT_IDENTITY_SECRET",
+        "let `carecircle serve` bind a non-loopback address without an identity secret",
+    )
 
     def resolved_database_url(self) -> str:
         """The configured URL, or the embedded SQLite file when none is set."""

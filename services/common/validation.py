@@ -14,8 +14,9 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from fastapi import Path, Request
+from pydantic import BaseModel, Field, field_validator
+from starlette.datastructures import QueryParams
 
 from services.common.errors import InvalidInput
 from services.common.geo import validate_lon_lat
@@ -46,13 +47,6 @@ def check_text(value: str) -> str:
     return value
 
 
-def check_count(value: int) -> int:
-    """An integer that fits the ``INTEGER`` columns (``ValueError`` otherwise)."""
-    if not -MAX_INT - 1 <= value <= MAX_INT:
-        raise ValueError(f"must be at most {MAX_INT}")
-    return value
-
-
 def row_number(text: str) -> int:
     """``text`` as a row id or version: ASCII digits only, at most ``MAX_INT`` (``ValueError`` otherwise).
 
@@ -74,19 +68,11 @@ def check_bounds(min_lon: float, min_lat: float, max_lon: float, max_lat: float)
     validate_lon_lat(max_lon, max_lat)
 
 
-SafeText = Annotated[str, AfterValidator(check_text)]
-"""A string without NUL or other control characters (tab and newlines allowed)."""
-
 DbId = Annotated[int, Field(ge=1, le=MAX_INT)]
 """A row id in a JSON body."""
 
-DbCount = Annotated[int, Field(ge=0, le=MAX_INT)]
-"""A count stored in an ``INTEGER`` column (beds, capacity, population)."""
-
 IdPath = Annotated[int, Path(ge=1, le=MAX_INT)]
 """A row id in the path: ids past the column range are a 422 naming it, never a 500."""
-
-IdQuery = Annotated[int, Query(ge=1, le=MAX_INT)]
 
 
 class TextChecked(BaseModel):
@@ -120,12 +106,18 @@ def _nested_text_problem(value: Any) -> str | None:
     return None
 
 
-async def check_request_text(request: Request) -> None:
-    """App-wide dependency: NUL or control characters in a query or path parameter are a 422 naming it."""
-    for name, value in request.query_params.multi_items():
+def check_query_text(query: QueryParams) -> None:
+    """NUL or control characters in a query parameter (name or value): a 422 naming it."""
+    for name, value in query.multi_items():
         problem = text_problem(name) or text_problem(value)
         if problem is not None:
-            raise InvalidInput(f"query.{name}: {problem}", field=f"query.{name}")
+            shown = _CONTROL.sub("?", name)
+            raise InvalidInput(f"query.{shown}: {problem}", field=f"query.{shown}")
+
+
+async def check_request_text(request: Request) -> None:
+    """App-wide dependency: NUL or control characters in a query or path parameter are a 422 naming it."""
+    check_query_text(request.query_params)
     for name, raw in request.path_params.items():
         if isinstance(raw, str):
             problem = text_problem(raw)

@@ -454,14 +454,20 @@ def run_isochrones(
     per-station ``items`` with their ``contours``. ``format=gpkg``: the features as a
     GeoPackage layer (MultiPolygons) for QGIS.
 
-    More than ``COVERAGE_SYNC_ISOCHRONE_STATIONS`` (20) stations, or ``Prefer:
-    respond-async``: 202 with a task to poll at ``Location``; its result is the same answer.
+    More than ``COVERAGE_SYNC_ISOCHRONE_STATIONS`` (20) stations, still computing after
+    ``COVERAGE_SYNC_BUDGET_S`` (5 s), or ``Prefer: respond-async``: 202 with a task to poll at
+    ``Location``; its result is the same answer.
     """
     fmt = choose(accept, format, ("json", "geojson", "gpkg"), "geojson")
     stations = tasks.isochrone_stations(rt.read_sessions, run_id, body)
+    params = body.model_dump(mode="json")
     if stations > rt.settings.sync_isochrone_stations or tasks.wants_async(prefer):
-        return accepted(rt, tasks.ISOCHRONES, run_id, body.model_dump(mode="json"))
-    items = service.isochrones(rt.read_sessions, rt.networks, run_id, body)["items"]
+        return accepted(rt, tasks.ISOCHRONES, run_id, params)
+    guard = tasks.budget_guard(rt.settings.sync_budget_s)
+    try:
+        items = service.isochrones(rt.read_sessions, rt.networks, run_id, body, guard)["items"]
+    except tasks.OverBudget:
+        return accepted(rt, tasks.ISOCHRONES, run_id, params)
     if fmt == "json":
         return json_answer({"items": items}, fmt)
     fc = gj.isochrone_collection(items, body.minutes)

@@ -74,6 +74,7 @@ def _cache(request: Request) -> StreetsCache:
     responses={
         **answer(EXAMPLE, media_type=GEOJSON, description="Streets, WGS84"),
         304: {"description": "Not modified (If-None-Match)"},
+        404: {"description": "No walking network imported yet"},
     },
 )
 def streets(

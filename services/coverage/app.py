@@ -15,10 +15,12 @@ from services.coverage import repository as repo
 from services.coverage import repository_tasks as repo_tasks
 from services.coverage import runs, tasks
 from services.coverage.api import router
+from services.coverage.api_region_runs import router as region_runs_router
 from services.coverage.api_streets import router as streets_router
 from services.coverage.facilities_client import SnapshotCache
 from services.coverage.jobs import JobPool
 from services.coverage.leases import Sweeper, new_owner
+from services.coverage.models import TaskRow
 from services.coverage.networks import NetworkCache
 from services.coverage.runtime import CoverageRuntime
 from services.coverage.service import WalkGate
@@ -28,8 +30,11 @@ from services.coverage.upload_limit import BodyLimitMiddleware
 VERSION = "0.1.0"
 
 
-def start_tasks(state: ServiceState[Any], cache: NetworkCache) -> JobPool:
-    """The worker of long queries on runs (tasks.py), with the ones a stopped process left."""
+def start_tasks(
+    state: ServiceState[Any], cache: NetworkCache, owner: str, lease_s: float
+) -> tuple[JobPool, Sweeper]:
+    """The worker of long queries on runs (tasks.py), with the ones a stopped process left,
+    and its sweeper: tasks of a dead replica (expired lease) are taken over here (ADR 0113)."""
 
     def task(task_id: int, stop: threading.Event) -> None:
         tasks.execute(
@@ -38,6 +43,8 @@ def start_tasks(state: ServiceState[Any], cache: NetworkCache) -> JobPool:
             cache=cache,
             task_id=task_id,
             stop=stop,
+            owner=owner,
+            lease_s=lease_s,
         )
 
     pool = JobPool(task, 1)
@@ -45,7 +52,9 @@ def start_tasks(state: ServiceState[Any], cache: NetworkCache) -> JobPool:
         pending = repo_tasks.unfinished_task_ids(session=session)
     for task_id in pending:
         pool.submit(task_id)
-    return pool
+    sweeper = Sweeper(state.read_sessions, pool.submit, lease_s / 2, model=TaskRow)
+    sweeper.start()
+    return pool, sweeper
 
 
 def create_app(settings: CoverageSettings | None = None) -> FastAPI:
@@ -87,12 +96,15 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
         sweeper = Sweeper(state.read_sessions, runtime.jobs.submit, settings.job_lease_s / 2)
         app.state.coverage_sweeper = sweeper
         sweeper.start()
-        runtime.tasks = start_tasks(state, cache)
+        runtime.tasks, app.state.coverage_task_sweeper = start_tasks(
+            state, cache, ex.owner, settings.job_lease_s
+        )
 
     def shutdown(_state: ServiceState[Any]) -> None:
-        sweeper: Sweeper | None = getattr(app.state, "coverage_sweeper", None)
-        if sweeper is not None:
-            sweeper.stop()
+        for name in ("coverage_sweeper", "coverage_task_sweeper"):
+            sweeper: Sweeper | None = getattr(app.state, name, None)
+            if sweeper is not None:
+                sweeper.stop()
         runtime: CoverageRuntime | None = getattr(app.state, "coverage", None)
         if runtime is not None:
             runtime.jobs.shutdown(settings.job_stop_s)
@@ -104,7 +116,7 @@ def create_app(settings: CoverageSettings | None = None) -> FastAPI:
         title="CareCircle coverage",
         description=__doc__ or "",
         version=VERSION,
-        routers=[router, streets_router],
+        routers=[router, streets_router, region_runs_router],
         on_startup=startup,
         on_shutdown=shutdown,
     )

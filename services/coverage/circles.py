@@ -117,7 +117,7 @@ def compute_coverage(
     skip_far_stations : report and skip such stations instead of refusing the run.
     index : the network's :class:`SegmentIndex` when the caller keeps one (else built).
     partitions, runner : split the run into at least ``partitions`` grid cells with exact
-        halos, their tasks run by ``runner`` (a Dask client; ADR 0107). Same result.
+        halos, their tasks run by ``runner`` (a Dask client; ADR 0110). Same result.
     """
     if not minutes > 0:
         raise ValueError("minutes must be > 0")

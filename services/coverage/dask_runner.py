@@ -4,7 +4,7 @@
 worker of threads *inside this process*, made the first time a run is split (nothing to
 start, nothing to deploy; numpy, scipy's Dijkstra and the KD-tree release the GIL).
 ``tcp://host:8786``: the scheduler's workers run the tasks (deploy/k8s/base/dask.yaml).
-The same tasks go through the same ``Client`` calls either way (ADR 0107).
+The same tasks go through the same ``Client`` calls either way (ADR 0110).
 
 Tasks are handed out a few at a time (twice the scheduler's threads), so the caller never
 holds every piece of a large network at once, and ``on_done`` counts each one finished.

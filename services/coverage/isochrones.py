@@ -14,9 +14,10 @@ Why not buffer the pieces as one MultiLineString: GEOS then nodes and unions eve
 buffer ring against every other inside one buffer operation — on the Helsinki demo
 network one 15-minute isochrone took 55–70 s that way, and ~0.3 s this way
 (bench/coverage_isochrones.py). Contours for several minute values come from the same
-search; a larger budget reaches a superset of pieces, so they are nested (5 ⊆ 10 ⊆ 15);
-each is still intersected with the next larger one so that buffering round-off can
-never break the nesting.
+search, smallest first: a larger budget reaches a superset of the pieces (whole streets
+stay whole, cut ones grow), so each contour is the next smaller one unioned with the
+buffers of the pieces that are new — nested (5 ⊆ 10 ⊆ 15) by construction, and the
+streets already inside are not buffered and unioned again.
 """
 
 from __future__ import annotations
@@ -53,6 +54,14 @@ def reachable_pieces(net: Network, dist: NDArray[np.float64], budget: float) -> 
     >>> reachable_pieces(net, np.array([0.0, 100.0]), 150.0).tolist()
     [[[0.0, 0.0], [100.0, 0.0]]]
     """
+    return _pieces(net, dist, budget, skip=np.empty(0, dtype=np.int64))[0]
+
+
+def _pieces(
+    net: Network, dist: NDArray[np.float64], budget: float, skip: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """:func:`reachable_pieces` leaving out the whole streets whose keys are in ``skip``,
+    and the keys of all whole streets (a street's key: low node × n + high node)."""
     src = net.edge_sources()
     dst = net.indices
     du = dist[src]
@@ -71,19 +80,26 @@ def reachable_pieces(net: Network, dist: NDArray[np.float64], budget: float) -> 
     take = np.zeros(key.size, dtype=bool)
     take[first] = True
     take &= whole | ~np.isin(key, key[whole])
+    whole_keys = key[take & whole]
+    if skip.size:
+        take &= ~(whole & np.isin(key, skip))
     src, dst, walk, length = src[take], dst[take], walk[take], length[take]
     frac = np.minimum(walk / np.maximum(length, 1e-12), 1.0)
     x0, y0 = net.x[src], net.y[src]
     x1 = x0 + frac * (net.x[dst] - x0)
     y1 = y0 + frac * (net.y[dst] - y0)
-    return np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+    ends = np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+    return ends, whole_keys
 
 
-def pieces_polygon(pieces: NDArray[np.float64], buffer_m: float, origin: Any = None) -> Any:
+def pieces_polygon(
+    pieces: NDArray[np.float64], buffer_m: float, origin: Any = None, smaller: Any = None
+) -> Any:
     """The union of the pieces buffered by ``buffer_m`` (a shapely (Multi)Polygon, meters).
 
     ``origin`` (a shapely Point or None) is buffered too: the station's own node, so a
-    station whose budget reaches no street still shows its circle.
+    station whose budget reaches no street still shows its circle. ``smaller``: a polygon
+    already covering some of the pieces (the next smaller contour), unioned in as it is.
     """
     parts: list[Any] = []
     if pieces.shape[0]:
@@ -94,6 +110,8 @@ def pieces_polygon(pieces: NDArray[np.float64], buffer_m: float, origin: Any = N
     if not parts:
         return shapely.Polygon()
     buffers = shapely.buffer(np.asarray(parts, dtype=object), buffer_m, quad_segs=QUAD_SEGS)
+    if smaller is not None and not smaller.is_empty:
+        buffers = np.append(buffers, smaller)
     return shapely.union_all(buffers)
 
 
@@ -127,17 +145,16 @@ def station_isochrones(
     dist = dijkstra(matrix, directed=True, indices=node, limit=max(budget_max, 0.0))
     origin = shapely.Point(net.x[node], net.y[node])
     out: dict[float, Any] = {}
-    larger = None
-    for m in reversed(limits):
+    smaller: Any = None
+    done = np.empty(0, dtype=np.int64)  # whole streets already inside ``smaller``
+    for m in limits:  # smallest first: each contour is the smaller one plus what is new
         budget = budget_of(m)
         if budget < 0:
-            poly = shapely.Polygon()
-        else:
-            poly = pieces_polygon(reachable_pieces(net, dist, budget), buffer_m, origin)
-        if larger is not None and not poly.is_empty:
-            poly = shapely.intersection(poly, larger)
-        out[m] = poly
-        larger = poly
+            out[m] = shapely.Polygon()
+            continue
+        pieces, whole = _pieces(net, dist, budget, skip=done)
+        out[m] = pieces_polygon(pieces, buffer_m, origin, smaller)
+        smaller, done = out[m], whole
     return out
 
 

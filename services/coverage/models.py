@@ -78,7 +78,7 @@ class RunRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # who runs it and until when (Unix seconds), renewed by a heartbeat: a run whose lease
-    # ran out is taken over by another replica (ADR 0108)
+    # ran out is taken over by another replica (ADR 0111)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[float | None] = mapped_column(Float)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -134,3 +134,20 @@ class TaskRow(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a lease like a run's (ADR 0113): a dead replica's task is taken over by another
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[float | None] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RegionRunRow(Base):
+    """Many regions' coverage as one request: each region is an ordinary run (its own lease,
+    cache and results); this row only lists them, in the caller's order."""
+
+    __tablename__ = "coverage_region_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    cache_key: Mapped[str] = mapped_column(String(64), unique=True)
+    #: ``[{"region_code": ..., "run_id": ...}, ...]``
+    regions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())

@@ -1,6 +1,6 @@
 """Exact coverage on pieces of a network: grid cells with a halo (pure compute, no Dask here).
 
-Why it is exact (docs/decisions/0107-coverage-partitions-with-exact-halos.md): every demand
+Why it is exact (docs/decisions/0110-coverage-partitions-with-exact-halos-on-dask.md): every demand
 point belongs to one grid cell (its *core*); its piece holds every street segment whose
 bounding box comes within ``halo_m + max_snap_m`` of the cell. A walk of cost ``c`` metres
 from a home never leaves the disc of radius ``c`` around it (a street is never shorter than

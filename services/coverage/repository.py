@@ -6,10 +6,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
+from services.coverage import lease_sql as leases
 from services.coverage.models import DemandSetRow, NetworkRow, RunPointRow, RunRegionRow, RunRow
 from services.coverage.run_compute import RunPoints
 
@@ -137,59 +138,27 @@ def unfinished_run_ids(*, session: Session) -> list[int]:
     return list(session.scalars(q))
 
 
-def _claimable(now: float) -> Any:
-    """Queued, or running on a lease that ran out (its replica died or stalled)."""
-    return or_(
-        RunRow.status == "queued",
-        and_(
-            RunRow.status == "running",
-            or_(RunRow.lease_until.is_(None), RunRow.lease_until < now),
-        ),
-    )
-
-
-def claimable_run_ids(*, session: Session, now: float) -> list[int]:
-    """Runs any replica may take now (see :func:`claim_run`), oldest first."""
-    return list(session.scalars(select(RunRow.id).where(_claimable(now)).order_by(RunRow.id)))
-
-
 def claim_run(*, session: Session, run_id: int, owner: str, now: float, lease_s: float) -> bool:
-    """Take a run for ``owner`` until ``now + lease_s``: one conditional UPDATE, so of two
-    replicas claiming at once exactly one gets it (the row lock / SQLite's write lock)."""
-    result = session.execute(
-        update(RunRow)
-        .where(RunRow.id == run_id, _claimable(now))
-        .values(
-            status="running",
-            lease_owner=owner,
-            lease_until=now + lease_s,
-            attempts=RunRow.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
+    """Take a run for ``owner`` until ``now + lease_s`` (:func:`lease_sql.claim`)."""
+    return leases.claim(
+        session=session, model=RunRow, row_id=run_id, owner=owner, now=now, lease_s=lease_s
     )
-    return _one(result)
 
 
 def renew_lease(*, session: Session, run_id: int, owner: str, now: float, lease_s: float) -> bool:
     """Extend ``owner``'s lease; False when the run is no longer ``owner``'s to run."""
-    result = session.execute(
-        update(RunRow)
-        .where(RunRow.id == run_id, RunRow.lease_owner == owner, RunRow.status == "running")
-        .values(lease_until=now + lease_s)
-        .execution_options(synchronize_session=False)
+    return leases.renew(
+        session=session, model=RunRow, row_id=run_id, owner=owner, now=now, lease_s=lease_s
     )
-    return _one(result)
 
 
 def _one(result: Any) -> bool:
-    return int(getattr(result, "rowcount", 0)) == 1
+    return leases.one(result)
 
 
 def _owned(run_id: int, owner: str | None) -> Any:
     """The run, and (when ``owner`` is given) only while ``owner`` holds its lease."""
-    if owner is None:
-        return RunRow.id == run_id
-    return and_(RunRow.id == run_id, RunRow.lease_owner == owner, RunRow.status == "running")
+    return leases.owned(RunRow, run_id, owner)
 
 
 def set_progress(

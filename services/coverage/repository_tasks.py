@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.coverage import lease_sql
 from services.coverage.models import TaskRow
 
 
@@ -43,32 +44,70 @@ def unfinished_task_ids(*, session: Session) -> list[int]:
     return list(session.scalars(q))
 
 
-def set_task_progress(*, session: Session, task_id: int, progress: int) -> None:
-    session.execute(
-        update(TaskRow).where(TaskRow.id == task_id).values(progress=progress, status="running")
+def claim_task(*, session: Session, task_id: int, owner: str, now: float, lease_s: float) -> bool:
+    """Take a task for ``owner`` until ``now + lease_s`` (one winner, :func:`lease_sql.claim`)."""
+    return lease_sql.claim(
+        session=session, model=TaskRow, row_id=task_id, owner=owner, now=now, lease_s=lease_s
     )
 
 
-def requeue_task(*, session: Session, task_id: int) -> None:
+def _owned(task_id: int, owner: str | None) -> Any:
+    return lease_sql.owned(TaskRow, task_id, owner)
+
+
+def set_task_progress(
+    *, session: Session, task_id: int, progress: int, owner: str | None = None
+) -> None:
+    session.execute(
+        update(TaskRow)
+        .where(_owned(task_id, owner))
+        .values(progress=progress, status="running")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def requeue_task(*, session: Session, task_id: int, owner: str | None = None) -> None:
     """Back to the queue (a failed task asked for again, or one stopped by a shutdown)."""
     session.execute(
         update(TaskRow)
-        .where(TaskRow.id == task_id)
-        .values(status="queued", progress=0, error=None, result=None, finished_at=None)
+        .where(_owned(task_id, owner))
+        .values(
+            status="queued",
+            progress=0,
+            error=None,
+            result=None,
+            finished_at=None,
+            lease_owner=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
     )
 
 
-def finish_task(*, session: Session, task_id: int, result: Any) -> None:
-    session.execute(
+def finish_task(*, session: Session, task_id: int, result: Any, owner: str | None = None) -> bool:
+    """Store the result; with ``owner``, only while it holds the lease (False: another
+    replica took the task over, and its result is the one kept)."""
+    done = session.execute(
         update(TaskRow)
-        .where(TaskRow.id == task_id)
-        .values(status="done", progress=100, result=result, finished_at=datetime.now(UTC))
+        .where(_owned(task_id, owner))
+        .values(
+            status="done",
+            progress=100,
+            result=result,
+            finished_at=datetime.now(UTC),
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
     )
+    return lease_sql.one(done)
 
 
-def fail_task(*, session: Session, task_id: int, error: dict[str, Any]) -> None:
+def fail_task(
+    *, session: Session, task_id: int, error: dict[str, Any], owner: str | None = None
+) -> None:
     session.execute(
         update(TaskRow)
-        .where(TaskRow.id == task_id)
-        .values(status="failed", error=error, finished_at=datetime.now(UTC))
+        .where(_owned(task_id, owner))
+        .values(status="failed", error=error, finished_at=datetime.now(UTC), lease_until=None)
+        .execution_options(synchronize_session=False)
     )

@@ -229,7 +229,7 @@ def execute(
 ) -> None:
     """The job: claim the run, compute everything, store it (results in one transaction).
 
-    The claim is a lease (ADR 0108): a run another replica holds is skipped; a run whose
+    The claim is a lease (ADR 0111): a run another replica holds is skipped; a run whose
     lease ran out is taken over. ``stop`` is checked at every stage boundary; a stopped run
     is queued again, so the next start of the service (or another replica) runs it.
     """

@@ -30,12 +30,12 @@ class CoverageSettings(ServiceSettings):
         ge=1,
         le=3600,
         description="A running job's lease, renewed every third of it; a replica that dies "
-        "loses its runs to the others about a lease and a half later (ADR 0108)",
+        "loses its runs to the others about a lease and a half later (ADR 0111)",
     )
     dask_scheduler: str = Field(
         "",
         description="Dask scheduler address (tcp://host:8786) that runs split coverage runs; "
-        "empty: an in-process cluster made on first use (ADR 0107)",
+        "empty: an in-process cluster made on first use (ADR 0110)",
     )
     partitions: int = Field(
         0,
@@ -77,6 +77,14 @@ class CoverageSettings(ServiceSettings):
         description="Isochrones for more stations than this are a job (202 + Location): one "
         "station's 5/10/15-minute contours take ~0.2–0.5 s on a city's walking network, and "
         "the gateway waits 10 s",
+    )
+    sync_budget_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="A synchronous isochrone request still computing after this many seconds "
+        "(checked between stations) becomes a task (202 + Location) instead: the gateway "
+        "waits 10 s, and a loaded machine can be several times slower than a quiet one",
     )
     sync_siting_pairs: int = Field(
         2_000_000,

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from services.common.csv_files import MAX_CELL_CHARS, decode_text
 from services.coverage.loaders import CORE_COLUMNS, geojson_records
 
 BOM = b"\xef\xbb\xbf"
@@ -30,10 +31,11 @@ def point_records(filename: str, raw: bytes, what: str, max_columns: int) -> lis
 def csv_records(raw: bytes, what: str, max_columns: int) -> list[dict[str, Any]]:
     """Rows of a CSV with a header (trimmed, lower-cased, as the CLI reads it), as dicts.
 
-    TODO(lead): read through the shared CSV reader of services/common once merged
-    (encodings such as GB18030 and the field-size limit in one place).
+    Text is decoded as every import decodes it (UTF-8, else GB18030:
+    :func:`services.common.csv_files.decode_text`) and no cell may pass the imports' one
+    size limit (``MAX_CELL_CHARS``, 128 KiB); rows stay plain lists here, read once.
     """
-    text = raw.decode("utf-8-sig", errors="replace")
+    text = decode_text(raw, field="file")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [(h or "").strip().lower() for h in next(reader, [])]
@@ -50,11 +52,16 @@ def csv_records(raw: bytes, what: str, max_columns: int) -> list[dict[str, Any]]
         for fields in reader:
             if not fields:
                 continue
+            if max(map(len, fields)) > MAX_CELL_CHARS:
+                raise ValueError(
+                    f"{what} row {len(rows) + 1}: a field larger than 128 KiB "
+                    f"({MAX_CELL_CHARS} characters)"
+                )
             if len(fields) > len(header):
                 raise ValueError(
                     f"{what} row {len(rows) + 1}: {len(fields)} fields, the header has {len(header)}"
                 )
             rows.append(dict(zip(header, (f.strip() for f in fields), strict=False)))
-    except csv.Error as exc:  # e.g. a field over the csv module's size limit (128 KiB)
+    except csv.Error as exc:  # e.g. an unclosed quote
         raise ValueError(f"{what} line {reader.line_num}: {exc}") from None
     return rows

@@ -45,6 +45,7 @@ from services.facilities.schemas import (
     pad_region_code,
 )
 
+MAX_EXTERNAL_IDS = 200  # one batch of the beds import's lookup (a URL of ~30 KB at most)
 router = APIRouter(prefix="/api/v1", tags=["facility queries"])
 
 
@@ -135,6 +136,19 @@ def _parse_bbox(bbox: str | None, crs: str) -> tuple[float, float, float, float]
     return float(lons.min()), float(lats.min()), float(lons.max()), float(lats.max())
 
 
+def _external_ids(values: list[str] | None) -> tuple[str, ...]:
+    """Up to ``MAX_EXTERNAL_IDS`` ids of at most 128 characters (a 422 naming the field)."""
+    ids = tuple(dict.fromkeys(values or ()))
+    if len(ids) > MAX_EXTERNAL_IDS:
+        raise InvalidInput(
+            f"at most {MAX_EXTERNAL_IDS} external_id values per request, got {len(ids)}",
+            field="query.external_id",
+        )
+    if any(len(v) > 128 for v in ids):
+        raise InvalidInput("an external_id is at most 128 characters", field="query.external_id")
+    return ids
+
+
 def _region(region: str | None) -> str | None:
     if region is None:
         return None
@@ -174,7 +188,13 @@ def list_facilities(
             examples=["养老服务站"],
         ),
     ] = None,
-    external_id: Annotated[str | None, Query(max_length=128, examples=["CQ-YB-0001"])] = None,
+    external_id: Annotated[
+        list[str] | None,
+        Query(
+            description=f"External id; repeat it for up to {MAX_EXTERNAL_IDS} at once (any of them).",
+            examples=[["CQ-YB-0001"]],
+        ),
+    ] = None,
     source: Annotated[str | None, Query(max_length=64, examples=["civil_affairs"])] = None,
     region: Annotated[
         str | None,
@@ -205,7 +225,7 @@ def list_facilities(
         statuses=checked_list(status, STATUSES, "status"),
         region=_region(region),
         q=q or None,
-        external_id=external_id,
+        external_ids=_external_ids(external_id),
         source=source,
         bbox=_parse_bbox(bbox, crs),
     )

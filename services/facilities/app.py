@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from services.common.app import create_service_app
 from services.common.state import ServiceState
-from services.facilities import api, api_queries, nearby_postgis, ogc
+from services.facilities import api, api_queries, nearby_postgis, nearby_snapshots, ogc
 from services.facilities.nearby_fastpath import NearbyFastPath
 from services.facilities.settings import FacilitiesSettings
 
@@ -38,7 +38,12 @@ def create_app(settings: FacilitiesSettings | None = None) -> FastAPI:
 
 
 async def _open_nearby_pool(state: ServiceState[Any]) -> None:
-    """PostGIS: open the nearby pool now, so the first app user does not wait for connections."""
+    """Build the nearby index in the background and, on PostGIS, open the nearby pool now, so
+    that the first app user waits for neither."""
+    if getattr(state.settings, "nearby_index", True):
+        snapshots = nearby_snapshots.for_state(state)
+        snapshots.warm_up()
+        state.async_closers.append(snapshots.stop)
     if state.engine.dialect.name != "postgresql":
         return
     try:

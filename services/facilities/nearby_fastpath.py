@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.common.app import GZIP_MIN_BYTES
 from services.common.middleware import ObservabilityMiddleware
 from services.common.state import ServiceState
+from services.common.validation import check_query_text
 from services.facilities import nearby_view
 from services.facilities.geojson import wants_geojson
 from services.facilities.nearby_params import parse_nearby_params
@@ -72,7 +73,9 @@ class NearbyFastPath:
         scope["route"] = self.route
         scope["app"] = self.service_app
         try:
-            params = parse_nearby_params(QueryParams(scope["query_string"]))
+            query = QueryParams(scope["query_string"])
+            check_query_text(query)  # the app's own check (services/common/validation.py)
+            params = parse_nearby_params(query)
             plan = nearby_view.plan(params)
             found = await nearby_view.whole_set(self.state, plan.query)
             body = nearby_view.page_json(found, plan, params.crs)

@@ -72,7 +72,7 @@ class Snapshot:
     stars: NDArray[np.float64]  # NaN: unrated
     names: list[str]
     names_normalized: list[str]
-    hours: list[Any]
+    hours_json: list[bytes | None]  # opening hours as JSON (no containers for the GC to walk)
     items_json: list[bytes]  # FacilityOut JSON, as the database paths render it
     trees: dict[Lane, tuple[cKDTree, NDArray[np.intp]]] = field(repr=False)
 
@@ -96,39 +96,67 @@ class Snapshot:
             cache = self._open_cache[moment] = {}
         if row in cache:
             return cache[row]
-        value = cache[row] = is_open(self.hours[row], *moment)
+        raw = self.hours_json[row]
+        value = cache[row] = is_open(orjson.loads(raw) if raw else None, *moment)
         return value
 
 
+#: Row keys the snapshot uses but FacilityOut does not show.
+_NOT_PUBLIC = frozenset(("services_mask", "name_normalized"))
+
+
+def _exact(raw: bytes) -> bytes:
+    """A copy of exactly ``len(raw)`` bytes: orjson's answers keep their whole write buffer
+    (≥ 1 KiB each; 100,000 of them held ~0.9 GB more than their text)."""
+    return bytes(memoryview(raw))
+
+
 def build_snapshot(version: int, rows: Iterable[Mapping[str, Any]]) -> Snapshot:
-    """A snapshot of ``rows`` (FacilityOut dicts plus ``services_mask``) at ``version``."""
-    items = list(rows)
-    n = len(items)
-    ids = np.fromiter((r["id"] for r in items), dtype=np.int64, count=n)
-    lon = np.fromiter((r["lon"] for r in items), dtype=np.float64, count=n)
-    lat = np.fromiter((r["lat"] for r in items), dtype=np.float64, count=n)
-    stars = np.fromiter(
-        (math.nan if r["star_rating"] is None else r["star_rating"] for r in items),
-        dtype=np.float64,
-        count=n,
-    )
-    masks = np.fromiter((r.get("services_mask") or 0 for r in items), dtype=np.int64, count=n)
-    types = np.array([r["type"] for r in items], dtype=object)
-    statuses = np.array([r["status"] for r in items], dtype=object)
-    xyz = unit_xyz(lon, lat) if n else np.zeros((0, 3))
-    public = [{k: v for k, v in r.items() if k != "services_mask"} for r in items]
+    """A snapshot of ``rows`` (FacilityOut dicts plus ``services_mask`` and, when known,
+    ``name_normalized``) at ``version``.
+
+    One pass, each row rendered at once, so that only the columns stay in memory; text and
+    bytes only, so that the garbage collector has almost nothing new to walk.
+    """
+    ids: list[int] = []
+    lon: list[float] = []
+    lat: list[float] = []
+    stars: list[float] = []
+    masks: list[int] = []
+    types: list[str] = []
+    statuses: list[str] = []
+    names: list[str] = []
+    names_normalized: list[str] = []
+    hours_json: list[bytes | None] = []
+    items_json: list[bytes] = []
+    for r in rows:
+        ids.append(r["id"])
+        lon.append(r["lon"])
+        lat.append(r["lat"])
+        stars.append(math.nan if r["star_rating"] is None else r["star_rating"])
+        masks.append(r.get("services_mask") or 0)
+        types.append(r["type"])
+        statuses.append(r["status"])
+        names.append(r["name"])
+        names_normalized.append(r.get("name_normalized") or normalize_name(r["name"]))
+        hours = r["opening_hours"]
+        hours_json.append(_exact(orjson.dumps(hours)) if hours is not None else None)
+        public = {k: v for k, v in r.items() if k not in _NOT_PUBLIC}
+        items_json.append(_exact(orjson.dumps(public, option=ORJSON_OPTIONS, default=str)))
+    lon_a, lat_a = np.array(lon, dtype=np.float64), np.array(lat, dtype=np.float64)
+    xyz = unit_xyz(lon_a, lat_a) if ids else np.zeros((0, 3))
     return Snapshot(
         version=version,
-        ids=ids,
-        lon=lon,
-        lat=lat,
-        services_mask=masks,
-        stars=stars,
-        names=[r["name"] for r in items],
-        names_normalized=[normalize_name(r["name"]) for r in items],
-        hours=[r["opening_hours"] for r in items],
-        items_json=[orjson.dumps(r, option=ORJSON_OPTIONS, default=str) for r in public],
-        trees=_trees(xyz, types, statuses),
+        ids=np.array(ids, dtype=np.int64),
+        lon=lon_a,
+        lat=lat_a,
+        services_mask=np.array(masks, dtype=np.int64),
+        stars=np.array(stars, dtype=np.float64),
+        names=names,
+        names_normalized=names_normalized,
+        hours_json=hours_json,
+        items_json=items_json,
+        trees=_trees(xyz, np.array(types, dtype=object), np.array(statuses, dtype=object)),
     )
 
 
@@ -174,12 +202,16 @@ def search(
         for tree, rows in lanes:
             asked = min(m, tree.n)
             chords, found = tree.query(q_xyz, k=asked, distance_upper_bound=radius_chord)
-            chords, found = np.atleast_1d(chords), np.atleast_1d(found)
-            hit = np.isfinite(chords)
-            parts.append(rows[found[hit]])
-            if hit.all() and asked < tree.n:  # more may lie beyond the last chord
-                last_m = m_of_chord(float(chords[-1]))
-                complete_m = min(complete_m, last_m * (1 - REL_SLACK) - ABS_SLACK_M)
+            if asked == 1:
+                chords, found = np.atleast_1d(chords), np.atleast_1d(found)
+            last = float(chords[-1])  # chords ascend; misses (beyond the radius) are inf, last
+            if math.isfinite(last):
+                parts.append(rows[found])
+                if asked < tree.n:  # more may lie beyond the last chord
+                    last_m = m_of_chord(last)
+                    complete_m = min(complete_m, last_m * (1 - REL_SLACK) - ABS_SLACK_M)
+            else:
+                parts.append(rows[found[: int(np.searchsorted(chords, math.inf))]])
         candidates = _filtered(
             snapshot, query, parts[0] if len(parts) == 1 else np.concatenate(parts)
         )
@@ -218,10 +250,8 @@ def _filtered(snapshot: Snapshot, query: NearbyQuery, rows: NDArray[np.intp]) ->
     if filters.q:
         rows = rows[[_name_matches(snapshot, int(r), filters.q) for r in rows]].astype(np.intp)
     if query.open_at is not None:
-        weekday, hhmm = query.open_at
-        rows = rows[[is_open(snapshot.hours[r], weekday, hhmm) is True for r in rows]].astype(
-            np.intp
-        )
+        moment = query.open_at
+        rows = rows[[snapshot.open_now(int(r), moment) is True for r in rows]].astype(np.intp)
     return rows
 
 

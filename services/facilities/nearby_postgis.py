@@ -127,7 +127,7 @@ class PostgisNearby:
                         "the facilities database is unreachable; retry shortly"
                     ) from exc
         items = [facility_dict(fetched[i]) for i in ids[: query.want].tolist()]
-        return NearbyResult(items, distances[: query.want], len(ids) > query.want)
+        return NearbyResult(items, distances[: query.want])
 
 
 def for_state(state: ServiceState[Any]) -> PostgisNearby:

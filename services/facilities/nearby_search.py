@@ -61,7 +61,6 @@ class NearbyQuery:
 class NearbyResult:
     items: list[dict[str, Any]]  # the page's facilities as FacilityOut JSON objects, in order
     distances_m: np.ndarray
-    has_more: bool
 
 
 def read_nearby_sqlite(engine: Engine, query: NearbyQuery) -> NearbyResult:
@@ -78,7 +77,7 @@ def read_nearby_sqlite(engine: Engine, query: NearbyQuery) -> NearbyResult:
         need = query.want + 1
         ids, distances = _sqlite_search(raw, query, need)
         items = _sqlite_items_by_id(raw, ids[: query.want].tolist())
-    return NearbyResult(items, distances[: query.want], len(ids) > query.want)
+    return NearbyResult(items, distances[: query.want])
 
 
 def _candidate_select(query: NearbyQuery) -> str:

@@ -37,6 +37,8 @@ from services.facilities.nearby_params import DEFAULT_K, MAX_K, MAX_PAGE, Nearby
 from services.facilities.schemas import FACILITY_TYPES, SERVICES, STATUSES, services_mask
 
 JSON = "application/json"
+_EXTRA = ',"distance_m":%r,"straight_line_minutes":%r,"open_now":%s}'
+_JSON_BOOL = {True: "true", False: "false", None: "null"}
 
 
 def split_list(values: list[str] | None) -> tuple[str, ...]:
@@ -73,8 +75,13 @@ class Plan:
     page_size: int
     sort: str
     after: ranking.Cursor | None
-    tag: str
+    tag_parts: tuple[Any, ...]  # what defines the result set; hashed only when a cursor needs it
     moment: tuple[str, str]  # (weekday, "HH:MM") of `at` in `tz`, for every item's open_now
+
+    @property
+    def tag(self) -> str:
+        """The fingerprint a cursor carries (``nearby.query_tag``)."""
+        return ranking.query_tag(*self.tag_parts)
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ async def whole_set(state: ServiceState[Any], query: nearby_search.NearbyQuery) 
             ],
         )
     if query.want <= 0:
-        result = nearby_search.NearbyResult([], np.zeros(0), False)
+        result = nearby_search.NearbyResult([], np.zeros(0))
     elif state.engine.dialect.name == "postgresql":
         result = await nearby_postgis.for_state(state).read(query)
     else:
@@ -133,9 +140,12 @@ async def whole_set(state: ServiceState[Any], query: nearby_search.NearbyQuery) 
 
 def _page_positions(found: Found, plan: Plan) -> tuple[NDArray[np.intp], str | None]:
     """Positions of the page's items in the set, and the next page's cursor (None: last page)."""
-    order = ranking.page_order(
-        found.ids, found.distances_m, found.stars, sort=plan.sort, after=plan.after
-    )
+    if plan.after is None and plan.sort == "distance":  # the set is in this order already
+        order = np.arange(len(found.ids))
+    else:
+        order = ranking.page_order(
+            found.ids, found.distances_m, found.stars, sort=plan.sort, after=plan.after
+        )
     page = order[: plan.page_size]
     if len(order) <= len(page):
         return page, None
@@ -199,17 +209,24 @@ def plan(params: NearbyParams) -> Plan:
         filters=filters,
         open_at=moment if params.open_now else None,
     )
-    tag = ranking.query_tag(
-        q_lon, q_lat, total, query.radius_m, filters, params.open_now, params.tz, params.sort
+    tag_parts = (
+        q_lon,
+        q_lat,
+        total,
+        query.radius_m,
+        filters,
+        params.open_now,
+        params.tz,
+        params.sort,
     )
-    if after is not None and after.query_tag != tag:
+    if after is not None and after.query_tag != ranking.query_tag(*tag_parts):
         raise InvalidInput(
             "cursor belongs to a different query (point, k, radius, filters or sort changed); "
             "start again without it",
             field="cursor",
         )
     page_size = params.limit or min(total, MAX_PAGE)
-    return Plan(query, page_size, params.sort, after, tag, moment)
+    return Plan(query, page_size, params.sort, after, tag_parts, moment)
 
 
 def page_json(found: Found, plan: Plan, crs: str) -> bytes:
@@ -236,10 +253,9 @@ def page_json(found: Found, plan: Plan, crs: str) -> bytes:
         found.opens(page, plan.moment),
         strict=True,
     ):
-        extra = orjson.dumps(
-            {"distance_m": distance_m, "straight_line_minutes": walk, "open_now": open_now}
-        )
-        parts.append(raw[:-1] + b"," + extra[1:])
+        # repr of a finite float is its shortest round-trip form: valid JSON, as orjson writes.
+        extra = _EXTRA % (distance_m, walk, _JSON_BOOL[open_now])
+        parts.append(raw[:-1] + extra.encode())
     return b"".join(
         (
             b'{"items":[',

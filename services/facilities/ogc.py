@@ -133,13 +133,19 @@ class GeoJSONResponse(FastJSONResponse):
 
 
 def _root(request: Request) -> str:
-    """The public root URL: behind the gateway, the one the client used (``X-Forwarded-*``).
+    """The public root URL links start from: ``FACILITIES_PUBLIC_URL`` when configured, else
+    ``X-Forwarded-*`` when the operator says only trusted proxies reach the service
+    (``FACILITIES_TRUST_FORWARDED_HEADERS``), else the address the request came to.
 
     Links must point where the client can follow them (GDAL and QGIS page through
-    ``next`` links), not at the service's internal address.
+    ``next`` links), and never where any caller's headers say (issue 13, item 10).
     """
+    settings = request.app.state.service.settings
+    public_url = str(getattr(settings, "public_url", "") or "").rstrip("/")
+    if public_url:
+        return public_url
     host = request.headers.get("x-forwarded-host")
-    if not host:
+    if not host or not getattr(settings, "trust_forwarded_headers", False):
         return str(request.base_url).rstrip("/")
     proto = request.headers.get("x-forwarded-proto", request.url.scheme).split(",")[0].strip()
     prefix = request.headers.get("x-forwarded-prefix", "").rstrip("/")

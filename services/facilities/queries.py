@@ -66,7 +66,7 @@ class FacilityFilter:
     min_stars: int | None = None
     region: str | None = None
     q: str | None = None
-    external_id: str | None = None
+    external_ids: tuple[str, ...] = ()  # any of these (a batch lookup by the beds service)
     source: str | None = None
     bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
 
@@ -119,9 +119,10 @@ def where_sql(filters: FacilityFilter, pg: bool) -> SqlParts:
         else:
             sql.where.append(f"f.name {like} :q ESCAPE '\\'")
         sql.params["q"] = f"%{_escape_like(filters.q)}%"
-    if filters.external_id is not None:
-        sql.where.append("f.external_id = :external_id")
-        sql.params["external_id"] = filters.external_id
+    if filters.external_ids:
+        sql.where.append("f.external_id IN :external_ids")
+        sql.params["external_ids"] = list(filters.external_ids)
+        sql.expanding.append("external_ids")
     if filters.source is not None:
         sql.where.append("f.source = :source")
         sql.params["source"] = filters.source

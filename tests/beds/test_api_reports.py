@@ -188,7 +188,8 @@ async def test_a_facility_closed_since_can_correct_past_months_but_not_report_ne
 
 
 async def test_a_failing_facilities_service_is_503_too(beds_db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """A real upstream 500: the facilities app on a database it was never migrated on."""
+    """A real upstream failure: the facilities app on a database it was never migrated on
+    (it answers 503 for its own database since issue 13; it answered 500 before)."""
     from services.facilities.app import create_app as create_facilities_app
     from services.facilities.settings import FacilitiesSettings
     from tests.servers import running_app
@@ -199,7 +200,7 @@ async def test_a_failing_facilities_service_is_503_too(beds_db_url: str, tmp_pat
     with running_app(broken) as url:
         async with beds_client(beds_db_url, url) as client:
             response = await client.post("/api/v1/beds/reports", json=REPORT)
-    assert response.status_code == 503 and "answered 500" in response.json()["detail"]
+    assert response.status_code == 503 and "answered 503" in response.json()["detail"]
     assert "retry-after" in response.headers
     assert count_rows(beds_db_url, BedReport) == 0
 

@@ -170,3 +170,16 @@ def test_request_id_is_forwarded_on_outgoing_calls(tmp_path) -> None:  # type: i
 
         response = asyncio.run(call())
     assert response.json()["request_id"] == "trace-42"
+
+
+def test_a_500_and_a_503_keep_the_clients_keep_alive_connection(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Starlette re-raises after its 500 and uvicorn then closes the connection; ours do not."""
+    from tests.gateway.rawhttp import RawConnection
+
+    app = make_app(f"sqlite:///{tmp_path / 'svc.sqlite3'}")
+    with running_app(app) as base, RawConnection(int(base.rsplit(":", 1)[1])) as conn:
+        for _ in range(3):
+            boom = conn.request("GET", "/boom")
+            assert boom.status == 500 and b"secret" not in boom.body
+            assert conn.is_open()
+            assert conn.request("GET", "/healthz").status == 200

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import doctest
 import io
 import shutil
 import sqlite3
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from services.common import exports, negotiation
+from services.common import negotiation
 from services.common.errors import InvalidInput, NotAcceptable
 from services.common.exports import Column, csv_bytes, gpkg_bytes, xlsx_bytes
 
@@ -34,12 +33,6 @@ POINTS = [
     {"type": "Point", "coordinates": [24.95, 60.18]},
     None,
 ]
-
-
-@pytest.mark.parametrize("module", [exports, negotiation])
-def test_docstring_examples(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_csv_has_bom_rounds_and_writes_words_not_python() -> None:

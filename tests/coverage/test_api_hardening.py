@@ -191,7 +191,11 @@ async def test_a_demand_file_with_a_new_property_per_feature_is_refused_in_bound
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("big.csv", b"id,lon,lat,elderly\n" + b"a" * 200_000 + b",1,2,3\n", "field larger"),
+        (
+            "big.csv",
+            b"id,lon,lat,elderly\n" + b"a" * 200_000 + b",1,2,3\n",
+            "row 1: a field larger than 128 KiB",
+        ),
         ("extra.csv", b"id,lon,lat,elderly\na,1,2,3,4\n", "5 fields, the header has 4"),
         ("wide.csv", ",".join(f"c{i}" for i in range(100)).encode() + b"\n", "100 columns"),
         ("deep.geojson", b"[" * 100_000 + b"]" * 100_000, "not JSON"),

@@ -157,3 +157,27 @@ async def test_a_task_left_queued_runs_at_the_next_start(
             assert last["status"] == "done"
             fc = (await c.get(last["result"])).json()
             assert len(fc["features"]) == 2  # both stations, one minute value
+
+
+async def test_a_request_past_its_time_budget_becomes_a_task(
+    coverage_db_url: str, tiny: dict[str, Path]
+) -> None:
+    """Under the station threshold but slower than COVERAGE_SYNC_BUDGET_S (a loaded machine):
+    202 and a task, never a request the gateway's timeout cuts."""
+    slow = settings(coverage_db_url).model_copy(
+        update={"sync_isochrone_stations": 100, "sync_budget_s": 1e-6}
+    )
+    app = create_app(slow)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            loc = await done_run(c, tiny)
+            r = await c.post(loc + "/isochrones", json={"minutes": [4]})
+            assert r.status_code == 202, r.text
+            last = (await polled(c, r.headers["Location"]))[-1]
+            assert last["status"] == "done"
+            fc = (await c.get(last["result"])).json()
+            assert sorted(f["properties"]["station_id"] for f in fc["features"]) == [
+                "north",
+                "west",
+            ]

@@ -10,11 +10,12 @@ import pytest
 from tests.deploy.kustomize import Manifest, render
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-# every rendering a user can apply: the two overlays, and prod with the coverage HPA switched on
+# every rendering a user can apply: the two overlays, and dev with the coverage HPA switched on
+# (prod has it already)
 OVERLAYS = {
     "dev": "overlays/dev",
     "prod": "overlays/prod",
-    "prod+coverage-replicas": "overlays/prod-coverage-replicas",
+    "dev+coverage-replicas": "overlays/dev-coverage-replicas",
 }
 
 
@@ -25,10 +26,10 @@ def k8s_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(DEPLOY / "k8s", tree)
     prod = tree / "overlays" / "prod"
     shutil.copy(prod / "secrets.env.example", prod / "secrets.env")
-    extra = tree / "overlays" / "prod-coverage-replicas"
+    extra = tree / "overlays" / "dev-coverage-replicas"
     extra.mkdir()
     (extra / "kustomization.yaml").write_text(
-        "resources: [../prod]\ncomponents: [../../components/coverage-replicas]\n"
+        "resources: [../dev]\ncomponents: [../../components/coverage-replicas]\n"
     )
     return tree
 

@@ -84,7 +84,9 @@ def test_the_renderings_have_what_issue_18_asks_for(renderings: dict[str, list[M
         assert ("Service", "dask-scheduler") in index
         assert ("Service", "redis") in index
     assert ("StatefulSet", "postgis") in _index(renderings["dev"])
-    assert ("HorizontalPodAutoscaler", "coverage") in _index(renderings["prod+coverage-replicas"])
+    for overlay in ("prod", "dev+coverage-replicas"):  # jobs survive replicas (ADR 0111, 0113)
+        assert ("HorizontalPodAutoscaler", "coverage") in _index(renderings[overlay]), overlay
+    assert ("HorizontalPodAutoscaler", "coverage") not in _index(renderings["dev"])
 
 
 def test_every_container_has_cpu_and_memory_requests_and_limits(
@@ -306,7 +308,7 @@ def test_images_are_the_overlays_and_the_version_of_the_code(
     expected = {
         "dev": f"localhost/carecircle:{version}",
         "prod": f"registry.example.org/carecircle:{version}",
-        "prod+coverage-replicas": f"registry.example.org/carecircle:{version}",
+        "dev+coverage-replicas": f"localhost/carecircle:{version}",
     }
     assert set(expected) == set(OVERLAYS)
     for overlay, manifest in _rendering_items(renderings):

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.common.validation import check_request_text
 from services.facilities import crs
 from services.facilities.app import create_app
 from services.facilities.settings import FacilitiesSettings
@@ -42,6 +43,7 @@ BAD: list[dict[str, Any]] = [
     {"lon": 106, "lat": 29, "type": "castle"},
     {"lon": 106, "lat": 29, "cursor": "garbage"},
     {"lon": 106, "lat": 29, "tz": "Mars/Olympus"},
+    {"lon": 106, "lat": 29, "q": "\x00"},  # the app-wide check of every query parameter
 ]
 
 
@@ -101,3 +103,10 @@ async def test_gzip_geojson_and_metrics(clients: Any) -> None:
     assert geo.json()["type"] == "FeatureCollection"
     metrics = (await fast.get("/metrics")).text
     assert 'route="/api/v1/facilities/nearby"' in metrics
+
+
+def test_the_fast_path_runs_every_app_wide_dependency() -> None:
+    """The fast path skips the framework, so it calls the app-wide dependencies itself; a new
+    one must be added there too (this test names the ones it knows)."""
+    app = create_app(FacilitiesSettings(database_url="sqlite://", log_json=False))
+    assert [d.dependency for d in app.router.dependencies] == [check_request_text]

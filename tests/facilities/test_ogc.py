@@ -16,6 +16,7 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, shape
 
+from services.facilities.settings import FacilitiesSettings
 from tests.facilities.queries_support import (
     query_app,
     random_facilities,
@@ -198,18 +199,46 @@ async def test_single_items_and_errors(seeded: Any) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_links_follow_the_forwarded_public_address(seeded: Any) -> None:
-    """Behind the gateway, links must name the address the client used, not the service's."""
+async def test_links_ignore_forwarded_headers_unless_trusted(seeded: Any) -> None:
+    """Any caller may send X-Forwarded-Host: by default links name the address the request
+    came to, never the one a header claims (issue 13, item 10)."""
     client, _, _ = seeded
-    headers = {"X-Forwarded-Host": "care.example.cn", "X-Forwarded-Proto": "https"}
-    body = (await client.get(f"{OGC}/collections/facilities/items?limit=5", headers=headers)).json()
-    assert (
-        _rel(body, "next")
-        == "https://care.example.cn/ogc/collections/facilities/items?limit=5&offset=5"
-    )
-    landing = (
-        await client.get(OGC, headers={**headers, "X-Forwarded-Prefix": "/carecircle"})
-    ).json()
-    assert _rel(landing, "data") == "https://care.example.cn/carecircle/ogc/collections"
-    plain = (await client.get(OGC)).json()
-    assert _rel(plain, "data") == "http://test/ogc/collections"
+    headers = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}
+    landing = (await client.get(OGC, headers=headers)).json()
+    assert _rel(landing, "data") == "http://test/ogc/collections"
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({"trust_forwarded_headers": True}, "https://care.example.cn/carecircle/ogc/collections"),
+        ({"public_url": "https://pub.example.cn/cc/"}, "https://pub.example.cn/cc/ogc/collections"),
+        (
+            {"public_url": "https://pub.example.cn", "trust_forwarded_headers": True},
+            "https://pub.example.cn/ogc/collections",
+        ),
+    ],
+)
+async def test_links_follow_the_public_url_or_trusted_forwarded_headers(
+    facilities_db_url: str, settings: dict[str, Any], expected: str
+) -> None:
+    from services.facilities.app import create_app
+
+    app = create_app(FacilitiesSettings(database_url=facilities_db_url, **settings))
+    headers = {
+        "X-Forwarded-Host": "care.example.cn",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Prefix": "/carecircle",
+    }
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            landing = (await client.get(OGC, headers=headers)).json()
+            assert _rel(landing, "data") == expected
+            body = (
+                await client.get(f"{OGC}/collections/facilities/items?limit=5", headers=headers)
+            ).json()
+            assert all(
+                link["href"].startswith(expected[: -len("/ogc/collections")])
+                for link in body["links"]
+            )

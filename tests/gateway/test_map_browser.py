@@ -112,7 +112,12 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, timeout_s: float, log
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[WebDriver]:
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("map-downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads: Path) -> Iterator[WebDriver]:
     options = Options()
     options.binary_location = str(CHROMIUM)
     for argument in (
@@ -128,6 +133,9 @@ def browser() -> Iterator[WebDriver]:
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(WAIT_S)
     driver.set_script_timeout(WAIT_S)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     try:
         yield driver
     finally:
@@ -332,7 +340,7 @@ def test_a_facility_click_shows_its_record_and_latest_beds(demo: Demo, page: Web
 
 
 def test_a_what_if_station_changes_the_coverage_figure_and_downloads_its_result(
-    demo: Demo, page: WebDriver
+    demo: Demo, page: WebDriver, downloads: Path
 ) -> None:
     open_map(page, demo.base, key=demo.key)
     before = float(page.find_element(By.ID, "coverage-figure").get_attribute("data-value") or "nan")
@@ -368,8 +376,25 @@ def test_a_what_if_station_changes_the_coverage_figure_and_downloads_its_result(
     assert after == pytest.approx(float(result))
     assert after > before  # the new station covers people who were not
     assert "→" in page.find_element(By.ID, "whatif-result").text
-    downloads = page.find_elements(By.CSS_SELECTOR, "#whatif-downloads button.download")
-    assert len(downloads) == 2
+    buttons = page.find_elements(By.CSS_SELECTOR, "#whatif-downloads button.download")
+    assert len(buttons) == 5
+    run_id = int(page.find_element(By.ID, "whatif-result").get_attribute("data-scenario"))
+    name = f"carecircle-scenario-{run_id}"
+    for button in buttons:
+        button.click()
+    saved = {
+        suffix: _downloaded(downloads / f"{name}-{suffix}")
+        for suffix in ("summary.json", "gaps.geojson", "gaps.gpkg", "points.xlsx", "points.csv")
+    }
+    summary = json.loads(saved["summary.json"])
+    assert summary == demo.get(f"/api/v1/coverage/runs/{run_id}/summary")
+    assert summary["covered_share_by_elderly"] == pytest.approx(after)
+    gaps = json.loads(saved["gaps.geojson"])
+    assert gaps == demo.get(f"/api/v1/coverage/runs/{run_id}/gaps")
+    assert saved["gaps.gpkg"].startswith(b"SQLite format 3\x00")  # a GeoPackage for QGIS
+    assert saved["points.xlsx"].startswith(b"PK")  # an xlsx (zip)
+    csv_lines = saved["points.csv"].decode("utf-8-sig").splitlines()
+    assert len(csv_lines) == summary["demand_points"] + 1  # every point, with a header
     page.execute_script(
         "window.careMap.fitAll(); document.getElementById('whatif-box').scrollIntoView()"
     )
@@ -447,6 +472,36 @@ def test_closing_a_station_gives_the_scenario_apis_figure(demo: Demo, page: WebD
     assert not page.find_elements(By.CSS_SELECTOR, "path.cc-facility.cc-closed")
 
 
+def _downloaded(path: Path, timeout_s: float = 30) -> bytes:
+    """The file the browser saved (waits for it to be complete)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        partial = path.with_name(path.name + ".crdownload")
+        if path.exists() and not partial.exists():
+            return path.read_bytes()
+        time.sleep(0.2)
+    raise AssertionError(f"{path.name} was not downloaded")
+
+
+def test_a_what_if_station_can_be_dragged(demo: Demo, page: WebDriver) -> None:
+    open_map(page, demo.base, key=demo.key)
+    centre = page.execute_script(
+        "const c = window.careMap.map.getCenter(); return window.careMap.freePoint(c.lat, c.lng)"
+    )
+    page.find_element(By.ID, "whatif-add").click()
+    click_at(page, centre[0], centre[1])
+    before = texts(page, "#whatif-changes li")
+    marker = page.find_element(By.CSS_SELECTOR, ".cc-whatif")
+    ActionChains(page).drag_and_drop_by_offset(marker, 60, 40).perform()
+    wait_for(
+        page,
+        "return document.querySelector('#whatif-changes li').textContent !== arguments[0]",
+        before[0],
+    )
+    after = texts(page, "#whatif-changes li")
+    assert len(after) == 1 and after != before  # one station, at its new place
+
+
 def test_suggested_sites_show_their_marginal_gains(demo: Demo, page: WebDriver) -> None:
     open_map(page, demo.base, key=demo.key)
     page.find_element(By.ID, "siting-k").clear()
@@ -476,6 +531,38 @@ def test_english_switch_and_a_phone_screen(demo: Demo, page: WebDriver) -> None:
     assert panel_box["y"] >= map_box["y"] + map_box["height"] - 1  # the panel below the map
     assert panel_box["width"] <= 400
     shot(page, "map-phone")
+
+
+def test_a_stations_isochrones_draw_as_the_api_answers(demo: Demo, page: WebDriver) -> None:
+    root = next(r for r in demo.get("/api/v1/regions", limit=1000)["items"] if not r["parent_code"])
+    run_id = demo.get(f"/api/v1/coverage/regions/{root['code']}/latest")["run_id"]
+    station = next(
+        f
+        for f in demo.get("/api/v1/facilities/snapshot")["items"]
+        if f["type"] == "community_station" and f["status"] == "active"
+    )
+    answer = httpx.post(
+        f"{demo.base}/api/v1/coverage/runs/{run_id}/isochrones",
+        json={"station_ids": [str(station["id"])], "minutes": [5, 10, 15]},
+        headers={"X-API-Key": demo.key, "Accept": "application/geo+json"},
+        timeout=120,
+    )
+    assert answer.headers["content-type"].startswith("application/geo+json")
+    expected = [f for f in answer.json()["features"] if f["geometry"]]
+    assert {f["properties"]["minutes"] for f in expected} == {5, 10, 15}
+
+    open_map(page, demo.base, key=demo.key)
+    page.execute_script(
+        "window.careMap.map.setView([arguments[0], arguments[1]], 18, {animate: false})",
+        station["lat"],
+        station["lon"],
+    )
+    click_at(page, station["lat"], station["lon"])
+    wait_for(page, "return document.querySelector('.leaflet-popup .cc-iso-button')")
+    page.find_element(By.CSS_SELECTOR, ".leaflet-popup .cc-iso-button").click()
+    wait_for(page, "return window.careMap.counts().isochrones > 0", timeout_s=120)
+    assert counts(page)["isochrones"] == len(expected)
+    assert len(page.find_elements(By.CSS_SELECTOR, "path.cc-iso")) == len(expected)
 
 
 def test_the_isochrone_adapter_in_the_browser(demo: Demo, page: WebDriver) -> None:

@@ -3,7 +3,7 @@
 // close_stations) next to the same run without changes, compared, and offered for download.
 import * as L from '../vendor/leaflet-src.esm.js';
 import { api, apiBlob, download } from './api.js';
-import { formatValue, t, typeName } from './i18n.js';
+import { formatValue, language, t, typeName } from './i18n.js';
 
 const POLL_MS = 500;
 const RUN_TIMEOUT_MS = 300_000;
@@ -60,6 +60,7 @@ export class WhatIf {
     this.facilities.draw();
     this.scenarioRun = null;
     this.ui.result.textContent = '';
+    for (const key of ['run', 'baseline', 'scenario']) delete this.ui.result.dataset[key];
     this.ui.downloads.replaceChildren();
     this.renderChanges();
   }
@@ -141,6 +142,7 @@ export class WhatIf {
     this.ui.result.textContent = `${t('scenarioDone')}: ${t('coverage')} ${formatValue(share.baseline, 'share')} → ${formatValue(share.run, 'share')} (${change >= 0 ? '+' : ''}${change.toFixed(1)} pp)`;
     this.ui.result.dataset.run = String(share.run);
     this.ui.result.dataset.baseline = String(share.baseline);
+    this.ui.result.dataset.scenario = String(scenario.id);
     await this.coverage.showRun(scenario.id);
     this.renderDownloads(scenario.id);
     this.ui.onResult(scenario.id, share.run);
@@ -148,9 +150,15 @@ export class WhatIf {
   }
 
   renderDownloads(runId) {
+    const base = `/api/v1/coverage/runs/${runId}`;
+    const name = `carecircle-scenario-${runId}`;
+    const lang = language();
     const links = [
-      [t('downloadSummary'), `/api/v1/coverage/runs/${runId}/summary`, `carecircle-scenario-${runId}-summary.json`],
-      [t('downloadGaps'), `/api/v1/coverage/runs/${runId}/gaps`, `carecircle-scenario-${runId}-gaps.geojson`],
+      [t('downloadSummary'), `${base}/summary`, `${name}-summary.json`],
+      [t('downloadGaps'), `${base}/gaps`, `${name}-gaps.geojson`],
+      [t('downloadGapsGpkg'), `${base}/gaps?format=gpkg`, `${name}-gaps.gpkg`],
+      [t('downloadPointsXlsx'), `${base}/points?format=xlsx&lang=${lang}`, `${name}-points.xlsx`],
+      [t('downloadPointsCsv'), `${base}/points?format=csv&lang=${lang}`, `${name}-points.csv`],
     ];
     this.ui.downloads.replaceChildren();
     for (const [label, path, name] of links) {

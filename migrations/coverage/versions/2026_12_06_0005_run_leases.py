@@ -1,10 +1,10 @@
 """coverage runs carry a lease (owner, until, attempts) so a dead replica's runs are taken over
 
-Revision ID: coverage_0004
-Revises: coverage_0003
+Revision ID: coverage_0005
+Revises: coverage_0004
 Create Date: 2026-12-06
 
-See docs/decisions/0108-coverage-jobs-survive-a-dead-replica.md. Runs left ``running``
+See docs/decisions/0111-coverage-jobs-survive-a-dead-replica.md. Runs left ``running``
 without a lease (by a version before this one) count as claimable at once.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "coverage_0004"
-down_revision: str | None = "coverage_0003"
+revision: str = "coverage_0005"
+down_revision: str | None = "coverage_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
