@@ -10,8 +10,8 @@ over HTTP (uvicorn in a thread); a CSV of N bed reports per month. Then, ``--run
   fastest way PostgreSQL takes rows in, with no parsing, validation, lookup or revision;
 * baseline on SQLite (which has no COPY): one ``executemany`` of a bare INSERT of the same
   rows in one transaction, SQLite's own bulk path; on PostGIS it is printed as an extra row;
-* import: ``submissions.import_csv`` — parse and validate every row, one
-  ``/facilities/snapshot`` call, look up existing reports, write reports + revision rows
+* import: ``submissions.import_csv`` — parse and validate every row, ask the facilities
+  service for the facilities the file names, look up existing reports, write reports + revision rows
   + family beds in one transaction.
 
 Prints the median and spread of each in seconds and rows/s, the ratio import / baseline,
