@@ -47,6 +47,9 @@ async def test_a_killed_service_fails_fast_alone_and_recovers(
             breaker_fail_max=3,
             breaker_reset_s=1.0,
             upstream_timeout_s=2.0,
+            # the load below is as fast as the machine allows: limits are not under test here
+            rate_limit_anonymous="1000000/minute",
+            rate_limit_key="1000000/minute",
         )
     )
     answers: list[Answer] = []
