@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
 from typing import TYPE_CHECKING
 
 import typer
+
+from services.common.startup import is_loopback
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -13,17 +14,6 @@ if TYPE_CHECKING:
     from gateway.settings import GatewaySettings
 
 ROLES_HELP = "public, operator, official, planner or admin"
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server reachable from this machine only."""
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a name: it may resolve to anything
 
 
 def serve_refusal(host: str, settings: GatewaySettings) -> str | None:

@@ -20,12 +20,12 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import StreamingResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.paths import path_problem
 from gateway.proxy import proxy
 from gateway.routing import ROUTES, resolve
-from services.common.app import GZIP_MIN_BYTES
+from services.common.app import GZIP_MIN_BYTES, stop_once_answered
 from services.common.errors import BadRequest, CareError
 from services.common.handlers import problem_response
 from services.common.metrics import RequestMetrics
@@ -82,19 +82,7 @@ class GatewayApp(FastAPI):
         500 answer and then re-raises, and uvicorn closes the connection of any request whose
         app raised, so the client's next request on it got no answer. The error has been
         rendered and logged by then; once the whole answer is out, it stops here."""
-        answered = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal answered
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
-                answered = True
-
-        try:
-            await super().__call__(scope, receive, tracking_send)
-        except Exception:
-            if not answered:
-                raise
+        await stop_once_answered(super().__call__, scope, receive, send)
 
 
 class ProxyFastPath:

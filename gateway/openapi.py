@@ -16,6 +16,8 @@ from typing import Any
 from gateway import routing
 from gateway.auth import API_KEY_HEADER
 from gateway.context import Gateway
+from services.common.openapi_errors import PROBLEM_SCHEMA as SERVICE_PROBLEM_SCHEMA
+from services.common.openapi_errors import RETRY_AFTER
 
 CACHE_S = 60.0
 RETRY_S = 5.0
@@ -37,33 +39,12 @@ _METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 _READS = {"get", "head", "options"}
 #: The gateway's own answers, which any service may not know about: an RFC 9457 body.
 PROBLEM_SCHEMA_NAME = "GatewayProblem"
-PROBLEM_SCHEMA = {
-    "type": "object",
-    "title": "Problem (RFC 9457)",
-    "required": ["type", "title", "status", "detail"],
+PROBLEM_SCHEMA: dict[str, Any] = {
+    **SERVICE_PROBLEM_SCHEMA,
     "properties": {
-        "type": {"type": "string", "format": "uri"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "request_id": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
-        "upstream": {"type": "string"},
+        **SERVICE_PROBLEM_SCHEMA["properties"],
+        "upstream": {"type": "string", "description": "The service that failed (502/503/504)"},
     },
-    "additionalProperties": True,
-}
-_RETRY_AFTER = {
-    "Retry-After": {
-        "description": "seconds to wait before trying again",
-        "schema": {"type": "integer"},
-    }
 }
 #: status → (description, with Retry-After)
 GATEWAY_ANSWERS: dict[str, tuple[str, bool]] = {
@@ -189,7 +170,7 @@ def declare_gateway_answers(document: dict[str, Any]) -> None:
                 if declared is None or _is_fastapi_validation_error(declared):
                     answer: dict[str, Any] = {"description": description, "content": problem}
                     if retry:
-                        answer["headers"] = _RETRY_AFTER
+                        answer["headers"] = RETRY_AFTER
                     responses[status] = answer
 
 

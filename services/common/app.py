@@ -4,7 +4,7 @@ offline docs and readable operation ids."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -41,19 +41,30 @@ class ServiceApp(FastAPI):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        answered = False
+        await stop_once_answered(super().__call__, scope, receive, send)
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal answered
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body", False):
-                answered = True
 
-        try:
-            await super().__call__(scope, receive, tracking_send)
-        except Exception:
-            if not answered:
-                raise
+async def stop_once_answered(
+    app: Callable[[Scope, Receive, Send], Awaitable[None]],
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """Run ``app``; an error raised after its whole answer was sent stops here (it has been
+    rendered and logged), so the server keeps the client's keep-alive connection open."""
+    answered = False
+
+    async def tracking_send(message: Message) -> None:
+        nonlocal answered
+        await send(message)
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            answered = True
+
+    try:
+        await app(scope, receive, tracking_send)
+    except Exception:
+        if not answered:
+            raise
 
 
 def create_service_app(
