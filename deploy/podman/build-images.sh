@@ -34,6 +34,10 @@ fi
 # shellcheck source=deploy/podman/env.sh
 source deploy/podman/env.sh
 podman_compat "$BASE"
+# the gateway's /map page serves Leaflet from gateway/webapp/node_modules, which the image copies
+# with gateway/: install it on the host first (npm ci, pinned by package-lock.json)
+make web
+test -f gateway/webapp/node_modules/leaflet/dist/leaflet.js || { echo "Leaflet missing: make web needs npm" >&2; exit 1; }
 # pip inside the build trusts what the host trusts (a TLS-inspecting proxy's CA, say)
 HOST_CA=${HOST_CA:-/etc/ssl/certs/ca-certificates.crt}
 podman build --build-arg BASE_IMAGE="$BASE" \
