@@ -27,31 +27,7 @@ REPORT: dict[str, Any] = {
     "created_at": "2026-12-06T03:34:18Z",
     "updated_at": "2026-12-06T03:34:18Z",
 }
-REPORT_PAGE: dict[str, Any] = {
-    "items": [
-        {
-            "id": 2,
-            "facility_id": 1,
-            "period": "2026-10",
-            "total_beds": 251,
-            "nursing_beds": 184,
-            "dementia_beds": 34,
-            "occupied_beds": 161,
-            "free_beds": 90,
-            "family_beds": 0,
-            "family_beds_by_region": [],
-            "facility_external_id": "DEMO-0001",
-            "facility_name": "示范养老院01",
-            "facility_type": "nursing_home",
-            "operation_mode": "private",
-            "region_code": "990101002001",
-            "version": 1,
-            "created_at": "2026-12-06T03:34:18Z",
-            "updated_at": "2026-12-06T03:34:18Z",
-        }
-    ],
-    "next_cursor": "2",
-}
+REPORT_PAGE: dict[str, Any] = {"items": [REPORT], "next_cursor": "2"}
 REVISIONS: dict[str, Any] = {
     "items": [
         {

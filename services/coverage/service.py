@@ -30,7 +30,7 @@ from services.common.identity import region_prefix
 from services.coverage import columnar, networks, run_queries
 from services.coverage import repository as repo
 from services.coverage.loaders import PointSet, points_from_records
-from services.coverage.models import RunRegionRow, RunRow
+from services.coverage.models import RunRegionRow, RunRow, TaskRow
 from services.coverage.networks import LoadedNetwork, NetworkCache
 from services.coverage.rollup import rollup
 from services.coverage.schemas import IsochroneIn, SitingIn, WalkTimesIn
@@ -234,12 +234,20 @@ def get_run(session: Session, run_id: int) -> RunRow:
 
 def finished_run(session: Session, run_id: int) -> RunRow:
     """A run that is done; 409 (with Retry-After while it runs) otherwise."""
-    row = get_run(session, run_id)
+    return require_done(get_run(session, run_id), f"run {run_id}")
+
+
+JobRow = TypeVar("JobRow", RunRow, TaskRow)
+
+
+def require_done(row: JobRow, label: str) -> JobRow:
+    """``row`` (a run or a task) if it is done; 409 naming ``label`` otherwise, with
+    Retry-After while it is still queued or running."""
     if row.status == "failed":
-        raise Conflict(f"run {run_id} failed: {(row.error or {}).get('detail')}")
+        raise Conflict(f"{label} failed: {(row.error or {}).get('detail')}")
     if row.status != "done":
         raise Conflict(
-            f"run {run_id} is {row.status} ({row.progress} %); poll it first",
+            f"{label} is {row.status} ({row.progress} %); poll it first",
             headers={"Retry-After": "1"},
         )
     return row

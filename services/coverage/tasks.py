@@ -27,13 +27,14 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.db import transaction
-from services.common.errors import CareError, Conflict, InvalidInput, NotFound
+from services.common.errors import CareError, InvalidInput, NotFound
 from services.coverage import repository_tasks as repo
 from services.coverage import service
 from services.coverage.leases import Heartbeat, new_owner
 from services.coverage.models import TaskRow
 from services.coverage.networks import NetworkCache
 from services.coverage.schemas import IsochroneIn, SitingIn
+from services.coverage.service import require_done
 
 log = logging.getLogger(__name__)
 
@@ -128,15 +129,7 @@ def get(session: Session, task_id: int) -> TaskRow:
 
 def finished(session: Session, task_id: int) -> TaskRow:
     """A done task; 409 (with Retry-After while it runs) otherwise."""
-    row = get(session, task_id)
-    if row.status == "failed":
-        raise Conflict(f"task {task_id} failed: {(row.error or {}).get('detail')}")
-    if row.status != "done":
-        raise Conflict(
-            f"task {task_id} is {row.status} ({row.progress} %); poll it first",
-            headers={"Retry-After": "1"},
-        )
-    return row
+    return require_done(get(session, task_id), f"task {task_id}")
 
 
 MAX_ATTEMPTS = 3  # claims of one task (each replica running it died): then it fails
